@@ -1,0 +1,435 @@
+/*
+ * qeff: load HuggingFace transformer models and run them efficiently.
+ *
+ * This header is the whole public, stable C ABI of libqeff. It is C99 and C++
+ * compatible and depends only on <stddef.h> and <stdint.h>.
+ *
+ * Conventions (see docs/c-api.md for the long form):
+ *  - Every fallible function returns a qeff_status. QEFF_OK (0) is success; any
+ *    other value is an error whose human-readable message is available from
+ *    qeff_last_error_message() on the same thread until the next qeff call on that
+ *    thread. A successful call clears the thread's last error.
+ *  - Objects are opaque handles created by `qeff_<object>_create`/`_load` into a
+ *    caller-provided `**out` and released with `qeff_<object>_free`. Every `_free`
+ *    accepts NULL. On failure `*out` is set to NULL (when `out` itself is not NULL).
+ *  - Strings are UTF-8 and NUL-terminated unless a length is passed with them.
+ *    Returned `const char *` pointers are *borrowed*: the documentation of each
+ *    function says how long they stay valid; never free them.
+ *  - Thread-safety is stated per function. In short: a qeff_model is immutable
+ *    after load and may be shared by any number of threads; a qeff_options object
+ *    must not be modified concurrently with any other use of it.
+ *  - Nothing is ever thrown or aborted across this ABI: internal failures become
+ *    QEFF_E_INTERNAL with a message.
+ *  - ABI policy: functions and enum values are only ever added. Enum values are
+ *    pinned. Until 1.0 the soname carries the minor version (libqeff.so.0.MINOR).
+ */
+#ifndef QEFF_QEFF_H
+#define QEFF_QEFF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(QEFF_BUILDING_LIBRARY) && defined(__GNUC__)
+#define QEFF_API __attribute__((visibility("default")))
+#else
+#define QEFF_API
+#endif
+
+/* ------------------------------------------------------------------------- */
+/* Version                                                                   */
+/* ------------------------------------------------------------------------- */
+
+/** Version of the header the caller was compiled against. */
+#define QEFF_VERSION_MAJOR 0
+#define QEFF_VERSION_MINOR 1
+#define QEFF_VERSION_PATCH 0
+#define QEFF_VERSION_STRING "0.1.0"
+/** MAJOR * 10000 + MINOR * 100 + PATCH, comparable with qeff_version_number(). */
+#define QEFF_VERSION_NUMBER \
+  (QEFF_VERSION_MAJOR * 10000 + QEFF_VERSION_MINOR * 100 + QEFF_VERSION_PATCH)
+
+/**
+ * Version of the library actually loaded at run time, e.g. "0.1.0".
+ * Returns a static string; never NULL. Thread-safe.
+ */
+QEFF_API const char *qeff_version(void);
+
+/** Run-time counterpart of QEFF_VERSION_NUMBER. Thread-safe. */
+QEFF_API int qeff_version_number(void);
+
+/* ------------------------------------------------------------------------- */
+/* Status codes and the thread-local error                                   */
+/* ------------------------------------------------------------------------- */
+
+/** Status codes. Values are pinned and never reused. */
+typedef enum qeff_status {
+  QEFF_OK = 0,
+  QEFF_E_INVALID_ARGUMENT = 1, /**< a caller argument is invalid (NULL, out of range) */
+  QEFF_E_NOT_FOUND = 2,        /**< a file, key or tensor does not exist */
+  QEFF_E_IO = 3,               /**< an operating-system I/O call failed */
+  QEFF_E_FORMAT = 4,           /**< a file is malformed (JSON, safetensors, ...) */
+  QEFF_E_CONFIG = 5,           /**< a configuration value is semantically invalid */
+  QEFF_E_MISMATCH = 6,         /**< files disagree with each other (config vs weights) */
+  QEFF_E_UNSUPPORTED = 7,      /**< valid input that this version does not support */
+  QEFF_E_LIMIT = 8,            /**< a resource cap was exceeded (see the limits.* options) */
+  QEFF_E_OOM = 9,              /**< memory allocation failed */
+  QEFF_E_SECURITY = 10,        /**< path escape, disallowed link, unsafe location */
+  QEFF_E_CONTEXT_OVERFLOW = 11,/**< input longer than the compiled context */
+  QEFF_E_NUMERIC = 12,         /**< NaN or Inf where it matters */
+  QEFF_E_CANCELLED = 13,       /**< the operation was cancelled by the caller */
+  QEFF_E_BUSY = 14,            /**< the handle is in use by another call */
+  QEFF_E_INVALID_HANDLE = 15,  /**< a NULL or otherwise unusable handle */
+  QEFF_E_STATE = 16,           /**< the call is not valid in the object's current state */
+  QEFF_E_INTERNAL = 17         /**< a bug in qeff, caught at the ABI boundary */
+} qeff_status;
+
+/**
+ * Symbolic name of a status code, e.g. "QEFF_E_FORMAT"; "QEFF_E_UNKNOWN" for a
+ * value this library does not know. Static string; never NULL. Thread-safe.
+ */
+QEFF_API const char *qeff_status_name(qeff_status status);
+
+/**
+ * Message describing the last failed qeff call on the calling thread, naming the
+ * file, field, value and limit involved. Returns "" when the last call on this
+ * thread succeeded (or none was made). Never NULL. The pointer stays valid until
+ * the next qeff call on the same thread. Thread-safe (per-thread state).
+ */
+QEFF_API const char *qeff_last_error_message(void);
+
+/** Status of the last failed qeff call on the calling thread, or QEFF_OK. */
+QEFF_API qeff_status qeff_last_error_code(void);
+
+/** Reset the calling thread's last error to QEFF_OK / "". */
+QEFF_API void qeff_clear_error(void);
+
+/* ------------------------------------------------------------------------- */
+/* Logging                                                                   */
+/* ------------------------------------------------------------------------- */
+
+typedef enum qeff_log_level {
+  QEFF_LOG_ERROR = 0,
+  QEFF_LOG_WARN = 1,
+  QEFF_LOG_INFO = 2,
+  QEFF_LOG_DEBUG = 3
+} qeff_log_level;
+
+/**
+ * Log sink. `message` is UTF-8, borrowed for the duration of the call. Called
+ * synchronously on the thread that produced the message, possibly from several
+ * threads at once: the callback must be thread-safe. It must not call back into qeff.
+ */
+typedef void (*qeff_log_fn)(qeff_log_level level, const char *message, void *payload);
+
+/**
+ * Install a process-wide log callback receiving messages up to `max_level`
+ * (inclusive). Pass fn = NULL to disable logging (the default: qeff prints nothing).
+ * `payload` is passed back unchanged; the caller keeps ownership.
+ * Returns QEFF_OK, or QEFF_E_INVALID_ARGUMENT for an unknown level.
+ * Thread-safe; a message being delivered concurrently may still reach the old callback.
+ */
+QEFF_API qeff_status qeff_set_log_callback(qeff_log_fn fn, qeff_log_level max_level,
+                                           void *payload);
+
+/* ------------------------------------------------------------------------- */
+/* Options                                                                   */
+/* ------------------------------------------------------------------------- */
+
+/**
+ * An options object: a set of named, typed settings read by qeff_model_load,
+ * qeff_compile and qeff_generate. Keys are strings such as "limits.json_depth";
+ * the list of keys, their types, ranges and defaults is in docs/options.md and can
+ * be listed at run time with qeff_options_key_count()/qeff_options_key_name().
+ * Setting an unknown key, a value of the wrong type or out of range fails at once
+ * with QEFF_E_INVALID_ARGUMENT naming the key, the value and the allowed range, so
+ * typos never pass silently. A function ignores keys that belong to another
+ * function (the key name's prefix says which: "load.", "limits.", "compile.",
+ * "generate.").
+ *
+ * Thread-safety: an options object may be read by several calls at once, but must
+ * not be modified while any call is using it. Calls copy what they need: the
+ * object may be modified or freed as soon as the call returns.
+ */
+typedef struct qeff_options qeff_options;
+
+/** The type of an option's value. */
+typedef enum qeff_option_type {
+  QEFF_OPTION_BOOL = 0,
+  QEFF_OPTION_INT = 1,
+  QEFF_OPTION_FLOAT = 2,
+  QEFF_OPTION_STRING = 3,
+  QEFF_OPTION_INT_LIST = 4
+} qeff_option_type;
+
+/**
+ * Create an empty options object (every key at its default).
+ * `out` receives a new object owned by the caller, freed with qeff_options_free.
+ * Returns QEFF_OK, QEFF_E_INVALID_ARGUMENT (out is NULL) or QEFF_E_OOM.
+ */
+QEFF_API qeff_status qeff_options_create(qeff_options **out);
+
+/** Free an options object. NULL is a no-op. */
+QEFF_API void qeff_options_free(qeff_options *options);
+
+/**
+ * Typed setters. `key` must name a known option of the matching type (an INT
+ * value is also accepted for a FLOAT option). Returns QEFF_OK,
+ * QEFF_E_INVALID_HANDLE (options is NULL) or QEFF_E_INVALID_ARGUMENT (NULL or
+ * unknown key, type mismatch, value out of range; the message names the key,
+ * the value and the limit). On failure the object is unchanged.
+ */
+QEFF_API qeff_status qeff_options_set_bool(qeff_options *options, const char *key, int value);
+QEFF_API qeff_status qeff_options_set_int(qeff_options *options, const char *key, int64_t value);
+QEFF_API qeff_status qeff_options_set_float(qeff_options *options, const char *key, double value);
+/** `value` is UTF-8, copied. */
+QEFF_API qeff_status qeff_options_set_string(qeff_options *options, const char *key,
+                                             const char *value);
+/** `values` points to `count` integers (may be NULL when count is 0), copied. */
+QEFF_API qeff_status qeff_options_set_int_list(qeff_options *options, const char *key,
+                                               const int64_t *values, size_t count);
+
+/**
+ * Key/value passthrough: set any option from its textual form, parsed by the
+ * key's type ("true"/"false"/"1"/"0" for BOOL; decimal for INT and FLOAT; the
+ * text itself for STRING; comma-separated integers such as "32,64,128" for
+ * INT_LIST). Meant for command lines, config files and bindings' keyword
+ * arguments. Same status codes as the typed setters.
+ */
+QEFF_API qeff_status qeff_options_set(qeff_options *options, const char *key, const char *value);
+
+/**
+ * Read an option's current value (the default when unset) in textual form, in
+ * the syntax qeff_options_set accepts. `*out` is borrowed from `options` and
+ * valid until the object is next modified or freed.
+ * Returns QEFF_OK, QEFF_E_INVALID_HANDLE or QEFF_E_INVALID_ARGUMENT (unknown key).
+ */
+QEFF_API qeff_status qeff_options_get(const qeff_options *options, const char *key,
+                                      const char **out);
+
+/** Number of known option keys (static registry). Thread-safe. */
+QEFF_API size_t qeff_options_key_count(void);
+
+/**
+ * Name, type and one-line description of the known key number `index`
+ * (0 <= index < qeff_options_key_count()). `name`/`description` receive static
+ * strings; any out pointer may be NULL. Returns QEFF_OK or QEFF_E_INVALID_ARGUMENT.
+ */
+QEFF_API qeff_status qeff_options_key_info(size_t index, const char **name,
+                                           qeff_option_type *type, const char **description);
+
+/* ------------------------------------------------------------------------- */
+/* Models: a HuggingFace model directory, loaded                             */
+/* ------------------------------------------------------------------------- */
+
+/** Element types of tensors. Values are pinned. */
+typedef enum qeff_dtype {
+  QEFF_DTYPE_UNKNOWN = 0,
+  QEFF_DTYPE_F32 = 1,
+  QEFF_DTYPE_F16 = 2,
+  QEFF_DTYPE_BF16 = 3,
+  QEFF_DTYPE_F64 = 4,
+  QEFF_DTYPE_I64 = 5,
+  QEFF_DTYPE_I32 = 6,
+  QEFF_DTYPE_I16 = 7,
+  QEFF_DTYPE_I8 = 8,
+  QEFF_DTYPE_U8 = 9,
+  QEFF_DTYPE_BOOL = 10,
+  QEFF_DTYPE_U16 = 11,
+  QEFF_DTYPE_U32 = 12,
+  QEFF_DTYPE_U64 = 13,
+  QEFF_DTYPE_F8_E4M3 = 14,
+  QEFF_DTYPE_F8_E5M2 = 15,
+  QEFF_DTYPE_F8_E8M0 = 16,
+  QEFF_DTYPE_F6_E2M3 = 17,
+  QEFF_DTYPE_F6_E3M2 = 18,
+  QEFF_DTYPE_F4 = 19,
+  QEFF_DTYPE_C64 = 20
+} qeff_dtype;
+
+/** Name of a dtype as safetensors writes it ("F32", "BF16", ...); "UNKNOWN" otherwise. */
+QEFF_API const char *qeff_dtype_name(qeff_dtype dtype);
+
+/** What a model is for, derived from config.json's architectures. Values pinned. */
+typedef enum qeff_task {
+  QEFF_TASK_UNKNOWN = 0,
+  QEFF_TASK_EMBEDDING = 1,               /**< encoder: text -> vectors */
+  QEFF_TASK_CAUSAL_LM = 2,               /**< decoder: text -> text */
+  QEFF_TASK_SEQUENCE_CLASSIFICATION = 3  /**< encoder with a scoring head (rerankers) */
+} qeff_task;
+
+/** Name of a task: "embedding", "causal-lm", "sequence-classification", "unknown". */
+QEFF_API const char *qeff_task_name(qeff_task task);
+
+/**
+ * A loaded model: its configuration, its weights memory-mapped (never copied),
+ * and the side files (generation, tokenizer and pooling configuration). Immutable
+ * after load; every function taking a `const qeff_model *` is thread-safe.
+ */
+typedef struct qeff_model qeff_model;
+
+/**
+ * Load a HuggingFace model directory.
+ *
+ * `path` is a directory holding config.json and model.safetensors (or a sharded
+ * model.safetensors.index.json + shards), as written by `save_pretrained`; a
+ * HuggingFace cache snapshot `.../models--org--name/snapshots/<rev>` (whose files
+ * are symlinks into `../../blobs/`); or the cache entry `.../models--org--name`
+ * itself (resolved through `refs/main`). Files are read only inside the directory
+ * (symlinks are followed only when their target stays inside it or inside the
+ * cache entry; see "load.allowed_root"). When both model.safetensors and an index
+ * exist, model.safetensors wins (as in transformers). Pickle checkpoints
+ * (pytorch_model.bin) are never loaded.
+ *
+ * `options` may be NULL (defaults). Keys read: "load.*" and "limits.*".
+ * `out` receives a new model owned by the caller (qeff_model_free), or NULL.
+ *
+ * Returns QEFF_OK; QEFF_E_INVALID_ARGUMENT (NULL/empty/non-UTF-8/too long path,
+ * out NULL); QEFF_E_NOT_FOUND (no directory, no config.json, no weights, missing
+ * shard); QEFF_E_IO; QEFF_E_FORMAT (malformed JSON or safetensors); QEFF_E_CONFIG
+ * (invalid config values); QEFF_E_MISMATCH (config and weights disagree);
+ * QEFF_E_UNSUPPORTED (unknown architecture, pickle checkpoint); QEFF_E_LIMIT;
+ * QEFF_E_SECURITY (a file resolves outside the allowed roots); QEFF_E_NUMERIC
+ * (only with "load.check_tensors": a non-finite weight); QEFF_E_OOM.
+ * Thread-safe (separate loads may run concurrently).
+ */
+QEFF_API qeff_status qeff_model_load(const char *path, const qeff_options *options,
+                                     qeff_model **out);
+
+/** Free a model and unmap its weights. NULL is a no-op. Not thread-safe with other
+ * uses of the same model. */
+QEFF_API void qeff_model_free(qeff_model *model);
+
+/*
+ * Introspection. Every accessor returns QEFF_OK, or QEFF_E_INVALID_HANDLE when
+ * `model` is NULL, or QEFF_E_INVALID_ARGUMENT when an out pointer is NULL or an
+ * index is out of range. Returned strings are borrowed from the model and valid
+ * until qeff_model_free. All are thread-safe.
+ */
+
+/** Absolute, canonical path of the directory the model was read from. */
+QEFF_API qeff_status qeff_model_path(const qeff_model *model, const char **out);
+/** The architecture qeff will build, e.g. "LlamaForCausalLM" (config.architectures[0]). */
+QEFF_API qeff_status qeff_model_architecture(const qeff_model *model, const char **out);
+/** config.json's model_type, e.g. "llama". */
+QEFF_API qeff_status qeff_model_type(const qeff_model *model, const char **out);
+/** The task this architecture serves. */
+QEFF_API qeff_status qeff_model_task(const qeff_model *model, qeff_task *out);
+/** Number of transformer layers (num_hidden_layers / n_layer). */
+QEFF_API qeff_status qeff_model_num_layers(const qeff_model *model, int64_t *out);
+/** Hidden size (hidden_size / n_embd / d_model). */
+QEFF_API qeff_status qeff_model_hidden_size(const qeff_model *model, int64_t *out);
+/** Vocabulary size from config.json (rows of the embedding table). */
+QEFF_API qeff_status qeff_model_vocab_size(const qeff_model *model, int64_t *out);
+/** Total number of elements over all weight tensors (tied weights counted once). */
+QEFF_API qeff_status qeff_model_num_parameters(const qeff_model *model, int64_t *out);
+/** The dtype holding most weight elements, e.g. QEFF_DTYPE_F32 or QEFF_DTYPE_BF16. */
+QEFF_API qeff_status qeff_model_weight_dtype(const qeff_model *model, qeff_dtype *out);
+/** Number of weight tensors over all safetensors files. */
+QEFF_API qeff_status qeff_model_num_tensors(const qeff_model *model, size_t *out);
+
+/**
+ * Describe weight tensor number `index` (0 <= index < num_tensors; tensors are
+ * sorted by name). Any of `name`, `dtype`, `rank` may be NULL. `dims` may be NULL
+ * or point to `dims_capacity` elements receiving the first min(rank, capacity)
+ * dimensions (safetensors allows rank up to 8, see "limits.tensor_rank").
+ */
+QEFF_API qeff_status qeff_model_tensor_info(const qeff_model *model, size_t index,
+                                            const char **name, qeff_dtype *dtype,
+                                            size_t *rank, int64_t *dims, size_t dims_capacity);
+
+/**
+ * Index of the tensor named `name`, for qeff_model_tensor_info.
+ * Returns QEFF_E_NOT_FOUND when there is none.
+ */
+QEFF_API qeff_status qeff_model_find_tensor(const qeff_model *model, const char *name,
+                                            size_t *index);
+
+/**
+ * Any field of config.json as JSON text, so fields qeff does not model stay
+ * available. `key` is a dot-separated path ("rope_scaling.factor",
+ * "text_config.hidden_size", "architectures.0"); "" returns the whole document.
+ * `*out` is borrowed from the model until qeff_model_free.
+ * Returns QEFF_E_NOT_FOUND when the path does not exist.
+ */
+QEFF_API qeff_status qeff_model_config_get(const qeff_model *model, const char *key,
+                                           const char **out);
+
+/* ------------------------------------------------------------------------- */
+/* Compile and generate (designed; not implemented in this release)           */
+/* ------------------------------------------------------------------------- */
+
+/**
+ * A compiled program: the model's graph specialized for fixed shapes, with its
+ * weights packed for a target. Immutable and shareable across threads.
+ */
+typedef struct qeff_program qeff_program;
+
+/**
+ * Compile a model for a target. `options` may be NULL; keys read: "compile.*"
+ * (target, sequence lengths, batch size, context length, threads, dtype).
+ * `out` receives a new program owned by the caller (qeff_program_free).
+ * This release returns QEFF_E_UNSUPPORTED (the compiler is not built yet).
+ */
+QEFF_API qeff_status qeff_compile(const qeff_model *model, const qeff_options *options,
+                                  qeff_program **out);
+
+/** Free a program. NULL is a no-op. */
+QEFF_API void qeff_program_free(qeff_program *program);
+
+/** Inputs of one generate call: a batch of texts or of token-id sequences. */
+typedef struct qeff_request qeff_request;
+/** Outputs of one generate call: texts, token ids, embeddings, statistics. */
+typedef struct qeff_result qeff_result;
+
+/**
+ * Run a compiled program on a request (embeddings for encoder models, text for
+ * causal LMs). `options` may be NULL; keys read: "generate.*".
+ * `out` receives a new result owned by the caller (qeff_result_free).
+ * This release returns QEFF_E_UNSUPPORTED (no runtime yet), after validating its
+ * arguments.
+ */
+QEFF_API qeff_status qeff_generate(const qeff_program *program, const qeff_request *request,
+                                   const qeff_options *options, qeff_result **out);
+
+/** Free a result. NULL is a no-op. */
+QEFF_API void qeff_result_free(qeff_result *result);
+
+/**
+ * Create an empty request. `out` receives a new request owned by the caller
+ * (qeff_request_free). Returns QEFF_OK, QEFF_E_INVALID_ARGUMENT or QEFF_E_OOM.
+ * A request must not be modified while a call uses it.
+ */
+QEFF_API qeff_status qeff_request_create(qeff_request **out);
+
+/** Free a request. NULL is a no-op. */
+QEFF_API void qeff_request_free(qeff_request *request);
+
+/**
+ * Append one text (UTF-8, `length` bytes, may contain NUL; copied) as a new batch
+ * row. Returns QEFF_OK, QEFF_E_INVALID_HANDLE, QEFF_E_INVALID_ARGUMENT (text NULL
+ * with length > 0, invalid UTF-8, or the request already holds token rows),
+ * QEFF_E_LIMIT ("limits.input_bytes").
+ */
+QEFF_API qeff_status qeff_request_add_text(qeff_request *request, const char *text,
+                                           size_t length);
+
+/**
+ * Append one sequence of token ids (copied) as a new batch row. Returns QEFF_OK,
+ * QEFF_E_INVALID_HANDLE, QEFF_E_INVALID_ARGUMENT (ids NULL with count > 0, a
+ * negative id, or the request already holds text rows).
+ */
+QEFF_API qeff_status qeff_request_add_tokens(qeff_request *request, const int32_t *ids,
+                                             size_t count);
+
+/** Number of rows in the request. */
+QEFF_API qeff_status qeff_request_num_rows(const qeff_request *request, size_t *out);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* QEFF_QEFF_H */

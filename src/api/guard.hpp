@@ -1,0 +1,53 @@
+// The ABI boundary: every extern "C" function body runs inside guarded(), which
+// turns any exception into a status code plus the thread-local message, and
+// clears the thread's error on success. Nothing escapes into C.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "qeff/qeff.h"
+
+namespace qeff::api {
+
+void set_error(qeff_status status, const std::string &message) noexcept;
+void clear_error() noexcept;
+qeff_status current_exception_status() noexcept;  // call inside catch (...)
+
+template <typename F>
+qeff_status guarded(F &&body) noexcept {
+  try {
+    body();
+    clear_error();
+    return QEFF_OK;
+  } catch (...) {
+    return current_exception_status();
+  }
+}
+
+// Handles carry a tag so a wrong or freed handle of another type is refused.
+enum : uint32_t {
+  kModelTag = 0x4d4f444c,    // "MODL"
+  kOptionsTag = 0x4f505453,  // "OPTS"
+  kRequestTag = 0x52455153,  // "REQS"
+  kDeadTag = 0xdeadbeef,
+};
+
+[[noreturn]] void fail_handle(const char *type, const char *function);
+
+template <typename T>
+const T &checked_handle(const T *h, uint32_t tag, const char *type, const char *function) {
+  if (h == nullptr || h->tag != tag) fail_handle(type, function);
+  return *h;
+}
+
+template <typename T>
+T &checked_handle(T *h, uint32_t tag, const char *type, const char *function) {
+  if (h == nullptr || h->tag != tag) fail_handle(type, function);
+  return *h;
+}
+
+// Fails with QEFF_E_INVALID_ARGUMENT when `p` is NULL.
+void require(const void *p, const char *what, const char *function);
+
+}  // namespace qeff::api

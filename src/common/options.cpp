@@ -1,0 +1,239 @@
+#include "common/options.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <sstream>
+
+#include "common/error.hpp"
+
+namespace qeff {
+namespace {
+
+constexpr double kI64Max = 9.2e18;
+
+const std::vector<OptionSpec> kRegistry = {
+    {"limits.json_bytes", QEFF_OPTION_INT, "134217728", 1, kI64Max,
+     "largest JSON file read (config, tokenizer, index), in bytes"},
+    {"limits.json_depth", QEFF_OPTION_INT, "64", 1, 1000, "deepest JSON nesting accepted"},
+    {"limits.safetensors_header_bytes", QEFF_OPTION_INT, "100000000", 2, kI64Max,
+     "largest safetensors JSON header, in bytes (the format's own cap is 100 MB)"},
+    {"limits.tensor_count", QEFF_OPTION_INT, "1000000", 1, kI64Max,
+     "most tensors in one model (over all shards)"},
+    {"limits.tensor_rank", QEFF_OPTION_INT, "8", 1, 64, "highest tensor rank accepted"},
+    {"limits.shard_count", QEFF_OPTION_INT, "10000", 1, 1000000,
+     "most distinct safetensors shards in a sharded checkpoint"},
+    {"limits.config_dim", QEFF_OPTION_INT, "16777216", 1, kI64Max,
+     "largest size accepted for any config.json dimension (vocab, hidden, layers, ...)"},
+    {"limits.input_bytes", QEFF_OPTION_INT, "67108864", 1, kI64Max,
+     "largest text accepted in one request row, in bytes"},
+    {"load.allowed_root", QEFF_OPTION_STRING, "", 0, 0,
+     "an extra directory that symlinks in the model directory may resolve into"},
+    {"load.check_tensors", QEFF_OPTION_BOOL, "false", 0, 0,
+     "scan every floating-point weight at load and fail with QEFF_E_NUMERIC on NaN/Inf"},
+};
+
+std::string type_name(qeff_option_type t) {
+  switch (t) {
+    case QEFF_OPTION_BOOL: return "bool";
+    case QEFF_OPTION_INT: return "int";
+    case QEFF_OPTION_FLOAT: return "float";
+    case QEFF_OPTION_STRING: return "string";
+    case QEFF_OPTION_INT_LIST: return "int list";
+  }
+  return "unknown";
+}
+
+const OptionSpec &spec_or_fail(const std::string &key) {
+  const OptionSpec *s = find_option(key);
+  if (s == nullptr) {
+    std::string known;
+    for (const auto &o : kRegistry) known += (known.empty() ? "" : ", ") + std::string(o.name);
+    fail(QEFF_E_INVALID_ARGUMENT, "unknown option " + quote(key) + " (known: " + known + ")");
+  }
+  return *s;
+}
+
+const OptionSpec &spec_of_type(const std::string &key, qeff_option_type type) {
+  const OptionSpec &s = spec_or_fail(key);
+  if (s.type != type)
+    fail(QEFF_E_INVALID_ARGUMENT, "option " + quote(key) + " takes a " + type_name(s.type) +
+                                      " value, not a " + type_name(type));
+  return s;
+}
+
+void check_range(const OptionSpec &s, double v, const std::string &shown) {
+  if (!(v >= s.min && v <= s.max)) {
+    std::ostringstream m;
+    m << "option " << quote(s.name) << " = " << shown << " is out of range [" << s.min << ", "
+      << s.max << "]";
+    fail(QEFF_E_INVALID_ARGUMENT, m.str());
+  }
+}
+
+bool parse_int(const std::string &t, int64_t *out) {
+  if (t.empty()) return false;
+  errno = 0;
+  char *end = nullptr;
+  long long v = std::strtoll(t.c_str(), &end, 10);
+  if (errno != 0 || end != t.c_str() + t.size()) return false;
+  *out = v;
+  return true;
+}
+
+std::string format_float(double v) {
+  std::ostringstream s;
+  s.precision(17);
+  s << v;
+  return s.str();
+}
+
+std::string format_list(const std::vector<int64_t> &v) {
+  std::string t;
+  for (size_t i = 0; i < v.size(); ++i) t += (i ? "," : "") + std::to_string(v[i]);
+  return t;
+}
+
+// Parses a value of `spec`'s type from text, validating it; throws on failure.
+OptionValue parse_value(const OptionSpec &spec, const std::string &text) {
+  OptionValue v;
+  v.type = spec.type;
+  auto bad = [&](const char *what) {
+    fail(QEFF_E_INVALID_ARGUMENT,
+         "option " + quote(spec.name) + ": " + quote(text) + " is not " + what);
+  };
+  switch (spec.type) {
+    case QEFF_OPTION_BOOL:
+      if (text == "true" || text == "1") v.b = true;
+      else if (text == "false" || text == "0") v.b = false;
+      else bad("a bool (true/false/1/0)");
+      v.text = v.b ? "true" : "false";
+      break;
+    case QEFF_OPTION_INT:
+      if (!parse_int(text, &v.i)) bad("an integer");
+      check_range(spec, static_cast<double>(v.i), text);
+      v.text = std::to_string(v.i);
+      break;
+    case QEFF_OPTION_FLOAT: {
+      errno = 0;
+      char *end = nullptr;
+      v.f = std::strtod(text.c_str(), &end);
+      if (text.empty() || errno != 0 || end != text.c_str() + text.size() || !std::isfinite(v.f))
+        bad("a finite number");
+      check_range(spec, v.f, text);
+      v.text = format_float(v.f);
+      break;
+    }
+    case QEFF_OPTION_STRING:
+      v.s = text;
+      v.text = text;
+      break;
+    case QEFF_OPTION_INT_LIST: {
+      size_t start = 0;
+      while (!text.empty() && start <= text.size()) {
+        size_t comma = text.find(',', start);
+        if (comma == std::string::npos) comma = text.size();
+        int64_t x;
+        if (!parse_int(text.substr(start, comma - start), &x)) bad("a comma-separated integer list");
+        check_range(spec, static_cast<double>(x), text);
+        v.list.push_back(x);
+        start = comma + 1;
+      }
+      v.text = format_list(v.list);
+      break;
+    }
+  }
+  return v;
+}
+
+}  // namespace
+
+const std::vector<OptionSpec> &option_registry() { return kRegistry; }
+
+const OptionSpec *find_option(const std::string &name) {
+  for (const auto &o : kRegistry)
+    if (name == o.name) return &o;
+  return nullptr;
+}
+
+void Options::set_bool(const std::string &key, bool v) {
+  spec_of_type(key, QEFF_OPTION_BOOL);
+  OptionValue o;
+  o.type = QEFF_OPTION_BOOL;
+  o.b = v;
+  o.text = v ? "true" : "false";
+  values_[key] = std::move(o);
+}
+
+void Options::set_int(const std::string &key, int64_t v) {
+  const OptionSpec &s = spec_or_fail(key);
+  if (s.type == QEFF_OPTION_FLOAT) return set_float(key, static_cast<double>(v));
+  spec_of_type(key, QEFF_OPTION_INT);
+  check_range(s, static_cast<double>(v), std::to_string(v));
+  OptionValue o;
+  o.type = QEFF_OPTION_INT;
+  o.i = v;
+  o.text = std::to_string(v);
+  values_[key] = std::move(o);
+}
+
+void Options::set_float(const std::string &key, double v) {
+  const OptionSpec &s = spec_of_type(key, QEFF_OPTION_FLOAT);
+  if (!std::isfinite(v))
+    fail(QEFF_E_INVALID_ARGUMENT, "option " + quote(key) + " must be finite, got " + format_float(v));
+  check_range(s, v, format_float(v));
+  OptionValue o;
+  o.type = QEFF_OPTION_FLOAT;
+  o.f = v;
+  o.text = format_float(v);
+  values_[key] = std::move(o);
+}
+
+void Options::set_string(const std::string &key, const std::string &v) {
+  const OptionSpec &s = spec_of_type(key, QEFF_OPTION_STRING);
+  values_[key] = parse_value(s, v);
+}
+
+void Options::set_int_list(const std::string &key, const std::vector<int64_t> &v) {
+  const OptionSpec &s = spec_of_type(key, QEFF_OPTION_INT_LIST);
+  for (int64_t x : v) check_range(s, static_cast<double>(x), format_list(v));
+  OptionValue o;
+  o.type = QEFF_OPTION_INT_LIST;
+  o.list = v;
+  o.text = format_list(v);
+  values_[key] = std::move(o);
+}
+
+void Options::set_text(const std::string &key, const std::string &text) {
+  values_[key] = parse_value(spec_or_fail(key), text);
+}
+
+const OptionValue &Options::value(const std::string &key, qeff_option_type type) const {
+  auto it = values_.find(key);
+  if (it != values_.end()) return it->second;
+  // Defaults are parsed once and kept for the life of the process.
+  static const std::map<std::string, OptionValue> defaults = [] {
+    std::map<std::string, OptionValue> d;
+    for (const auto &o : kRegistry) d[o.name] = parse_value(o, o.default_text);
+    return d;
+  }();
+  auto d = defaults.find(key);
+  if (d == defaults.end() || d->second.type != type)
+    fail(QEFF_E_INTERNAL, "option " + quote(key) + " read with the wrong type or unknown");
+  return d->second;
+}
+
+bool Options::get_bool(const std::string &key) const { return value(key, QEFF_OPTION_BOOL).b; }
+int64_t Options::get_int(const std::string &key) const { return value(key, QEFF_OPTION_INT).i; }
+double Options::get_float(const std::string &key) const { return value(key, QEFF_OPTION_FLOAT).f; }
+const std::string &Options::get_string(const std::string &key) const {
+  return value(key, QEFF_OPTION_STRING).s;
+}
+const std::vector<int64_t> &Options::get_int_list(const std::string &key) const {
+  return value(key, QEFF_OPTION_INT_LIST).list;
+}
+const std::string &Options::get_text(const std::string &key) const {
+  return value(key, spec_or_fail(key).type).text;
+}
+
+}  // namespace qeff
