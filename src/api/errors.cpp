@@ -81,7 +81,7 @@ const char *qeff_version(void) { return QEFF_VERSION_STRING; }
 int qeff_version_number(void) { return QEFF_VERSION_NUMBER; }
 
 const char *qeff_status_name(qeff_status status) {
-  switch (status) {
+  switch (qeff::api::enum_value(status)) {
     case QEFF_OK: return "QEFF_OK";
     case QEFF_E_INVALID_ARGUMENT: return "QEFF_E_INVALID_ARGUMENT";
     case QEFF_E_NOT_FOUND: return "QEFF_E_NOT_FOUND";
@@ -112,9 +112,10 @@ void qeff_clear_error(void) { qeff::api::clear_error(); }
 
 qeff_status qeff_set_log_callback(qeff_log_fn fn, qeff_log_level max_level, void *payload) {
   return guarded([&] {
-    if (max_level < QEFF_LOG_ERROR || max_level > QEFF_LOG_DEBUG)
+    int level = qeff::api::enum_value(max_level);
+    if (level < QEFF_LOG_ERROR || level > QEFF_LOG_DEBUG)
       qeff::fail(QEFF_E_INVALID_ARGUMENT,
-                 "qeff_set_log_callback: unknown log level " + std::to_string(static_cast<int>(max_level)));
+                 "qeff_set_log_callback: unknown log level " + std::to_string(level));
     qeff::set_log_callback(fn, max_level, payload);
   });
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "qeff/qeff.h"
@@ -45,6 +46,16 @@ template <typename T>
 T &checked_handle(T *h, uint32_t tag, const char *type, const char *function) {
   if (h == nullptr || h->tag != tag) fail_handle(type, function);
   return *h;
+}
+
+// The integer a C caller passed for an enum parameter. C may pass any int;
+// reading an out-of-range value as the C++ enum type would be undefined.
+template <typename E>
+int enum_value(const E &e) noexcept {
+  static_assert(sizeof(E) == sizeof(int), "C enums are int-sized");
+  int v;
+  std::memcpy(&v, &e, sizeof v);
+  return v;
 }
 
 // Fails with QEFF_E_INVALID_ARGUMENT when `p` is NULL.

@@ -162,10 +162,15 @@ qeff_status qeff_model_config_get(const qeff_model *m, const char *key, const ch
   });
 }
 
-const char *qeff_dtype_name(qeff_dtype dtype) { return qeff::hub::dtype_name(dtype); }
+const char *qeff_dtype_name(qeff_dtype dtype) {
+  int v = qeff::api::enum_value(dtype);
+  for (int d = QEFF_DTYPE_F32; d <= QEFF_DTYPE_C64; ++d)
+    if (d == v) return qeff::hub::dtype_name(static_cast<qeff_dtype>(d));
+  return "UNKNOWN";
+}
 
 const char *qeff_task_name(qeff_task task) {
-  switch (task) {
+  switch (qeff::api::enum_value(task)) {
     case QEFF_TASK_EMBEDDING: return "embedding";
     case QEFF_TASK_CAUSAL_LM: return "causal-lm";
     case QEFF_TASK_SEQUENCE_CLASSIFICATION: return "sequence-classification";
