@@ -27,17 +27,26 @@ std::string line_col(std::string_view text, size_t offset) {
   return "line " + std::to_string(line) + ", column " + std::to_string(col);
 }
 
-// Rejects nesting deeper than max_depth before cJSON recurses into it.
+// Rejects nesting deeper than max_depth before cJSON recurses into it, and the
+// bytes cJSON wrongly accepts: raw control characters inside strings, and
+// control or non-ASCII bytes (e.g. a second BOM) outside them.
 void check_depth(std::string_view text, int max_depth, const JsonOrigin &origin) {
   int depth = 0;
   bool in_string = false;
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
+    unsigned char u = static_cast<unsigned char>(c);
     if (in_string) {
       if (c == '\\') ++i;
       else if (c == '"') in_string = false;
+      else if (u < 0x20)
+        fail(QEFF_E_FORMAT, origin.name + ": unescaped control character " +
+                                quote(text.substr(i, 1)) + " inside a string at " + line_col(text, i));
       continue;
     }
+    if ((u < 0x20 && c != '\t' && c != '\n' && c != '\r') || u >= 0x80)
+      fail(QEFF_E_FORMAT, origin.name + ": invalid JSON at " + line_col(text, i) +
+                              ": unexpected byte " + quote(text.substr(i, 1)));
     if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {

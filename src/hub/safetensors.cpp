@@ -10,13 +10,13 @@
 #include "hub/dtype.hpp"
 
 namespace qeff::hub {
-namespace {
-
 std::string shape_text(const std::vector<int64_t> &shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
   return s + "]";
 }
+
+namespace {
 
 std::string range_text(uint64_t b, uint64_t e) {
   return "[" + std::to_string(b) + ", " + std::to_string(e) + ")";

@@ -31,6 +31,9 @@ struct TensorView {
   const std::string *file = nullptr;  // display path of the file holding it
 };
 
+// "[2, 3]" for messages.
+std::string shape_text(const std::vector<int64_t> &shape);
+
 struct SafetensorsHeader {
   std::vector<TensorView> tensors;  // sorted by data offset; `data` relative to nullptr
   std::vector<uint64_t> offsets;    // begin offset in the data section, per tensor
