@@ -1,5 +1,7 @@
 #include "hub/sentence_transformers.hpp"
 
+#include <utility>
+
 #include "common/error.hpp"
 #include "common/json.hpp"
 #include "common/log.hpp"
@@ -28,6 +30,20 @@ void read_pooling(const FileRoot &root, const std::string &dir, const HubLimits 
                                          {root.display(rel)}, limits.json);
   JsonView cfg = doc.root();
   int found = 0;
+  // sentence-transformers >= 5 writes one "pooling_mode" string instead.
+  if (auto mode = cfg.opt_string("pooling_mode")) {
+    static const std::pair<const char *, PoolingMode> kNames[] = {
+        {"mean", PoolingMode::kMean},          {"cls", PoolingMode::kCls},
+        {"max", PoolingMode::kMax},            {"mean_sqrt_len_tokens", PoolingMode::kMeanSqrtLen},
+        {"weightedmean", PoolingMode::kWeightedMean}, {"lasttoken", PoolingMode::kLastToken}};
+    for (const auto &[name, m] : kNames)
+      if (*mode == name) {
+        out->pooling = m;
+        ++found;
+      }
+    if (found == 0)
+      cfg.get("pooling_mode").fail_here(QEFF_E_UNSUPPORTED, "= " + quote(*mode) + " is not a supported pooling mode");
+  }
   for (const auto &m : kModes) {
     if (cfg.opt_bool(m.key).value_or(false)) {
       out->pooling = m.mode;
@@ -40,7 +56,8 @@ void read_pooling(const FileRoot &root, const std::string &dir, const HubLimits 
     fail(QEFF_E_UNSUPPORTED, root.display(rel) +
                                  ": several pooling modes at once (concatenated) are not supported");
   out->include_prompt = cfg.opt_bool("include_prompt").value_or(true);
-  out->embedding_dimension = cfg.opt_int("word_embedding_dimension", 1, INT32_MAX).value_or(0);
+  out->embedding_dimension = cfg.opt_int("word_embedding_dimension", 1, INT32_MAX)
+                                 .value_or(cfg.opt_int("embedding_dimension", 1, INT32_MAX).value_or(0));
 }
 
 }  // namespace
@@ -71,10 +88,14 @@ bool read_sentence_transformers(const FileRoot &root, const HubLimits &limits,
     if (!m.is_object()) m.fail_here(QEFF_E_FORMAT, "must be an object {idx, name, path, type}");
     std::string type = m.get("type").as_string();
     std::string path = m.opt_string("path").value_or("");
-    if (type == "sentence_transformers.models.Transformer") continue;
-    if (type == "sentence_transformers.models.Normalize") {
+    // Module classes by their last name: "sentence_transformers.models.Pooling"
+    // and the newer module paths of sentence-transformers >= 5 alike.
+    std::string cls = type.substr(type.rfind('.') == std::string::npos ? 0 : type.rfind('.') + 1);
+    bool ours = type.rfind("sentence_transformers.", 0) == 0;
+    if (ours && cls == "Transformer") continue;
+    if (ours && cls == "Normalize") {
       out->normalize = true;
-    } else if (type == "sentence_transformers.models.Pooling") {
+    } else if (ours && cls == "Pooling") {
       if (path.empty()) m.get("path").fail_here(QEFF_E_FORMAT, "is missing for the Pooling module");
       read_pooling(root, path, limits, out);
     } else {
