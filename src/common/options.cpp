@@ -1,6 +1,7 @@
 #include "common/options.hpp"
 
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <sstream>
@@ -35,13 +36,13 @@ const std::vector<OptionSpec> kRegistry = {
 
 std::string type_name(qeff_option_type t) {
   switch (t) {
-    case QEFF_OPTION_BOOL: return "bool";
-    case QEFF_OPTION_INT: return "int";
-    case QEFF_OPTION_FLOAT: return "float";
-    case QEFF_OPTION_STRING: return "string";
-    case QEFF_OPTION_INT_LIST: return "int list";
+    case QEFF_OPTION_BOOL: return "a bool";
+    case QEFF_OPTION_INT: return "an int";
+    case QEFF_OPTION_FLOAT: return "a float";
+    case QEFF_OPTION_STRING: return "a string";
+    case QEFF_OPTION_INT_LIST: return "an int list";
   }
-  return "unknown";
+  return "an unknown type";
 }
 
 const OptionSpec &spec_or_fail(const std::string &key) {
@@ -57,18 +58,25 @@ const OptionSpec &spec_or_fail(const std::string &key) {
 const OptionSpec &spec_of_type(const std::string &key, qeff_option_type type) {
   const OptionSpec &s = spec_or_fail(key);
   if (s.type != type)
-    fail(QEFF_E_INVALID_ARGUMENT, "option " + quote(key) + " takes a " + type_name(s.type) +
-                                      " value, not a " + type_name(type));
+    fail(QEFF_E_INVALID_ARGUMENT, "option " + quote(key) + " takes " + type_name(s.type) +
+                                      " value, not " + type_name(type));
   return s;
 }
 
+// A bound as the user would write it: integers in full (not "1e+06").
+std::string bound_text(const OptionSpec &s, double v) {
+  if (s.type == QEFF_OPTION_INT || s.type == QEFF_OPTION_INT_LIST)
+    return std::to_string(static_cast<int64_t>(v));  // registry bounds fit int64
+  std::ostringstream o;
+  o.precision(17);
+  o << v;
+  return o.str();
+}
+
 void check_range(const OptionSpec &s, double v, const std::string &shown) {
-  if (!(v >= s.min && v <= s.max)) {
-    std::ostringstream m;
-    m << "option " << quote(s.name) << " = " << shown << " is out of range [" << s.min << ", "
-      << s.max << "]";
-    fail(QEFF_E_INVALID_ARGUMENT, m.str());
-  }
+  if (!(v >= s.min && v <= s.max))
+    fail(QEFF_E_INVALID_ARGUMENT, "option " + quote(s.name) + " = " + shown + " is out of range [" +
+                                      bound_text(s, s.min) + ", " + bound_text(s, s.max) + "]");
 }
 
 bool parse_int(const std::string &t, int64_t *out) {
@@ -81,11 +89,11 @@ bool parse_int(const std::string &t, int64_t *out) {
   return true;
 }
 
+// The shortest text that reads back as exactly `v` ("0.7", not "0.69999999999999996").
 std::string format_float(double v) {
-  std::ostringstream s;
-  s.precision(17);
-  s << v;
-  return s.str();
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
 }
 
 std::string format_list(const std::vector<int64_t> &v) {
@@ -210,7 +218,11 @@ void Options::set_text(const std::string &key, const std::string &text) {
 
 const OptionValue &Options::value(const std::string &key, qeff_option_type type) const {
   auto it = values_.find(key);
-  if (it != values_.end()) return it->second;
+  if (it != values_.end()) {
+    if (it->second.type != type)
+      fail(QEFF_E_INTERNAL, "option " + quote(key) + " read with the wrong type");
+    return it->second;
+  }
   // Defaults are parsed once and kept for the life of the process.
   static const std::map<std::string, OptionValue> defaults = [] {
     std::map<std::string, OptionValue> d;

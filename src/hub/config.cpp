@@ -36,7 +36,8 @@ bool any_present(const JsonView &obj, const std::vector<const char *> &names) {
 
 // A positive dimension: E_CONFIG below 1, E_LIMIT above the cap.
 int64_t dimension(const JsonView &v, int64_t cap) {
-  // Huge values (2^62, 1e400) are a cap violation, not a type error.
+  // Huge finite values (2^40, 2^62) are a cap violation, not a type error;
+  // 1e400 (inf) is not an integer and fails as_int() with the type error.
   if (v.is_number() && std::isfinite(v.as_number_unbounded()) &&
       v.as_number_unbounded() > static_cast<double>(cap))
     v.fail_here(QEFF_E_LIMIT, "= " + v.to_json() + " exceeds limits.config_dim = " +

@@ -65,9 +65,11 @@ SafetensorsHeader parse_safetensors(const uint8_t *data, uint64_t size, const st
   SafetensorsHeader h;
   h.data_offset = 8 + n;
   const uint64_t data_len = size - h.data_offset;
-  if (root.size() > limits.tensor_count + 1)
-    fail(QEFF_E_LIMIT, origin + ": " + std::to_string(root.size()) +
-                           " header entries exceed limits.tensor_count = " +
+  // Every entry but "__metadata__" is a tensor.
+  const uint64_t tensor_entries = root.size() - (root.get("__metadata__").raw() != nullptr ? 1 : 0);
+  if (tensor_entries > limits.tensor_count)
+    fail(QEFF_E_LIMIT, origin + ": " + std::to_string(tensor_entries) +
+                           " tensors exceed limits.tensor_count = " +
                            std::to_string(limits.tensor_count));
 
   std::vector<uint64_t> ends;
