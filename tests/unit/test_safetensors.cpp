@@ -17,6 +17,7 @@
 #include "hub/safetensors.hpp"
 #include "model_writer.hpp"
 #include "qeff/qeff.h"
+#include "unit_test.hpp"
 
 namespace {
 
@@ -25,31 +26,6 @@ using qeff::hub::SafetensorsFile;
 using qeff::hub::SafetensorsHeader;
 using qeff_test::le64;
 using qeff_test::safetensors_raw;
-
-template <typename F>
-::testing::AssertionResult throws_qeff(F &&f, qeff_status status,
-                                       std::initializer_list<const char *> parts) {
-  try {
-    f();
-  } catch (const qeff::Error &e) {
-    std::string m = e.what();
-    if (e.status() != status)
-      return ::testing::AssertionFailure()
-             << "threw " << qeff_status_name(e.status()) << ", expected "
-             << qeff_status_name(status) << ": " << m;
-    for (const char *p : parts)
-      if (m.find(p) == std::string::npos)
-        return ::testing::AssertionFailure() << "message lacks \"" << p << "\": " << m;
-    return ::testing::AssertionSuccess() << m;
-  } catch (const std::exception &e) {
-    return ::testing::AssertionFailure() << "threw a non-qeff exception: " << e.what();
-  }
-  return ::testing::AssertionFailure() << "did not throw (expected " << qeff_status_name(status)
-                                       << ")";
-}
-
-#define EXPECT_QEFF_ERROR(expr, status, ...) \
-  EXPECT_TRUE(throws_qeff([&] { (void)(expr); }, (status), {__VA_ARGS__}))
 
 const char kOrigin[] = "m.safetensors";
 

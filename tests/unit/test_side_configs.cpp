@@ -19,6 +19,7 @@
 #include "hub/tokenizer_config.hpp"
 #include "model_writer.hpp"
 #include "qeff/qeff.h"
+#include "unit_test.hpp"
 
 namespace {
 
@@ -28,31 +29,6 @@ using qeff::hub::GenerationConfig;
 using qeff::hub::PoolingMode;
 using qeff::hub::SentenceTransformersConfig;
 using qeff::hub::TokenizerConfig;
-
-template <typename F>
-::testing::AssertionResult throws_qeff(F &&f, qeff_status status,
-                                       std::initializer_list<const char *> parts) {
-  try {
-    f();
-  } catch (const qeff::Error &e) {
-    std::string m = e.what();
-    if (e.status() != status)
-      return ::testing::AssertionFailure()
-             << "threw " << qeff_status_name(e.status()) << ", expected "
-             << qeff_status_name(status) << ": " << m;
-    for (const char *p : parts)
-      if (m.find(p) == std::string::npos)
-        return ::testing::AssertionFailure() << "message lacks \"" << p << "\": " << m;
-    return ::testing::AssertionSuccess() << m;
-  } catch (const std::exception &e) {
-    return ::testing::AssertionFailure() << "threw a non-qeff exception: " << e.what();
-  }
-  return ::testing::AssertionFailure() << "did not throw (expected " << qeff_status_name(status)
-                                       << ")";
-}
-
-#define EXPECT_QEFF_ERROR(expr, status, ...) \
-  EXPECT_TRUE(throws_qeff([&] { (void)(expr); }, (status), {__VA_ARGS__}))
 
 JsonDocument doc(const std::string &text, const char *name) {
   return JsonDocument::parse(text, qeff::JsonOrigin{name}, qeff::JsonLimits{});

@@ -15,6 +15,7 @@
 #include "common/json.hpp"
 #include "common/utf8.hpp"
 #include "qeff/qeff.h"
+#include "unit_test.hpp"
 
 namespace {
 
@@ -22,33 +23,6 @@ using qeff::JsonDocument;
 using qeff::JsonLimits;
 using qeff::JsonOrigin;
 using qeff::JsonView;
-
-// Succeeds when `f` throws qeff::Error with `status` and a message containing
-// every one of `parts`; otherwise explains what happened instead.
-template <typename F>
-::testing::AssertionResult throws_qeff(F &&f, qeff_status status,
-                                       std::initializer_list<const char *> parts) {
-  try {
-    f();
-  } catch (const qeff::Error &e) {
-    std::string m = e.what();
-    if (e.status() != status)
-      return ::testing::AssertionFailure()
-             << "threw " << qeff_status_name(e.status()) << ", expected "
-             << qeff_status_name(status) << ": " << m;
-    for (const char *p : parts)
-      if (m.find(p) == std::string::npos)
-        return ::testing::AssertionFailure() << "message lacks \"" << p << "\": " << m;
-    return ::testing::AssertionSuccess() << m;
-  } catch (const std::exception &e) {
-    return ::testing::AssertionFailure() << "threw a non-qeff exception: " << e.what();
-  }
-  return ::testing::AssertionFailure() << "did not throw (expected " << qeff_status_name(status)
-                                       << ")";
-}
-
-#define EXPECT_QEFF_ERROR(expr, status, ...) \
-  EXPECT_TRUE(throws_qeff([&] { (void)(expr); }, (status), {__VA_ARGS__}))
 
 JsonDocument parse(std::string_view text, const JsonLimits &limits = {}, bool require_object = true,
                    qeff_status type_error = QEFF_E_CONFIG) {
