@@ -61,4 +61,23 @@ int enum_value(const E &e) noexcept {
 // Fails with QEFF_E_INVALID_ARGUMENT when `p` is NULL.
 void require(const void *p, const char *what, const char *function);
 
+// `*_create` of a default-constructed handle type.
+template <typename T>
+qeff_status create_handle(T **out, const char *function) noexcept {
+  if (out != nullptr) *out = nullptr;
+  return guarded([&] {
+    require(out, "out", function);
+    *out = new T();
+  });
+}
+
+// `*_free`: NULL and handles of another type (or already freed, best effort)
+// are ignored; the tag is poisoned before the memory is released.
+template <typename T>
+void free_handle(T *h, uint32_t tag) noexcept {
+  if (h == nullptr || h->tag != tag) return;
+  h->tag = kDeadTag;
+  delete h;
+}
+
 }  // namespace qeff::api

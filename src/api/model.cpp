@@ -60,11 +60,7 @@ qeff_status qeff_model_load(const char *path, const qeff_options *options, qeff_
   });
 }
 
-void qeff_model_free(qeff_model *model) {
-  if (model == nullptr || model->tag != kModelTag) return;
-  model->tag = qeff::api::kDeadTag;
-  delete model;
-}
+void qeff_model_free(qeff_model *model) { qeff::api::free_handle(model, kModelTag); }
 
 qeff_status qeff_model_path(const qeff_model *m, const char **out) {
   return get_value(m, out, "qeff_model_path", [](const auto &s) { return s.root.dir().c_str(); });

@@ -33,18 +33,10 @@ qeff::Options &opts(qeff_options *o, const char *key, const char *function) {
 extern "C" {
 
 qeff_status qeff_options_create(qeff_options **out) {
-  if (out != nullptr) *out = nullptr;
-  return guarded([&] {
-    require(out, "out", "qeff_options_create");
-    *out = new qeff_options();
-  });
+  return qeff::api::create_handle(out, "qeff_options_create");
 }
 
-void qeff_options_free(qeff_options *options) {
-  if (options == nullptr || options->tag != kOptionsTag) return;
-  options->tag = qeff::api::kDeadTag;
-  delete options;
-}
+void qeff_options_free(qeff_options *options) { qeff::api::free_handle(options, kOptionsTag); }
 
 qeff_status qeff_options_set_bool(qeff_options *o, const char *key, int value) {
   return guarded([&] { opts(o, key, "qeff_options_set_bool").set_bool(key, value != 0); });

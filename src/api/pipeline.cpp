@@ -47,18 +47,10 @@ qeff_status qeff_generate(const qeff_program *program, const qeff_request *reque
 void qeff_result_free(qeff_result *result) { delete result; }
 
 qeff_status qeff_request_create(qeff_request **out) {
-  if (out != nullptr) *out = nullptr;
-  return guarded([&] {
-    require(out, "out", "qeff_request_create");
-    *out = new qeff_request();
-  });
+  return qeff::api::create_handle(out, "qeff_request_create");
 }
 
-void qeff_request_free(qeff_request *request) {
-  if (request == nullptr || request->tag != kRequestTag) return;
-  request->tag = qeff::api::kDeadTag;
-  delete request;
-}
+void qeff_request_free(qeff_request *request) { qeff::api::free_handle(request, kRequestTag); }
 
 qeff_status qeff_request_add_text(qeff_request *request, const char *text, size_t length) {
   return guarded([&] {
