@@ -4,7 +4,7 @@
 
 #include "api/handles.hpp"
 #include "common/error.hpp"
-#include "hub/dtype.hpp"
+#include "common/dtype.hpp"
 
 using qeff::api::checked_handle;
 using qeff::api::guarded;
@@ -161,7 +161,7 @@ qeff_status qeff_model_config_get(const qeff_model *m, const char *key, const ch
 const char *qeff_dtype_name(qeff_dtype dtype) {
   int v = qeff::api::enum_value(dtype);
   for (int d = QEFF_DTYPE_F32; d <= QEFF_DTYPE_C64; ++d)
-    if (d == v) return qeff::hub::dtype_name(static_cast<qeff_dtype>(d));
+    if (d == v) return qeff::dtype_name(static_cast<qeff_dtype>(d));
   return "UNKNOWN";
 }
 

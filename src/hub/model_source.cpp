@@ -9,7 +9,7 @@
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "hub/adapter_config.hpp"
-#include "hub/dtype.hpp"
+#include "common/dtype.hpp"
 
 namespace qeff::hub {
 namespace {

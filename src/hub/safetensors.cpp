@@ -7,7 +7,7 @@
 #include "common/checked.hpp"
 #include "common/error.hpp"
 #include "common/json.hpp"
-#include "hub/dtype.hpp"
+#include "common/dtype.hpp"
 
 namespace qeff::hub {
 std::string shape_text(const std::vector<int64_t> &shape) {

@@ -12,7 +12,7 @@
 
 #include "common/error.hpp"
 #include "common/files.hpp"
-#include "hub/dtype.hpp"
+#include "common/dtype.hpp"
 #include "hub/limits.hpp"
 #include "hub/safetensors.hpp"
 #include "model_writer.hpp"
@@ -209,9 +209,9 @@ TEST(Safetensors, EveryKnownDtypeIsAccepted) {
     EXPECT_EQ(h.tensors[0].dtype, k.dtype);
     EXPECT_EQ(h.tensors[0].numel, 8u);
     EXPECT_EQ(h.tensors[0].nbytes, bytes);
-    EXPECT_EQ(qeff::hub::dtype_bits(k.dtype), k.bits);
-    EXPECT_STREQ(qeff::hub::dtype_name(k.dtype), k.name);
-    EXPECT_EQ(qeff::hub::dtype_from_name(k.name), k.dtype);
+    EXPECT_EQ(qeff::dtype_bits(k.dtype), k.bits);
+    EXPECT_STREQ(qeff::dtype_name(k.dtype), k.name);
+    EXPECT_EQ(qeff::dtype_from_name(k.name), k.dtype);
   }
 }
 

@@ -7,7 +7,7 @@
 
 #include "qeff/qeff.h"
 
-namespace qeff::hub {
+namespace qeff {
 
 // Exact, case-sensitive safetensors name ("F32", "BF16", "F8_E4M3", ...).
 std::optional<qeff_dtype> dtype_from_name(std::string_view name);
@@ -16,4 +16,4 @@ const char *dtype_name(qeff_dtype dtype);
 unsigned dtype_bits(qeff_dtype dtype);
 bool dtype_is_float(qeff_dtype dtype);
 
-}  // namespace qeff::hub
+}  // namespace qeff

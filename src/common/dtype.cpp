@@ -1,6 +1,6 @@
-#include "hub/dtype.hpp"
+#include "common/dtype.hpp"
 
-namespace qeff::hub {
+namespace qeff {
 namespace {
 
 struct DtypeInfo {
@@ -52,4 +52,4 @@ bool dtype_is_float(qeff_dtype d) {
   return i != nullptr && i->is_float;
 }
 
-}  // namespace qeff::hub
+}  // namespace qeff
