@@ -1,0 +1,284 @@
+#include "onnx/export.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <onnx/onnx_pb.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <algorithm>
+#include <cstring>
+#include <random>
+#include <variant>
+
+#include "common/error.hpp"
+#include "common/files.hpp"
+#include "graph/verify.hpp"
+
+namespace qeff::onnx_io {
+namespace {
+
+using graph::Graph;
+using graph::TensorType;
+
+int onnx_elem_type(qeff_dtype d, const std::string &what) {
+  switch (d) {
+    case QEFF_DTYPE_F32: return onnx::TensorProto_DataType_FLOAT;
+    case QEFF_DTYPE_U8: return onnx::TensorProto_DataType_UINT8;
+    case QEFF_DTYPE_I8: return onnx::TensorProto_DataType_INT8;
+    case QEFF_DTYPE_U16: return onnx::TensorProto_DataType_UINT16;
+    case QEFF_DTYPE_I16: return onnx::TensorProto_DataType_INT16;
+    case QEFF_DTYPE_I32: return onnx::TensorProto_DataType_INT32;
+    case QEFF_DTYPE_I64: return onnx::TensorProto_DataType_INT64;
+    case QEFF_DTYPE_BOOL: return onnx::TensorProto_DataType_BOOL;
+    case QEFF_DTYPE_F16: return onnx::TensorProto_DataType_FLOAT16;
+    case QEFF_DTYPE_F64: return onnx::TensorProto_DataType_DOUBLE;
+    case QEFF_DTYPE_U32: return onnx::TensorProto_DataType_UINT32;
+    case QEFF_DTYPE_U64: return onnx::TensorProto_DataType_UINT64;
+    case QEFF_DTYPE_BF16: return onnx::TensorProto_DataType_BFLOAT16;
+    case QEFF_DTYPE_C64: return onnx::TensorProto_DataType_COMPLEX64;
+    default: break;
+  }
+  fail(QEFF_E_UNSUPPORTED, what + ": element type " + std::string(qeff_dtype_name(d)) +
+                               " cannot be exported to ONNX (opset 17 / IR 8)");
+}
+
+void set_type(onnx::TypeProto *t, const TensorType &type, const std::string &what) {
+  auto *tensor = t->mutable_tensor_type();
+  tensor->set_elem_type(onnx_elem_type(type.dtype, what));
+  auto *shape = tensor->mutable_shape();
+  for (const auto &d : type.shape) {
+    auto *dim = shape->add_dim();
+    if (d.is_symbolic()) dim->set_dim_param(d.symbol);
+    else dim->set_dim_value(d.value);
+  }
+}
+
+void set_value_info(onnx::ValueInfoProto *v, const graph::ValueInfo &info, const char *kind) {
+  v->set_name(info.name);
+  if (info.type.known()) set_type(v->mutable_type(), info.type, std::string(kind) + " " + quote(info.name));
+}
+
+void set_tensor_header(onnx::TensorProto *t, const std::string &name, const TensorType &type) {
+  t->set_name(name);
+  t->set_data_type(onnx_elem_type(type.dtype, "tensor " + quote(name)));
+  for (const auto &d : type.shape) t->add_dims(d.value);
+}
+
+void set_attribute(onnx::AttributeProto *a, const graph::Attribute &attr, const std::string &node) {
+  a->set_name(attr.name);
+  std::visit(
+      [&](const auto &v) {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, int64_t>) {
+          a->set_type(onnx::AttributeProto_AttributeType_INT);
+          a->set_i(v);
+        } else if constexpr (std::is_same_v<T, double>) {
+          a->set_type(onnx::AttributeProto_AttributeType_FLOAT);
+          a->set_f(static_cast<float>(v));
+        } else if constexpr (std::is_same_v<T, std::string>) {
+          a->set_type(onnx::AttributeProto_AttributeType_STRING);
+          a->set_s(v);
+        } else if constexpr (std::is_same_v<T, std::vector<int64_t>>) {
+          a->set_type(onnx::AttributeProto_AttributeType_INTS);
+          for (int64_t x : v) a->add_ints(x);
+        } else if constexpr (std::is_same_v<T, std::vector<double>>) {
+          a->set_type(onnx::AttributeProto_AttributeType_FLOATS);
+          for (double x : v) a->add_floats(static_cast<float>(x));
+        } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+          a->set_type(onnx::AttributeProto_AttributeType_STRINGS);
+          for (const auto &x : v) a->add_strings(x);
+        } else {
+          a->set_type(onnx::AttributeProto_AttributeType_TENSOR);
+          set_tensor_header(a->mutable_t(), "", v.type);
+          a->mutable_t()->set_raw_data(v.bytes.data(), v.bytes.size());
+          (void)node;
+        }
+      },
+      attr.value);
+}
+
+// A file descriptor closed on scope exit.
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+// Temp files inside the output directory, unlinked unless committed.
+class TempFiles {
+ public:
+  explicit TempFiles(int dirfd) : dirfd_(dirfd) {}
+  ~TempFiles() {
+    for (const auto &n : names_) ::unlinkat(dirfd_, n.c_str(), 0);
+  }
+  // Creates a new temp file (never following or reusing an existing name).
+  int create(const std::string &dir, std::string *name) {
+    std::random_device rd;
+    for (int attempt = 0; attempt < 16; ++attempt) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, ".qeff-tmp-%08x%08x", rd(), rd());
+      int fd = ::openat(dirfd_, buf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+      if (fd >= 0) {
+        names_.push_back(buf);
+        *name = buf;
+        return fd;
+      }
+      if (errno != EEXIST) fail(QEFF_E_IO, "cannot create a file in " + quote(dir) + ": " + std::strerror(errno));
+    }
+    fail(QEFF_E_IO, "cannot create a temporary file in " + quote(dir));
+  }
+  void commit(const std::string &temp, const std::string &final_name, const std::string &dir) {
+    if (::renameat(dirfd_, temp.c_str(), dirfd_, final_name.c_str()) != 0)
+      fail(QEFF_E_IO, "cannot rename into " + quote(dir + "/" + final_name) + ": " + std::strerror(errno));
+    names_.erase(std::find(names_.begin(), names_.end(), temp));
+  }
+
+ private:
+  int dirfd_;
+  std::vector<std::string> names_;
+};
+
+void write_all(int fd, const void *data, size_t size, const std::string &path) {
+  const char *p = static_cast<const char *>(data);
+  while (size > 0) {
+    ssize_t n = ::write(fd, p, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail(QEFF_E_IO, "cannot write " + quote(path) + ": " + std::strerror(errno));
+    p += n;
+    size -= static_cast<size_t>(n);
+  }
+}
+
+int open_output_dir(const std::string &dir) {
+  check_path_argument(dir, "output directory");
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+    fail(QEFF_E_IO, "cannot create output directory " + quote(dir) + ": " + std::strerror(errno));
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ELOOP || errno == ENOTDIR)
+      fail(QEFF_E_SECURITY, "output directory " + quote(dir) + " is a symlink or not a directory");
+    fail(QEFF_E_IO, "cannot open output directory " + quote(dir) + ": " + std::strerror(errno));
+  }
+  return fd;
+}
+
+}  // namespace
+
+void to_model_proto(const Graph &g, const ExportOptions &options, onnx::ModelProto *m,
+                    std::vector<uint64_t> *offsets) {
+  m->set_ir_version(onnx::IR_VERSION);
+  m->set_producer_name("qeff");
+  m->set_producer_version(QEFF_VERSION_STRING);
+  for (const auto &[domain, version] : g.opsets) {
+    auto *op = m->add_opset_import();
+    op->set_domain(domain);
+    op->set_version(version);
+  }
+  std::map<std::string, std::string> meta = g.metadata;
+  for (const auto &[k, v] : options.metadata) meta[k] = v;
+  meta["qeff.version"] = QEFF_VERSION_STRING;
+  for (const auto &[k, v] : meta) {
+    auto *p = m->add_metadata_props();
+    p->set_key(k);
+    p->set_value(v);
+  }
+
+  auto *gp = m->mutable_graph();
+  gp->set_name(g.name);
+  for (const auto &v : g.inputs) set_value_info(gp->add_input(), v, "input");
+  for (const auto &v : g.outputs) set_value_info(gp->add_output(), v, "output");
+  for (const auto &v : g.value_info)
+    if (v.type.known()) set_value_info(gp->add_value_info(), v, "value");
+
+  offsets->assign(g.initializers.size(), UINT64_MAX);
+  uint64_t offset = 0;
+  for (size_t i = 0; i < g.initializers.size(); ++i) {
+    const auto &init = g.initializers[i];
+    auto *t = gp->add_initializer();
+    set_tensor_header(t, init.name, init.type);
+    if (init.data.size() <= options.inline_limit) {
+      t->set_raw_data(init.data.data(), init.data.size());
+      continue;
+    }
+    offset = (offset + options.alignment - 1) / options.alignment * options.alignment;
+    (*offsets)[i] = offset;
+    t->set_data_location(onnx::TensorProto_DataLocation_EXTERNAL);
+    auto add = [&](const char *k, const std::string &v) {
+      auto *e = t->add_external_data();
+      e->set_key(k);
+      e->set_value(v);
+    };
+    add("location", kDataFile);
+    add("offset", std::to_string(offset));
+    add("length", std::to_string(init.data.size()));
+    offset += init.data.size();
+  }
+
+  for (const auto &n : g.nodes) {
+    auto *np = gp->add_node();
+    np->set_op_type(n.op_type);
+    np->set_domain(n.domain);
+    np->set_name(n.name);
+    for (const auto &in : n.inputs) np->add_input(in);
+    for (const auto &out : n.outputs) np->add_output(out);
+    for (const auto &a : n.attributes) set_attribute(np->add_attribute(), a, n.name);
+  }
+}
+
+ExportedFiles export_model(const Graph &g, const std::string &output_dir, const ExportOptions &options) {
+  graph::verify(g);
+  onnx::ModelProto model;
+  std::vector<uint64_t> offsets;
+  to_model_proto(g, options, &model, &offsets);
+  std::string bytes;
+  if (!model.SerializeToString(&bytes))
+    fail(QEFF_E_LIMIT, "graph " + quote(g.name) + ": the ONNX protobuf exceeds 2 GB even with external data");
+
+  Fd dir;
+  dir.fd = open_output_dir(output_dir);
+  TempFiles temps(dir.fd);
+  ExportedFiles out;
+  out.model_path = output_dir + "/" + kModelFile;
+
+  std::string data_temp;
+  bool has_data = false;
+  for (uint64_t o : offsets) has_data = has_data || o != UINT64_MAX;
+  if (has_data) {
+    Fd f;
+    f.fd = temps.create(output_dir, &data_temp);
+    uint64_t written = 0;
+    static const char zeros[256] = {};
+    for (size_t i = 0; i < offsets.size(); ++i) {
+      if (offsets[i] == UINT64_MAX) continue;
+      while (written < offsets[i]) {
+        size_t pad = static_cast<size_t>(std::min<uint64_t>(sizeof zeros, offsets[i] - written));
+        write_all(f.fd, zeros, pad, output_dir + "/" + kDataFile);
+        written += pad;
+      }
+      const auto &data = g.initializers[i].data;
+      write_all(f.fd, data.data(), static_cast<size_t>(data.size()), output_dir + "/" + kDataFile);
+      written += data.size();
+    }
+    if (::fsync(f.fd) != 0) fail(QEFF_E_IO, "cannot sync " + quote(output_dir + "/" + kDataFile));
+    out.data_path = output_dir + "/" + kDataFile;
+    out.data_bytes = written;
+  }
+  std::string model_temp;
+  {
+    Fd f;
+    f.fd = temps.create(output_dir, &model_temp);
+    write_all(f.fd, bytes.data(), bytes.size(), out.model_path);
+    if (::fsync(f.fd) != 0) fail(QEFF_E_IO, "cannot sync " + quote(out.model_path));
+  }
+  // Data first: a model.onnx never points at a missing or stale data file.
+  if (has_data) temps.commit(data_temp, kDataFile, output_dir);
+  temps.commit(model_temp, kModelFile, output_dir);
+  if (!has_data) ::unlinkat(dir.fd, kDataFile, 0);  // a stale one from an earlier export
+  return out;
+}
+
+}  // namespace qeff::onnx_io

@@ -1,0 +1,48 @@
+// Export of a graph::Graph as an ONNX model directory: `model.onnx` (opset from
+// the graph, IR version 8) plus one external-data file `model.onnx.data` with
+// every initializer above a small size at an aligned offset. File names are
+// ours, never taken from tensor names. Writing is atomic: temp files created
+// with O_CREAT|O_EXCL|O_NOFOLLOW inside the output directory, then renamed; on
+// failure nothing is left at the final paths.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "graph/ir.hpp"
+
+namespace onnx {
+class ModelProto;
+}
+
+namespace qeff::onnx_io {
+
+struct ExportOptions {
+  std::map<std::string, std::string> metadata;  // added to the graph's metadata props
+  uint64_t alignment = 64;                      // external data offsets are multiples of it
+  uint64_t inline_limit = 1024;                 // initializers up to this size stay inline
+};
+
+struct ExportedFiles {
+  std::string model_path;  // <dir>/model.onnx
+  std::string data_path;   // <dir>/model.onnx.data ("" when every tensor is inline)
+  uint64_t data_bytes = 0;
+};
+
+inline constexpr const char *kModelFile = "model.onnx";
+inline constexpr const char *kDataFile = "model.onnx.data";
+
+// Builds the ModelProto. Initializers larger than `inline_limit` reference
+// `kDataFile` at the offsets returned in `offsets` (by initializer index;
+// UINT64_MAX for inline ones). Throws QEFF_E_UNSUPPORTED for element types ONNX
+// 1.12 cannot hold (FP8, FP6, FP4).
+void to_model_proto(const graph::Graph &graph, const ExportOptions &options, onnx::ModelProto *out,
+                    std::vector<uint64_t> *offsets);
+
+// Verifies, converts and writes `graph` into `output_dir` (created if missing;
+// must not be a symlink). Throws QEFF_E_IO / QEFF_E_SECURITY / QEFF_E_FORMAT.
+ExportedFiles export_model(const graph::Graph &graph, const std::string &output_dir,
+                           const ExportOptions &options = {});
+
+}  // namespace qeff::onnx_io
