@@ -1,0 +1,79 @@
+"""Golden ONNX graphs: exported by export_golden, checked by the onnx checker,
+run by ONNX Runtime, compared with an independent NumPy reference (fp32,
+atol 1e-5, rtol 1e-5).
+
+usage: check_ort.py EXPORT_GOLDEN_BINARY WORK_DIR
+Exits 77 (skipped) when onnx or onnxruntime cannot be imported.
+"""
+import math
+import os
+import shutil
+import subprocess
+import sys
+
+try:
+    import numpy as np
+    import onnx
+    import onnxruntime as ort
+except ImportError as e:  # the suite's interpreter lacks the reference tools
+    print("skipped: %s" % e)
+    sys.exit(77)
+
+ATOL = RTOL = 1e-5
+
+
+def weight(shape, salt):
+    n = int(np.prod(shape))
+    i = np.arange(n, dtype=np.float64)
+    return (np.sin(0.37 * i + salt) * 0.5).astype(np.float32).reshape(shape)
+
+
+def erf(x):
+    return np.vectorize(math.erf)(x.astype(np.float64))
+
+
+def reference(name, x):
+    if name == "mlp_relu":
+        h = np.maximum(x @ weight((32, 64), 0.1) + weight((64,), 0.2), 0)
+        return h @ weight((64, 16), 0.3)
+    if name == "gemm_gelu":
+        h = x.astype(np.float64) @ weight((48, 32), 0.4).T.astype(np.float64) + weight((48,), 0.5)
+        return 0.5 * h * (1.0 + erf(h / math.sqrt(2.0)))
+    if name == "layer_norm":
+        x64 = x.astype(np.float64)
+        mu = x64.mean(-1, keepdims=True)
+        var = ((x64 - mu) ** 2).mean(-1, keepdims=True)
+        return (x64 - mu) / np.sqrt(var + 1e-5) * weight((32,), 0.6) + weight((32,), 0.7)
+    raise KeyError(name)
+
+
+INPUTS = {"mlp_relu": (3, 32), "gemm_gelu": (4, 32), "layer_norm": (2, 5, 32)}
+
+
+def main():
+    exe, work = sys.argv[1], sys.argv[2]
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    subprocess.run([exe, work], check=True)
+    rng = np.random.default_rng(7)
+    failures = 0
+    for name, shape in INPUTS.items():
+        path = os.path.join(work, name, "model.onnx")
+        onnx.checker.check_model(path, full_check=True)
+        model = onnx.load(path)  # loads the external data too
+        meta = {p.key: p.value for p in model.metadata_props}
+        assert meta.get("qeff.source_model") == "golden", meta
+        sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+        x = rng.standard_normal(shape).astype(np.float32)
+        (y,) = sess.run(None, {"x": x})
+        ref = reference(name, x)
+        err = float(np.max(np.abs(y - ref)))
+        ok = np.allclose(y, ref, atol=ATOL, rtol=RTOL)
+        print("%-12s max |ort - numpy| = %.3g %s" % (name, err, "ok" if ok else "MISMATCH"))
+        failures += not ok
+    shutil.rmtree(work, ignore_errors=True)
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
