@@ -1,6 +1,8 @@
 #include "onnx/export.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -157,13 +159,45 @@ int open_output_dir(const std::string &dir) {
   check_path_argument(dir, "output directory");
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
     fail(QEFF_E_IO, "cannot create output directory " + quote(dir) + ": " + std::strerror(errno));
+  struct stat st;
+  if (::lstat(dir.c_str(), &st) != 0)
+    fail(QEFF_E_IO, "cannot access output directory " + quote(dir) + ": " + std::strerror(errno));
+  if (S_ISLNK(st.st_mode))
+    fail(QEFF_E_SECURITY, "output directory " + quote(dir) + " is a symlink; give its target instead");
+  if (!S_ISDIR(st.st_mode)) fail(QEFF_E_IO, "output directory " + quote(dir) + " exists and is not a directory");
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
-    if (errno == ELOOP || errno == ENOTDIR)
-      fail(QEFF_E_SECURITY, "output directory " + quote(dir) + " is a symlink or not a directory");
+    if (errno == ELOOP) fail(QEFF_E_SECURITY, "output directory " + quote(dir) + " changed into a symlink");
     fail(QEFF_E_IO, "cannot open output directory " + quote(dir) + ": " + std::strerror(errno));
   }
+  // One export at a time per directory; the lock goes with the descriptor.
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int e = errno;
+    ::close(fd);
+    if (e == EWOULDBLOCK) fail(QEFF_E_BUSY, "another export is writing to " + quote(dir));
+    fail(QEFF_E_IO, "cannot lock output directory " + quote(dir) + ": " + std::strerror(e));
+  }
   return fd;
+}
+
+// Removes regular files named .qeff-tmp-* left by an interrupted export.
+void remove_stale_temps(int dirfd) {
+  int dup = ::dup(dirfd);
+  if (dup < 0) return;
+  DIR *d = ::fdopendir(dup);
+  if (d == nullptr) {
+    ::close(dup);
+    return;
+  }
+  std::vector<std::string> stale;
+  while (struct dirent *e = ::readdir(d)) {
+    struct stat st;
+    if (std::strncmp(e->d_name, ".qeff-tmp-", 10) == 0 &&
+        ::fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+      stale.emplace_back(e->d_name);
+  }
+  ::closedir(d);
+  for (const auto &n : stale) ::unlinkat(dirfd, n.c_str(), 0);
 }
 
 }  // namespace
@@ -240,6 +274,10 @@ ExportedFiles export_model(const Graph &g, const std::string &output_dir, const 
 
   Fd dir;
   dir.fd = open_output_dir(output_dir);
+  remove_stale_temps(dir.fd);
+  struct stat existing;
+  if (!options.overwrite && ::fstatat(dir.fd, kModelFile, &existing, AT_SYMLINK_NOFOLLOW) == 0)
+    fail(QEFF_E_IO, quote(output_dir + "/" + kModelFile) + " exists (pass overwrite to replace it)");
   TempFiles temps(dir.fd);
   ExportedFiles out;
   out.model_path = output_dir + "/" + kModelFile;

@@ -22,6 +22,7 @@ struct ExportOptions {
   std::map<std::string, std::string> metadata;  // added to the graph's metadata props
   uint64_t alignment = 64;                      // external data offsets are multiples of it
   uint64_t inline_limit = 1024;                 // initializers up to this size stay inline
+  bool overwrite = false;  // replace an existing model.onnx (else QEFF_E_IO "exists")
 };
 
 struct ExportedFiles {
@@ -41,7 +42,11 @@ void to_model_proto(const graph::Graph &graph, const ExportOptions &options, onn
                     std::vector<uint64_t> *offsets);
 
 // Verifies, converts and writes `graph` into `output_dir` (created if missing;
-// must not be a symlink). Throws QEFF_E_IO / QEFF_E_SECURITY / QEFF_E_FORMAT.
+// must not be a symlink). The directory is locked (flock) while writing: a
+// concurrent export to it gets QEFF_E_BUSY. Temp files left by an interrupted
+// export are removed. Throws QEFF_E_IO (not a directory, exists without
+// `overwrite`, write errors), QEFF_E_SECURITY (symlinked directory),
+// QEFF_E_FORMAT (invalid graph), QEFF_E_UNSUPPORTED, QEFF_E_BUSY, QEFF_E_LIMIT.
 ExportedFiles export_model(const graph::Graph &graph, const std::string &output_dir,
                            const ExportOptions &options = {});
 

@@ -1,7 +1,10 @@
 // Unit tests: exporting a graph as ONNX (src/onnx/export.hpp): the file passes
 // onnx::checker with its external data, weights land byte-exact at aligned
 // offsets, metadata is recorded, and writing is atomic and never follows links.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
 
@@ -150,22 +153,45 @@ TEST(OnnxExport, RewritesAtomicallyAndReplacesLinksInsteadOfFollowingThem) {
   qeff_test::write_file(tmp / "victim.txt", "keep me");
   fs::create_directories(tmp / "out");
   fs::create_symlink(tmp / "victim.txt", tmp / "out/model.onnx");
-  qeff::onnx_io::export_model(relu_mlp(weights), (tmp / "out").string());
+  qeff::onnx_io::ExportOptions overwrite;
+  overwrite.overwrite = true;
+  EXPECT_QEFF_ERROR(qeff::onnx_io::export_model(relu_mlp(weights), (tmp / "out").string()), QEFF_E_IO,
+                    "model.onnx", "exists");
+  qeff::onnx_io::export_model(relu_mlp(weights), (tmp / "out").string(), overwrite);
   EXPECT_EQ(qeff_test::read_file(tmp / "victim.txt"), "keep me");
   EXPECT_FALSE(fs::is_symlink(tmp / "out/model.onnx"));
   EXPECT_NO_THROW(onnx::checker::check_model((tmp / "out/model.onnx").string()));
-  // A second export over the first leaves exactly the two files.
-  qeff::onnx_io::export_model(relu_mlp(weights), (tmp / "out").string());
+  // A second export over the first, after an interrupted one left a temp file,
+  // leaves exactly the two files.
+  qeff_test::write_file(tmp / "out/.qeff-tmp-0123456789abcdef", "partial");
+  qeff::onnx_io::export_model(relu_mlp(weights), (tmp / "out").string(), overwrite);
   EXPECT_EQ(listing(tmp / "out"), (std::vector<std::string>{"model.onnx", "model.onnx.data"}));
 }
 
-TEST(OnnxExport, RefusesASymlinkedOutputDirectory) {
+TEST(OnnxExport, RefusesBadOutputDirectories) {
   TempDir tmp;
   fs::create_directories(tmp / "real");
   fs::create_directory_symlink(tmp / "real", tmp / "link");
   EXPECT_QEFF_ERROR(qeff::onnx_io::export_model(relu_mlp(ramp(64 * 64)), (tmp / "link").string()),
                     QEFF_E_SECURITY, "link", "symlink");
   EXPECT_TRUE(fs::is_empty(tmp / "real"));
+  qeff_test::write_file(tmp / "file", "x");
+  EXPECT_QEFF_ERROR(qeff::onnx_io::export_model(relu_mlp(ramp(64 * 64)), (tmp / "file").string()),
+                    QEFF_E_IO, "not a directory");
+  EXPECT_QEFF_ERROR(qeff::onnx_io::export_model(relu_mlp(ramp(64 * 64)), (tmp / "file/sub").string()),
+                    QEFF_E_IO, "file/sub");
+}
+
+TEST(OnnxExport, ConcurrentExportToOneDirectoryIsBusy) {
+  TempDir tmp;
+  int fd = ::open(tmp.path().c_str(), O_RDONLY | O_DIRECTORY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);  // as another export would hold it
+  EXPECT_QEFF_ERROR(qeff::onnx_io::export_model(relu_mlp(ramp(64 * 64)), tmp.str()), QEFF_E_BUSY,
+                    "another export");
+  ::close(fd);
+  EXPECT_TRUE(fs::is_empty(tmp.path()));
+  EXPECT_NO_THROW(qeff::onnx_io::export_model(relu_mlp(ramp(64 * 64)), tmp.str()));
 }
 
 TEST(OnnxExport, FailureLeavesNothingBehind) {
