@@ -12,12 +12,14 @@
 #include <cstdio>
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <random>
 #include <variant>
 
 #include "common/error.hpp"
 #include "common/files.hpp"
 #include "graph/verify.hpp"
+#include "onnx/functions.hpp"
 
 namespace qeff::onnx_io {
 namespace {
@@ -157,9 +159,11 @@ void write_all(int fd, const void *data, size_t size, const std::string &path) {
 
 int open_output_dir(const std::string &dir) {
   check_path_argument(dir, "output directory");
-  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
-    fail(QEFF_E_IO, "cannot create output directory " + quote(dir) + ": " + std::strerror(errno));
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);  // parents too; an existing path is checked below
   struct stat st;
+  if (ec && ::lstat(dir.c_str(), &st) != 0)
+    fail(QEFF_E_IO, "cannot create output directory " + quote(dir) + ": " + ec.message());
   if (::lstat(dir.c_str(), &st) != 0)
     fail(QEFF_E_IO, "cannot access output directory " + quote(dir) + ": " + std::strerror(errno));
   if (S_ISLNK(st.st_mode))
@@ -252,6 +256,7 @@ void to_model_proto(const Graph &g, const ExportOptions &options, onnx::ModelPro
     offset += init.data.size();
   }
 
+  add_functions(g, m);
   for (const auto &n : g.nodes) {
     auto *np = gp->add_node();
     np->set_op_type(n.op_type);

@@ -1,10 +1,14 @@
 """Golden ONNX graphs: exported by export_golden, checked by the onnx checker,
-run by ONNX Runtime, compared with an independent NumPy reference (fp32,
-atol 1e-5, rtol 1e-5).
+run by ONNX Runtime, compared (fp32, atol 1e-5, rtol 1e-5) with
+- an independent NumPy reference for the standard-op graphs, and
+- golden_reference.json (official transformers functions on PyTorch, written
+  by make_reference.py) for the graphs using qeff's fused ops, which ONNX
+  Runtime runs through their ONNX local-function bodies.
 
 usage: check_ort.py EXPORT_GOLDEN_BINARY WORK_DIR
 Exits 77 (skipped) when onnx or onnxruntime cannot be imported.
 """
+import json
 import math
 import os
 import shutil
@@ -48,6 +52,28 @@ def reference(name, x):
 
 
 INPUTS = {"mlp_relu": (3, 32), "gemm_gelu": (4, 32), "layer_norm": (2, 5, 32)}
+REFERENCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden_reference.json")
+DTYPES = {"float32": np.float32, "int64": np.int64, "bool": np.bool_}
+
+
+def decode(t):
+    return np.array(t["data"], dtype=DTYPES[t["dtype"]]).reshape(t["shape"])
+
+
+def check(name, got, ref):
+    err = float(np.max(np.abs(got.astype(np.float64) - ref.astype(np.float64)))) if got.size else 0.0
+    ok = got.shape == ref.shape and np.allclose(got, ref, atol=ATOL, rtol=RTOL)
+    print("%-22s max |ort - reference| = %.3g %s" % (name, err, "ok" if ok else "MISMATCH"))
+    return ok
+
+
+def load_checked(work, name):
+    path = os.path.join(work, name, "model.onnx")
+    onnx.checker.check_model(path, full_check=True)
+    model = onnx.load(path)  # loads the external data too
+    meta = {p.key: p.value for p in model.metadata_props}
+    assert meta.get("qeff.source_model") == "golden", meta
+    return model, ort.InferenceSession(path, providers=["CPUExecutionProvider"])
 
 
 def main():
@@ -58,19 +84,19 @@ def main():
     rng = np.random.default_rng(7)
     failures = 0
     for name, shape in INPUTS.items():
-        path = os.path.join(work, name, "model.onnx")
-        onnx.checker.check_model(path, full_check=True)
-        model = onnx.load(path)  # loads the external data too
-        meta = {p.key: p.value for p in model.metadata_props}
-        assert meta.get("qeff.source_model") == "golden", meta
-        sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+        _, sess = load_checked(work, name)
         x = rng.standard_normal(shape).astype(np.float32)
         (y,) = sess.run(None, {"x": x})
-        ref = reference(name, x)
-        err = float(np.max(np.abs(y - ref)))
-        ok = np.allclose(y, ref, atol=ATOL, rtol=RTOL)
-        print("%-12s max |ort - numpy| = %.3g %s" % (name, err, "ok" if ok else "MISMATCH"))
-        failures += not ok
+        failures += not check(name, y, reference(name, x))
+    with open(REFERENCE) as f:
+        cases = json.load(f)["cases"]
+    for name, case in cases.items():
+        model, sess = load_checked(work, name)
+        assert any(fn.domain == "qeff" for fn in model.functions), name + ": no qeff local function"
+        feeds = {k: decode(v) for k, v in case["inputs"].items()}
+        outs = dict(zip([o.name for o in sess.get_outputs()], sess.run(None, feeds)))
+        for out_name, ref in case["outputs"].items():
+            failures += not check(name + "." + out_name, outs[out_name], decode(ref))
     shutil.rmtree(work, ignore_errors=True)
     sys.exit(1 if failures else 0)
 

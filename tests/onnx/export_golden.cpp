@@ -65,6 +65,68 @@ Graph layer_norm() {
   return std::move(b).finish();
 }
 
+TensorType f32s(std::vector<Dim> d) { return f32(Shape(std::move(d))); }
+Dim sym(const char *s) { return Dim::sym(s); }
+Dim fix(int64_t v) { return Dim::fixed(v); }
+
+// qeff.RMSNorm over [batch, seq, 64], eps 1e-6 (HF LlamaRMSNorm).
+Graph rms_norm() {
+  GraphBuilder b("rms_norm");
+  b.set_opset("qeff", 1);
+  auto s = f32s({sym("batch"), sym("seq"), fix(64)});
+  auto x = b.input("x", s);
+  auto y = b.op("RMSNorm", {x, weight(b, "norm.weight", {64}, 0.8)}, {{"epsilon", 1e-6}}, {}, "qeff");
+  b.output(y, s, "y");
+  return std::move(b).finish();
+}
+
+// qeff.Rotary of x[batch, heads, seq, 16] with cos/sin[batch, seq, 16] (HF apply_rotary_pos_emb).
+Graph rotary() {
+  GraphBuilder b("rotary");
+  b.set_opset("qeff", 1);
+  auto s = f32s({sym("batch"), fix(4), sym("seq"), fix(16)});
+  auto cs = f32s({sym("batch"), sym("seq"), fix(16)});
+  auto y = b.op("Rotary", {b.input("x", s), b.input("cos", cs), b.input("sin", cs)}, {}, {}, "qeff");
+  b.output(y, s, "y");
+  return std::move(b).finish();
+}
+
+// qeff.Attention with GQA (4 query heads, 2 kv heads) and a boolean mask
+// (true = masked) covering causal and padding positions.
+Graph attention() {
+  GraphBuilder b("attention");
+  b.set_opset("qeff", 1);
+  auto q = b.input("q", f32s({sym("batch"), fix(4), sym("seq"), fix(16)}));
+  auto k = b.input("k", f32s({sym("batch"), fix(2), sym("ctx"), fix(16)}));
+  auto v = b.input("v", f32s({sym("batch"), fix(2), sym("ctx"), fix(16)}));
+  auto mask = b.input("mask", {QEFF_DTYPE_BOOL, {sym("batch"), fix(1), sym("seq"), sym("ctx")}});
+  auto y = b.op("Attention", {q, k, v, mask},
+                {{"scale", 0.25}, {"num_kv_groups", int64_t{2}}, {"masked_value", -3.4028234663852886e38}},
+                {}, "qeff");
+  b.output(y, f32s({sym("batch"), fix(4), sym("seq"), fix(16)}), "y");
+  return std::move(b).finish();
+}
+
+// A KV cache across two calls, as one graph: scatter the prompt's keys at
+// positions p1, then the next token's at p2, then gather positions `ctx`.
+Graph kv_cache() {
+  GraphBuilder b("kv_cache");
+  b.set_opset("qeff", 1);
+  auto cache_t = f32s({sym("batch"), fix(2), fix(8), fix(4)});
+  auto cache = b.input("cache", cache_t);
+  auto p1 = b.input("p1", {QEFF_DTYPE_I64, {sym("batch"), sym("seq")}});
+  auto u1 = b.input("u1", f32s({sym("batch"), fix(2), sym("seq"), fix(4)}));
+  auto p2 = b.input("p2", {QEFF_DTYPE_I64, {sym("batch"), fix(1)}});
+  auto u2 = b.input("u2", f32s({sym("batch"), fix(2), fix(1), fix(4)}));
+  auto ctx = b.input("ctx", {QEFF_DTYPE_I64, {sym("batch"), sym("n")}});
+  auto c1 = b.op("CtxScatter", {cache, p1, u1}, {}, {}, "qeff");
+  auto c2 = b.op("CtxScatter", {c1, p2, u2}, {}, {}, "qeff");
+  b.output(c2, cache_t, "cache_out");
+  b.output(b.op("CtxGather", {c2, ctx}, {}, {}, "qeff"), f32s({sym("batch"), fix(2), sym("n"), fix(4)}),
+           "gathered");
+  return std::move(b).finish();
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -74,7 +136,7 @@ int main(int argc, char **argv) {
   }
   std::string out = argv[1];
   try {
-    for (const Graph &g : {mlp_relu(), gemm_gelu(), layer_norm()})
+    for (const Graph &g : {mlp_relu(), gemm_gelu(), layer_norm(), rms_norm(), rotary(), attention(), kv_cache()})
       qeff::onnx_io::export_model(g, out + "/" + g.name, {{{"qeff.source_model", "golden"}}});
   } catch (const qeff::Error &e) {
     std::fprintf(stderr, "export failed: %s\n", e.what());

@@ -17,6 +17,7 @@
 #include "graph/builder.hpp"
 #include "model_writer.hpp"
 #include "onnx/export.hpp"
+#include "onnx/functions.hpp"
 #include "unit_test.hpp"
 
 using namespace qeff::graph;
@@ -206,6 +207,48 @@ TEST(OnnxExport, FailureLeavesNothingBehind) {
   Graph bad = relu_mlp(ramp(64 * 64));
   bad.nodes[0].inputs[0] = "nowhere";
   EXPECT_QEFF_ERROR(qeff::onnx_io::export_model(bad, tmp.str()), QEFF_E_FORMAT, "nowhere");
+  EXPECT_TRUE(fs::is_empty(tmp.path()));
+}
+
+}  // namespace
+
+namespace {
+
+Graph with_qeff_node(const std::string &op, std::vector<Attribute> attrs, size_t inputs) {
+  GraphBuilder b("fused");
+  b.set_opset("qeff", 1);
+  std::vector<std::string> in;
+  for (size_t i = 0; i < inputs; ++i) in.push_back(b.input("x" + std::to_string(i), f32(fixed_shape({2, 8}))));
+  b.output(b.op(op, in, std::move(attrs), {}, "qeff"), f32(fixed_shape({2, 8})), "y");
+  return std::move(b).finish();
+}
+
+TEST(OnnxExport, FusedOpsBecomeLocalFunctions) {
+  TempDir tmp;
+  Graph g = with_qeff_node("RMSNorm", {{"epsilon", 1e-6}}, 2);
+  auto files = qeff::onnx_io::export_model(g, tmp.str());
+  EXPECT_NO_THROW(onnx::checker::check_model(files.model_path));
+  onnx::ModelProto m = read_model(files.model_path);
+  ASSERT_EQ(m.functions_size(), 1);
+  EXPECT_EQ(m.functions(0).name(), "RMSNorm");
+  EXPECT_EQ(m.functions(0).domain(), "qeff");
+  bool qeff_opset = false;
+  for (const auto &op : m.opset_import()) qeff_opset = qeff_opset || (op.domain() == "qeff" && op.version() == 1);
+  EXPECT_TRUE(qeff_opset);
+  for (const auto &n : m.functions(0).node()) EXPECT_EQ(n.domain(), "") << n.op_type();  // standard ops only
+  ASSERT_NE(qeff::onnx_io::find_qeff_function("qeff", "CtxScatter"), nullptr);
+  EXPECT_EQ(qeff::onnx_io::find_qeff_function("", "CtxScatter"), nullptr);
+  EXPECT_EQ(qeff::onnx_io::find_qeff_function("qeff", "Nope"), nullptr);
+}
+
+TEST(OnnxExport, FusedOpMisuseIsRefused) {
+  TempDir tmp;
+  EXPECT_QEFF_ERROR(qeff::onnx_io::export_model(with_qeff_node("FlashMagic", {}, 1), tmp.str()),
+                    QEFF_E_UNSUPPORTED, "FlashMagic");
+  EXPECT_QEFF_ERROR(qeff::onnx_io::export_model(with_qeff_node("RMSNorm", {}, 2), tmp.str()),
+                    QEFF_E_FORMAT, "RMSNorm", "epsilon");
+  EXPECT_QEFF_ERROR(qeff::onnx_io::export_model(with_qeff_node("RMSNorm", {{"epsilon", 1e-6}}, 1), tmp.str()),
+                    QEFF_E_FORMAT, "RMSNorm", "2 inputs");
   EXPECT_TRUE(fs::is_empty(tmp.path()));
 }
 

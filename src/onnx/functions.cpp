@@ -1,0 +1,245 @@
+#include "onnx/functions.hpp"
+
+#include <onnx/onnx_pb.h>
+
+#include <set>
+
+#include "common/error.hpp"
+
+namespace qeff::onnx_io {
+namespace {
+
+// Writes one function body node by node: n("Mul", {"a", "b"}, {"c"}).
+class Body {
+ public:
+  explicit Body(onnx::FunctionProto *f) : f_(f) {}
+
+  onnx::NodeProto *n(const char *op, std::vector<std::string> in, std::vector<std::string> out) {
+    auto *node = f_->add_node();
+    node->set_op_type(op);
+    for (auto &i : in) node->add_input(i);
+    for (auto &o : out) node->add_output(o);
+    return node;
+  }
+  // A constant of a literal int64 list.
+  void ints(const std::string &out, std::vector<int64_t> values) {
+    auto *a = n("Constant", {}, {out})->add_attribute();
+    a->set_name("value_ints");
+    a->set_type(onnx::AttributeProto_AttributeType_INTS);
+    for (int64_t v : values) a->add_ints(v);
+  }
+  // A scalar constant taken from the function's attribute `ref` (float or int).
+  void from_attr(const std::string &out, const char *ref, bool is_float) {
+    auto *a = n("Constant", {}, {out})->add_attribute();
+    a->set_name(is_float ? "value_float" : "value_int");
+    a->set_type(is_float ? onnx::AttributeProto_AttributeType_FLOAT : onnx::AttributeProto_AttributeType_INT);
+    a->set_ref_attr_name(ref);
+  }
+  void attr_i(onnx::NodeProto *node, const char *name, int64_t v) {
+    auto *a = node->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto_AttributeType_INT);
+    a->set_i(v);
+  }
+  void attr_ints(onnx::NodeProto *node, const char *name, std::vector<int64_t> v) {
+    auto *a = node->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto_AttributeType_INTS);
+    for (int64_t x : v) a->add_ints(x);
+  }
+
+ private:
+  onnx::FunctionProto *f_;
+};
+
+// Y = X / sqrt(mean(X^2, -1) + epsilon) * weight   (HF LlamaRMSNorm, CustomRMSNorm)
+void rms_norm(Body &b) {
+  b.n("Mul", {"X", "X"}, {"sq"});
+  b.attr_ints(b.n("ReduceMean", {"sq"}, {"var"}), "axes", {-1});
+  b.from_attr("eps", "epsilon", true);
+  b.n("CastLike", {"eps", "X"}, {"eps_t"});
+  b.n("Add", {"var", "eps_t"}, {"var_eps"});
+  b.n("Sqrt", {"var_eps"}, {"std"});
+  b.n("Div", {"X", "std"}, {"normed"});
+  b.n("Mul", {"normed", "weight"}, {"Y"});
+}
+
+// Y = X * cos + rotate_half(X) * sin, cos/sin unsqueezed at axis 1
+// (HF apply_rotary_pos_emb; rotate_half(x) = concat(-x2, x1)).
+void rotary(Body &b) {
+  b.ints("axis1", {1});
+  b.n("Unsqueeze", {"cos", "axis1"}, {"cos4"});
+  b.n("Unsqueeze", {"sin", "axis1"}, {"sin4"});
+  b.attr_i(b.n("Split", {"X"}, {"x1", "x2"}), "axis", -1);
+  b.n("Neg", {"x2"}, {"neg_x2"});
+  b.attr_i(b.n("Concat", {"neg_x2", "x1"}, {"rot"}), "axis", -1);
+  b.n("Mul", {"X", "cos4"}, {"a"});
+  b.n("Mul", {"rot", "sin4"}, {"c"});
+  b.n("Add", {"a", "c"}, {"Y"});
+}
+
+// K, V [b, hkv, t, d] -> [b, hkv * g, t, d] (HF repeat_kv), named <x>_rep.
+void repeat_kv(Body &b, const std::string &x) {
+  b.n("Shape", {x}, {x + "_shape"});
+  b.ints(x + "_i0", {0});
+  b.ints(x + "_i1", {1});
+  b.ints(x + "_i2", {2});
+  b.ints(x + "_i4", {4});
+  b.n("Slice", {x + "_shape", x + "_i0", x + "_i1"}, {x + "_b"});
+  b.n("Slice", {x + "_shape", x + "_i1", x + "_i2"}, {x + "_h"});
+  b.n("Slice", {x + "_shape", x + "_i2", x + "_i4"}, {x + "_td"});
+  b.n("Unsqueeze", {x, x + "_i2"}, {x + "_5d"});
+  b.attr_i(b.n("Concat", {x + "_b", x + "_h", "groups", x + "_td"}, {x + "_eshape"}), "axis", 0);
+  b.n("Expand", {x + "_5d", x + "_eshape"}, {x + "_e"});
+  b.n("Mul", {x + "_h", "groups"}, {x + "_hq"});
+  b.attr_i(b.n("Concat", {x + "_b", x + "_hq", x + "_td"}, {x + "_rshape"}), "axis", 0);
+  b.n("Reshape", {x + "_e", x + "_rshape"}, {x + "_rep"});
+}
+
+// Y = softmax(where(mask, masked_value, Q K^T * scale)) V with GQA (HF eager
+// attention with repeat_kv; QEfficient's torch.where masking).
+void attention(Body &b) {
+  b.from_attr("g_scalar", "num_kv_groups", false);
+  b.ints("axis0", {0});
+  b.n("Unsqueeze", {"g_scalar", "axis0"}, {"groups"});
+  repeat_kv(b, "K");
+  repeat_kv(b, "V");
+  b.attr_ints(b.n("Transpose", {"K_rep"}, {"Kt"}), "perm", {0, 1, 3, 2});
+  b.n("MatMul", {"Q", "Kt"}, {"qk"});
+  b.from_attr("scale_f", "scale", true);
+  b.n("CastLike", {"scale_f", "Q"}, {"scale_t"});
+  b.n("Mul", {"qk", "scale_t"}, {"scores"});
+  b.from_attr("masked_f", "masked_value", true);
+  b.n("CastLike", {"masked_f", "Q"}, {"masked_t"});
+  b.n("Where", {"mask", "masked_t", "scores"}, {"masked"});
+  b.attr_i(b.n("Softmax", {"masked"}, {"probs"}), "axis", -1);
+  b.n("MatMul", {"probs", "V_rep"}, {"Y"});
+}
+
+// [b, h, s] index grids for the cache ops: batch and head indices and `ctx`
+// ([b, s] positions) broadcast to [b, h, s, 3] ScatterND/GatherND indices.
+void cache_indices(Body &b, const std::string &shape_of, const std::string &positions) {
+  b.n("Shape", {shape_of}, {"shape"});
+  b.ints("i0", {0});
+  b.ints("i1", {1});
+  b.ints("i2", {2});
+  b.ints("i3", {3});
+  b.ints("im1", {-1});
+  b.n("Slice", {"shape", "i0", "i1"}, {"B"});
+  b.n("Slice", {"shape", "i1", "i2"}, {"H"});
+  b.n("Shape", {positions}, {"pshape"});
+  b.n("Slice", {"pshape", "i1", "i2"}, {"S"});
+  b.attr_i(b.n("Concat", {"B", "H", "S"}, {"bhs"}), "axis", 0);
+  b.ints("zero", {0});
+  b.ints("one", {1});
+  b.n("Squeeze", {"B", "i0"}, {"B0"});
+  b.n("Squeeze", {"H", "i0"}, {"H0"});
+  b.n("Squeeze", {"zero", "i0"}, {"zero0"});
+  b.n("Squeeze", {"one", "i0"}, {"one0"});
+  b.n("Range", {"zero0", "B0", "one0"}, {"brange"});
+  b.n("Range", {"zero0", "H0", "one0"}, {"hrange"});
+  b.ints("bshape", {-1, 1, 1});
+  b.ints("hshape", {1, -1, 1});
+  b.n("Reshape", {"brange", "bshape"}, {"b3"});
+  b.n("Reshape", {"hrange", "hshape"}, {"h3"});
+  b.n("Expand", {"b3", "bhs"}, {"bidx"});
+  b.n("Expand", {"h3", "bhs"}, {"hidx"});
+  b.n("Unsqueeze", {positions, "i1"}, {"p3"});
+  b.attr_i(b.n("Cast", {"p3"}, {"p3_64"}), "to", onnx::TensorProto_DataType_INT64);
+  b.n("Expand", {"p3_64", "bhs"}, {"cidx"});
+  b.n("Unsqueeze", {"bidx", "im1"}, {"bidx4"});
+  b.n("Unsqueeze", {"hidx", "im1"}, {"hidx4"});
+  b.n("Unsqueeze", {"cidx", "im1"}, {"cidx4"});
+  b.attr_i(b.n("Concat", {"bidx4", "hidx4", "cidx4"}, {"indices"}), "axis", -1);
+}
+
+// data[b, h, position_ids[b, s], :] = updates[b, h, s, :] (QEfficient CtxScatter).
+void ctx_scatter(Body &b) {
+  cache_indices(b, "updates", "position_ids");
+  b.n("ScatterND", {"data", "indices", "updates"}, {"Y"});
+}
+
+// Y[b, h, n, :] = data[b, h, ctx_indices[b, n], :] (QEfficient CtxGather).
+void ctx_gather(Body &b) {
+  cache_indices(b, "data", "ctx_indices");
+  b.n("GatherND", {"data", "indices"}, {"Y"});
+}
+
+struct Definition {
+  FunctionSpec spec;
+  void (*body)(Body &);
+};
+
+const std::vector<Definition> &definitions() {
+  static const std::vector<Definition> d = {
+      {{"RMSNorm", {"X", "weight"}, {"Y"}, {"epsilon"}}, rms_norm},
+      {{"Rotary", {"X", "cos", "sin"}, {"Y"}, {}}, rotary},
+      {{"Attention", {"Q", "K", "V", "mask"}, {"Y"}, {"scale", "num_kv_groups", "masked_value"}}, attention},
+      {{"CtxScatter", {"data", "position_ids", "updates"}, {"Y"}, {}}, ctx_scatter},
+      {{"CtxGather", {"data", "ctx_indices"}, {"Y"}, {}}, ctx_gather},
+  };
+  return d;
+}
+
+}  // namespace
+
+const std::vector<FunctionSpec> &qeff_functions() {
+  static const std::vector<FunctionSpec> specs = [] {
+    std::vector<FunctionSpec> s;
+    for (const auto &d : definitions()) s.push_back(d.spec);
+    return s;
+  }();
+  return specs;
+}
+
+const FunctionSpec *find_qeff_function(const std::string &domain, const std::string &name) {
+  if (domain != kQeffDomain) return nullptr;
+  for (const auto &s : qeff_functions())
+    if (name == s.name) return &s;
+  return nullptr;
+}
+
+void add_functions(const graph::Graph &g, onnx::ModelProto *model) {
+  std::set<std::string> added;
+  for (const auto &node : g.nodes) {
+    if (node.domain != kQeffDomain) continue;
+    const Definition *def = nullptr;
+    for (const auto &d : definitions())
+      if (node.op_type == d.spec.name) def = &d;
+    if (def == nullptr)
+      fail(QEFF_E_UNSUPPORTED, "graph " + quote(g.name) + ": node " + quote(node.name) +
+                                   " uses unknown qeff op " + quote(node.op_type));
+    if (node.inputs.size() != def->spec.inputs.size() || node.outputs.size() != def->spec.outputs.size())
+      fail(QEFF_E_FORMAT, "graph " + quote(g.name) + ": node " + quote(node.name) + " (qeff." +
+                              node.op_type + ") takes " + std::to_string(def->spec.inputs.size()) +
+                              " inputs and " + std::to_string(def->spec.outputs.size()) + " outputs");
+    for (const auto &a : def->spec.attributes)
+      if (node.attribute(a) == nullptr)
+        fail(QEFF_E_FORMAT, "graph " + quote(g.name) + ": node " + quote(node.name) + " (qeff." +
+                                node.op_type + ") lacks its attribute " + quote(a));
+    if (!added.insert(node.op_type).second) continue;
+    auto *f = model->add_functions();
+    f->set_name(def->spec.name);
+    f->set_domain(kQeffDomain);
+    for (const auto &i : def->spec.inputs) f->add_input(i);
+    for (const auto &o : def->spec.outputs) f->add_output(o);
+    for (const auto &a : def->spec.attributes) f->add_attribute(a);
+    auto *op = f->add_opset_import();
+    op->set_domain("");
+    op->set_version(17);
+    Body body(f);
+    def->body(body);
+  }
+  if (!added.empty()) {
+    bool has_domain = false;
+    for (auto &op : *model->mutable_opset_import())
+      if (op.domain() == kQeffDomain) has_domain = true;
+    if (!has_domain) {
+      auto *op = model->add_opset_import();
+      op->set_domain(kQeffDomain);
+      op->set_version(kQeffDomainVersion);
+    }
+  }
+}
+
+}  // namespace qeff::onnx_io

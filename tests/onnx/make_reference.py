@@ -1,0 +1,124 @@
+"""Reference outputs for the golden graphs with qeff's fused ops, computed with
+the official transformers code on PyTorch (LlamaRMSNorm, apply_rotary_pos_emb,
+LlamaRotaryEmbedding, repeat_kv and the eager attention math of
+LlamaAttention), written to golden_reference.json (committed; the test suite
+does not need torch).
+
+Regenerate with the reference venv (see tests/fixtures/README.md):
+    /work/refenv/bin/python tests/onnx/make_reference.py
+"""
+import json
+import math
+import os
+
+import numpy as np
+import torch
+from transformers import LlamaConfig
+from transformers.models.llama import modeling_llama as llama
+
+torch.manual_seed(0)
+RNG = np.random.default_rng(20241122)
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden_reference.json")
+
+
+def weight(shape, salt):
+    """The deterministic weights export_golden.cpp writes."""
+    n = int(np.prod(shape))
+    i = np.arange(n, dtype=np.float64)
+    return (np.sin(0.37 * i + salt) * 0.5).astype(np.float32).reshape(shape)
+
+
+def t(a):
+    return torch.from_numpy(np.ascontiguousarray(a))
+
+
+def enc(a):
+    a = np.asarray(a)
+    kind = "bool" if a.dtype == np.bool_ else ("int64" if a.dtype.kind == "i" else "float32")
+    return {"dtype": kind, "shape": list(a.shape),
+            "data": [bool(x) for x in a.ravel()] if kind == "bool" else
+                    [int(x) for x in a.ravel()] if kind == "int64" else
+                    [float(np.float32(x)) for x in a.ravel()]}
+
+
+def rms_norm():
+    x = RNG.standard_normal((2, 5, 64)).astype(np.float32)
+    norm = llama.LlamaRMSNorm(64, eps=1e-6)
+    with torch.no_grad():
+        norm.weight.copy_(t(weight((64,), 0.8)))
+        y = norm(t(x)).numpy()
+    return {"inputs": {"x": enc(x)}, "outputs": {"y": enc(y)}}
+
+
+def rotary():
+    cfg = LlamaConfig(hidden_size=64, num_attention_heads=4, rope_theta=10000.0,
+                      max_position_embeddings=64)
+    rope = llama.LlamaRotaryEmbedding(config=cfg)
+    x = RNG.standard_normal((2, 4, 6, 16)).astype(np.float32)
+    pos = torch.tensor([[0, 1, 2, 3, 4, 5], [3, 4, 5, 6, 7, 8]])
+    with torch.no_grad():
+        cos, sin = rope(t(x), pos)
+        y, _ = llama.apply_rotary_pos_emb(t(x), t(x), cos, sin)
+    return {"inputs": {"x": enc(x), "cos": enc(cos.numpy()), "sin": enc(sin.numpy())},
+            "outputs": {"y": enc(y.numpy())}}
+
+
+def attention():
+    b, hq, hkv, s, c, d = 2, 4, 2, 3, 5, 16
+    q = RNG.standard_normal((b, hq, s, d)).astype(np.float32)
+    k = RNG.standard_normal((b, hkv, c, d)).astype(np.float32)
+    v = RNG.standard_normal((b, hkv, c, d)).astype(np.float32)
+    # Row 0: 5 cached+new positions, causal over the last 3 queries.
+    # Row 1: left padding in the first 2 context slots, then causal.
+    mask = np.zeros((b, 1, s, c), dtype=bool)
+    for i in range(s):
+        mask[:, 0, i, c - s + i + 1:] = True
+    mask[1, 0, :, :2] = True
+    with torch.no_grad():
+        # LlamaAttention eager path: repeat_kv, QK^T / sqrt(d), additive
+        # finfo.min mask, fp32 softmax, times V.
+        kr = llama.repeat_kv(t(k), hq // hkv)
+        vr = llama.repeat_kv(t(v), hq // hkv)
+        w = torch.matmul(t(q), kr.transpose(2, 3)) / math.sqrt(d)
+        additive = torch.zeros(mask.shape).masked_fill(t(mask), torch.finfo(torch.float32).min)
+        w = torch.nn.functional.softmax(w + additive, dim=-1, dtype=torch.float32)
+        y = torch.matmul(w, vr).numpy()
+    return {"inputs": {"q": enc(q), "k": enc(k), "v": enc(v), "mask": enc(mask)},
+            "outputs": {"y": enc(y)}}
+
+
+def kv_cache():
+    """QEfficient's CtxScatter / CtxGather semantics: cache[b, h, pos[b, s]] = updates[b, h, s]."""
+    b, h, c, d = 2, 2, 8, 4
+    cache = np.zeros((b, h, c, d), dtype=np.float32)
+    p1 = np.array([[0, 1, 2], [0, 1, 2]], dtype=np.int64)
+    u1 = RNG.standard_normal((b, h, 3, d)).astype(np.float32)
+    p2 = np.array([[3], [3]], dtype=np.int64)
+    u2 = RNG.standard_normal((b, h, 1, d)).astype(np.float32)
+    ctx = np.array([[0, 1, 2, 3], [3, 2, 1, 0]], dtype=np.int64)
+    out = t(cache).clone()
+    bi = torch.arange(b).view(b, 1, 1)
+    hi = torch.arange(h).view(1, h, 1)
+    out[bi, hi, t(p1).unsqueeze(1)] = t(u1)
+    out[bi, hi, t(p2).unsqueeze(1)] = t(u2)
+    gathered = out[bi, hi, t(ctx).unsqueeze(1)]
+    return {"inputs": {"cache": enc(cache), "p1": enc(p1), "u1": enc(u1), "p2": enc(p2),
+                       "u2": enc(u2), "ctx": enc(ctx)},
+            "outputs": {"cache_out": enc(out.numpy()), "gathered": enc(gathered.numpy())}}
+
+
+def main():
+    cases = {"rms_norm": rms_norm(), "rotary": rotary(), "attention": attention(),
+             "kv_cache": kv_cache()}
+    meta = {"generator": "tests/onnx/make_reference.py", "torch": torch.__version__,
+            "reference": "official transformers modeling_llama functions (4.47) on PyTorch"}
+    import transformers
+    meta["transformers"] = transformers.__version__
+    with open(OUT, "w") as f:
+        json.dump({"metadata": meta, "cases": cases}, f, separators=(",", ":"))
+        f.write("\n")
+    print("wrote", OUT, os.path.getsize(OUT), "bytes")
+
+
+if __name__ == "__main__":
+    main()
