@@ -39,17 +39,20 @@ Graph mlp_relu() {
   return std::move(b).finish();
 }
 
-// Gemm with a transposed [out, in] weight (as HF Linear stores it) + exact GELU
-// written with Erf: 0.5 * x * (1 + erf(x / sqrt(2))).
+// Exact GELU written with Erf: 0.5 * x * (1 + erf(x / sqrt(2))).
+std::string gelu_erf(GraphBuilder &b, const std::string &x) {
+  auto erf = b.op("Erf", {b.op("Div", {x, b.constant_f32("sqrt2", {1.41421356f}, Shape{})})});
+  auto one = b.op("Add", {erf, b.constant_f32("one", {1.0f}, Shape{})});
+  return b.op("Mul", {b.op("Mul", {x, one}), b.constant_f32("half", {0.5f}, Shape{})});
+}
+
+// Gemm with a transposed [out, in] weight (as HF Linear stores it) + exact GELU.
 Graph gemm_gelu() {
   GraphBuilder b("gemm_gelu");
   auto x = b.input("x", f32(fixed_shape({4, 32})));
   auto h = b.op("Gemm", {x, weight(b, "fc.weight", {48, 32}, 0.4), weight(b, "fc.bias", {48}, 0.5)},
                 {{"transB", int64_t{1}}});
-  auto erf = b.op("Erf", {b.op("Div", {h, b.constant_f32("sqrt2", {1.41421356f}, Shape{})})});
-  auto one = b.op("Add", {erf, b.constant_f32("one", {1.0f}, Shape{})});
-  auto y = b.op("Mul", {b.op("Mul", {h, one}), b.constant_f32("half", {0.5f}, Shape{})});
-  b.output(y, f32(fixed_shape({4, 48})), "y");
+  b.output(gelu_erf(b, h), f32(fixed_shape({4, 48})), "y");
   return std::move(b).finish();
 }
 
@@ -127,6 +130,85 @@ Graph kv_cache() {
   return std::move(b).finish();
 }
 
+// y = x W^T (+ b): a HF Linear with its [out, in] weight.
+std::string linear(GraphBuilder &b, const std::string &x, const std::string &name, int64_t in, int64_t out,
+                   double salt, bool bias) {
+  auto y = b.op("MatMul", {x, b.op("Transpose", {weight(b, name + ".weight", {out, in}, salt)},
+                                   {{"perm", std::vector<int64_t>{1, 0}}})});
+  return bias ? b.op("Add", {y, weight(b, name + ".bias", {out}, salt + 0.05)}) : y;
+}
+
+// [b, s, heads * d] -> [b, heads, s, d]
+std::string split_heads(GraphBuilder &b, const std::string &x, int64_t heads, int64_t d) {
+  auto shape = b.constant_i64("heads_shape", {0, 0, heads, d});
+  return b.op("Transpose", {b.op("Reshape", {x, shape})}, {{"perm", std::vector<int64_t>{0, 2, 1, 3}}});
+}
+
+// [b, heads, s, d] -> [b, s, heads * d]
+std::string merge_heads(GraphBuilder &b, const std::string &x, int64_t hidden) {
+  auto t = b.op("Transpose", {x}, {{"perm", std::vector<int64_t>{0, 2, 1, 3}}});
+  return b.op("Reshape", {t, b.constant_i64("merged_shape", {0, 0, hidden})});
+}
+
+// One HF LlamaDecoderLayer (hidden 64, 4 heads, 2 kv heads, intermediate 128):
+// RMSNorm, q/k/v projections, rotary, GQA attention, o_proj, residual,
+// RMSNorm, SiLU-gated MLP, residual. Salts match make_reference.py.
+Graph llama_layer() {
+  const int64_t H = 64, hq = 4, hkv = 2, d = 16, I = 128;
+  GraphBuilder b("llama_layer");
+  b.set_opset("qeff", 1);
+  auto hs = f32s({sym("batch"), sym("seq"), fix(H)});
+  auto x = b.input("x", hs);
+  auto cs = f32s({sym("batch"), sym("seq"), fix(d)});
+  auto cos = b.input("cos", cs), sin = b.input("sin", cs);
+  auto mask = b.input("mask", {QEFF_DTYPE_BOOL, {sym("batch"), fix(1), sym("seq"), sym("seq")}});
+  auto h = b.op("RMSNorm", {x, weight(b, "input_layernorm.weight", {H}, 1.0)}, {{"epsilon", 1e-5}}, {}, "qeff");
+  auto q = split_heads(b, linear(b, h, "q_proj", H, hq * d, 1.1, false), hq, d);
+  auto k = split_heads(b, linear(b, h, "k_proj", H, hkv * d, 1.2, false), hkv, d);
+  auto v = split_heads(b, linear(b, h, "v_proj", H, hkv * d, 1.3, false), hkv, d);
+  q = b.op("Rotary", {q, cos, sin}, {}, {}, "qeff");
+  k = b.op("Rotary", {k, cos, sin}, {}, {}, "qeff");
+  auto attn = b.op("Attention", {q, k, v, mask},
+                   {{"scale", 0.25}, {"num_kv_groups", hq / hkv}, {"masked_value", -3.4028234663852886e38}},
+                   {}, "qeff");
+  auto x1 = b.op("Add", {x, linear(b, merge_heads(b, attn, H), "o_proj", hq * d, H, 1.4, false)});
+  auto h2 = b.op("RMSNorm", {x1, weight(b, "post_attention_layernorm.weight", {H}, 1.5)}, {{"epsilon", 1e-5}},
+                 {}, "qeff");
+  auto gate = linear(b, h2, "gate_proj", H, I, 1.6, false);
+  auto silu = b.op("Mul", {gate, b.op("Sigmoid", {gate})});
+  auto mlp = linear(b, b.op("Mul", {silu, linear(b, h2, "up_proj", H, I, 1.7, false)}), "down_proj", I, H, 1.8, false);
+  b.output(b.op("Add", {x1, mlp}), hs, "y");
+  return std::move(b).finish();
+}
+
+// One HF BertLayer (hidden 32, 4 heads, intermediate 64, exact GELU,
+// LayerNorm eps 1e-12) with a padding mask.
+Graph bert_layer() {
+  const int64_t H = 32, heads = 4, d = 8, I = 64;
+  GraphBuilder b("bert_layer");
+  b.set_opset("qeff", 1);
+  auto hs = f32s({sym("batch"), sym("seq"), fix(H)});
+  auto x = b.input("x", hs);
+  auto mask = b.input("mask", {QEFF_DTYPE_BOOL, {sym("batch"), fix(1), fix(1), sym("seq")}});
+  auto q = split_heads(b, linear(b, x, "query", H, H, 2.1, true), heads, d);
+  auto k = split_heads(b, linear(b, x, "key", H, H, 2.2, true), heads, d);
+  auto v = split_heads(b, linear(b, x, "value", H, H, 2.3, true), heads, d);
+  auto attn = b.op("Attention", {q, k, v, mask},
+                   {{"scale", 1.0 / std::sqrt(8.0)}, {"num_kv_groups", int64_t{1}},
+                    {"masked_value", -3.4028234663852886e38}},
+                   {}, "qeff");
+  auto layer_norm = [&](const std::string &in, const std::string &name, double salt) {
+    return b.op("LayerNormalization", {in, weight(b, name + ".weight", {H}, salt), weight(b, name + ".bias", {H}, salt + 0.05)},
+                {{"axis", int64_t{-1}}, {"epsilon", 1e-12}});
+  };
+  auto a = layer_norm(b.op("Add", {linear(b, merge_heads(b, attn, H), "attention.output.dense", H, H, 2.4, true), x}),
+                      "attention.output.LayerNorm", 2.5);
+  auto gelu = gelu_erf(b, linear(b, a, "intermediate.dense", H, I, 2.6, true));
+  auto out = layer_norm(b.op("Add", {linear(b, gelu, "output.dense", I, H, 2.7, true), a}), "output.LayerNorm", 2.8);
+  b.output(out, hs, "y");
+  return std::move(b).finish();
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -136,7 +218,8 @@ int main(int argc, char **argv) {
   }
   std::string out = argv[1];
   try {
-    for (const Graph &g : {mlp_relu(), gemm_gelu(), layer_norm(), rms_norm(), rotary(), attention(), kv_cache()})
+    for (const Graph &g : {mlp_relu(), gemm_gelu(), layer_norm(), rms_norm(), rotary(), attention(), kv_cache(),
+                            llama_layer(), bert_layer()})
       qeff::onnx_io::export_model(g, out + "/" + g.name, {{{"qeff.source_model", "golden"}}});
   } catch (const qeff::Error &e) {
     std::fprintf(stderr, "export failed: %s\n", e.what());

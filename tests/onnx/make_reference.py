@@ -107,9 +107,62 @@ def kv_cache():
             "outputs": {"cache_out": enc(out.numpy()), "gathered": enc(gathered.numpy())}}
 
 
+def set_params(module, salts):
+    """Fills each named parameter with the export_golden weights of its salt
+    (biases use salt + 0.05, as export_golden does)."""
+    with torch.no_grad():
+        for name, p in module.named_parameters():
+            base = name.rsplit(".", 1)[0]
+            salt = salts[base] + (0.05 if name.endswith(".bias") else 0.0)
+            p.copy_(t(weight(tuple(p.shape), salt)))
+
+
+def llama_layer():
+    cfg = LlamaConfig(hidden_size=64, intermediate_size=128, num_attention_heads=4, num_key_value_heads=2,
+                      rms_norm_eps=1e-5, rope_theta=10000.0, max_position_embeddings=64,
+                      attn_implementation="eager")
+    layer = llama.LlamaDecoderLayer(cfg, layer_idx=0).eval()
+    set_params(layer, {"input_layernorm": 1.0, "self_attn.q_proj": 1.1, "self_attn.k_proj": 1.2,
+                       "self_attn.v_proj": 1.3, "self_attn.o_proj": 1.4, "post_attention_layernorm": 1.5,
+                       "mlp.gate_proj": 1.6, "mlp.up_proj": 1.7, "mlp.down_proj": 1.8})
+    b, s = 2, 5
+    x = RNG.standard_normal((b, s, 64)).astype(np.float32)
+    # Row 1 is left-padded by 2 tokens (positions start after the padding).
+    pos = torch.tensor([[0, 1, 2, 3, 4], [0, 0, 0, 1, 2]])
+    mask = np.triu(np.ones((s, s), dtype=bool), 1)[None, None].repeat(b, 0)
+    mask[1, 0, :, :2] = True
+    rope = llama.LlamaRotaryEmbedding(config=cfg)
+    with torch.no_grad():
+        cos, sin = rope(t(x), pos)
+        additive = torch.zeros(mask.shape).masked_fill(t(mask), torch.finfo(torch.float32).min)
+        y = layer(t(x), attention_mask=additive, position_ids=pos, position_embeddings=(cos, sin))[0]
+    return {"inputs": {"x": enc(x), "cos": enc(cos.numpy()), "sin": enc(sin.numpy()), "mask": enc(mask)},
+            "outputs": {"y": enc(y.numpy())}}
+
+
+def bert_layer():
+    from transformers import BertConfig
+    from transformers.models.bert import modeling_bert as bert
+    cfg = BertConfig(hidden_size=32, num_attention_heads=4, intermediate_size=64, hidden_act="gelu",
+                     layer_norm_eps=1e-12, attn_implementation="eager")
+    layer = bert.BertLayer(cfg).eval()
+    set_params(layer, {"attention.self.query": 2.1, "attention.self.key": 2.2, "attention.self.value": 2.3,
+                       "attention.output.dense": 2.4, "attention.output.LayerNorm": 2.5,
+                       "intermediate.dense": 2.6, "output.dense": 2.7, "output.LayerNorm": 2.8})
+    b, s = 2, 6
+    x = RNG.standard_normal((b, s, 32)).astype(np.float32)
+    attend = np.ones((b, s), dtype=np.int64)
+    attend[1, 4:] = 0  # row 1 is right-padded
+    mask = (attend == 0)[:, None, None, :]
+    with torch.no_grad():
+        additive = (1.0 - t(attend)[:, None, None, :].float()) * torch.finfo(torch.float32).min
+        y = layer(t(x), attention_mask=additive)[0]
+    return {"inputs": {"x": enc(x), "mask": enc(mask)}, "outputs": {"y": enc(y.numpy())}}
+
+
 def main():
     cases = {"rms_norm": rms_norm(), "rotary": rotary(), "attention": attention(),
-             "kv_cache": kv_cache()}
+             "kv_cache": kv_cache(), "llama_layer": llama_layer(), "bert_layer": bert_layer()}
     meta = {"generator": "tests/onnx/make_reference.py", "torch": torch.__version__,
             "reference": "official transformers modeling_llama functions (4.47) on PyTorch"}
     import transformers
