@@ -18,6 +18,7 @@
 
 #include "common/error.hpp"
 #include "common/files.hpp"
+#include "common/hash.hpp"
 #include "graph/verify.hpp"
 #include "onnx/functions.hpp"
 
@@ -273,6 +274,17 @@ ExportedFiles export_model(const Graph &g, const std::string &output_dir, const 
   onnx::ModelProto model;
   std::vector<uint64_t> offsets;
   to_model_proto(g, options, &model, &offsets);
+  // Content hash: the model without it, then every external tensor's bytes.
+  {
+    ContentHash hash;
+    hash.update(model.SerializeAsString());
+    for (size_t i = 0; i < offsets.size(); ++i)
+      if (offsets[i] != UINT64_MAX)
+        hash.update(g.initializers[i].data.data(), static_cast<size_t>(g.initializers[i].data.size()));
+    auto *p = model.add_metadata_props();
+    p->set_key("qeff.content_hash");
+    p->set_value(hash.text());
+  }
   std::string bytes;
   if (!model.SerializeToString(&bytes))
     fail(QEFF_E_LIMIT, "graph " + quote(g.name) + ": the ONNX protobuf exceeds 2 GB even with external data");

@@ -103,6 +103,8 @@ TEST(OnnxExport, PassesTheCheckerWithExternalData) {
   EXPECT_EQ(meta["qeff.source_model"], "unit-test");
   EXPECT_EQ(meta["qeff.transforms"], "none");
   EXPECT_EQ(meta["qeff.version"], QEFF_VERSION_STRING);
+  EXPECT_EQ(meta["qeff.content_hash"].rfind("fnv1a64:", 0), 0u);
+  EXPECT_EQ(meta["qeff.content_hash"].size(), 8u + 16u);
   const auto &input = m.graph().input(0);
   EXPECT_EQ(input.type().tensor_type().shape().dim(0).dim_param(), "batch");
   EXPECT_EQ(input.type().tensor_type().shape().dim(1).dim_value(), 64);
@@ -129,6 +131,23 @@ TEST(OnnxExport, PassesTheCheckerWithExternalData) {
     EXPECT_EQ(std::memcmp(data.data() + off, src->data.data(), len), 0) << t.name();
   }
   EXPECT_EQ(external, 2);
+}
+
+TEST(OnnxExport, ContentHashFollowsTheWeights) {
+  TempDir a, b, c;
+  auto weights = ramp(64 * 64);
+  auto hash_of = [](const TempDir &d) {
+    onnx::ModelProto m = read_model(d / "model.onnx");
+    for (const auto &p : m.metadata_props())
+      if (p.key() == "qeff.content_hash") return p.value();
+    return std::string();
+  };
+  qeff::onnx_io::export_model(relu_mlp(weights), a.str());
+  qeff::onnx_io::export_model(relu_mlp(weights), b.str());
+  EXPECT_EQ(hash_of(a), hash_of(b));  // deterministic
+  (*weights)[4000] += 1.0f;           // one external weight changes
+  qeff::onnx_io::export_model(relu_mlp(weights), c.str());
+  EXPECT_NE(hash_of(a), hash_of(c));
 }
 
 TEST(OnnxExport, AttributesAndOpsetsAreKept) {
