@@ -205,6 +205,20 @@ void remove_stale_temps(int dirfd) {
   for (const auto &n : stale) ::unlinkat(dirfd, n.c_str(), 0);
 }
 
+// The name of the file `data` views, when that file sits directly in `dir` and
+// is not one the export writes; "" otherwise.
+std::string referenced_file(const graph::WeightData &data, const std::string &dir) {
+  const std::string &file = data.file();
+  if (dir.empty() || !data.is_view() || file.size() <= dir.size() + 1 ||
+      file.compare(0, dir.size(), dir) != 0 || file[dir.size()] != '/')
+    return {};
+  std::string name = file.substr(dir.size() + 1);
+  if (name.find('/') != std::string::npos || name == kModelFile || name == kDataFile ||
+      name.rfind(".qeff-tmp-", 0) == 0)
+    return {};
+  return name;
+}
+
 }  // namespace
 
 void to_model_proto(const Graph &g, const ExportOptions &options, onnx::ModelProto *m,
@@ -243,14 +257,21 @@ void to_model_proto(const Graph &g, const ExportOptions &options, onnx::ModelPro
       t->set_raw_data(init.data.data(), init.data.size());
       continue;
     }
-    offset = (offset + options.alignment - 1) / options.alignment * options.alignment;
-    (*offsets)[i] = offset;
     t->set_data_location(onnx::TensorProto_DataLocation_EXTERNAL);
     auto add = [&](const char *k, const std::string &v) {
       auto *e = t->add_external_data();
       e->set_key(k);
       e->set_value(v);
     };
+    std::string in_place = referenced_file(init.data, options.reference_dir);
+    if (!in_place.empty()) {
+      add("location", in_place);
+      add("offset", std::to_string(init.data.file_offset()));
+      add("length", std::to_string(init.data.size()));
+      continue;
+    }
+    offset = (offset + options.alignment - 1) / options.alignment * options.alignment;
+    (*offsets)[i] = offset;
     add("location", kDataFile);
     add("offset", std::to_string(offset));
     add("length", std::to_string(init.data.size()));
@@ -271,16 +292,25 @@ void to_model_proto(const Graph &g, const ExportOptions &options, onnx::ModelPro
 
 ExportedFiles export_model(const Graph &g, const std::string &output_dir, const ExportOptions &options) {
   graph::verify(g);
+  Fd dir;
+  dir.fd = open_output_dir(output_dir);
+  remove_stale_temps(dir.fd);
+  struct stat existing;
+  if (!options.overwrite && ::fstatat(dir.fd, kModelFile, &existing, AT_SYMLINK_NOFOLLOW) == 0)
+    fail(QEFF_E_IO, quote(output_dir + "/" + kModelFile) + " exists (pass overwrite to replace it)");
+
+  ExportOptions opts = options;
+  opts.reference_dir = canonical_directory(output_dir);
   onnx::ModelProto model;
   std::vector<uint64_t> offsets;
-  to_model_proto(g, options, &model, &offsets);
+  to_model_proto(g, opts, &model, &offsets);
   // Content hash: the model without it, then every external tensor's bytes.
   {
     ContentHash hash;
     hash.update(model.SerializeAsString());
-    for (size_t i = 0; i < offsets.size(); ++i)
-      if (offsets[i] != UINT64_MAX)
-        hash.update(g.initializers[i].data.data(), static_cast<size_t>(g.initializers[i].data.size()));
+    for (const auto &init : g.initializers)
+      if (init.data.size() > options.inline_limit)
+        hash.update(init.data.data(), static_cast<size_t>(init.data.size()));
     auto *p = model.add_metadata_props();
     p->set_key("qeff.content_hash");
     p->set_value(hash.text());
@@ -289,12 +319,6 @@ ExportedFiles export_model(const Graph &g, const std::string &output_dir, const 
   if (!model.SerializeToString(&bytes))
     fail(QEFF_E_LIMIT, "graph " + quote(g.name) + ": the ONNX protobuf exceeds 2 GB even with external data");
 
-  Fd dir;
-  dir.fd = open_output_dir(output_dir);
-  remove_stale_temps(dir.fd);
-  struct stat existing;
-  if (!options.overwrite && ::fstatat(dir.fd, kModelFile, &existing, AT_SYMLINK_NOFOLLOW) == 0)
-    fail(QEFF_E_IO, quote(output_dir + "/" + kModelFile) + " exists (pass overwrite to replace it)");
   TempFiles temps(dir.fd);
   ExportedFiles out;
   out.model_path = output_dir + "/" + kModelFile;

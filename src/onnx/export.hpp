@@ -23,6 +23,10 @@ struct ExportOptions {
   uint64_t alignment = 64;                      // external data offsets are multiples of it
   uint64_t inline_limit = 1024;                 // initializers up to this size stay inline
   bool overwrite = false;  // replace an existing model.onnx (else QEFF_E_IO "exists")
+  // Canonical output directory (export_model sets it). An initializer viewing
+  // bytes of a file directly inside it (a safetensors file of the model being
+  // exported into its own directory) is referenced in place, not copied.
+  std::string reference_dir;
 };
 
 struct ExportedFiles {
@@ -36,7 +40,8 @@ inline constexpr const char *kDataFile = "model.onnx.data";
 
 // Builds the ModelProto. Initializers larger than `inline_limit` reference
 // `kDataFile` at the offsets returned in `offsets` (by initializer index;
-// UINT64_MAX for inline ones). Throws QEFF_E_UNSUPPORTED for element types ONNX
+// UINT64_MAX for inline ones and for those referenced in place, see
+// `reference_dir`). Throws QEFF_E_UNSUPPORTED for element types ONNX
 // 1.12 cannot hold (FP8, FP6, FP4).
 void to_model_proto(const graph::Graph &graph, const ExportOptions &options, onnx::ModelProto *out,
                     std::vector<uint64_t> *offsets);

@@ -217,10 +217,12 @@ int main(int argc, char **argv) {
     return 2;
   }
   std::string out = argv[1];
+  qeff::onnx_io::ExportOptions options;
+  options.metadata = {{"qeff.source_model", "golden"}};
   try {
     for (const Graph &g : {mlp_relu(), gemm_gelu(), layer_norm(), rms_norm(), rotary(), attention(), kv_cache(),
                             llama_layer(), bert_layer()})
-      qeff::onnx_io::export_model(g, out + "/" + g.name, {{{"qeff.source_model", "golden"}}});
+      qeff::onnx_io::export_model(g, out + "/" + g.name, options);
   } catch (const qeff::Error &e) {
     std::fprintf(stderr, "export failed: %s\n", e.what());
     return 1;

@@ -90,7 +90,9 @@ TEST(OnnxExport, PassesTheCheckerWithExternalData) {
   TempDir tmp;
   auto weights = ramp(64 * 64);
   Graph g = relu_mlp(weights);
-  auto files = qeff::onnx_io::export_model(g, tmp.str(), {{{"qeff.transforms", "none"}}});
+  qeff::onnx_io::ExportOptions options;
+  options.metadata = {{"qeff.transforms", "none"}};
+  auto files = qeff::onnx_io::export_model(g, tmp.str(), options);
   EXPECT_EQ(files.model_path, tmp.str() + "/model.onnx");
   EXPECT_EQ(files.data_path, tmp.str() + "/model.onnx.data");
   EXPECT_EQ(listing(tmp.path()), (std::vector<std::string>{"model.onnx", "model.onnx.data"}));
@@ -269,6 +271,42 @@ TEST(OnnxExport, FusedOpMisuseIsRefused) {
   EXPECT_QEFF_ERROR(qeff::onnx_io::export_model(with_qeff_node("RMSNorm", {{"epsilon", 1e-6}}, 1), tmp.str()),
                     QEFF_E_FORMAT, "RMSNorm", "2 inputs");
   EXPECT_TRUE(fs::is_empty(tmp.path()));
+}
+
+}  // namespace
+
+namespace {
+
+TEST(OnnxExport, WeightsInTheOutputDirectoryAreReferencedInPlace) {
+  TempDir tmp;
+  // A "safetensors" file in the output directory whose bytes 128.. hold a 64x64 weight.
+  auto weights = ramp(64 * 64);
+  std::string file(128, '\0');
+  file.append(reinterpret_cast<const char *>(weights->data()), weights->size() * 4);
+  qeff_test::write_file(tmp / "weights.safetensors", file);
+  std::string canonical = fs::canonical(tmp.path()).string();
+  auto mapped = std::make_shared<std::string>(qeff_test::read_file(tmp / "weights.safetensors"));
+
+  GraphBuilder b("in_place");
+  Shape act = {Dim::sym("batch"), Dim::fixed(64)};
+  auto x = b.input("x", f32(act));
+  auto w = b.initializer("fc.weight", f32(fixed_shape({64, 64})),
+                         WeightData::view(reinterpret_cast<const uint8_t *>(mapped->data()) + 128,
+                                          64 * 64 * 4, mapped, canonical + "/weights.safetensors", 128));
+  auto w2 = b.initializer("fc2.weight", f32(fixed_shape({64, 64})),
+                          WeightData::view(reinterpret_cast<const uint8_t *>(weights->data()), 64 * 64 * 4,
+                                           weights, "/elsewhere/model.safetensors", 0));
+  b.output(b.op("MatMul", {b.op("MatMul", {x, w}), w2}), f32(act), "y");
+  auto files = qeff::onnx_io::export_model(std::move(b).finish(), tmp.str());
+  EXPECT_NO_THROW(onnx::checker::check_model(files.model_path));
+  onnx::ModelProto m = read_model(files.model_path);
+  std::map<std::string, std::map<std::string, std::string>> ext;
+  for (const auto &t : m.graph().initializer())
+    for (const auto &e : t.external_data()) ext[t.name()][e.key()] = e.value();
+  EXPECT_EQ(ext["fc.weight"]["location"], "weights.safetensors");  // in place, not copied
+  EXPECT_EQ(ext["fc.weight"]["offset"], "128");
+  EXPECT_EQ(ext["fc2.weight"]["location"], "model.onnx.data");     // a file elsewhere is copied
+  EXPECT_EQ(files.data_bytes, 64u * 64u * 4u);
 }
 
 }  // namespace
