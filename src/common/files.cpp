@@ -19,13 +19,6 @@ namespace {
 
 std::string errno_text(int e) { return std::strerror(e); }
 
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
 std::string file_kind(mode_t m) {
   if (S_ISDIR(m)) return "a directory";
   if (S_ISFIFO(m)) return "a FIFO";
@@ -145,7 +138,7 @@ int FileRoot::open_regular(const std::string &relative, uint64_t *size) const {
   if (!real) fail(QEFF_E_NOT_FOUND, quote(display(relative)) + " does not exist");
   // The canonical path has no symlinks left: O_NOFOLLOW refuses one swapped in
   // since. O_NONBLOCK keeps a FIFO from blocking the open.
-  Fd f;
+  UniqueFd f;
   f.fd = ::open(real->c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
   if (f.fd < 0) {
     int e = errno;
@@ -162,15 +155,13 @@ int FileRoot::open_regular(const std::string &relative, uint64_t *size) const {
   int flags = ::fcntl(f.fd, F_GETFL);
   if (flags >= 0) ::fcntl(f.fd, F_SETFL, flags & ~O_NONBLOCK);
   *size = static_cast<uint64_t>(st.st_size);
-  int fd = f.fd;
-  f.fd = -1;
-  return fd;
+  return f.release();
 }
 
 std::string FileRoot::read(const std::string &relative, uint64_t max_bytes,
                            const char *limit_name) const {
   uint64_t size = 0;
-  Fd f;
+  UniqueFd f;
   f.fd = open_regular(relative, &size);
   if (size > max_bytes)
     fail(QEFF_E_LIMIT, quote(display(relative)) + " is " + std::to_string(size) +
@@ -191,7 +182,7 @@ std::string FileRoot::read(const std::string &relative, uint64_t max_bytes,
 
 MappedFile FileRoot::map(const std::string &relative) const {
   uint64_t size = 0;
-  Fd f;
+  UniqueFd f;
   f.fd = open_regular(relative, &size);
   MappedFile m;
   m.path_ = display(relative);

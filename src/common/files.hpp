@@ -5,6 +5,8 @@
 // read; and memory-maps weights without copying them.
 #pragma once
 
+#include <unistd.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -13,6 +15,23 @@
 #include <vector>
 
 namespace qeff {
+
+// A file descriptor closed when it goes out of scope.
+struct UniqueFd {
+  int fd = -1;
+  UniqueFd() = default;
+  explicit UniqueFd(int f) : fd(f) {}
+  UniqueFd(const UniqueFd &) = delete;
+  UniqueFd &operator=(const UniqueFd &) = delete;
+  ~UniqueFd() {
+    if (fd >= 0) ::close(fd);
+  }
+  int release() {
+    int f = fd;
+    fd = -1;
+    return f;
+  }
+};
 
 // A read-only memory mapping of a whole regular file. Move-only.
 class MappedFile {

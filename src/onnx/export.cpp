@@ -105,14 +105,6 @@ void set_attribute(onnx::AttributeProto *a, const graph::Attribute &attr, const 
       attr.value);
 }
 
-// A file descriptor closed on scope exit.
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
 // Temp files inside the output directory, unlinked unless committed.
 class TempFiles {
  public:
@@ -292,7 +284,7 @@ void to_model_proto(const Graph &g, const ExportOptions &options, onnx::ModelPro
 
 ExportedFiles export_model(const Graph &g, const std::string &output_dir, const ExportOptions &options) {
   graph::verify(g);
-  Fd dir;
+  UniqueFd dir;
   dir.fd = open_output_dir(output_dir);
   remove_stale_temps(dir.fd);
   struct stat existing;
@@ -327,7 +319,7 @@ ExportedFiles export_model(const Graph &g, const std::string &output_dir, const 
   bool has_data = false;
   for (uint64_t o : offsets) has_data = has_data || o != UINT64_MAX;
   if (has_data) {
-    Fd f;
+    UniqueFd f;
     f.fd = temps.create(output_dir, &data_temp);
     uint64_t written = 0;
     static const char zeros[256] = {};
@@ -348,7 +340,7 @@ ExportedFiles export_model(const Graph &g, const std::string &output_dir, const 
   }
   std::string model_temp;
   {
-    Fd f;
+    UniqueFd f;
     f.fd = temps.create(output_dir, &model_temp);
     write_all(f.fd, bytes.data(), bytes.size(), out.model_path);
     if (::fsync(f.fd) != 0) fail(QEFF_E_IO, "cannot sync " + quote(out.model_path));
