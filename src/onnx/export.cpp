@@ -226,6 +226,7 @@ void to_model_proto(const Graph &g, const ExportOptions &options, onnx::ModelPro
   std::map<std::string, std::string> meta = g.metadata;
   for (const auto &[k, v] : options.metadata) meta[k] = v;
   meta["qeff.version"] = QEFF_VERSION_STRING;
+  meta.erase("qeff.content_hash");  // export_model computes it afresh
   for (const auto &[k, v] : meta) {
     auto *p = m->add_metadata_props();
     p->set_key(k);

@@ -148,8 +148,15 @@ TEST(OnnxExport, ContentHashFollowsTheWeights) {
   qeff::onnx_io::export_model(relu_mlp(weights), b.str());
   EXPECT_EQ(hash_of(a), hash_of(b));  // deterministic
   (*weights)[4000] += 1.0f;           // one external weight changes
-  qeff::onnx_io::export_model(relu_mlp(weights), c.str());
+  Graph changed = relu_mlp(weights);
+  changed.metadata["qeff.content_hash"] = "fnv1a64:stale";  // a graph carrying an old hash
+  qeff::onnx_io::export_model(changed, c.str());
   EXPECT_NE(hash_of(a), hash_of(c));
+  int keys = 0;
+  onnx::ModelProto mc = read_model(c / "model.onnx");
+  for (const auto &p : mc.metadata_props()) keys += p.key() == "qeff.content_hash";
+  EXPECT_EQ(keys, 1);
+  EXPECT_NE(hash_of(c), "fnv1a64:stale");
 }
 
 TEST(OnnxExport, AttributesAndOpsetsAreKept) {

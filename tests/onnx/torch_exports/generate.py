@@ -8,7 +8,9 @@ imports (offline; needs torch + transformers, e.g. /work/refenv/bin/python):
   rotary embedding and a causal mask built inside the graph; weights moved to one
   external-data file by the onnx Python library.
 
-Both: opset 17, do_constant_folding=True, eval mode, fixed seed.
+Both: opset 17, do_constant_folding=True, eval mode, fixed seed; then ONNX shape
+inference writes value_info into the files (onnx.checker full_check, in place),
+so the importer also sees intermediate types.
 """
 import os
 import sys
@@ -73,6 +75,10 @@ def main(out_dir):
     model = onnx.load(path)
     onnx.save_model(model, path, save_as_external_data=True, all_tensors_to_one_file=True,
                     location="llama_block.onnx.data", size_threshold=1024)
+    for name in ("bert_layer.onnx", "llama_block.onnx"):
+        # With a path and full_check, ONNX 1.12 checks the model and writes the
+        # shape-inferred model back to the same path.
+        onnx.checker.check_model(os.path.join(out_dir, name), full_check=True)
 
 
 if __name__ == "__main__":
