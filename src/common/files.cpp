@@ -19,15 +19,6 @@ namespace {
 
 std::string errno_text(int e) { return std::strerror(e); }
 
-std::string file_kind(mode_t m) {
-  if (S_ISDIR(m)) return "a directory";
-  if (S_ISFIFO(m)) return "a FIFO";
-  if (S_ISCHR(m)) return "a character device";
-  if (S_ISBLK(m)) return "a block device";
-  if (S_ISSOCK(m)) return "a socket";
-  return "not a regular file";
-}
-
 void check_relative_name(const std::string &rel, const std::string &dir) {
   bool bad = rel.empty() || rel.front() == '/' || rel.find('\0') != std::string::npos ||
              !utf8_valid(rel);
@@ -66,6 +57,16 @@ MappedFile &MappedFile::operator=(MappedFile &&o) noexcept {
 
 MappedFile::~MappedFile() {
   if (data_ != nullptr) ::munmap(const_cast<uint8_t *>(data_), size_);
+}
+
+std::string file_kind(unsigned mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISLNK(mode)) return "a symlink";
+  return "not a regular file";
 }
 
 void check_path_argument(std::string_view path, const char *what) {

@@ -54,6 +54,9 @@ class MappedFile {
   std::string path_;
 };
 
+// "a FIFO", "a directory", ... for a st_mode that is not a regular file.
+std::string file_kind(unsigned mode);
+
 // Validates a caller-supplied path argument: not empty, valid UTF-8, shorter
 // than PATH_MAX. Throws QEFF_E_INVALID_ARGUMENT naming `what`.
 void check_path_argument(std::string_view path, const char *what);

@@ -24,16 +24,6 @@
 namespace qeff::onnx_io::detail {
 namespace {
 
-std::string kind_of(mode_t m) {
-  if (S_ISDIR(m)) return "a directory";
-  if (S_ISFIFO(m)) return "a FIFO";
-  if (S_ISCHR(m)) return "a character device";
-  if (S_ISBLK(m)) return "a block device";
-  if (S_ISSOCK(m)) return "a socket";
-  if (S_ISLNK(m)) return "a symlink";
-  return "not a regular file";
-}
-
 [[noreturn]] void open_failed(int e, const std::string &display, const std::string &part) {
   std::string at = part.empty() ? "" : " (at " + quote(part) + ")";
   switch (e) {
@@ -180,7 +170,7 @@ std::shared_ptr<const ExternalData::Mapping> ExternalData::map(const std::string
   struct stat st;
   if (::fstat(f.fd, &st) != 0) fail(QEFF_E_IO, "cannot stat " + quote(m->path) + ": " + std::strerror(errno));
   if (!S_ISREG(st.st_mode))
-    fail(QEFF_E_FORMAT, what + ": external data " + quote(m->path) + " is " + kind_of(st.st_mode) +
+    fail(QEFF_E_FORMAT, what + ": external data " + quote(m->path) + " is " + file_kind(st.st_mode) +
                             ", expected a regular file");
   if (st.st_nlink != 1)
     fail(QEFF_E_SECURITY, what + ": external data " + quote(m->path) + " has " + std::to_string(st.st_nlink) +
