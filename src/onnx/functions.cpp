@@ -35,6 +35,13 @@ class Body {
     a->set_type(is_float ? onnx::AttributeProto_AttributeType_FLOAT : onnx::AttributeProto_AttributeType_INT);
     a->set_ref_attr_name(ref);
   }
+  // A scalar float constant.
+  void float_const(const std::string &out, float value) {
+    auto *a = n("Constant", {}, {out})->add_attribute();
+    a->set_name("value_float");
+    a->set_type(onnx::AttributeProto_AttributeType_FLOAT);
+    a->set_f(value);
+  }
   void attr_i(onnx::NodeProto *node, const char *name, int64_t v) {
     auto *a = node->add_attribute();
     a->set_name(name);
@@ -165,6 +172,77 @@ void ctx_gather(Body &b) {
   b.n("GatherND", {"data", "indices"}, {"Y"});
 }
 
+// Pooling over the sequence axis of X[b, s, h] with mask[b, s] (1 = token,
+// 0 = padding), as sentence-transformers' Pooling module; Y is [b, h].
+void mask_as(Body &b) {
+  b.n("CastLike", {"mask", "X"}, {"m2"});
+  b.ints("axis1", {1});
+  b.ints("axis2", {2});
+  b.n("Unsqueeze", {"m2", "axis2"}, {"m3"});  // [b, s, 1]
+}
+
+// Y = sum(X * m, 1) / max(sum(m, 1), 1e-9)
+void mean_pool(Body &b) {
+  mask_as(b);
+  b.n("Mul", {"X", "m3"}, {"xm"});
+  b.attr_i(b.n("ReduceSum", {"xm", "axis1"}, {"num"}), "keepdims", 0);
+  b.attr_i(b.n("ReduceSum", {"m3", "axis1"}, {"cnt"}), "keepdims", 0);
+  b.float_const("tiny", 1e-9f);
+  b.n("CastLike", {"tiny", "X"}, {"tiny_t"});
+  b.n("Max", {"cnt", "tiny_t"}, {"den"});
+  b.n("Div", {"num", "den"}, {"Y"});
+}
+
+// Y = max over s of (m == 0 ? -1e9 : X)
+void max_pool(Body &b) {
+  mask_as(b);
+  b.float_const("zero_f", 0.0f);
+  b.n("CastLike", {"zero_f", "X"}, {"zero_t"});
+  b.n("Equal", {"m3", "zero_t"}, {"pad"});
+  b.float_const("neg", -1e9f);
+  b.n("CastLike", {"neg", "X"}, {"neg_t"});
+  b.n("Where", {"pad", "neg_t", "X"}, {"xm"});
+  auto *r = b.n("ReduceMax", {"xm"}, {"Y"});
+  b.attr_ints(r, "axes", {1});
+  b.attr_i(r, "keepdims", 0);
+}
+
+// Y = X[:, 0] (the CLS token)
+void cls_pool(Body &b) {
+  auto *c = b.n("Constant", {}, {"zero"});
+  auto *a = c->add_attribute();
+  a->set_name("value_int");
+  a->set_type(onnx::AttributeProto_AttributeType_INT);
+  a->set_i(0);
+  b.attr_i(b.n("Gather", {"X", "zero"}, {"Y"}), "axis", 1);
+}
+
+// Y = X[b, last s with m == 1] (left or right padding alike)
+void last_token_pool(Body &b) {
+  b.n("Shape", {"X"}, {"shape"});
+  b.ints("i0", {0});
+  b.ints("i1", {1});
+  b.ints("i2", {2});
+  b.ints("i3", {3});
+  b.n("Slice", {"shape", "i1", "i2"}, {"S"});
+  b.n("Squeeze", {"S", "i0"}, {"S0"});
+  b.n("Squeeze", {"i0", "i0"}, {"zero0"});
+  b.n("Squeeze", {"i1", "i0"}, {"one0"});
+  b.n("Range", {"zero0", "S0", "one0"}, {"positions"});  // [s] int64
+  b.attr_i(b.n("Cast", {"mask"}, {"m64"}), "to", onnx::TensorProto_DataType_INT64);
+  b.n("Mul", {"m64", "positions"}, {"weighted"});
+  auto *r = b.n("ReduceMax", {"weighted"}, {"last"});  // [b, 1]
+  b.attr_ints(r, "axes", {1});
+  b.attr_i(r, "keepdims", 1);
+  b.n("Unsqueeze", {"last", "i2"}, {"last3"});  // [b, 1, 1]
+  b.n("Slice", {"shape", "i0", "i1"}, {"B"});
+  b.n("Slice", {"shape", "i2", "i3"}, {"H"});
+  b.attr_i(b.n("Concat", {"B", "i1", "H"}, {"gshape"}), "axis", 0);
+  b.n("Expand", {"last3", "gshape"}, {"gidx"});
+  b.attr_i(b.n("GatherElements", {"X", "gidx"}, {"picked"}), "axis", 1);
+  b.n("Squeeze", {"picked", "i1"}, {"Y"});
+}
+
 struct Definition {
   FunctionSpec spec;
   void (*body)(Body &);
@@ -177,6 +255,10 @@ const std::vector<Definition> &definitions() {
       {{"Attention", {"Q", "K", "V", "mask"}, {"Y"}, {"scale", "num_kv_groups", "masked_value"}}, attention},
       {{"CtxScatter", {"data", "position_ids", "updates"}, {"Y"}, {}}, ctx_scatter},
       {{"CtxGather", {"data", "ctx_indices"}, {"Y"}, {}}, ctx_gather},
+      {{"MeanPool", {"X", "mask"}, {"Y"}, {}}, mean_pool},
+      {{"MaxPool", {"X", "mask"}, {"Y"}, {}}, max_pool},
+      {{"ClsPool", {"X", "mask"}, {"Y"}, {}}, cls_pool},
+      {{"LastTokenPool", {"X", "mask"}, {"Y"}, {}}, last_token_pool},
   };
   return d;
 }

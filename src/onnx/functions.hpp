@@ -11,6 +11,9 @@
 // | CtxScatter  | data[b,h,c,d], position_ids    | -                         | CtxScatter            |
 // |             | [b,s], updates[b,h,s,d]        |                           |                       |
 // | CtxGather   | data[b,h,c,d], ctx_indices[b,n]| -                         | CtxGather             |
+// | MeanPool, MaxPool, ClsPool, LastTokenPool                                                     |
+// |             | X[b,s,h], mask[b,s] -> Y[b,h]  | -                         | (sentence-transformers|
+// |             |                                |                           |  Pooling modes)       |
 //
 // docs/onnx.md states each function's exact math.
 #pragma once

@@ -97,8 +97,23 @@ def main():
         outs = dict(zip([o.name for o in sess.get_outputs()], sess.run(None, feeds)))
         for out_name, ref in case["outputs"].items():
             failures += not check(name + "." + out_name, outs[out_name], decode(ref))
+    failures += not kv_two_calls(work, cases["kv_cache"])
     shutil.rmtree(work, ignore_errors=True)
     sys.exit(1 if failures else 0)
+
+
+def kv_two_calls(work, case):
+    """kv_step run twice, the first call's cache fed to the second (retained
+    state, as the runtime keeps it); must end where the one-graph kv_cache
+    reference does."""
+    _, sess = load_checked(work, "kv_step")
+    inp = {k: decode(v) for k, v in case["inputs"].items()}
+    cache, _ = sess.run(None, {"cache": inp["cache"], "position": inp["p1"], "update": inp["u1"],
+                               "ctx": inp["ctx"]})
+    cache, gathered = sess.run(None, {"cache": cache, "position": inp["p2"], "update": inp["u2"],
+                                      "ctx": inp["ctx"]})
+    ok = check("kv_step.call2.cache", cache, decode(case["outputs"]["cache_out"]))
+    return check("kv_step.call2.gathered", gathered, decode(case["outputs"]["gathered"])) and ok
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <onnx/checker.h>
+
 #include "common/error.hpp"
 #include "graph/builder.hpp"
 #include "onnx/export.hpp"
@@ -209,6 +211,37 @@ Graph bert_layer() {
   return std::move(b).finish();
 }
 
+// qeff pooling functions over a padded batch: x[batch, seq, 16], mask[batch, seq].
+Graph pooling() {
+  GraphBuilder b("pooling");
+  b.set_opset("qeff", 1);
+  auto x = b.input("x", f32s({sym("batch"), sym("seq"), fix(16)}));
+  auto mask = b.input("mask", {QEFF_DTYPE_I64, {sym("batch"), sym("seq")}});
+  auto pooled = f32s({sym("batch"), fix(16)});
+  for (auto [op, name] : {std::pair{"MeanPool", "mean"}, std::pair{"MaxPool", "max"},
+                          std::pair{"ClsPool", "cls"}, std::pair{"LastTokenPool", "last_token"}})
+    b.output(b.op(op, {x, mask}, {}, {}, "qeff"), pooled, name);
+  return std::move(b).finish();
+}
+
+// One decode step of a KV cache, run twice by check_ort.py (the cache output
+// of the first call is the input of the second): scatter `update` at
+// `position`, then gather positions `ctx`.
+Graph kv_step() {
+  GraphBuilder b("kv_step");
+  b.set_opset("qeff", 1);
+  auto cache_t = f32s({sym("batch"), fix(2), fix(8), fix(4)});
+  auto cache = b.input("cache", cache_t);
+  auto pos = b.input("position", {QEFF_DTYPE_I64, {sym("batch"), sym("seq")}});
+  auto upd = b.input("update", f32s({sym("batch"), fix(2), sym("seq"), fix(4)}));
+  auto ctx = b.input("ctx", {QEFF_DTYPE_I64, {sym("batch"), sym("n")}});
+  auto out = b.op("CtxScatter", {cache, pos, upd}, {}, {}, "qeff");
+  b.output(out, cache_t, "cache_RetainedState");
+  b.output(b.op("CtxGather", {out, ctx}, {}, {}, "qeff"), f32s({sym("batch"), fix(2), sym("n"), fix(4)}),
+           "gathered");
+  return std::move(b).finish();
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -221,10 +254,15 @@ int main(int argc, char **argv) {
   options.metadata = {{"qeff.source_model", "golden"}};
   try {
     for (const Graph &g : {mlp_relu(), gemm_gelu(), layer_norm(), rms_norm(), rotary(), attention(), kv_cache(),
-                            llama_layer(), bert_layer()})
-      qeff::onnx_io::export_model(g, out + "/" + g.name, options);
+                            llama_layer(), bert_layer(), pooling(), kv_step()}) {
+      auto files = qeff::onnx_io::export_model(g, out + "/" + g.name, options);
+      onnx::checker::check_model(files.model_path);  // the C++ checker (Python's runs in check_ort.py)
+    }
   } catch (const qeff::Error &e) {
     std::fprintf(stderr, "export failed: %s\n", e.what());
+    return 1;
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "onnx checker: %s\n", e.what());
     return 1;
   }
   return 0;

@@ -160,13 +160,32 @@ def bert_layer():
     return {"inputs": {"x": enc(x), "mask": enc(mask)}, "outputs": {"y": enc(y.numpy())}}
 
 
+def pooling():
+    """sentence-transformers' Pooling module (the official pooling code) per mode."""
+    import warnings
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    from sentence_transformers.models import Pooling
+    x = RNG.standard_normal((3, 5, 16)).astype(np.float32)
+    mask = np.array([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0], [1, 0, 0, 0, 0]], dtype=np.int64)
+    outputs = {}
+    for name, mode in [("mean", "mean"), ("max", "max"), ("cls", "cls"), ("last_token", "lasttoken")]:
+        pool = Pooling(16, pooling_mode=mode)
+        with torch.no_grad():
+            y = pool({"token_embeddings": t(x).clone(), "attention_mask": t(mask)})["sentence_embedding"]
+        outputs[name] = enc(y.numpy())
+    return {"inputs": {"x": enc(x), "mask": enc(mask)}, "outputs": outputs}
+
+
 def main():
     cases = {"rms_norm": rms_norm(), "rotary": rotary(), "attention": attention(),
-             "kv_cache": kv_cache(), "llama_layer": llama_layer(), "bert_layer": bert_layer()}
+             "kv_cache": kv_cache(), "llama_layer": llama_layer(), "bert_layer": bert_layer(),
+             "pooling": pooling()}
     meta = {"generator": "tests/onnx/make_reference.py", "torch": torch.__version__,
             "reference": "official transformers modeling_llama functions (4.47) on PyTorch"}
+    import sentence_transformers
     import transformers
     meta["transformers"] = transformers.__version__
+    meta["sentence_transformers"] = sentence_transformers.__version__
     with open(OUT, "w") as f:
         json.dump({"metadata": meta, "cases": cases}, f, separators=(",", ":"))
         f.write("\n")
