@@ -1,15 +1,13 @@
 """Golden ONNX graphs: exported by export_golden, checked by the onnx checker,
 run by ONNX Runtime, compared (fp32, atol 1e-5, rtol 1e-5) with
-- an independent NumPy reference for the standard-op graphs, and
-- golden_reference.json (official transformers functions on PyTorch, written
-  by make_reference.py) for the graphs using qeff's fused ops, which ONNX
-  Runtime runs through their ONNX local-function bodies.
+golden_reference.json (PyTorch / official transformers and sentence-transformers
+code, written by make_reference.py). Graphs using qeff's fused ops run through
+their ONNX local-function bodies.
 
 usage: check_ort.py EXPORT_GOLDEN_BINARY WORK_DIR
 Exits 77 (skipped) when onnx or onnxruntime cannot be imported.
 """
 import json
-import math
 import os
 import shutil
 import subprocess
@@ -26,32 +24,6 @@ except ImportError as e:  # the suite's interpreter lacks the reference tools
 ATOL = RTOL = 1e-5
 
 
-def weight(shape, salt):
-    n = int(np.prod(shape))
-    i = np.arange(n, dtype=np.float64)
-    return (np.sin(0.37 * i + salt) * 0.5).astype(np.float32).reshape(shape)
-
-
-def erf(x):
-    return np.vectorize(math.erf)(x.astype(np.float64))
-
-
-def reference(name, x):
-    if name == "mlp_relu":
-        h = np.maximum(x @ weight((32, 64), 0.1) + weight((64,), 0.2), 0)
-        return h @ weight((64, 16), 0.3)
-    if name == "gemm_gelu":
-        h = x.astype(np.float64) @ weight((48, 32), 0.4).T.astype(np.float64) + weight((48,), 0.5)
-        return 0.5 * h * (1.0 + erf(h / math.sqrt(2.0)))
-    if name == "layer_norm":
-        x64 = x.astype(np.float64)
-        mu = x64.mean(-1, keepdims=True)
-        var = ((x64 - mu) ** 2).mean(-1, keepdims=True)
-        return (x64 - mu) / np.sqrt(var + 1e-5) * weight((32,), 0.6) + weight((32,), 0.7)
-    raise KeyError(name)
-
-
-INPUTS = {"mlp_relu": (3, 32), "gemm_gelu": (4, 32), "layer_norm": (2, 5, 32)}
 REFERENCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden_reference.json")
 DTYPES = {"float32": np.float32, "int64": np.int64, "bool": np.bool_}
 
@@ -81,18 +53,13 @@ def main():
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     subprocess.run([exe, work], check=True)
-    rng = np.random.default_rng(7)
     failures = 0
-    for name, shape in INPUTS.items():
-        _, sess = load_checked(work, name)
-        x = rng.standard_normal(shape).astype(np.float32)
-        (y,) = sess.run(None, {"x": x})
-        failures += not check(name, y, reference(name, x))
     with open(REFERENCE) as f:
         cases = json.load(f)["cases"]
     for name, case in cases.items():
         model, sess = load_checked(work, name)
-        assert any(fn.domain == "qeff" for fn in model.functions), name + ": no qeff local function"
+        if any(n.domain == "qeff" for n in model.graph.node):
+            assert any(fn.domain == "qeff" for fn in model.functions), name + ": no qeff local function"
         feeds = {k: decode(v) for k, v in case["inputs"].items()}
         outs = dict(zip([o.name for o in sess.get_outputs()], sess.run(None, feeds)))
         for out_name, ref in case["outputs"].items():

@@ -1,8 +1,9 @@
-"""Reference outputs for the golden graphs with qeff's fused ops, computed with
-the official transformers code on PyTorch (LlamaRMSNorm, apply_rotary_pos_emb,
-LlamaRotaryEmbedding, repeat_kv and the eager attention math of
-LlamaAttention), written to golden_reference.json (committed; the test suite
-does not need torch).
+"""Reference outputs for every golden graph of export_golden.cpp, computed on
+PyTorch: torch.nn modules for the standard-op graphs, the official
+transformers code for the fused ops and layers (LlamaRMSNorm,
+apply_rotary_pos_emb, LlamaRotaryEmbedding, repeat_kv and the eager attention
+math, LlamaDecoderLayer, BertLayer) and sentence-transformers' Pooling module,
+written to golden_reference.json (committed; the test suite needs no torch).
 
 Regenerate with the reference venv (see tests/fixtures/README.md):
     /work/refenv/bin/python tests/onnx/make_reference.py
@@ -160,6 +161,46 @@ def bert_layer():
     return {"inputs": {"x": enc(x), "mask": enc(mask)}, "outputs": {"y": enc(y.numpy())}}
 
 
+def linear(in_f, out_f, salt, bias=True, transposed_store=False):
+    """An nn.Linear holding export_golden's weights. export_golden stores MLP
+    weights as [in, out] for MatMul (transposed_store) and HF-style [out, in]
+    for Gemm(transB=1)."""
+    lin = torch.nn.Linear(in_f, out_f, bias=bias)
+    with torch.no_grad():
+        w = weight((in_f, out_f), salt).T if transposed_store else weight((out_f, in_f), salt)
+        lin.weight.copy_(t(np.ascontiguousarray(w)))
+        if bias:
+            lin.bias.copy_(t(weight((out_f,), salt + 0.1)))
+    return lin
+
+
+def mlp_relu():
+    x = RNG.standard_normal((3, 32)).astype(np.float32)
+    fc1 = linear(32, 64, 0.1, transposed_store=True)   # bias salt 0.2
+    fc2 = linear(64, 16, 0.3, bias=False, transposed_store=True)
+    with torch.no_grad():
+        y = fc2(torch.relu(fc1(t(x))))
+    return {"inputs": {"x": enc(x)}, "outputs": {"y": enc(y.numpy())}}
+
+
+def gemm_gelu():
+    x = RNG.standard_normal((4, 32)).astype(np.float32)
+    fc = linear(32, 48, 0.4)                             # bias salt 0.5
+    with torch.no_grad():
+        y = torch.nn.functional.gelu(fc(t(x)))           # exact (erf) GELU
+    return {"inputs": {"x": enc(x)}, "outputs": {"y": enc(y.numpy())}}
+
+
+def layer_norm():
+    x = RNG.standard_normal((2, 5, 32)).astype(np.float32)
+    ln = torch.nn.LayerNorm(32, eps=1e-5)
+    with torch.no_grad():
+        ln.weight.copy_(t(weight((32,), 0.6)))
+        ln.bias.copy_(t(weight((32,), 0.7)))
+        y = ln(t(x))
+    return {"inputs": {"x": enc(x)}, "outputs": {"y": enc(y.numpy())}}
+
+
 def pooling():
     """sentence-transformers' Pooling module (the official pooling code) per mode."""
     import warnings
@@ -177,7 +218,8 @@ def pooling():
 
 
 def main():
-    cases = {"rms_norm": rms_norm(), "rotary": rotary(), "attention": attention(),
+    cases = {"mlp_relu": mlp_relu(), "gemm_gelu": gemm_gelu(), "layer_norm": layer_norm(),
+             "rms_norm": rms_norm(), "rotary": rotary(), "attention": attention(),
              "kv_cache": kv_cache(), "llama_layer": llama_layer(), "bert_layer": bert_layer(),
              "pooling": pooling()}
     meta = {"generator": "tests/onnx/make_reference.py", "torch": torch.__version__,
