@@ -20,6 +20,7 @@
 #include "common/files.hpp"
 #include "common/hash.hpp"
 #include "graph/verify.hpp"
+#include "onnx/element_types.hpp"
 #include "onnx/functions.hpp"
 
 namespace qeff::onnx_io {
@@ -29,23 +30,7 @@ using graph::Graph;
 using graph::TensorType;
 
 int onnx_elem_type(qeff_dtype d, const std::string &what) {
-  switch (d) {
-    case QEFF_DTYPE_F32: return onnx::TensorProto_DataType_FLOAT;
-    case QEFF_DTYPE_U8: return onnx::TensorProto_DataType_UINT8;
-    case QEFF_DTYPE_I8: return onnx::TensorProto_DataType_INT8;
-    case QEFF_DTYPE_U16: return onnx::TensorProto_DataType_UINT16;
-    case QEFF_DTYPE_I16: return onnx::TensorProto_DataType_INT16;
-    case QEFF_DTYPE_I32: return onnx::TensorProto_DataType_INT32;
-    case QEFF_DTYPE_I64: return onnx::TensorProto_DataType_INT64;
-    case QEFF_DTYPE_BOOL: return onnx::TensorProto_DataType_BOOL;
-    case QEFF_DTYPE_F16: return onnx::TensorProto_DataType_FLOAT16;
-    case QEFF_DTYPE_F64: return onnx::TensorProto_DataType_DOUBLE;
-    case QEFF_DTYPE_U32: return onnx::TensorProto_DataType_UINT32;
-    case QEFF_DTYPE_U64: return onnx::TensorProto_DataType_UINT64;
-    case QEFF_DTYPE_BF16: return onnx::TensorProto_DataType_BFLOAT16;
-    case QEFF_DTYPE_C64: return onnx::TensorProto_DataType_COMPLEX64;
-    default: break;
-  }
+  if (auto t = onnx_elem_type_of(d)) return *t;
   fail(QEFF_E_UNSUPPORTED, what + ": element type " + std::string(qeff_dtype_name(d)) +
                                " cannot be exported to ONNX (opset 17 / IR 8)");
 }

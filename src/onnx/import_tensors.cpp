@@ -9,6 +9,7 @@
 #include "common/checked.hpp"
 #include "common/dtype.hpp"
 #include "common/error.hpp"
+#include "onnx/element_types.hpp"
 
 // Raw tensor bytes are little-endian in ONNX and views share them unconverted.
 static_assert(std::endian::native == std::endian::little, "the ONNX importer assumes a little-endian host");
@@ -67,21 +68,8 @@ void append_raw(std::vector<uint8_t> *out, const T *src, int count) {
 }  // namespace
 
 qeff_dtype dtype_from_onnx(int64_t t, const std::string &what) {
+  if (auto d = qeff_dtype_of_onnx(t)) return *d;
   switch (t) {
-    case TensorProto::FLOAT: return QEFF_DTYPE_F32;
-    case TensorProto::UINT8: return QEFF_DTYPE_U8;
-    case TensorProto::INT8: return QEFF_DTYPE_I8;
-    case TensorProto::UINT16: return QEFF_DTYPE_U16;
-    case TensorProto::INT16: return QEFF_DTYPE_I16;
-    case TensorProto::INT32: return QEFF_DTYPE_I32;
-    case TensorProto::INT64: return QEFF_DTYPE_I64;
-    case TensorProto::BOOL: return QEFF_DTYPE_BOOL;
-    case TensorProto::FLOAT16: return QEFF_DTYPE_F16;
-    case TensorProto::DOUBLE: return QEFF_DTYPE_F64;
-    case TensorProto::UINT32: return QEFF_DTYPE_U32;
-    case TensorProto::UINT64: return QEFF_DTYPE_U64;
-    case TensorProto::BFLOAT16: return QEFF_DTYPE_BF16;
-    case TensorProto::COMPLEX64: return QEFF_DTYPE_C64;
     case TensorProto::STRING:
     case TensorProto::COMPLEX128:
       fail(QEFF_E_UNSUPPORTED,
