@@ -1,0 +1,29 @@
+// Run-time CPU dispatch. Every kernel with ISA-specific code has a portable
+// C++ path and, where it pays, AVX2+FMA and AVX-512 paths in files of their own
+// (<kernel>_avx2.cpp, <kernel>_avx512.cpp, compiled with the matching -m flags;
+// nothing else in the build uses those flags). The active ISA is the best one
+// this CPU (and OS, via XGETBV) supports, capped by the environment variable
+// QEFF_ISA=portable|avx2|avx512 and by force_isa() (tests run every path the
+// machine supports and compare it with the portable one).
+#pragma once
+
+#include <string>
+
+namespace qeff::kernels {
+
+enum class Isa { portable = 0, avx2 = 1, avx512 = 2 };
+
+const char *isa_name(Isa isa);  // "portable", "avx2", "avx512"
+// The best ISA the CPU and OS support (AVX2 needs AVX2+FMA+F16C; AVX-512 needs
+// F+BW+DQ+VL with ZMM state enabled).
+Isa detected_isa();
+bool isa_supported(Isa isa);
+// detected_isa() capped by QEFF_ISA (read once) and by force_isa().
+Isa active_isa();
+// Caps the active ISA for the whole process (tests, benchmarks); an ISA the CPU
+// lacks is capped to the detected one. Not meant to be called while kernels run.
+void force_isa(Isa isa);
+// Drops the force_isa() cap.
+void reset_isa();
+
+}  // namespace qeff::kernels

@@ -1,0 +1,37 @@
+// Matrix products: MatMul, Gemm, and the compiler's qeff.cpu.PackedMatMul,
+// whose weight operand was packed at compile time for the GEMM kernels.
+//
+// qeff.cpu.PackedMatMul (domain "qeff.cpu": produced by the compiler's fusion
+// pass only, never exported or imported):
+//   inputs:  A [..., M, K] f32; W packed bytes (U8 [nbytes], a compile-time
+//            constant from pack_matmul_weight); bias [N] f32 (optional, "");
+//            residual, the shape of Y, f32 (optional, "")
+//   attrs:   k, n (int), format (string, PackedWeight::format),
+//            activation (string, kernels::activation_name; default "none")
+//   output:  Y [..., M, N] = activation(A W + bias) + residual
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ops/op.hpp"
+
+namespace qeff::ops {
+
+inline constexpr const char *kCpuDomain = "qeff.cpu";
+
+struct PackedWeight {
+  std::vector<uint8_t> bytes;  // the packed layout; 64-byte aligned when loaded
+  std::string format;          // names layout and storage dtype, e.g. "f32.panel16"
+  int64_t k = 0, n = 0;
+};
+
+// Packs a constant weight for PackedMatMul: w is f32 [K, N] (transposed ==
+// false, an ONNX MatMul B) or [N, K] (transposed == true, a HF Linear weight,
+// Gemm transB=1). storage is QEFF_DTYPE_F32 or QEFF_DTYPE_BF16 (round to
+// nearest even; computed in f32). The layout does not depend on the ISA, so a
+// package runs on any CPU.
+PackedWeight pack_matmul_weight(const TensorView &w, bool transposed, qeff_dtype storage);
+
+}  // namespace qeff::ops
