@@ -359,26 +359,169 @@ QEFF_API qeff_status qeff_model_config_get(const qeff_model *model, const char *
                                            const char **out);
 
 /* ------------------------------------------------------------------------- */
-/* Compile and generate (designed; not implemented in this release)           */
+/* Programs: compile, save, load                                               */
 /* ------------------------------------------------------------------------- */
 
 /**
- * A compiled program: the model's graph specialized for fixed shapes, with its
- * weights packed for a target. Immutable and shareable across threads.
+ * A compiled program: a graph specialized for fixed shapes (one plan per
+ * specialization), with its weights packed for a target. Immutable: one program
+ * may be used by any number of sessions on any threads. Sessions keep the
+ * program alive, so it may be freed before them.
+ *
+ * Options read by the compile functions (docs/options.md): "compile.target"
+ * ("cpu"), "compile.specializations" (JSON, e.g. [{"name": "Prefill",
+ * "symbols": {"batch_size": 1, "seq_len": 32, "ctx_len": 128}}, ...]) or the
+ * natural parameters "compile.batch_size", "compile.seq_len" (encoders: one
+ * specialization per length), "compile.prefill_seq_len" and "compile.ctx_len"
+ * (causal LMs: Prefill and Decode), "compile.weight_dtype" ("f32", "bf16"),
+ * "compile.fuse", and "cache.enabled" / "cache.dir" (compiled programs are
+ * cached, keyed by the model's content, the library version and the options).
  */
 typedef struct qeff_program qeff_program;
 
 /**
- * Compile a model for a target. `options` may be NULL; keys read: "compile.*"
- * (target, sequence lengths, batch size, context length, threads, dtype).
- * `out` receives a new program owned by the caller (qeff_program_free).
- * This release returns QEFF_E_UNSUPPORTED (the compiler is not built yet).
+ * Compile a loaded model. Needs a graph builder for the model's architecture;
+ * this release has none yet and returns QEFF_E_UNSUPPORTED after validating its
+ * arguments (compile an exported ONNX file with qeff_compile_onnx).
  */
 QEFF_API qeff_status qeff_compile(const qeff_model *model, const qeff_options *options,
                                   qeff_program **out);
 
+/**
+ * Compile an ONNX model file (UTF-8 path; external data beside it) for a target,
+ * as qaic-compile does for the Cloud AI 100. `options` may be NULL (then the
+ * graph's inputs must use only the natural symbols batch_size / seq_len /
+ * ctx_len, or have fixed shapes). `out` receives a new program owned by the
+ * caller (qeff_program_free). Returns QEFF_OK, QEFF_E_INVALID_ARGUMENT (bad
+ * options: unknown target, unbound symbol, ...), QEFF_E_NOT_FOUND, QEFF_E_IO,
+ * QEFF_E_FORMAT, QEFF_E_UNSUPPORTED (an op or dtype the CPU target lacks, named
+ * with its node), QEFF_E_MISMATCH, QEFF_E_LIMIT, QEFF_E_OOM.
+ */
+QEFF_API qeff_status qeff_compile_onnx(const char *onnx_path, const qeff_options *options,
+                                       qeff_program **out);
+
+/**
+ * Write a program as a package directory (the deployable artifact: manifest,
+ * plan, packed weights, QEfficient-style specializations.json), atomically.
+ * An existing non-empty directory is refused unless "package.overwrite" is
+ * true. Returns QEFF_OK, QEFF_E_INVALID_HANDLE, QEFF_E_INVALID_ARGUMENT, QEFF_E_IO.
+ */
+QEFF_API qeff_status qeff_program_save(const qeff_program *program, const char *package_dir,
+                                       const qeff_options *options);
+
+/**
+ * Load a package directory written by qeff_program_save (no model directory or
+ * ONNX file needed). Every file's size and digest is checked ("package.verify",
+ * default true) and the plan is validated before use. Returns QEFF_OK,
+ * QEFF_E_NOT_FOUND, QEFF_E_IO, QEFF_E_FORMAT (tampered, truncated or malformed:
+ * the message names the file and field), QEFF_E_UNSUPPORTED (a package format or
+ * target this library does not run).
+ */
+QEFF_API qeff_status qeff_program_load(const char *package_dir, const qeff_options *options,
+                                       qeff_program **out);
+
 /** Free a program. NULL is a no-op. */
 QEFF_API void qeff_program_free(qeff_program *program);
+
+/**
+ * A JSON description of the program (target, specializations with their
+ * symbols, inputs and outputs with dtypes and symbolic shapes, retained-state
+ * pairs, whether it came from the cache). `*out` is owned by the program and
+ * valid until it is freed.
+ */
+QEFF_API qeff_status qeff_program_info(const qeff_program *program, const char **out);
+
+/* ------------------------------------------------------------------------- */
+/* Named tensors and sessions (advanced: run a program's graph directly)       */
+/* ------------------------------------------------------------------------- */
+
+/** An ordered set of named tensors (owned copies of their bytes). */
+typedef struct qeff_tensors qeff_tensors;
+
+/** Create an empty set; free it with qeff_tensors_free. */
+QEFF_API qeff_status qeff_tensors_create(qeff_tensors **out);
+
+/** Free a set. NULL is a no-op. */
+QEFF_API void qeff_tensors_free(qeff_tensors *tensors);
+
+/**
+ * Add (or replace) tensor `name` (UTF-8): `dtype`, `rank` dims in `shape`
+ * (each >= 0; `shape` may be NULL when rank is 0), and `nbytes` bytes of
+ * row-major data, which must equal the size the dtype and shape imply. The
+ * bytes are copied. Returns QEFF_OK, QEFF_E_INVALID_HANDLE,
+ * QEFF_E_INVALID_ARGUMENT (size mismatch, bad dtype, rank above 8), QEFF_E_OOM.
+ */
+QEFF_API qeff_status qeff_tensors_set(qeff_tensors *tensors, const char *name, qeff_dtype dtype,
+                                      const int64_t *shape, size_t rank, const void *data,
+                                      size_t nbytes);
+
+/** Number of tensors in the set. */
+QEFF_API qeff_status qeff_tensors_count(const qeff_tensors *tensors, size_t *out);
+
+/** Index of tensor `name`; QEFF_E_NOT_FOUND when absent. */
+QEFF_API qeff_status qeff_tensors_find(const qeff_tensors *tensors, const char *name, size_t *out);
+
+/**
+ * Tensor `index`: its name (owned by the set), dtype and rank. Any out
+ * pointer may be NULL. QEFF_E_INVALID_ARGUMENT when index >= count.
+ */
+QEFF_API qeff_status qeff_tensors_info(const qeff_tensors *tensors, size_t index, const char **name,
+                                       qeff_dtype *dtype, size_t *rank);
+
+/** Copy the dims of tensor `index` into `shape` (room for `capacity`, >= its rank). */
+QEFF_API qeff_status qeff_tensors_shape(const qeff_tensors *tensors, size_t index, int64_t *shape,
+                                        size_t capacity);
+
+/** The bytes of tensor `index` (owned by the set, valid until it changes or is freed). */
+QEFF_API qeff_status qeff_tensors_data(const qeff_tensors *tensors, size_t index, const void **data,
+                                       size_t *nbytes);
+
+/**
+ * Per-request state over a program: the memory of each specialization and the
+ * retained state (X / X_RetainedState pairs such as KV caches: zero at first,
+ * updated in place by every run, kept until qeff_session_reset). One call at a
+ * time: a call made while another runs on the same session returns
+ * QEFF_E_BUSY. Sessions over one program run concurrently.
+ */
+typedef struct qeff_session qeff_session;
+
+/**
+ * Create a session. `options` may be NULL; reads "runtime.threads" (0: one per
+ * hardware thread). The session keeps `program` alive.
+ */
+QEFF_API qeff_status qeff_session_create(const qeff_program *program, const qeff_options *options,
+                                         qeff_session **out);
+
+/** Free a session. NULL is a no-op. */
+QEFF_API void qeff_session_free(qeff_session *session);
+
+/**
+ * Run the specialization whose input shapes equal the inputs' (every program
+ * input once, by name; retained-state inputs are not passed). `*outputs`
+ * receives a new set with the program outputs (qeff_tensors_free). Returns
+ * QEFF_OK, QEFF_E_INVALID_HANDLE, QEFF_E_INVALID_ARGUMENT (unknown or missing
+ * input), QEFF_E_MISMATCH (dtype; shapes no specialization takes: the message
+ * lists the compiled ones), QEFF_E_STATE (retained state shaped by another
+ * specialization, or left undefined by a failed run: reset first),
+ * QEFF_E_BUSY, QEFF_E_OOM.
+ */
+QEFF_API qeff_status qeff_session_run(qeff_session *session, const qeff_tensors *inputs,
+                                      qeff_tensors **outputs);
+
+/** Zero the session's retained state (start a new sequence). */
+QEFF_API qeff_status qeff_session_reset(qeff_session *session);
+
+/**
+ * A copy of retained state `name` (the input name, e.g. "past_key.0") as a new
+ * one-tensor set. QEFF_E_NOT_FOUND for a name the program lacks, QEFF_E_STATE
+ * before a run has created it.
+ */
+QEFF_API qeff_status qeff_session_read_state(qeff_session *session, const char *name,
+                                             qeff_tensors **out);
+
+/* ------------------------------------------------------------------------- */
+/* Generate (designed; not implemented in this release)                       */
+/* ------------------------------------------------------------------------- */
 
 /** Inputs of one generate call: a batch of texts or of token-id sequences. */
 typedef struct qeff_request qeff_request;
@@ -389,7 +532,8 @@ typedef struct qeff_result qeff_result;
  * Run a compiled program on a request (embeddings for encoder models, text for
  * causal LMs). `options` may be NULL; keys read: "generate.*".
  * `out` receives a new result owned by the caller (qeff_result_free).
- * This release returns QEFF_E_UNSUPPORTED (no runtime yet), after validating its
+ * This release returns QEFF_E_UNSUPPORTED (the embedding and generation loops are not built
+ * yet; run a program with qeff_session_run), after validating its
  * arguments.
  */
 QEFF_API qeff_status qeff_generate(const qeff_program *program, const qeff_request *request,

@@ -31,6 +31,9 @@ enum : uint32_t {
   kModelTag = 0x4d4f444c,    // "MODL"
   kOptionsTag = 0x4f505453,  // "OPTS"
   kRequestTag = 0x52455153,  // "REQS"
+  kProgramTag = 0x50524f47,  // "PROG"
+  kSessionTag = 0x53455353,  // "SESS"
+  kTensorsTag = 0x54454e53,  // "TENS"
   kDeadTag = 0xdeadbeef,
 };
 

@@ -12,6 +12,7 @@
 #include "api/guard.hpp"
 #include "common/options.hpp"
 #include "hub/model_source.hpp"
+#include "runtime/session.hpp"
 
 struct qeff_options {
   uint32_t tag = qeff::api::kOptionsTag;
@@ -30,6 +31,28 @@ struct qeff_request {
   uint32_t tag = qeff::api::kRequestTag;
   std::vector<std::string> texts;
   std::vector<std::vector<int32_t>> tokens;
+};
+
+struct qeff_program {
+  uint32_t tag = qeff::api::kProgramTag;
+  std::shared_ptr<const qeff::runtime::Executable> executable;
+  std::string info_json;  // qeff_program_info's answer, built once
+};
+
+struct qeff_session {
+  uint32_t tag = qeff::api::kSessionTag;
+  std::unique_ptr<qeff::runtime::Session> session;
+};
+
+struct qeff_tensors {
+  struct Entry {
+    std::string name;
+    qeff_dtype dtype = QEFF_DTYPE_UNKNOWN;
+    std::vector<int64_t> shape;
+    std::vector<uint8_t> bytes;
+  };
+  uint32_t tag = qeff::api::kTensorsTag;
+  std::vector<Entry> entries;
 };
 
 namespace qeff::api {

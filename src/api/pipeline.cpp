@@ -1,6 +1,6 @@
-// Compile and generate: the signatures are final, the compiler and runtime are
-// not built yet, so these validate their arguments and return
-// QEFF_E_UNSUPPORTED. Requests are real: they only hold inputs.
+// Generate: the signature is final; the embedding and generation loops are
+// not built yet, so it validates its arguments and returns QEFF_E_UNSUPPORTED.
+// Requests are real: they only hold inputs.
 #include <string>
 
 #include "api/handles.hpp"
@@ -9,37 +9,22 @@
 
 using qeff::api::checked_handle;
 using qeff::api::guarded;
-using qeff::api::kModelTag;
 using qeff::api::kRequestTag;
 using qeff::api::require;
 
-struct qeff_program {};
 struct qeff_result {};
 
 extern "C" {
-
-qeff_status qeff_compile(const qeff_model *model, const qeff_options *options, qeff_program **out) {
-  if (out != nullptr) *out = nullptr;
-  return guarded([&] {
-    checked_handle(model, kModelTag, "qeff_model", "qeff_compile");
-    qeff::api::options_or_default(options, "qeff_compile");
-    require(out, "out", "qeff_compile");
-    qeff::fail(QEFF_E_UNSUPPORTED, "qeff_compile: the compiler is not available in qeff " +
-                                       std::string(QEFF_VERSION_STRING));
-  });
-}
-
-void qeff_program_free(qeff_program *program) { delete program; }
 
 qeff_status qeff_generate(const qeff_program *program, const qeff_request *request,
                           const qeff_options *options, qeff_result **out) {
   if (out != nullptr) *out = nullptr;
   return guarded([&] {
-    if (program == nullptr) qeff::api::fail_handle("qeff_program", "qeff_generate");
+    checked_handle(program, qeff::api::kProgramTag, "qeff_program", "qeff_generate");
     checked_handle(request, kRequestTag, "qeff_request", "qeff_generate");
     qeff::api::options_or_default(options, "qeff_generate");
     require(out, "out", "qeff_generate");
-    qeff::fail(QEFF_E_UNSUPPORTED, "qeff_generate: the runtime is not available in qeff " +
+    qeff::fail(QEFF_E_UNSUPPORTED, "qeff_generate: embedding and generation loops are not available in qeff " +
                                        std::string(QEFF_VERSION_STRING));
   });
 }

@@ -32,6 +32,28 @@ const std::vector<OptionSpec> kRegistry = {
      "an extra directory that symlinks in the model directory may resolve into"},
     {"load.check_tensors", QEFF_OPTION_BOOL, "false", 0, 0,
      "scan every floating-point weight at load and fail with QEFF_E_NUMERIC on NaN/Inf"},
+    {"compile.target", QEFF_OPTION_STRING, "cpu", 0, 0, "the target to compile for (this build: cpu)"},
+    {"compile.specializations", QEFF_OPTION_STRING, "", 0, 0,
+     "JSON specializations: [{\"name\": \"Prefill\", \"symbols\": {\"batch_size\": 1, ...}}, ...] or "
+     "QEfficient's {\"specializations\": [...]}; overrides the natural parameters below"},
+    {"compile.batch_size", QEFF_OPTION_INT, "1", 1, 65536, "batch size (symbol batch_size)"},
+    {"compile.seq_len", QEFF_OPTION_INT_LIST, "", 1, 1048576,
+     "sequence lengths of an encoder (symbol seq_len): one specialization each"},
+    {"compile.prefill_seq_len", QEFF_OPTION_INT, "32", 1, 1048576,
+     "prompt chunk length of a causal LM's Prefill specialization (symbol seq_len)"},
+    {"compile.ctx_len", QEFF_OPTION_INT, "128", 1, 1048576, "context length of a causal LM (symbol ctx_len)"},
+    {"compile.weight_dtype", QEFF_OPTION_STRING, "f32", 0, 0, "storage of matmul weights: f32 or bf16"},
+    {"compile.fuse", QEFF_OPTION_BOOL, "true", 0, 0, "fuse ops into kernel calls (false: for debugging)"},
+    {"runtime.threads", QEFF_OPTION_INT, "0", 0, 4096, "threads of a session; 0: one per hardware thread"},
+    {"package.verify", QEFF_OPTION_BOOL, "true", 0, 0,
+     "check the digests of every package file when loading a program package"},
+    {"package.overwrite", QEFF_OPTION_BOOL, "false", 0, 0,
+     "let qeff_program_save replace an existing package directory"},
+    {"cache.dir", QEFF_OPTION_STRING, "", 0, 0,
+     "root of the compile cache (an absolute path); \"\": QEFF_HOME, else $XDG_CACHE_HOME/qeff, else "
+     "$HOME/.cache/qeff"},
+    {"cache.enabled", QEFF_OPTION_BOOL, "true", 0, 0,
+     "look up and store export and compile results in the compile cache"},
 };
 
 std::string type_name(qeff_option_type t) {

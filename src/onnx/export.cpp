@@ -1,21 +1,18 @@
 #include "onnx/export.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <onnx/onnx_pb.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
-#include <random>
 #include <variant>
 
+#include "common/atomic_write.hpp"
 #include "common/error.hpp"
 #include "common/files.hpp"
 #include "common/hash.hpp"
@@ -90,51 +87,6 @@ void set_attribute(onnx::AttributeProto *a, const graph::Attribute &attr, const 
       attr.value);
 }
 
-// Temp files inside the output directory, unlinked unless committed.
-class TempFiles {
- public:
-  explicit TempFiles(int dirfd) : dirfd_(dirfd) {}
-  ~TempFiles() {
-    for (const auto &n : names_) ::unlinkat(dirfd_, n.c_str(), 0);
-  }
-  // Creates a new temp file (never following or reusing an existing name).
-  int create(const std::string &dir, std::string *name) {
-    std::random_device rd;
-    for (int attempt = 0; attempt < 16; ++attempt) {
-      char buf[64];
-      std::snprintf(buf, sizeof buf, ".qeff-tmp-%08x%08x", rd(), rd());
-      int fd = ::openat(dirfd_, buf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-      if (fd >= 0) {
-        names_.push_back(buf);
-        *name = buf;
-        return fd;
-      }
-      if (errno != EEXIST) fail(QEFF_E_IO, "cannot create a file in " + quote(dir) + ": " + std::strerror(errno));
-    }
-    fail(QEFF_E_IO, "cannot create a temporary file in " + quote(dir));
-  }
-  void commit(const std::string &temp, const std::string &final_name, const std::string &dir) {
-    if (::renameat(dirfd_, temp.c_str(), dirfd_, final_name.c_str()) != 0)
-      fail(QEFF_E_IO, "cannot rename into " + quote(dir + "/" + final_name) + ": " + std::strerror(errno));
-    names_.erase(std::find(names_.begin(), names_.end(), temp));
-  }
-
- private:
-  int dirfd_;
-  std::vector<std::string> names_;
-};
-
-void write_all(int fd, const void *data, size_t size, const std::string &path) {
-  const char *p = static_cast<const char *>(data);
-  while (size > 0) {
-    ssize_t n = ::write(fd, p, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) fail(QEFF_E_IO, "cannot write " + quote(path) + ": " + std::strerror(errno));
-    p += n;
-    size -= static_cast<size_t>(n);
-  }
-}
-
 int open_output_dir(const std::string &dir) {
   check_path_argument(dir, "output directory");
   std::error_code ec;
@@ -153,33 +105,9 @@ int open_output_dir(const std::string &dir) {
     fail(QEFF_E_IO, "cannot open output directory " + quote(dir) + ": " + std::strerror(errno));
   }
   // One export at a time per directory; the lock goes with the descriptor.
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    int e = errno;
-    ::close(fd);
-    if (e == EWOULDBLOCK) fail(QEFF_E_BUSY, "another export is writing to " + quote(dir));
-    fail(QEFF_E_IO, "cannot lock output directory " + quote(dir) + ": " + std::strerror(e));
-  }
-  return fd;
-}
-
-// Removes regular files named .qeff-tmp-* left by an interrupted export.
-void remove_stale_temps(int dirfd) {
-  int dup = ::dup(dirfd);
-  if (dup < 0) return;
-  DIR *d = ::fdopendir(dup);
-  if (d == nullptr) {
-    ::close(dup);
-    return;
-  }
-  std::vector<std::string> stale;
-  while (struct dirent *e = ::readdir(d)) {
-    struct stat st;
-    if (std::strncmp(e->d_name, ".qeff-tmp-", 10) == 0 &&
-        ::fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
-      stale.emplace_back(e->d_name);
-  }
-  ::closedir(d);
-  for (const auto &n : stale) ::unlinkat(dirfd, n.c_str(), 0);
+  UniqueFd owned(fd);
+  if (!lock_exclusive(fd, false, dir)) fail(QEFF_E_BUSY, "another export is writing to " + quote(dir));
+  return owned.release();
 }
 
 // The name of the file `data` views, when that file sits directly in `dir` and
@@ -191,7 +119,7 @@ std::string referenced_file(const graph::WeightData &data, const std::string &di
     return {};
   std::string name = file.substr(dir.size() + 1);
   if (name.find('/') != std::string::npos || name == kModelFile || name == kDataFile ||
-      name.rfind(".qeff-tmp-", 0) == 0)
+      name.rfind(kTempFilePrefix, 0) == 0)
     return {};
   return name;
 }
@@ -272,7 +200,7 @@ ExportedFiles export_model(const Graph &g, const std::string &output_dir, const 
   graph::verify(g);
   UniqueFd dir;
   dir.fd = open_output_dir(output_dir);
-  remove_stale_temps(dir.fd);
+  remove_stale_temp_files(dir.fd);
   struct stat existing;
   if (!options.overwrite && ::fstatat(dir.fd, kModelFile, &existing, AT_SYMLINK_NOFOLLOW) == 0)
     fail(QEFF_E_IO, quote(output_dir + "/" + kModelFile) + " exists (pass overwrite to replace it)");
@@ -297,7 +225,7 @@ ExportedFiles export_model(const Graph &g, const std::string &output_dir, const 
   if (!model.SerializeToString(&bytes))
     fail(QEFF_E_LIMIT, "graph " + quote(g.name) + ": the ONNX protobuf exceeds 2 GB even with external data");
 
-  TempFiles temps(dir.fd);
+  TempFiles temps(dir.fd, output_dir);
   ExportedFiles out;
   out.model_path = output_dir + "/" + kModelFile;
 
@@ -306,7 +234,7 @@ ExportedFiles export_model(const Graph &g, const std::string &output_dir, const 
   for (uint64_t o : offsets) has_data = has_data || o != UINT64_MAX;
   if (has_data) {
     UniqueFd f;
-    f.fd = temps.create(output_dir, &data_temp);
+    f.fd = temps.create(&data_temp);
     uint64_t written = 0;
     static const char zeros[256] = {};
     for (size_t i = 0; i < offsets.size(); ++i) {
@@ -320,20 +248,20 @@ ExportedFiles export_model(const Graph &g, const std::string &output_dir, const 
       write_all(f.fd, data.data(), static_cast<size_t>(data.size()), output_dir + "/" + kDataFile);
       written += data.size();
     }
-    if (::fsync(f.fd) != 0) fail(QEFF_E_IO, "cannot sync " + quote(output_dir + "/" + kDataFile));
+    sync_fd(f.fd, output_dir + "/" + kDataFile);
     out.data_path = output_dir + "/" + kDataFile;
     out.data_bytes = written;
   }
   std::string model_temp;
   {
     UniqueFd f;
-    f.fd = temps.create(output_dir, &model_temp);
+    f.fd = temps.create(&model_temp);
     write_all(f.fd, bytes.data(), bytes.size(), out.model_path);
-    if (::fsync(f.fd) != 0) fail(QEFF_E_IO, "cannot sync " + quote(out.model_path));
+    sync_fd(f.fd, out.model_path);
   }
   // Data first: a model.onnx never points at a missing or stale data file.
-  if (has_data) temps.commit(data_temp, kDataFile, output_dir);
-  temps.commit(model_temp, kModelFile, output_dir);
+  if (has_data) temps.commit(data_temp, kDataFile);
+  temps.commit(model_temp, kModelFile);
   if (!has_data) ::unlinkat(dir.fd, kDataFile, 0);  // a stale one from an earlier export
   return out;
 }

@@ -418,6 +418,10 @@ bool is_supported_onnx_op(const std::string &op_type) {
   return std::find(std::begin(kSupportedOps), std::end(kSupportedOps), op_type) != std::end(kSupportedOps);
 }
 
+std::vector<std::string_view> supported_onnx_ops() {
+  return {std::begin(kSupportedOps), std::end(kSupportedOps)};
+}
+
 Graph import_model(const std::string &path, const ImportLimits &limits) {
   check_path_argument(path, "ONNX model path");
   std::filesystem::path p(path);

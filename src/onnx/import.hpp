@@ -54,6 +54,8 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "graph/ir.hpp"
 
@@ -75,6 +77,9 @@ inline constexpr int64_t kMaxDefaultOpset = 21;
 
 // Whether `op_type` of the default ONNX domain is one the importer accepts.
 bool is_supported_onnx_op(const std::string &op_type);
+// Every op_type of the default ONNX domain the importer accepts (for the op
+// registry's coverage test and docs).
+std::vector<std::string_view> supported_onnx_ops();
 
 // Reads <path> (a model.onnx file; its directory is the base for external
 // data). Throws qeff::Error: QEFF_E_INVALID_ARGUMENT (bad path argument),

@@ -1,6 +1,7 @@
 /*
  * Every public function of include/qeff/qeff.h, called from C.
- * Usage: c_api_test FIXTURE_MODEL_DIR (a causal LM such as llama-tiny)
+ * Usage: c_api_test FIXTURE_MODEL_DIR GOLDEN_DIR WORK_DIR: a causal LM such as
+ * llama-tiny, the directory export_golden wrote, and a writable directory.
  */
 #include <stdio.h>
 #include <string.h>
@@ -129,7 +130,7 @@ static void test_model(const char *dir) {
     qeff_program *p = (qeff_program *)&v;
     CHECK(qeff_compile(m, NULL, &p) == QEFF_E_UNSUPPORTED);
     CHECK(p == NULL);
-    CHECK(strstr(qeff_last_error_message(), "compiler") != NULL);
+    CHECK(strstr(qeff_last_error_message(), "no graph builder") != NULL);
     qeff_program_free(p);
   }
   qeff_model_free(m);
@@ -152,15 +153,76 @@ static void test_request_and_generate(void) {
   qeff_request_free(r);
 }
 
+/* Compile the golden kv_step graph (a cache kept as retained state), run it
+ * twice, read the state, save and reload the package. */
+static void test_program(const char *golden_dir, const char *work_dir) {
+  char onnx[4096], pkg[4096];
+  snprintf(onnx, sizeof onnx, "%s/kv_step/model.onnx", golden_dir);
+  snprintf(pkg, sizeof pkg, "%s/c-api-package", work_dir);
+  qeff_options *o = NULL;
+  qeff_program *p = NULL, *loaded = NULL;
+  qeff_session *s = NULL;
+  qeff_tensors *in = NULL, *out = NULL, *state = NULL;
+  const char *info = NULL, *name = NULL;
+  const void *data = NULL;
+  size_t count = 0, rank = 0, nbytes = 0, index = 0;
+  qeff_dtype dtype = QEFF_DTYPE_UNKNOWN;
+  int64_t pos_shape[2] = {1, 1}, upd_shape[4] = {1, 2, 1, 4}, ctx_shape[2] = {1, 2}, dims[4] = {0, 0, 0, 0};
+  int64_t pos = 3, ctx[2] = {3, 0};
+  float upd[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+
+  CHECK_OK(qeff_options_create(&o));
+  CHECK_OK(qeff_options_set(o, "compile.specializations",
+                            "[{\"name\": \"step\", \"symbols\": {\"batch\": 1, \"seq\": 1, \"n\": 2}}]"));
+  CHECK_OK(qeff_options_set(o, "runtime.threads", "2"));
+  CHECK_OK(qeff_options_set(o, "package.overwrite", "true"));
+  CHECK_OK(qeff_compile_onnx(onnx, o, &p));
+  CHECK_OK(qeff_program_info(p, &info));
+  CHECK(info != NULL && strstr(info, "\"retained_state\"") != NULL);
+  CHECK_OK(qeff_session_create(p, o, &s));
+  CHECK_OK(qeff_tensors_create(&in));
+  CHECK_OK(qeff_tensors_set(in, "position", QEFF_DTYPE_I64, pos_shape, 2, &pos, sizeof pos));
+  CHECK_OK(qeff_tensors_set(in, "update", QEFF_DTYPE_F32, upd_shape, 4, upd, sizeof upd));
+  CHECK_OK(qeff_tensors_set(in, "ctx", QEFF_DTYPE_I64, ctx_shape, 2, ctx, sizeof ctx));
+  CHECK_OK(qeff_tensors_count(in, &count));
+  CHECK(count == 3);
+  CHECK_OK(qeff_session_run(s, in, &out));
+  CHECK_OK(qeff_tensors_find(out, "gathered", &index));
+  CHECK_OK(qeff_tensors_info(out, index, &name, &dtype, &rank));
+  CHECK(strcmp(name, "gathered") == 0 && dtype == QEFF_DTYPE_F32 && rank == 4);
+  CHECK_OK(qeff_tensors_shape(out, index, dims, 4));
+  CHECK(dims[0] == 1 && dims[1] == 2 && dims[2] == 2 && dims[3] == 4);
+  CHECK_OK(qeff_tensors_data(out, index, &data, &nbytes));
+  /* ctx[0] = 3 gathers the update just scattered at position 3; ctx[1] = 0 a zero. */
+  CHECK(nbytes == 64 && ((const float *)data)[0] == 1.0f && ((const float *)data)[4] == 0.0f);
+  CHECK_OK(qeff_session_read_state(s, "cache", &state));
+  CHECK_OK(qeff_tensors_data(state, 0, &data, &nbytes));
+  CHECK(nbytes == 1 * 2 * 8 * 4 * 4 && ((const float *)data)[3 * 4] == 1.0f);
+  CHECK_OK(qeff_session_reset(s));
+  CHECK(qeff_session_read_state(s, "cache", &out) == QEFF_E_STATE);
+  CHECK_OK(qeff_program_save(p, pkg, o));
+  CHECK_OK(qeff_program_load(pkg, NULL, &loaded));
+  qeff_tensors_free(state);
+  qeff_tensors_free(out);
+  qeff_tensors_free(in);
+  qeff_session_free(s);
+  qeff_program_free(loaded);
+  qeff_program_free(p);
+  qeff_options_free(o);
+  qeff_session_free(NULL);
+  qeff_tensors_free(NULL);
+}
+
 int main(int argc, char **argv) {
-  if (argc < 2) {
-    fprintf(stderr, "usage: %s MODEL_DIR\n", argv[0]);
+  if (argc < 4) {
+    fprintf(stderr, "usage: %s MODEL_DIR GOLDEN_DIR WORK_DIR\n", argv[0]);
     return 2;
   }
   test_version_and_errors();
   test_options();
   test_model(argv[1]);
   test_request_and_generate();
+  test_program(argv[2], argv[3]);
   if (failures > 0) {
     fprintf(stderr, "%d check(s) failed\n", failures);
     return 1;

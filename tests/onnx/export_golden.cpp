@@ -4,6 +4,7 @@
 // sin(0.37 * i + s) * 0.5 (the script recomputes them the same way).
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -250,8 +251,10 @@ int main(int argc, char **argv) {
     return 2;
   }
   std::string out = argv[1];
+  std::filesystem::create_directories(out);
   qeff::onnx_io::ExportOptions options;
   options.metadata = {{"qeff.source_model", "golden"}};
+  options.overwrite = true;  // re-run by the build when export_golden changes
   try {
     for (const Graph &g : {mlp_relu(), gemm_gelu(), layer_norm(), rms_norm(), rotary(), attention(), kv_cache(),
                             llama_layer(), bert_layer(), pooling(), kv_step()}) {

@@ -1,0 +1,15 @@
+// Compile-time constants in aligned memory owned through WeightData.
+#pragma once
+
+#include <cstdint>
+
+#include "common/aligned.hpp"
+#include "graph/ir.hpp"
+
+namespace qeff::compiler {
+
+// `bytes` zeroed bytes, 64-byte aligned; *data points at them for filling.
+graph::WeightData aligned_weight(uint64_t bytes, uint8_t **data);
+graph::WeightData aligned_copy(const void *src, uint64_t bytes);
+
+}  // namespace qeff::compiler

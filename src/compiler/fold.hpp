@@ -1,0 +1,16 @@
+// Constant folding: running one op on compile-time values with the same
+// kernel the runtime would use (ops/op.hpp), on the calling thread.
+#pragma once
+
+#include <vector>
+
+#include "compiler/specialize.hpp"
+
+namespace qeff::compiler {
+
+std::vector<KnownValue> evaluate(const ops::OpDef &def, const graph::Node &node, int64_t opset,
+                                 const std::vector<graph::TensorType> &inputs,
+                                 const std::vector<const ops::TensorView *> &values,
+                                 const std::vector<graph::TensorType> &outputs);
+
+}  // namespace qeff::compiler

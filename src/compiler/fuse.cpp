@@ -1,0 +1,306 @@
+#include "compiler/fuse.hpp"
+
+#include <cmath>
+#include <cstring>
+#include <set>
+
+#include "common/error.hpp"
+#include "compiler/aligned.hpp"
+#include "ops/linear.hpp"
+
+namespace qeff::compiler {
+namespace {
+
+using graph::Attribute;
+using graph::Node;
+
+// Readers of each value: node indices, and whether a graph output reads it.
+struct Uses {
+  std::map<std::string, std::vector<size_t>> readers;
+  std::set<std::string> outputs;
+
+  explicit Uses(const SpecializedGraph &g) {
+    for (size_t i = 0; i < g.nodes.size(); ++i)
+      for (const auto &in : g.nodes[i].inputs)
+        if (!in.empty()) readers[in].push_back(i);
+    outputs.insert(g.outputs.begin(), g.outputs.end());
+  }
+  // The only reader of `value`, when it has exactly one and is not an output.
+  std::optional<size_t> sole_reader(const std::string &value) const {
+    auto it = readers.find(value);
+    if (outputs.count(value) || it == readers.end() || it->second.size() != 1) return std::nullopt;
+    return it->second[0];
+  }
+};
+
+bool is(const Node &n, const char *op) { return n.domain.empty() && n.op_type == op; }
+bool is_packed(const Node &n) { return n.domain == ops::kCpuDomain && n.op_type == "PackedMatMul"; }
+
+const Attribute *attr(const Node &n, const char *name) { return n.attribute(name); }
+int64_t attr_int(const Node &n, const char *name, int64_t fallback) {
+  const Attribute *a = attr(n, name);
+  return a && std::holds_alternative<int64_t>(a->value) ? std::get<int64_t>(a->value) : fallback;
+}
+double attr_float(const Node &n, const char *name, double fallback) {
+  const Attribute *a = attr(n, name);
+  return a && std::holds_alternative<double>(a->value) ? std::get<double>(a->value) : fallback;
+}
+std::string attr_string(const Node &n, const char *name, const std::string &fallback) {
+  const Attribute *a = attr(n, name);
+  return a && std::holds_alternative<std::string>(a->value) ? std::get<std::string>(a->value) : fallback;
+}
+void set_attr(Node &n, const std::string &name, graph::AttributeValue v) {
+  for (auto &a : n.attributes)
+    if (a.name == name) {
+      a.value = std::move(v);
+      return;
+    }
+  n.attributes.push_back({name, std::move(v)});
+}
+
+// The single f32 value of a compile-time scalar (any rank, one element).
+std::optional<float> scalar(const SpecializedGraph &g, const std::string &name) {
+  auto it = g.known.find(name);
+  if (it == g.known.end() || it->second.type.dtype != QEFF_DTYPE_F32 || graph::numel(it->second.type.shape) != 1u)
+    return std::nullopt;
+  float v;
+  std::memcpy(&v, it->second.data.data(), 4);
+  return v;
+}
+
+// The input of binary node `n` that is not `value` (empty when both or neither are).
+std::string other_input(const Node &n, const std::string &value) {
+  if (n.inputs.size() != 2 || (n.inputs[0] == value) == (n.inputs[1] == value)) return {};
+  return n.inputs[0] == value ? n.inputs[1] : n.inputs[0];
+}
+
+bool near(std::optional<float> v, double target) { return v && std::fabs(*v - target) <= 1e-6 * std::fabs(target); }
+
+class Fuser {
+ public:
+  Fuser(SpecializedGraph &g, FoldCache &cache, qeff_dtype dtype) : g_(g), cache_(cache), dtype_(dtype) {}
+
+  void run() {
+    pass(&Fuser::gelu_erf);
+    pass(&Fuser::pack_weights);
+    pass(&Fuser::bias);
+    pass(&Fuser::activation);
+    pass(&Fuser::residual);
+    std::vector<Node> kept;
+    for (size_t i = 0; i < g_.nodes.size(); ++i)
+      if (!dead_.count(i)) kept.push_back(std::move(g_.nodes[i]));
+    g_.nodes = std::move(kept);
+  }
+
+ private:
+  using Rule = void (Fuser::*)(size_t, const Uses &);
+  void pass(Rule rule) {
+    Uses uses(g_);
+    for (size_t i = 0; i < g_.nodes.size(); ++i)
+      if (!dead_.count(i)) (this->*rule)(i, uses);
+  }
+
+  // Replaces node `at` (the consumer) by `fused`, keeping the consumer's
+  // outputs, and drops the producers in `consumed`.
+  void replace(size_t at, Node fused, const std::vector<size_t> &consumed) {
+    fused.outputs = g_.nodes[at].outputs;
+    g_.node_opsets[opset_key(fused)] = 1;  // the qeff.cpu domain's only version
+    g_.nodes[at] = std::move(fused);
+    for (size_t c : consumed) dead_.insert(c);
+  }
+
+  // Mul(Mul(x, Add(Erf(Div(x, sqrt2)), 1)), 0.5) or Mul(Mul(x, 0.5), Add(...)),
+  // at the final Mul: the exported forms of HF's exact GELU.
+  void gelu_erf(size_t i, const Uses &uses) {
+    Node &erf = g_.nodes[i];
+    if (!is(erf, "Erf")) return;
+    auto div_at = producer(erf.inputs[0]);
+    if (!div_at) return;
+    const Node &div = g_.nodes[*div_at];
+    std::string x;
+    if (is(div, "Div") && near(scalar(g_, div.inputs[1]), std::sqrt(2.0))) x = div.inputs[0];
+    if (is(div, "Mul") && near(scalar(g_, div.inputs[1]), std::sqrt(0.5))) x = div.inputs[0];
+    if (x.empty() || !uses.sole_reader(div.outputs[0])) return;
+    auto add_at = uses.sole_reader(erf.outputs[0]);
+    if (!add_at || !is(g_.nodes[*add_at], "Add") || !near(scalar(g_, other_input(g_.nodes[*add_at], erf.outputs[0])), 1.0))
+      return;
+    auto m1_at = uses.sole_reader(g_.nodes[*add_at].outputs[0]);
+    if (!m1_at || !is(g_.nodes[*m1_at], "Mul")) return;
+    std::string m1_other = other_input(g_.nodes[*m1_at], g_.nodes[*add_at].outputs[0]);
+    size_t last;
+    if (!g_.types.count(x)) return;
+    std::vector<size_t> consumed = {*div_at, i, *add_at};
+    if (m1_other == x) {  // form A: (x * (1 + erf)) * 0.5
+      auto m2_at = uses.sole_reader(g_.nodes[*m1_at].outputs[0]);
+      if (!m2_at || !is(g_.nodes[*m2_at], "Mul") || !near(scalar(g_, other_input(g_.nodes[*m2_at], g_.nodes[*m1_at].outputs[0])), 0.5))
+        return;
+      consumed.push_back(*m1_at);
+      last = *m2_at;
+    } else {  // form B: (x * 0.5) * (1 + erf)
+      auto half_at = producer(m1_other);
+      if (!half_at || !is(g_.nodes[*half_at], "Mul") || !uses.sole_reader(m1_other) ||
+          other_input(g_.nodes[*half_at], x).empty() || !near(scalar(g_, other_input(g_.nodes[*half_at], x)), 0.5))
+        return;
+      consumed.push_back(*half_at);
+      last = *m1_at;
+    }
+    if (type_of(x) != type_of(g_.nodes[last].outputs[0])) return;  // no broadcasting hidden in the pattern
+    Node gelu{"Gelu", "", g_.nodes[last].name + "/gelu", {x}, g_.nodes[last].outputs, {}};
+    g_.node_opsets[opset_key(gelu)] = 20;  // Gelu entered the default domain in opset 20
+    g_.nodes[last] = std::move(gelu);
+    for (size_t c : consumed) dead_.insert(c);
+  }
+
+  void pack_weights(size_t i, const Uses &) {
+    Node &n = g_.nodes[i];
+    bool transposed = false;
+    std::string bias;
+    if (is(n, "MatMul")) {
+      if (type_of(n.inputs[0]).shape.size() < 2) return;
+    } else if (is(n, "Gemm")) {
+      if (attr_int(n, "transA", 0) != 0 || attr_float(n, "alpha", 1.0) != 1.0 || attr_float(n, "beta", 1.0) != 1.0)
+        return;
+      transposed = attr_int(n, "transB", 0) != 0;
+      if (n.inputs.size() > 2 && !n.inputs[2].empty()) {
+        if (!bias_vector(n.inputs[2], weight_cols(n.inputs[1], transposed))) return;
+        bias = n.inputs[2];
+      }
+    } else {
+      return;
+    }
+    auto w = g_.known.find(n.inputs[1]);
+    if (w == g_.known.end() || w->second.type.dtype != QEFF_DTYPE_F32 || w->second.type.shape.size() != 2) return;
+    std::string key = n.inputs[1] + "|" + (transposed ? "t" : "n") + "|" + std::to_string(dtype_);
+    std::string packed_name = n.inputs[1] + (transposed ? ".packed_t" : ".packed");
+    if (!cache_.packed.count(key)) {
+      ops::PackedWeight pw = ops::pack_matmul_weight(w->second.view(), transposed, dtype_);
+      FoldCache::Packed p;
+      p.value.type = ops::make_type(QEFF_DTYPE_U8, {static_cast<int64_t>(pw.bytes.size())});
+      p.value.data = aligned_copy(pw.bytes.data(), pw.bytes.size());
+      p.value.spec_independent = true;
+      p.format = pw.format, p.k = pw.k, p.n = pw.n;
+      cache_.packed[key] = std::move(p);
+    }
+    const FoldCache::Packed &p = cache_.packed.at(key);
+    g_.known[packed_name] = p.value;
+    Node fused{"PackedMatMul", ops::kCpuDomain, n.name, {n.inputs[0], packed_name, bias}, n.outputs, {}};
+    fused.attributes = {{"k", p.k}, {"n", p.n}, {"format", p.format}, {"activation", std::string("none")}};
+    g_.node_opsets[opset_key(fused)] = 1;
+    g_.nodes[i] = std::move(fused);
+  }
+
+  void bias(size_t i, const Uses &uses) {
+    Node &mm = g_.nodes[i];
+    if (!is_packed(mm) || !mm.inputs[2].empty() || attr_string(mm, "activation", "none") != "none" || mm.inputs.size() > 3)
+      return;
+    auto add_at = uses.sole_reader(mm.outputs[0]);
+    if (!add_at || !is(g_.nodes[*add_at], "Add")) return;
+    std::string b = other_input(g_.nodes[*add_at], mm.outputs[0]);
+    if (b.empty() || !bias_vector(b, attr_int(mm, "n", 0))) return;
+    if (type_of(g_.nodes[*add_at].outputs[0]) != type_of(mm.outputs[0])) return;
+    Node fused = mm;
+    fused.inputs[2] = b;
+    replace(*add_at, std::move(fused), {i});
+  }
+
+  void activation(size_t i, const Uses &uses) {
+    Node &mm = g_.nodes[i];
+    if (!is_packed(mm) || attr_string(mm, "activation", "none") != "none" || mm.inputs.size() > 3) return;
+    const std::string &y = mm.outputs[0];
+    std::string act;
+    size_t at = 0;
+    std::vector<size_t> consumed = {i};
+    if (auto r = uses.sole_reader(y)) {
+      const Node &c = g_.nodes[*r];
+      if (is(c, "Relu")) act = "relu";
+      if (is(c, "Sigmoid")) act = "sigmoid";
+      if (is(c, "Tanh")) act = "tanh";
+      if (is(c, "Gelu")) act = attr_string(c, "approximate", "none") == "tanh" ? "gelu_tanh" : "gelu_erf";
+      at = *r;
+    } else if (auto it = uses.readers.find(y); it != uses.readers.end() && it->second.size() == 2 && !uses.outputs.count(y)) {
+      // SiLU: Mul(y, Sigmoid(y)), in either operand order.
+      size_t a = it->second[0], b = it->second[1];
+      if (is(g_.nodes[b], "Sigmoid")) std::swap(a, b);
+      if (is(g_.nodes[a], "Sigmoid") && is(g_.nodes[b], "Mul") && uses.sole_reader(g_.nodes[a].outputs[0]) == b &&
+          other_input(g_.nodes[b], y) == g_.nodes[a].outputs[0] && b > a) {
+        act = "silu";
+        at = b;
+        consumed.push_back(a);
+      }
+    }
+    if (act.empty() || type_of(g_.nodes[at].outputs[0]) != type_of(y)) return;
+    Node fused = mm;
+    set_attr(fused, "activation", act);
+    replace(at, std::move(fused), consumed);
+  }
+
+  void residual(size_t i, const Uses &uses) {
+    Node &mm = g_.nodes[i];
+    if (!is_packed(mm) || mm.inputs.size() > 3) return;
+    auto add_at = uses.sole_reader(mm.outputs[0]);
+    if (!add_at || !is(g_.nodes[*add_at], "Add")) return;
+    std::string r = other_input(g_.nodes[*add_at], mm.outputs[0]);
+    if (r.empty() || g_.known.count(r) || !g_.types.count(r)) return;
+    const auto &out_type = type_of(g_.nodes[*add_at].outputs[0]);
+    if (type_of(r) != out_type || type_of(mm.outputs[0]) != out_type) return;
+    Node fused = mm;
+    fused.inputs.push_back(r);
+    replace(*add_at, std::move(fused), {i});
+  }
+
+  // The type of a run-time or compile-time value.
+  const graph::TensorType &type_of(const std::string &value) const {
+    if (auto it = g_.types.find(value); it != g_.types.end()) return it->second;
+    return g_.known.at(value).type;
+  }
+
+  std::optional<size_t> producer(const std::string &value) const {
+    for (size_t j = 0; j < g_.nodes.size(); ++j)
+      if (!dead_.count(j))
+        for (const auto &o : g_.nodes[j].outputs)
+          if (o == value) return j;
+    return std::nullopt;
+  }
+  int64_t weight_cols(const std::string &w, bool transposed) const {
+    auto it = g_.known.find(w);
+    if (it == g_.known.end() || it->second.type.shape.size() != 2) return -1;
+    return it->second.type.shape[transposed ? 0 : 1].value;
+  }
+  // A compile-time f32 vector of n elements ([n] or [1, ..., n]).
+  bool bias_vector(const std::string &b, int64_t n) const {
+    auto it = g_.known.find(b);
+    if (it == g_.known.end() || it->second.type.dtype != QEFF_DTYPE_F32 || it->second.type.shape.empty()) return false;
+    const auto &s = it->second.type.shape;
+    for (size_t d = 0; d + 1 < s.size(); ++d)
+      if (s[d].value != 1) return false;
+    return s.back().value == n;
+  }
+
+  SpecializedGraph &g_;
+  FoldCache &cache_;
+  qeff_dtype dtype_;
+  std::set<size_t> dead_;
+};
+
+}  // namespace
+
+void fuse(SpecializedGraph &g, FoldCache &cache, qeff_dtype weight_dtype) {
+  Fuser(g, cache, weight_dtype).run();
+  remove_dead_nodes(g);
+}
+
+void remove_dead_nodes(SpecializedGraph &g) {
+  std::set<std::string> live(g.outputs.begin(), g.outputs.end());
+  std::vector<bool> keep(g.nodes.size(), false);
+  for (size_t i = g.nodes.size(); i-- > 0;) {
+    for (const auto &o : g.nodes[i].outputs) keep[i] = keep[i] || live.count(o);
+    if (keep[i]) live.insert(g.nodes[i].inputs.begin(), g.nodes[i].inputs.end());
+  }
+  std::vector<Node> kept;
+  for (size_t i = 0; i < g.nodes.size(); ++i)
+    if (keep[i]) kept.push_back(std::move(g.nodes[i]));
+  g.nodes = std::move(kept);
+  for (auto it = g.known.begin(); it != g.known.end();) it = live.count(it->first) ? std::next(it) : g.known.erase(it);
+}
+
+}  // namespace qeff::compiler

@@ -1,0 +1,200 @@
+#include "compiler/specialize.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <set>
+
+#include "common/error.hpp"
+#include "compiler/aligned.hpp"
+#include "compiler/fold.hpp"
+
+namespace qeff::compiler {
+namespace {
+
+using graph::Dim;
+using graph::Node;
+using graph::TensorType;
+
+std::string spec_label(const Specialization &spec) { return "specialization " + quote(spec.name, 64); }
+
+// The input's type with every symbol replaced by the specialization's size.
+TensorType bind_symbols(const TensorType &type, const Specialization &spec, const std::string &what) {
+  TensorType out = type;
+  for (size_t i = 0; i < out.shape.size(); ++i) {
+    Dim &d = out.shape[i];
+    if (!d.is_symbolic()) continue;
+    auto it = spec.symbols.find(d.symbol);
+    if (it == spec.symbols.end())
+      fail(QEFF_E_INVALID_ARGUMENT, spec_label(spec) + " does not bind symbol " + quote(d.symbol, 64) + " (" + what +
+                                        ", dimension " + std::to_string(i) + ")");
+    d = Dim::fixed(it->second);
+  }
+  return out;
+}
+
+void check_symbols(const graph::Graph &g, const Specialization &spec) {
+  std::set<std::string> used;
+  for (const auto &in : g.inputs)
+    for (const Dim &d : in.type.shape)
+      if (d.is_symbolic()) used.insert(d.symbol);
+  std::string list;
+  for (const auto &s : used) list += (list.empty() ? "" : ", ") + s;
+  for (const auto &[name, value] : spec.symbols) {
+    if (!used.count(name))
+      fail(QEFF_E_INVALID_ARGUMENT, spec_label(spec) + " binds symbol " + quote(name, 64) +
+                                        ", which no graph input uses (inputs use: " + (list.empty() ? "none" : list) +
+                                        ")");
+    if (value <= 0 || value > kMaxSymbolValue)
+      fail(QEFF_E_INVALID_ARGUMENT, spec_label(spec) + " binds " + quote(name, 64) + " to " + std::to_string(value) +
+                                        "; sizes must be in [1, " + std::to_string(kMaxSymbolValue) + "]");
+  }
+}
+
+// Shape and Size read only the (fixed) type of their input, so they fold even
+// when the input is computed at run time.
+std::optional<KnownValue> fold_shape_query(const Node &node, const TensorType &in, int64_t opset) {
+  if (node.domain != "" || (node.op_type != "Shape" && node.op_type != "Size")) return std::nullopt;
+  std::vector<int64_t> dims = ops::dims_of(in);
+  std::vector<int64_t> values;
+  if (node.op_type == "Size") {
+    int64_t n = 1;
+    for (int64_t d : dims) n *= d;
+    values = {n};
+  } else {
+    auto rank = static_cast<int64_t>(dims.size());
+    int64_t start = 0, end = rank;
+    if (opset >= 15) {
+      if (const auto *a = node.attribute("start")) start = std::get<int64_t>(a->value);
+      if (const auto *a = node.attribute("end")) end = std::get<int64_t>(a->value);
+    }
+    auto clamp = [rank](int64_t v) { return std::clamp(v < 0 ? v + rank : v, int64_t{0}, rank); };
+    start = clamp(start), end = clamp(end);
+    for (int64_t i = start; i < end; ++i) values.push_back(dims[static_cast<size_t>(i)]);
+  }
+  KnownValue k;
+  k.type = node.op_type == "Size" ? ops::make_type(QEFF_DTYPE_I64, {})
+                                  : ops::make_type(QEFF_DTYPE_I64, {static_cast<int64_t>(values.size())});
+  k.data = aligned_copy(values.data(), values.size() * sizeof(int64_t));
+  return k;
+}
+
+}  // namespace
+
+ops::TensorView KnownValue::view() const { return {type.dtype, ops::dims_of(type), data.data()}; }
+
+int64_t opset_of(const graph::Graph &graph, const std::string &domain) {
+  auto it = graph.opsets.find(domain);
+  return it == graph.opsets.end() ? 1 : it->second;
+}
+
+SpecializedGraph specialize(const graph::Graph &g, const Specialization &spec, FoldCache &cache) {
+  check_symbols(g, spec);
+  SpecializedGraph out;
+  out.spec = spec;
+  std::map<std::string, KnownValue> consts;
+  for (const auto &init : g.initializers) consts[init.name] = KnownValue{init.type, init.data, true};
+  for (const auto &in : g.inputs) {
+    out.types[in.name] = bind_symbols(in.type, spec, "input " + quote(in.name, 96));
+    out.inputs.push_back(in.name);
+  }
+  auto type_of = [&](const std::string &name) -> TensorType {
+    if (auto it = consts.find(name); it != consts.end()) return it->second.type;
+    if (auto it = out.types.find(name); it != out.types.end()) return it->second;
+    fail(QEFF_E_INTERNAL, "value " + quote(name) + " has no type");
+  };
+
+  for (const Node &node : g.nodes) {
+    const int64_t opset = opset_of(g, node.domain);
+    const ops::OpDef *def = ops::find_op(node.domain, node.op_type);
+    if (!def) fail(QEFF_E_UNSUPPORTED, ops::node_label(node) + ": no CPU kernel for this op");
+
+    std::vector<TensorType> in_types;
+    std::vector<ops::TensorView> views(node.inputs.size());
+    std::vector<const ops::TensorView *> values(node.inputs.size(), nullptr);
+    bool all_known = true, independent = true;
+    uint64_t known_bytes = 0;
+    for (size_t i = 0; i < node.inputs.size(); ++i) {
+      const std::string &name = node.inputs[i];
+      if (name.empty()) {
+        in_types.push_back({});
+        continue;
+      }
+      in_types.push_back(type_of(name));
+      if (auto it = consts.find(name); it != consts.end()) {
+        views[i] = it->second.view();
+        values[i] = &views[i];
+        independent = independent && it->second.spec_independent;
+        known_bytes += it->second.data.size();
+      } else {
+        all_known = false;
+      }
+    }
+
+    if (auto shape = in_types.empty() ? std::nullopt : fold_shape_query(node, in_types[0], opset)) {
+      consts[node.outputs.at(0)] = std::move(*shape);
+      continue;
+    }
+    // A fold of weights only, done for an earlier specialization.
+    if (all_known && independent && !node.outputs.empty() && cache.values.count(node.outputs[0])) {
+      for (const auto &o : node.outputs) consts[o] = cache.values.at(o);
+      continue;
+    }
+
+    ops::InferContext ictx{node, opset, in_types, values};
+    std::vector<TensorType> out_types = def->infer(ictx);
+    if (out_types.size() < node.outputs.size())
+      fail(QEFF_E_FORMAT, ops::node_label(node) + " has " + std::to_string(node.outputs.size()) +
+                              " outputs; the op produces at most " + std::to_string(out_types.size()));
+    out_types.resize(node.outputs.size());
+
+    uint64_t out_bytes = 0;
+    for (const auto &t : out_types) out_bytes += graph::byte_size(t.dtype, *graph::numel(t.shape)).value_or(0);
+    bool fold = all_known && !node.outputs.empty() &&
+                (out_bytes <= kMaxFoldGrowthBytes || out_bytes <= known_bytes);
+    if (!fold) {
+      for (size_t i = 0; i < node.outputs.size(); ++i) out.types[node.outputs[i]] = out_types[i];
+      out.node_opsets[opset_key(node)] = opset;
+      out.nodes.push_back(node);
+      continue;
+    }
+    if (def->flags & ops::kView) {  // the input's bytes under the new shape
+      const KnownValue &src = consts.at(node.inputs.at(0));
+      consts[node.outputs[0]] = KnownValue{out_types[0], src.data, independent};
+    } else {
+      std::vector<KnownValue> results = evaluate(*def, node, opset, in_types, values, out_types);
+      for (size_t i = 0; i < node.outputs.size(); ++i) {
+        results[i].spec_independent = independent;
+        consts[node.outputs[i]] = std::move(results[i]);
+      }
+    }
+    if (independent)
+      for (const auto &o : node.outputs) cache.values[o] = consts.at(o);
+  }
+
+  for (const auto &o : g.outputs) {
+    TensorType declared = o.type;
+    TensorType got = type_of(o.name);
+    bool ok = !declared.known() || declared.dtype == got.dtype;
+    if (ok && !declared.shape.empty()) {
+      ok = declared.shape.size() == got.shape.size();
+      for (size_t i = 0; ok && i < declared.shape.size(); ++i) {
+        const Dim &d = declared.shape[i];
+        if (!d.is_symbolic()) ok = d.value == got.shape[i].value;
+        else if (auto it = spec.symbols.find(d.symbol); it != spec.symbols.end()) ok = it->second == got.shape[i].value;
+      }
+    }
+    if (!ok)
+      fail(QEFF_E_MISMATCH, spec_label(spec) + ": output " + quote(o.name, 96) + " is declared " +
+                                graph::to_string(declared) + " but computes " + graph::to_string(got));
+    out.outputs.push_back(o.name);
+  }
+
+  // Keep the compile-time values the remaining nodes or the outputs read.
+  std::set<std::string> used(out.outputs.begin(), out.outputs.end());
+  for (const Node &n : out.nodes) used.insert(n.inputs.begin(), n.inputs.end());
+  for (auto &[name, value] : consts)
+    if (used.count(name)) out.known.emplace(name, std::move(value));
+  return out;
+}
+
+}  // namespace qeff::compiler

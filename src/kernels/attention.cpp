@@ -1,0 +1,209 @@
+#include "kernels/attention.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "kernels/rowops.hpp"
+
+namespace qeff::kernels {
+namespace {
+
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+constexpr int64_t kMaxRowsPerTask = 16;  // query rows sharing each k/v block read
+constexpr int64_t kTargetTasks = 64;     // enough to balance any pool we expect
+constexpr int64_t kMaxSlots = 64;
+
+uint64_t align64(uint64_t n) { return (n + 63) & ~uint64_t{63}; }
+
+// How the work is cut; a pure function of the dims so that workspace_bytes()
+// and run agree, and results never depend on the thread count.
+struct Plan {
+  int64_t groups = 1;
+  int64_t rows = 0;           // query rows per (batch, kv head): groups * q_len
+  int64_t rows_per_task = 1;
+  int64_t blocks = 0;         // tasks per (batch, kv head)
+  int64_t tasks = 0;
+  int64_t slots = 0;
+  uint64_t slot_bytes = 0;
+};
+
+Plan plan_for(const AttentionDims &d) {
+  Plan p;
+  p.groups = d.q_heads / d.kv_heads;
+  p.rows = p.groups * d.q_len;
+  const int64_t heads = d.batch * d.kv_heads;
+  // Prefer rows sharing k/v reads, but keep about kTargetTasks tasks for small
+  // (decode) shapes.
+  p.rows_per_task = std::clamp<int64_t>((heads * p.rows + kTargetTasks - 1) / kTargetTasks, 1, kMaxRowsPerTask);
+  p.blocks = (p.rows + p.rows_per_task - 1) / p.rows_per_task;
+  p.tasks = heads * p.blocks;
+  p.slots = std::min(p.tasks, kMaxSlots);
+  const uint64_t r = static_cast<uint64_t>(p.rows_per_task);
+  p.slot_bytes = align64(sizeof(float) * (kKeyBlock + (r + 1) * static_cast<uint64_t>(d.v_dim) + 2 * r)) +
+                 align64(sizeof(int64_t) * 3 * r);
+  return p;
+}
+
+// The unmasked keys of one mask row: first, one past the last, and how many.
+struct KeyRange {
+  int64_t lo = 0, hi = 0, unmasked = 0;
+};
+
+bool all_masked_word(const uint8_t *p) {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  // True when no byte is zero (every key masked), the classic zero-byte test.
+  return ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull) == 0;
+}
+
+KeyRange scan_mask(const uint8_t *m, int64_t t) {
+  KeyRange r;
+  int64_t lo = 0;
+  while (lo + 8 <= t && all_masked_word(m + lo)) lo += 8;
+  while (lo < t && m[lo]) ++lo;
+  if (lo == t) return r;  // fully masked
+  int64_t hi = t;
+  while (hi - 8 >= lo && all_masked_word(m + hi - 8)) hi -= 8;
+  while (m[hi - 1]) --hi;
+  r.lo = lo;
+  r.hi = hi;
+  for (int64_t j = lo; j < hi; ++j) r.unmasked += m[j] == 0;
+  return r;
+}
+
+struct Task {
+  const AttentionDims &d;
+  const Plan &p;
+  const RowOps &ops;
+  const float *q, *k, *v;
+  const uint8_t *mask;
+  float *y;
+
+  const uint8_t *mask_row(int64_t b, int64_t head, int64_t s) const {
+    const int64_t mb = d.mask_batch == 1 ? 0 : b, mh = d.mask_heads == 1 ? 0 : head, ms = d.mask_rows == 1 ? 0 : s;
+    return mask + ((mb * d.mask_heads + mh) * d.mask_rows + ms) * d.kv_len;
+  }
+
+  void run(int64_t task, uint8_t *slot) const {
+    const int64_t bk = task / p.blocks, blk = task % p.blocks;
+    const int64_t b = bk / d.kv_heads, kvh = bk % d.kv_heads;
+    const int64_t r0 = blk * p.rows_per_task, nr = std::min(p.rows_per_task, p.rows - r0);
+    const int64_t hd = d.head_dim, vd = d.v_dim, t = d.kv_len;
+
+    float *scores = reinterpret_cast<float *>(slot);
+    float *acc = scores + kKeyBlock;  // [nr, vd]
+    float *vsum = acc + p.rows_per_task * vd;  // [vd] sum of v over all keys, for fully masked rows
+    float *mx = vsum + vd, *den = mx + nr;
+    auto *range = reinterpret_cast<KeyRange *>(
+        slot + align64(sizeof(float) * (kKeyBlock + static_cast<uint64_t>(p.rows_per_task + 1) * vd +
+                                        2 * static_cast<uint64_t>(p.rows_per_task))));
+
+    // Heads of one kv group are adjacent, so the group's rows are contiguous.
+    const int64_t head0 = kvh * p.groups;
+    const float *qg = q + ((b * d.q_heads + head0) * d.q_len + r0) * hd;
+    float *yg = y + ((b * d.q_heads + head0) * d.q_len + r0) * vd;
+    const float *kh = k + bk * t * hd, *vh = v + bk * t * vd;
+    const uint8_t *masks[kMaxRowsPerTask];
+
+    int64_t ulo = t, uhi = 0;
+    for (int64_t r = 0; r < nr; ++r) {
+      const int64_t row = r0 + r;
+      masks[r] = mask_row(b, head0 + row / d.q_len, row % d.q_len);
+      range[r] = scan_mask(masks[r], t);
+      if (range[r].unmasked) ulo = std::min(ulo, range[r].lo), uhi = std::max(uhi, range[r].hi);
+      mx[r] = kNegInf;
+      den[r] = 0.0f;
+      std::fill(acc + r * vd, acc + (r + 1) * vd, 0.0f);
+    }
+
+    // Key blocks start at multiples of kKeyBlock, so a row's arithmetic is
+    // the same whichever rows share its task.
+    for (int64_t kb = ulo - ulo % kKeyBlock; kb < uhi; kb += kKeyBlock) {
+      for (int64_t r = 0; r < nr; ++r) {
+        const int64_t a = std::max(kb, range[r].lo), e = std::min(kb + kKeyBlock, range[r].hi), n = e - a;
+        if (n <= 0) continue;
+        ops.dot_rows(qg + r * hd, kh + a * hd, hd, n, hd, d.scale, scores);
+        for (int64_t j = 0; j < n; ++j)
+          if (masks[r][a + j]) scores[j] = kNegInf;
+        const float bm = ops.max(scores, n);
+        if (bm == kNegInf) continue;
+        const float m = std::max(mx[r], bm);
+        const float alpha = std::exp(mx[r] - m);  // 0 on the row's first block
+        den[r] = den[r] * alpha + ops.exp_sum(scores, m, scores, n);
+        if (alpha != 1.0f) ops.scale_add(acc + r * vd, alpha, 0.0f, acc + r * vd, vd);
+        ops.axpy_rows(scores, vh + a * vd, vd, n, vd, acc + r * vd);
+        mx[r] = m;
+      }
+    }
+
+    bool have_vsum = false;
+    for (int64_t r = 0; r < nr; ++r)
+      finish_row(masks[r], range[r], mx[r], den[r], acc + r * vd, vh, yg + r * vd, scores, vsum, have_vsum);
+  }
+
+  // Adds the masked keys' weight exp(masked_value - max) where it does not
+  // underflow (see attention.hpp) and writes y = acc / den. `p` is a
+  // kKeyBlock scratch row; vsum (sum of v over all keys) is computed once per
+  // task for its fully masked rows (prefill padding rows), which all equal
+  // mean(v).
+  void finish_row(const uint8_t *m, const KeyRange &range, float mx, float den, float *acc, const float *vh,
+                  float *out, float *p, float *vsum, bool &have_vsum) const {
+    const int64_t vd = d.v_dim, t = d.kv_len, masked = t - range.unmasked;
+    if (masked > 0) {
+      // std::max would drop a NaN masked_value; the body propagates it.
+      const float top = std::isnan(d.masked_value) ? d.masked_value : std::max(mx, d.masked_value);
+      const float w = std::exp(d.masked_value - top);  // 1, or NaN for -inf / NaN
+      if (range.unmasked == 0) {
+        if (!have_vsum) {
+          std::fill(vsum, vsum + vd, 0.0f);
+          std::fill(p, p + kKeyBlock, 1.0f);
+          for (int64_t kb = 0; kb < t; kb += kKeyBlock)
+            ops.axpy_rows(p, vh + kb * vd, vd, std::min(kKeyBlock, t - kb), vd, vsum);
+          have_vsum = true;
+        }
+        ops.scale_add(vsum, w / (static_cast<float>(t) * w), 0.0f, out, vd);
+        return;
+      }
+      if (w != 0.0f) {
+        const float alpha = std::exp(mx - top);
+        ops.scale_add(acc, alpha, 0.0f, acc, vd);
+        den = den * alpha + static_cast<float>(masked) * w;
+        for (int64_t kb = 0; kb < t; kb += kKeyBlock) {
+          const int64_t n = std::min(kKeyBlock, t - kb);
+          for (int64_t j = 0; j < n; ++j) p[j] = m[kb + j] ? w : 0.0f;
+          ops.axpy_rows(p, vh + kb * vd, vd, n, vd, acc);
+        }
+      }
+    }
+    if (t == 0) {  // an empty softmax times an empty v is 0
+      std::fill(out, out + vd, 0.0f);
+      return;
+    }
+    ops.scale_add(acc, 1.0f / den, 0.0f, out, vd);
+  }
+};
+
+}  // namespace
+
+uint64_t attention_workspace_bytes(const AttentionDims &dims) {
+  Plan p = plan_for(dims);
+  return static_cast<uint64_t>(p.slots) * p.slot_bytes;
+}
+
+void attention(const AttentionDims &dims, const float *q, const float *k, const float *v, const uint8_t *mask,
+               float *y, void *workspace, Parallel &parallel) {
+  if (dims.batch <= 0 || dims.q_heads <= 0 || dims.q_len <= 0 || dims.v_dim <= 0) return;
+  const Plan p = plan_for(dims);
+  const Task task{dims, p, rowops(), q, k, v, mask, y};
+  auto *base = static_cast<uint8_t *>(workspace);
+  parallel.parallel_for(p.slots, [&](int64_t b, int64_t e) {
+    for (int64_t s = b; s < e; ++s) {
+      const int64_t t0 = s * p.tasks / p.slots, t1 = (s + 1) * p.tasks / p.slots;
+      for (int64_t t = t0; t < t1; ++t) task.run(t, base + s * p.slot_bytes);
+    }
+  });
+}
+
+}  // namespace qeff::kernels

@@ -1,0 +1,103 @@
+// Single-precision matrix products for the linear ops (ops/linear.cpp): a GEMM
+// over a weight packed once at compile time, and a batched GEMM over two
+// run-time operands. Own microkernels (portable C++, AVX2+FMA, AVX-512) chosen
+// by kernels::active_isa(); docs/kernels.md ("## GEMM") has the measurements
+// against OpenBLAS and oneDNN that led to this design.
+//
+// Packed layout (the same on every ISA, so a package built on one CPU runs on
+// any other): the N columns are cut into panels of kGemmPanel = 16 columns (the
+// last zero-padded); panel p holds rows k = 0..K-1 of its 16 columns, each row
+// contiguous, at element offset p * K * 16. Storage is f32 or bf16 (the upper
+// half of the f32 bits, rounded to nearest even); the arithmetic is f32 either
+// way. The format name is "f32.panel16" or "bf16.panel16".
+//
+// Threads: every entry point splits its work through the given Parallel (the
+// caller owns the threads) and calls nothing that starts threads of its own.
+// The functions keep no state, so any number of calls may run at once on
+// different threads with different outputs.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "kernels/activation.hpp"
+#include "kernels/parallel.hpp"
+
+namespace qeff::kernels {
+
+inline constexpr int64_t kGemmPanel = 16;
+
+enum class GemmStorage { f32 = 0, bf16 = 1 };
+
+// f32 -> bf16 rounded to nearest even; NaN stays a (quiet) NaN, overflow
+// rounds to infinity as IEEE rounding does.
+uint16_t f32_to_bf16(float x);
+float bf16_to_f32(uint16_t h);
+
+const char *gemm_format_name(GemmStorage s);  // "f32.panel16", "bf16.panel16"
+// The storage of a format name; false for an unknown name.
+bool parse_gemm_format(std::string_view name, GemmStorage *out);
+
+// Bytes of a packed K x N weight (a multiple of 64).
+uint64_t gemm_packed_bytes(int64_t k, int64_t n, GemmStorage s);
+
+// Packs the K x N matrix B into `out` (gemm_packed_bytes(k, n, s) bytes, any
+// alignment; 64-byte alignment makes the kernels faster). b is row-major with
+// row stride ldb: B[k][n] = b[k * ldb + n], or, when transposed,
+// B[k][n] = b[n * ldb + k] (a [N, K] weight such as a HF Linear's).
+void gemm_pack(const float *b, int64_t ldb, bool transposed, int64_t k, int64_t n, GemmStorage s,
+               void *out);
+
+// A packed weight (borrowed bytes).
+struct PackedB {
+  const void *data = nullptr;
+  int64_t k = 0, n = 0;
+  GemmStorage storage = GemmStorage::f32;
+};
+
+// Applied to each finished tile of C, in this order:
+//   C = activation(C + bias) + residual
+struct GemmEpilogue {
+  const float *bias = nullptr;      // [N], or nullptr
+  Activation activation = Activation::none;
+  const float *residual = nullptr;  // M x N with row stride ldr, or nullptr; must not overlap C
+  int64_t ldr = 0;
+};
+
+// C = epilogue(A B) for A M x K (row stride lda) and a packed B; C is M x N
+// with row stride ldc and must not overlap A, B or the residual. Splits the
+// work over blocks of rows and columns (M = 1 still uses every thread).
+void gemm_packed(int64_t m, const float *a, int64_t lda, const PackedB &b, float *c, int64_t ldc,
+                 const GemmEpilogue &ep, Parallel &par);
+
+// A batch of products of run-time operands: for i < batch,
+//   C_i = epilogue(op(A_{a_index[i]}) op(B_{b_index[i]}))
+// where matrix j of A starts at a + j * a_stride and is M x K (row stride lda),
+// or K x M when trans_a; matrix j of B starts at b + j * b_stride and is K x N
+// (row stride ldb), or N x K when trans_b; C_i starts at c + i * c_stride, row
+// stride ldc (residual likewise with ldr and c_stride). num_a / num_b count the
+// distinct A / B matrices (every index is below them); each is packed once per
+// call into the workspace, so broadcasting a matrix over the batch costs one
+// packing. The bias, if any, is [N] for all i.
+struct GemmBatch {
+  int64_t batch = 1, m = 0, n = 0, k = 0;
+  const float *a = nullptr;
+  int64_t lda = 0, a_stride = 0, num_a = 1;
+  bool trans_a = false;
+  const int64_t *a_index = nullptr;  // nullptr: a_index[i] = i % num_a
+  const float *b = nullptr;
+  int64_t ldb = 0, b_stride = 0, num_b = 1;
+  bool trans_b = false;
+  const int64_t *b_index = nullptr;  // nullptr: b_index[i] = i % num_b
+  float *c = nullptr;
+  int64_t ldc = 0, c_stride = 0;
+  GemmEpilogue ep;
+  int64_t residual_stride = 0;
+};
+
+// Workspace gemm_batched needs for these sizes (64-byte aligned pieces).
+uint64_t gemm_batched_workspace(const GemmBatch &g);
+// Runs the batch; workspace holds gemm_batched_workspace(g) bytes, 64-byte aligned.
+void gemm_batched(const GemmBatch &g, void *workspace, Parallel &par);
+
+}  // namespace qeff::kernels

@@ -1,0 +1,38 @@
+// AVX-512 (F only; built with F/BW/DQ/VL) GEMM microkernels: 12 rows x 32
+// columns (two packed panels, one zmm each) = 24 zmm accumulators + 2 for the
+// panel rows + 1 broadcast, within the 32 zmm registers; the driver is in
+// gemm.cpp.
+#include <immintrin.h>
+
+#include "kernels/gemm_simd.hpp"
+
+namespace qeff::kernels::gemm_detail {
+namespace {
+
+struct Avx512 {
+  using vec = __m512;
+  static constexpr int width = 16;
+  static vec zero() { return _mm512_setzero_ps(); }
+  static vec load(const float *p) { return _mm512_loadu_ps(p); }
+  // bf16 is the upper half of an f32: widen to 32 bits and shift into place.
+  // The zero-masked forms (all lanes enabled) are the same instructions; the
+  // unmasked ones trip GCC 12's -Wmaybe-uninitialized on _mm512_undefined_*.
+  static vec load(const uint16_t *p) {
+    __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(p));
+    const __mmask16 all = 0xffff;
+    return _mm512_castsi512_ps(_mm512_maskz_slli_epi32(all, _mm512_maskz_cvtepu16_epi32(all, h), 16));
+  }
+  static vec broadcast(const float *p) { return _mm512_set1_ps(*p); }
+  static vec fma(vec a, vec b, vec c) { return _mm512_fmadd_ps(a, b, c); }
+  static vec add(vec a, vec b) { return _mm512_add_ps(a, b); }
+  static void store(float *p, vec v) { _mm512_storeu_ps(p, v); }
+};
+
+}  // namespace
+
+const KernelSet &kernels_avx512() {
+  static const KernelSet s = make_kernel_set<SimdKernels<Avx512>::type, 12, 2, 8>();
+  return s;
+}
+
+}  // namespace qeff::kernels::gemm_detail

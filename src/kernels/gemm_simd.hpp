@@ -1,0 +1,86 @@
+// The SIMD microkernel shared by gemm_avx2.cpp and gemm_avx512.cpp: one
+// template over a vector-traits type, so the two ISA files hold only their
+// intrinsics (loads, broadcast, FMA) and the tile shape. Include it only from
+// those files: each instantiation is compiled with its file's -m flags, and
+// the traits types (defined in anonymous namespaces there) keep the
+// instantiations of the two files distinct symbols.
+//
+// Traits V provide: type vec; width (floats per vec, dividing 16); zero();
+// load(const float *); load(const uint16_t *) (bf16 -> f32, exact);
+// broadcast(const float *); fma(a, b, c) = a * b + c rounded once; add; store.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/gemm_internal.hpp"
+
+namespace qeff::kernels::gemm_detail {
+
+template <class V, int MR, int NP, class BT>
+struct SimdKernel {
+  static constexpr int kPerPanel = 16 / V::width;
+  static constexpr int kVecs = NP * kPerPanel;  // vectors per row of the tile
+
+  static void run(const MicroArgs &g) {
+    using vec = typename V::vec;
+    vec acc[MR][kVecs];
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 16
+      for (int v = 0; v < kVecs; ++v) acc[r][v] = V::zero();
+
+    // Locals, so the loop keeps them in registers.
+    const BT *b = static_cast<const BT *>(g.b);
+    const float *a = g.a;
+    const int64_t lda = g.lda, kc = g.kc, panel_stride = g.panel_stride;
+    for (int64_t k = 0; k < kc; ++k) {
+      vec bv[kVecs];
+#pragma GCC unroll 8
+      for (int q = 0; q < NP; ++q)
+#pragma GCC unroll 4
+        for (int v = 0; v < kPerPanel; ++v)
+          bv[q * kPerPanel + v] = V::load(b + q * panel_stride + k * 16 + v * V::width);
+#pragma GCC unroll 16
+      for (int r = 0; r < MR; ++r) {
+        const vec av = V::broadcast(a + r * lda + k);
+#pragma GCC unroll 16
+        for (int v = 0; v < kVecs; ++v) acc[r][v] = V::fma(av, bv[v], acc[r][v]);
+      }
+    }
+
+    if (g.nr == NP * 16) {
+#pragma GCC unroll 16
+      for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 16
+        for (int v = 0; v < kVecs; ++v) {
+          float *cp = g.c + r * g.ldc + v * V::width;
+          V::store(cp, g.accumulate ? V::add(acc[r][v], V::load(cp)) : acc[r][v]);
+        }
+      return;
+    }
+    // A partial tile (the last panel of N): spill, then copy the valid columns.
+    // (Unrolled like the loops above: any acc[][] indexed at run time would
+    // keep the accumulators in memory instead of registers.)
+    alignas(64) float tmp[MR][NP * 16];
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 16
+      for (int v = 0; v < kVecs; ++v) V::store(&tmp[r][v * V::width], acc[r][v]);
+    for (int r = 0; r < MR; ++r) {
+      float *cr = g.c + r * g.ldc;
+      if (g.accumulate)
+        for (int j = 0; j < g.nr; ++j) cr[j] += tmp[r][j];
+      else
+        for (int j = 0; j < g.nr; ++j) cr[j] = tmp[r][j];
+    }
+  }
+};
+
+// Binds the traits so make_kernel_set sees a Kernel<MR, NP, BT> template.
+template <class V>
+struct SimdKernels {
+  template <int MR, int NP, class BT>
+  using type = SimdKernel<V, MR, NP, BT>;
+};
+
+}  // namespace qeff::kernels::gemm_detail

@@ -1,0 +1,122 @@
+// The portable RowOps table (exact std:: math, double accumulators) and the
+// dispatch between it and the ISA tables.
+#include "kernels/rowops.hpp"
+
+#include <cmath>
+#include <limits>
+
+namespace qeff::kernels {
+namespace {
+
+template <class F>
+void map(const float *x, float *y, int64_t n, F f) {
+  for (int64_t i = 0; i < n; ++i) y[i] = f(x[i]);
+}
+
+void activation(Activation a, const float *x, float *y, int64_t n) {
+  switch (a) {
+    case Activation::none:
+      if (x != y) map(x, y, n, [](float v) { return v; });
+      return;
+    case Activation::relu: return map(x, y, n, [](float v) { return v > 0.0f ? v : 0.0f; });
+    case Activation::gelu_erf:
+      return map(x, y, n, [](float v) { return 0.5f * v * (1.0f + std::erf(v * 0.70710678118654752f)); });
+    case Activation::gelu_tanh:
+      return map(x, y, n, [](float v) {
+        return 0.5f * v * (1.0f + std::tanh(0.7978845608028654f * (v + 0.044715f * v * v * v)));
+      });
+    case Activation::silu: return map(x, y, n, [](float v) { return v / (1.0f + std::exp(-v)); });
+    case Activation::sigmoid: return map(x, y, n, [](float v) { return 1.0f / (1.0f + std::exp(-v)); });
+    case Activation::tanh: return map(x, y, n, [](float v) { return std::tanh(v); });
+    case Activation::exp: return map(x, y, n, [](float v) { return std::exp(v); });
+    case Activation::erf: return map(x, y, n, [](float v) { return std::erf(v); });
+  }
+}
+
+float max(const float *x, int64_t n) {
+  float m = -std::numeric_limits<float>::infinity();
+  for (int64_t i = 0; i < n; ++i) m = x[i] > m ? x[i] : m;
+  return m;
+}
+
+float exp_sum(const float *x, float c, float *y, int64_t n) {
+  double s = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    float e = std::exp(x[i] - c);
+    if (y) y[i] = e;
+    s += e;
+  }
+  return static_cast<float>(s);
+}
+
+float sum_sq(const float *x, float c, int64_t n) {
+  double s = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    float d = x[i] - c;
+    s += static_cast<double>(d) * d;
+  }
+  return static_cast<float>(s);
+}
+
+float sum(const float *x, int64_t n) {
+  double s = 0;
+  for (int64_t i = 0; i < n; ++i) s += x[i];
+  return static_cast<float>(s);
+}
+
+void scale_add(const float *x, float a, float b, float *y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] * a + b;
+}
+
+void normalize(const float *x, float c, float inv, const float *w, const float *b, float *y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    float t = (x[i] - c) * inv;
+    if (w) t *= w[i];
+    if (b) t += b[i];
+    y[i] = t;
+  }
+}
+
+void rotary(const float *x, const float *cs, const float *sn, float *y, int64_t h) {
+  for (int64_t j = 0; j < h; ++j) {
+    float x1 = x[j], x2 = x[h + j];  // both read before either is written (y may be x)
+    y[j] = x1 * cs[j] - x2 * sn[j];
+    y[h + j] = x2 * cs[h + j] + x1 * sn[h + j];
+  }
+}
+
+void dot_rows(const float *q, const float *k, int64_t k_stride, int64_t nk, int64_t d, float scale, float *s) {
+  for (int64_t j = 0; j < nk; ++j) {
+    const float *kr = k + j * k_stride;
+    double a = 0;
+    for (int64_t c = 0; c < d; ++c) a += static_cast<double>(q[c]) * kr[c];
+    s[j] = static_cast<float>(a) * scale;
+  }
+}
+
+void axpy_rows(const float *p, const float *v, int64_t v_stride, int64_t nv, int64_t d, float *acc) {
+  for (int64_t j = 0; j < nv; ++j) {
+    if (p[j] == 0.0f) continue;
+    const float *vr = v + j * v_stride;
+    for (int64_t c = 0; c < d; ++c) acc[c] += p[j] * vr[c];
+  }
+}
+
+const RowOps kPortable{Isa::portable, activation, max, exp_sum, sum_sq, sum, scale_add, normalize, rotary,
+                       dot_rows, axpy_rows};
+
+}  // namespace
+
+const RowOps &rowops_for(Isa isa) {
+  Isa best = detected_isa();
+  if (static_cast<int>(isa) > static_cast<int>(best)) isa = best;
+#if defined(__x86_64__)
+  if (isa == Isa::avx512) return rowops_avx512();
+  if (isa == Isa::avx2) return rowops_avx2();
+#endif
+  return kPortable;
+}
+
+const RowOps &rowops() { return rowops_for(active_isa()); }
+
+}  // namespace qeff::kernels

@@ -1,0 +1,57 @@
+// The innermost loops of the nn kernels (softmax, norms, rotary, attention)
+// and of the activations: one table per ISA. The drivers (softmax.cpp,
+// norm.cpp, rotary.cpp, attention.cpp, activation.cpp) are portable C++ and
+// call these through rowops(); only the loops here have AVX2 / AVX-512
+// versions (rowops_avx2.cpp, rowops_avx512.cpp, both instantiating the
+// templates of rowops_simd.hpp). The portable table (rowops.cpp) uses exact
+// std:: math and double accumulators; it is the reference the ISA paths are
+// tested against.
+//
+// All functions take raw pointers; `n` counts floats. Unless said otherwise an
+// output may alias its input exactly (y == x), never partially.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/activation.hpp"
+#include "kernels/cpu.hpp"
+
+namespace qeff::kernels {
+
+struct RowOps {
+  Isa isa;
+  // y[i] = a(x[i]).
+  void (*activation)(Activation a, const float *x, float *y, int64_t n);
+  // max x[i]; -inf for n == 0.
+  float (*max)(const float *x, int64_t n);
+  // y[i] = exp(x[i] - c) (y may be nullptr: nothing stored); returns the sum.
+  float (*exp_sum)(const float *x, float c, float *y, int64_t n);
+  // sum (x[i] - c)^2.
+  float (*sum_sq)(const float *x, float c, int64_t n);
+  float (*sum)(const float *x, int64_t n);
+  // y[i] = x[i] a + b.
+  void (*scale_add)(const float *x, float a, float b, float *y, int64_t n);
+  // y[i] = (x[i] - c) inv w[i] + b[i]; w and/or b may be nullptr (1 and 0).
+  void (*normalize)(const float *x, float c, float inv, const float *w, const float *b, float *y, int64_t n);
+  // One rotary row of 2h floats (HF rotate_half): y[j] = x[j] cos[j] - x[j+h] sin[j],
+  // y[j+h] = x[j+h] cos[j+h] + x[j] sin[j+h].
+  void (*rotary)(const float *x, const float *cos, const float *sin, float *y, int64_t h);
+  // s[j] = scale * dot(q, k + j k_stride) over d, for j < nk.
+  void (*dot_rows)(const float *q, const float *k, int64_t k_stride, int64_t nk, int64_t d, float scale,
+                   float *s);
+  // acc[c] += sum_j p[j] v[j v_stride + c] for c < d, j < nv; rows with
+  // p[j] == 0 are skipped (never read: masked cache rows may hold anything).
+  void (*axpy_rows)(const float *p, const float *v, int64_t v_stride, int64_t nv, int64_t d, float *acc);
+};
+
+// The table of active_isa().
+const RowOps &rowops();
+// The table of one ISA (tests); an ISA this build or CPU lacks falls back to
+// the best one below it.
+const RowOps &rowops_for(Isa isa);
+
+// Defined in the ISA libraries (only called when the CPU supports them).
+const RowOps &rowops_avx2();
+const RowOps &rowops_avx512();
+
+}  // namespace qeff::kernels

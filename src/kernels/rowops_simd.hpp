@@ -1,0 +1,212 @@
+// The RowOps loops (kernels/rowops.hpp) written once over a vector traits
+// struct V (kernels/simd.hpp); rowops_avx2.cpp and rowops_avx512.cpp
+// instantiate them. Include only from those files.
+#pragma once
+
+#include <limits>
+
+#include "kernels/rowops.hpp"
+#include "kernels/simd.hpp"
+
+namespace qeff::kernels::simd {
+
+template <class V>
+struct RowKernels {
+  using F = typename V::F;
+  static constexpr int64_t N = V::N;
+
+  // y = f(x) over whole vectors, then one partial vector.
+  template <class Fn>
+  static void map(const float *x, float *y, int64_t n, Fn f) {
+    int64_t i = 0;
+    for (; i + N <= n; i += N) V::store(y + i, f(V::load(x + i)));
+    if (i < n) V::store_part(y + i, f(V::load_part(x + i, n - i, 0.0f)), n - i);
+  }
+
+  static void activation(Activation a, const float *x, float *y, int64_t n) {
+    switch (a) {
+      case Activation::none:
+        if (x != y) map(x, y, n, [](F v) { return v; });
+        return;
+      case Activation::relu: return map(x, y, n, [](F v) { return V::max(v, V::zero()); });
+      case Activation::gelu_erf: return map(x, y, n, [](F v) { return gelu_erf<V>(v); });
+      case Activation::gelu_tanh: return map(x, y, n, [](F v) { return gelu_tanh<V>(v); });
+      case Activation::silu: return map(x, y, n, [](F v) { return silu<V>(v); });
+      case Activation::sigmoid: return map(x, y, n, [](F v) { return sigmoid<V>(v); });
+      case Activation::tanh: return map(x, y, n, [](F v) { return tanh<V>(v); });
+      case Activation::exp: return map(x, y, n, [](F v) { return exp<V>(v); });
+      case Activation::erf: return map(x, y, n, [](F v) { return erf<V>(v); });
+    }
+  }
+
+  static float max(const float *x, int64_t n) {
+    constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+    F m0 = V::set1(kNegInf), m1 = m0;
+    int64_t i = 0;
+    for (; i + 2 * N <= n; i += 2 * N) {
+      m0 = V::max(m0, V::load(x + i));
+      m1 = V::max(m1, V::load(x + i + N));
+    }
+    for (; i + N <= n; i += N) m0 = V::max(m0, V::load(x + i));
+    if (i < n) m1 = V::max(m1, V::load_part(x + i, n - i, kNegInf));
+    return V::reduce_max(V::max(m0, m1));
+  }
+
+  static float exp_sum(const float *x, float c, float *y, int64_t n) {
+    F cv = V::set1(c), s0 = V::zero(), s1 = V::zero();
+    int64_t i = 0;
+    for (; i + N <= n; i += N) {
+      F e = exp<V>(V::sub(V::load(x + i), cv));
+      if (y) V::store(y + i, e);
+      if ((i / N) & 1)
+        s1 = V::add(s1, e);
+      else
+        s0 = V::add(s0, e);
+    }
+    if (i < n) {
+      F e = V::keep_part(exp<V>(V::sub(V::load_part(x + i, n - i, 0.0f), cv)), n - i);
+      if (y) V::store_part(y + i, e, n - i);
+      s1 = V::add(s1, e);
+    }
+    return V::reduce_add(V::add(s0, s1));
+  }
+
+  static float sum_sq(const float *x, float c, int64_t n) {
+    F cv = V::set1(c), s0 = V::zero(), s1 = V::zero();
+    int64_t i = 0;
+    for (; i + 2 * N <= n; i += 2 * N) {
+      F d0 = V::sub(V::load(x + i), cv), d1 = V::sub(V::load(x + i + N), cv);
+      s0 = V::fmadd(d0, d0, s0);
+      s1 = V::fmadd(d1, d1, s1);
+    }
+    for (; i + N <= n; i += N) {
+      F d = V::sub(V::load(x + i), cv);
+      s0 = V::fmadd(d, d, s0);
+    }
+    if (i < n) {
+      F d = V::sub(V::load_part(x + i, n - i, c), cv);  // fill c: padding lanes add 0
+      s1 = V::fmadd(d, d, s1);
+    }
+    return V::reduce_add(V::add(s0, s1));
+  }
+
+  static float sum(const float *x, int64_t n) {
+    F s0 = V::zero(), s1 = V::zero();
+    int64_t i = 0;
+    for (; i + 2 * N <= n; i += 2 * N) {
+      s0 = V::add(s0, V::load(x + i));
+      s1 = V::add(s1, V::load(x + i + N));
+    }
+    for (; i + N <= n; i += N) s0 = V::add(s0, V::load(x + i));
+    if (i < n) s1 = V::add(s1, V::load_part(x + i, n - i, 0.0f));
+    return V::reduce_add(V::add(s0, s1));
+  }
+
+  static void scale_add(const float *x, float a, float b, float *y, int64_t n) {
+    F av = V::set1(a), bv = V::set1(b);
+    map(x, y, n, [&](F v) { return V::fmadd(v, av, bv); });
+  }
+
+  static void normalize(const float *x, float c, float inv, const float *w, const float *b, float *y, int64_t n) {
+    F cv = V::set1(c), iv = V::set1(inv);
+    auto one = [&](int64_t i, F v, auto load) {
+      F t = V::mul(V::sub(v, cv), iv);
+      if (w) t = V::mul(t, load(w + i));
+      if (b) t = V::add(t, load(b + i));
+      return t;
+    };
+    int64_t i = 0;
+    for (; i + N <= n; i += N) V::store(y + i, one(i, V::load(x + i), [](const float *p) { return V::load(p); }));
+    if (i < n) {
+      int64_t r = n - i;
+      auto part = [r](const float *p) { return V::load_part(p, r, 0.0f); };
+      V::store_part(y + i, one(i, part(x + i), part), r);
+    }
+  }
+
+  static void rotary(const float *x, const float *cs, const float *sn, float *y, int64_t h) {
+    // Both halves are loaded before either is stored, so y may alias x.
+    auto step = [&](int64_t j, auto load, auto store) {
+      F x1 = load(x + j), x2 = load(x + h + j);
+      F y1 = V::fnmadd(x2, load(sn + j), V::mul(x1, load(cs + j)));
+      F y2 = V::fmadd(x1, load(sn + h + j), V::mul(x2, load(cs + h + j)));
+      store(y + j, y1);
+      store(y + h + j, y2);
+    };
+    int64_t j = 0;
+    for (; j + N <= h; j += N)
+      step(j, [](const float *p) { return V::load(p); }, [](float *p, F v) { V::store(p, v); });
+    if (j < h) {
+      int64_t r = h - j;
+      step(j, [r](const float *p) { return V::load_part(p, r, 0.0f); },
+           [r](float *p, F v) { V::store_part(p, v, r); });
+    }
+  }
+
+  // Four keys at a time: four accumulators over d, one hadd tree.
+  static void dot_rows(const float *q, const float *k, int64_t k_stride, int64_t nk, int64_t d, float scale,
+                       float *s) {
+    const int64_t dv = d - d % N, rest = d - dv;
+    int64_t j = 0;
+    for (; j + 4 <= nk; j += 4) {
+      const float *k0 = k + j * k_stride, *k1 = k0 + k_stride, *k2 = k1 + k_stride, *k3 = k2 + k_stride;
+      F a0 = V::zero(), a1 = V::zero(), a2 = V::zero(), a3 = V::zero();
+      for (int64_t c = 0; c < dv; c += N) {
+        F qv = V::load(q + c);
+        a0 = V::fmadd(qv, V::load(k0 + c), a0);
+        a1 = V::fmadd(qv, V::load(k1 + c), a1);
+        a2 = V::fmadd(qv, V::load(k2 + c), a2);
+        a3 = V::fmadd(qv, V::load(k3 + c), a3);
+      }
+      if (rest) {
+        F qv = V::load_part(q + dv, rest, 0.0f);
+        a0 = V::fmadd(qv, V::load_part(k0 + dv, rest, 0.0f), a0);
+        a1 = V::fmadd(qv, V::load_part(k1 + dv, rest, 0.0f), a1);
+        a2 = V::fmadd(qv, V::load_part(k2 + dv, rest, 0.0f), a2);
+        a3 = V::fmadd(qv, V::load_part(k3 + dv, rest, 0.0f), a3);
+      }
+      V::hsum4(a0, a1, a2, a3, s + j);
+      for (int t = 0; t < 4; ++t) s[j + t] *= scale;
+    }
+    for (; j < nk; ++j) {
+      const float *kr = k + j * k_stride;
+      F a = V::zero();
+      for (int64_t c = 0; c < dv; c += N) a = V::fmadd(V::load(q + c), V::load(kr + c), a);
+      if (rest) a = V::fmadd(V::load_part(q + dv, rest, 0.0f), V::load_part(kr + dv, rest, 0.0f), a);
+      s[j] = V::reduce_add(a) * scale;
+    }
+  }
+
+  // acc[c0, c0 + W) held in W / N registers while the rows stream by.
+  template <int W>
+  static void axpy_block(const float *p, const float *v, int64_t v_stride, int64_t nv, float *acc) {
+    F a[W];
+    for (int t = 0; t < W; ++t) a[t] = V::load(acc + t * N);
+    for (int64_t j = 0; j < nv; ++j) {
+      if (p[j] == 0.0f) continue;
+      F pj = V::set1(p[j]);
+      const float *vr = v + j * v_stride;
+      for (int t = 0; t < W; ++t) a[t] = V::fmadd(pj, V::load(vr + t * N), a[t]);
+    }
+    for (int t = 0; t < W; ++t) V::store(acc + t * N, a[t]);
+  }
+
+  static void axpy_rows(const float *p, const float *v, int64_t v_stride, int64_t nv, int64_t d, float *acc) {
+    int64_t c = 0;
+    for (; c + 4 * N <= d; c += 4 * N) axpy_block<4>(p, v + c, v_stride, nv, acc + c);
+    for (; c + N <= d; c += N) axpy_block<1>(p, v + c, v_stride, nv, acc + c);
+    if (c < d) {
+      const int64_t r = d - c;
+      F a = V::load_part(acc + c, r, 0.0f);
+      for (int64_t j = 0; j < nv; ++j)
+        if (p[j] != 0.0f) a = V::fmadd(V::set1(p[j]), V::load_part(v + j * v_stride + c, r, 0.0f), a);
+      V::store_part(acc + c, a, r);
+    }
+  }
+
+  static RowOps table(Isa isa) {
+    return RowOps{isa, activation, max, exp_sum, sum_sq, sum, scale_add, normalize, rotary, dot_rows, axpy_rows};
+  }
+};
+
+}  // namespace qeff::kernels::simd

@@ -1,0 +1,247 @@
+// Vector traits and float math shared by the ISA-specific kernel files
+// (*_avx2.cpp, *_avx512.cpp). Include it only from files compiled with the
+// matching -m flags: each traits struct exists only when its ISA is enabled.
+//
+// A traits struct V wraps one register width of floats (V::F, V::N lanes) and
+// its lane mask (V::M); the math (exp, tanh, erf, ...) and the row kernels
+// (kernels/rowops_simd.hpp) are written once as templates over V, so the AVX2
+// and AVX-512 paths differ only in these wrappers.
+//
+// Accuracy against the portable std:: path (measured over every float in
+// the ranges of tests/unit/test_nn_kernels.cpp; see docs/kernels.md):
+//   exp  <= 2 ulp;  tanh, erf  <= 4 ulp (relative, |y| >= 1e-30);
+//   sigmoid, silu, gelu: derived from those, documented per function.
+#pragma once
+
+// GCC 12's AVX-512 headers build their "undefined" registers by
+// self-initialisation (GCC bug 105593, fixed in 13), which -Wuninitialized
+// reports at every inlined use; the state recorded for the header's lines
+// silences exactly those.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+#pragma GCC diagnostic pop
+
+#include <cstdint>
+#include <limits>
+
+namespace qeff::kernels::simd {
+
+#if defined(__AVX2__) && defined(__FMA__)
+struct Avx2 {
+  using F = __m256;
+  using M = __m256;  // all-ones lanes where true
+  static constexpr int64_t N = 8;
+
+  static F zero() { return _mm256_setzero_ps(); }
+  static F set1(float v) { return _mm256_set1_ps(v); }
+  static F load(const float *p) { return _mm256_loadu_ps(p); }
+  static void store(float *p, F v) { _mm256_storeu_ps(p, v); }
+  static __m256i tail(int64_t n) {  // lanes [0, n) set, n < N
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
+  // Lanes [0, n) from p (no memory touched beyond them), the rest `fill`.
+  static F load_part(const float *p, int64_t n, float fill) {
+    __m256i m = tail(n);
+    return _mm256_blendv_ps(set1(fill), _mm256_maskload_ps(p, m), _mm256_castsi256_ps(m));
+  }
+  static void store_part(float *p, F v, int64_t n) { _mm256_maskstore_ps(p, tail(n), v); }
+  static F keep_part(F v, int64_t n) { return _mm256_and_ps(v, _mm256_castsi256_ps(tail(n))); }
+
+  static F add(F a, F b) { return _mm256_add_ps(a, b); }
+  static F sub(F a, F b) { return _mm256_sub_ps(a, b); }
+  static F mul(F a, F b) { return _mm256_mul_ps(a, b); }
+  static F div(F a, F b) { return _mm256_div_ps(a, b); }
+  static F fmadd(F a, F b, F c) { return _mm256_fmadd_ps(a, b, c); }    // a b + c
+  static F fnmadd(F a, F b, F c) { return _mm256_fnmadd_ps(a, b, c); }  // c - a b
+  // max/min return the second operand when either is NaN (x86 semantics).
+  static F max(F a, F b) { return _mm256_max_ps(a, b); }
+  static F min(F a, F b) { return _mm256_min_ps(a, b); }
+  static F abs(F a) { return _mm256_andnot_ps(set1(-0.0f), a); }
+  // |mag| with the sign bit of `sign`.
+  static F copysign(F mag, F sign) {
+    F s = set1(-0.0f);
+    return _mm256_or_ps(_mm256_andnot_ps(s, mag), _mm256_and_ps(s, sign));
+  }
+  static F round(F a) { return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  static F floor(F a) { return _mm256_floor_ps(a); }
+  // 2^n for integral n in [-126, 127].
+  static F pow2i(F n) {
+    __m256i i = _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(i, 23));
+  }
+  static M lt(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
+  static M ge(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }
+  static M is_nan(F a) { return _mm256_cmp_ps(a, a, _CMP_UNORD_Q); }
+  static F select(M m, F a, F b) { return _mm256_blendv_ps(b, a, m); }  // m ? a : b
+
+  static __m128 sum_halves(F v) { return _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1)); }
+  static float reduce_add(F v) {
+    __m128 s = sum_halves(v);
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+  }
+  static float reduce_max(F v) {
+    __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_max_ss(s, _mm_movehdup_ps(s)));
+  }
+  // out[0..3] = horizontal sums of a, b, c, d (one hadd tree for four dots).
+  static void hsum4(F a, F b, F c, F d, float *out) {
+    F t = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
+    _mm_storeu_ps(out, sum_halves(t));
+  }
+};
+#endif
+
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+struct Avx512 {
+  using F = __m512;
+  using M = __mmask16;
+  static constexpr int64_t N = 16;
+
+  static F zero() { return _mm512_setzero_ps(); }
+  static F set1(float v) { return _mm512_set1_ps(v); }
+  static F load(const float *p) { return _mm512_loadu_ps(p); }
+  static void store(float *p, F v) { _mm512_storeu_ps(p, v); }
+  static M tail(int64_t n) { return static_cast<M>((1u << n) - 1u); }  // n < N
+  static F load_part(const float *p, int64_t n, float fill) { return _mm512_mask_loadu_ps(set1(fill), tail(n), p); }
+  static void store_part(float *p, F v, int64_t n) { _mm512_mask_storeu_ps(p, tail(n), v); }
+  static F keep_part(F v, int64_t n) { return _mm512_maskz_mov_ps(tail(n), v); }
+
+  static F add(F a, F b) { return _mm512_add_ps(a, b); }
+  static F sub(F a, F b) { return _mm512_sub_ps(a, b); }
+  static F mul(F a, F b) { return _mm512_mul_ps(a, b); }
+  static F div(F a, F b) { return _mm512_div_ps(a, b); }
+  static F fmadd(F a, F b, F c) { return _mm512_fmadd_ps(a, b, c); }
+  static F fnmadd(F a, F b, F c) { return _mm512_fnmadd_ps(a, b, c); }
+  static F max(F a, F b) { return _mm512_max_ps(a, b); }
+  static F min(F a, F b) { return _mm512_min_ps(a, b); }
+  static F abs(F a) { return _mm512_andnot_ps(set1(-0.0f), a); }
+  static F copysign(F mag, F sign) {
+    F s = set1(-0.0f);
+    return _mm512_or_ps(_mm512_andnot_ps(s, mag), _mm512_and_ps(s, sign));
+  }
+  static F round(F a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  static F floor(F a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
+  static F pow2i(F n) {
+    __m512i i = _mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(i, 23));
+  }
+  static M lt(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
+  static M ge(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ); }
+  static M is_nan(F a) { return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q); }
+  static F select(M m, F a, F b) { return _mm512_mask_blend_ps(m, b, a); }
+
+  static __m256 sum_halves(F v) {
+    return _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
+  }
+  static float reduce_add(F v) { return Avx2::reduce_add(sum_halves(v)); }
+  static float reduce_max(F v) {
+    return Avx2::reduce_max(_mm256_max_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1)));
+  }
+  static void hsum4(F a, F b, F c, F d, float *out) {
+    Avx2::hsum4(sum_halves(a), sum_halves(b), sum_halves(c), sum_halves(d), out);
+  }
+};
+#endif
+
+// ---- float math over V::F --------------------------------------------------
+
+// e^x: Cephes' expf polynomial on x - n ln2 (|r| <= ln2/2), scaled by 2^n in
+// two steps so that the subnormal results (x down to -104) and the top binade
+// (n = 128) come out right; overflow gives +inf, NaN passes through.
+template <class V>
+typename V::F exp(typename V::F x) {
+  using F = typename V::F;
+  F xc = V::min(V::max(x, V::set1(-104.0f)), V::set1(89.0f));
+  F n = V::round(V::mul(xc, V::set1(1.44269504088896341f)));
+  F r = V::fnmadd(n, V::set1(0.693359375f), xc);
+  r = V::fnmadd(n, V::set1(-2.12194440e-4f), r);
+  F p = V::set1(1.9875691500e-4f);
+  p = V::fmadd(p, r, V::set1(1.3981999507e-3f));
+  p = V::fmadd(p, r, V::set1(8.3334519073e-3f));
+  p = V::fmadd(p, r, V::set1(4.1665795894e-2f));
+  p = V::fmadd(p, r, V::set1(1.6666665459e-1f));
+  p = V::fmadd(p, r, V::set1(5.0000001201e-1f));
+  p = V::add(V::fmadd(p, V::mul(r, r), r), V::set1(1.0f));
+  F n1 = V::floor(V::mul(n, V::set1(0.5f)));
+  F y = V::mul(V::mul(p, V::pow2i(n1)), V::pow2i(V::sub(n, n1)));
+  return V::select(V::is_nan(x), x, y);
+}
+
+// tanh: an odd minimax polynomial for |x| < 0.625 (fitted to tanh with
+// relative weights), 1 - 2 / (e^{2|x|} + 1) above, with the sign of x.
+template <class V>
+typename V::F tanh(typename V::F x) {
+  using F = typename V::F;
+  F a = V::abs(x);
+  F x2 = V::mul(x, x);
+  F p = V::set1(-0.005718891508877277f);
+  p = V::fmadd(p, x2, V::set1(0.02065306343138218f));
+  p = V::fmadd(p, x2, V::set1(-0.053744640201330185f));
+  p = V::fmadd(p, x2, V::set1(0.13331513106822968f));
+  p = V::fmadd(p, x2, V::set1(-0.3333328664302826f));
+  F small = V::fmadd(V::mul(x, x2), p, x);
+  F e = exp<V>(V::add(a, a));
+  F big = V::copysign(V::fnmadd(V::set1(2.0f), V::div(V::set1(1.0f), V::add(e, V::set1(1.0f))), V::set1(1.0f)), x);
+  return V::select(V::lt(a, V::set1(0.625f)), small, big);
+}
+
+// erf: x P(x^2) for |x| < 1; 1 - e^{-x^2} Q(1/|x|) for 1 <= |x| < 4 (Q fitted
+// to erfc(x) e^{x^2}); +-1 beyond (erf(4) rounds to 1 in float).
+template <class V>
+typename V::F erf(typename V::F x) {
+  using F = typename V::F;
+  F a = V::abs(x);
+  F x2 = V::mul(x, x);
+  F p = V::set1(7.897490286268294e-05f);
+  p = V::fmadd(p, x2, V::set1(-0.0008024125127121806f));
+  p = V::fmadd(p, x2, V::set1(0.005190025549381971f));
+  p = V::fmadd(p, x2, V::set1(-0.02685479260981083f));
+  p = V::fmadd(p, x2, V::set1(0.11283612251281738f));
+  p = V::fmadd(p, x2, V::set1(-0.3761262893676758f));
+  p = V::fmadd(p, x2, V::set1(1.128379225730896f));
+  F small = V::mul(x, p);
+  F u = V::div(V::set1(1.0f), V::max(a, V::set1(1.0f)));
+  F q = V::set1(-0.016947012394666672f);
+  q = V::fmadd(q, u, V::set1(0.11689817905426025f));
+  q = V::fmadd(q, u, V::set1(-0.34758973121643066f));
+  q = V::fmadd(q, u, V::set1(0.5694934129714966f));
+  q = V::fmadd(q, u, V::set1(-0.5024152994155884f));
+  q = V::fmadd(q, u, V::set1(0.0498700812458992f));
+  q = V::fmadd(q, u, V::set1(0.5579383373260498f));
+  q = V::fmadd(q, u, V::set1(0.00033560191513970494f));
+  F one = V::set1(1.0f);
+  F big = V::fnmadd(exp<V>(V::sub(V::zero(), x2)), q, one);
+  big = V::select(V::ge(a, V::set1(4.0f)), one, big);
+  big = V::copysign(big, x);
+  return V::select(V::lt(a, one), small, big);
+}
+
+// 1 / (1 + e^{-x}), the portable path's form.
+template <class V>
+typename V::F sigmoid(typename V::F x) {
+  return V::div(V::set1(1.0f), V::add(V::set1(1.0f), exp<V>(V::sub(V::zero(), x))));
+}
+
+template <class V>
+typename V::F silu(typename V::F x) {
+  return V::div(x, V::add(V::set1(1.0f), exp<V>(V::sub(V::zero(), x))));
+}
+
+template <class V>
+typename V::F gelu_erf(typename V::F x) {
+  auto h = V::mul(V::set1(0.5f), x);
+  return V::fmadd(h, erf<V>(V::mul(x, V::set1(0.70710678118654752f))), h);
+}
+
+template <class V>
+typename V::F gelu_tanh(typename V::F x) {
+  auto inner = V::mul(V::set1(0.7978845608028654f), V::fmadd(V::mul(V::set1(0.044715f), V::mul(x, x)), x, x));
+  auto h = V::mul(V::set1(0.5f), x);
+  return V::fmadd(h, tanh<V>(inner), h);
+}
+
+}  // namespace qeff::kernels::simd

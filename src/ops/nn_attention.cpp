@@ -1,0 +1,96 @@
+// qeff.Attention: Y = softmax(where(mask, masked_value, Q K^T scale)) V with
+// GQA (src/onnx/functions.cpp), run by the fused kernel of
+// kernels/attention.hpp (online softmax, valid-prefix reads).
+#include <cmath>
+
+#include "kernels/attention.hpp"
+#include "ops/nn_common.hpp"
+
+namespace qeff::ops::nn {
+namespace {
+
+// Q [b, hq, s, d], K [b, hkv, t, d], V [b, hkv, t, dv], mask (bool) of rank
+// 2 to 4 broadcasting to [b, hq, s, t] with its last dim t.
+kernels::AttentionDims attention_dims(const graph::Node &node, const std::vector<int64_t> &q,
+                                      const std::vector<int64_t> &k, const std::vector<int64_t> &v,
+                                      const std::vector<int64_t> &mask) {
+  const int64_t groups = required_int(node, "num_kv_groups");
+  kernels::AttentionDims d;
+  d.scale = required_float(node, "scale");
+  d.masked_value = required_float(node, "masked_value");
+  if (groups < 1) fail_node(node, QEFF_E_FORMAT, "num_kv_groups must be >= 1, got " + std::to_string(groups));
+  if (k[0] != q[0] || v[0] != q[0]) {
+    const bool broadcast = (k[0] == 1 || k[0] == q[0]) && (v[0] == 1 || v[0] == q[0]);
+    fail_node(node, broadcast ? QEFF_E_UNSUPPORTED : QEFF_E_FORMAT,
+              "batch of Q " + shape_str(q) + ", K " + shape_str(k) + " and V " + shape_str(v) +
+                  (broadcast ? " differ (batch broadcast is not supported)" : " differ"));
+  }
+  if (k[1] * groups != q[1])
+    fail_node(node, QEFF_E_FORMAT,
+              "Q " + shape_str(q) + " has " + std::to_string(q[1]) + " heads, K " + shape_str(k) + " has " +
+                  std::to_string(k[1]) + " kv heads x num_kv_groups " + std::to_string(groups));
+  if (k[3] != q[3])
+    fail_node(node, QEFF_E_FORMAT, "head dims of Q " + shape_str(q) + " and K " + shape_str(k) + " differ");
+  if (v[1] != k[1] || v[2] != k[2])
+    fail_node(node, QEFF_E_FORMAT, "V " + shape_str(v) + " does not match K " + shape_str(k));
+  if (mask.size() < 2 || mask.size() > 4)
+    fail_node(node, QEFF_E_FORMAT, "mask must have rank 2 to 4, got " + shape_str(mask));
+  std::vector<int64_t> m(4 - mask.size(), 1);
+  m.insert(m.end(), mask.begin(), mask.end());
+  const std::vector<int64_t> full = {q[0], q[1], q[2], k[2]};
+  for (size_t i = 0; i < 4; ++i)
+    if (m[i] != 1 && m[i] != full[i])
+      fail_node(node, QEFF_E_FORMAT,
+                "mask " + shape_str(mask) + " does not broadcast to the scores " + shape_str(full));
+  if (m[3] != k[2])
+    fail_node(node, QEFF_E_UNSUPPORTED,
+              "mask " + shape_str(mask) + " must cover every key (last dim " + std::to_string(k[2]) + ")");
+  d.batch = q[0];
+  d.q_heads = q[1];
+  d.kv_heads = k[1];
+  d.q_len = q[2];
+  d.kv_len = k[2];
+  d.head_dim = q[3];
+  d.v_dim = v[3];
+  d.mask_batch = m[0];
+  d.mask_heads = m[1];
+  d.mask_rows = m[2];
+  return d;
+}
+
+std::vector<graph::TensorType> infer_attention(const InferContext &ctx) {
+  expect_arity(ctx, 4, 4);
+  expect_dtype(ctx, 0, "Q", {QEFF_DTYPE_F32});
+  expect_dtype(ctx, 1, "K", {QEFF_DTYPE_F32});
+  expect_dtype(ctx, 2, "V", {QEFF_DTYPE_F32});
+  expect_dtype(ctx, 3, "mask", {QEFF_DTYPE_BOOL}, /*unsupported=*/false);  // Where needs a bool condition
+  const std::vector<int64_t> q = input_dims(ctx, 0, "Q", 4), k = input_dims(ctx, 1, "K", 4),
+                             v = input_dims(ctx, 2, "V", 4);
+  const kernels::AttentionDims d = attention_dims(ctx.node, q, k, v, input_dims(ctx, 3, "mask"));
+  return {make_type(QEFF_DTYPE_F32, {d.batch, d.q_heads, d.q_len, d.v_dim})};
+}
+
+class AttentionKernel final : public Kernel {
+ public:
+  explicit AttentionKernel(kernels::AttentionDims d) : d_(d) {}
+  void run(const RunArgs &args) const override {
+    kernels::attention(d_, static_cast<const float *>(args.inputs[0]), static_cast<const float *>(args.inputs[1]),
+                       static_cast<const float *>(args.inputs[2]), static_cast<const uint8_t *>(args.inputs[3]),
+                       static_cast<float *>(args.outputs[0]), args.workspace, parallel_of(args));
+  }
+  uint64_t workspace_bytes() const override { return kernels::attention_workspace_bytes(d_); }
+
+ private:
+  kernels::AttentionDims d_;
+};
+
+std::unique_ptr<Kernel> prepare_attention(const PrepareContext &ctx) {
+  return std::make_unique<AttentionKernel>(attention_dims(ctx.node, dims_of(ctx.inputs[0]), dims_of(ctx.inputs[1]),
+                                                          dims_of(ctx.inputs[2]), dims_of(ctx.inputs[3])));
+}
+
+}  // namespace
+
+OpDef attention_op() { return {"qeff", "Attention", infer_attention, prepare_attention, kNone}; }
+
+}  // namespace qeff::ops::nn

@@ -1,0 +1,234 @@
+// Compile, save, load and run programs through the C ABI, on the golden ONNX
+// graphs that tests/onnx/export_golden writes at build time (QEFF_GOLDEN).
+#include <cJSON.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "api_test.hpp"
+#include "model_writer.hpp"
+
+using namespace qeff_test;
+
+namespace {
+
+std::string golden(const std::string &name) {
+  const char *dir = std::getenv("QEFF_GOLDEN");
+  return std::string(dir ? dir : "golden") + "/" + name + "/model.onnx";
+}
+
+struct Options {
+  qeff_options *o = nullptr;
+  Options() { qeff_options_create(&o); }
+  ~Options() { qeff_options_free(o); }
+  Options &set(const char *k, const char *v) {
+    EXPECT_EQ(qeff_options_set(o, k, v), QEFF_OK) << qeff_last_error_message();
+    return *this;
+  }
+};
+
+struct Program {
+  qeff_program *p = nullptr;
+  ~Program() { qeff_program_free(p); }
+};
+struct Session {
+  qeff_session *s = nullptr;
+  ~Session() { qeff_session_free(s); }
+};
+struct Tensors {
+  qeff_tensors *t = nullptr;
+  Tensors() = default;
+  explicit Tensors(bool create) {
+    if (create) qeff_tensors_create(&t);
+  }
+  ~Tensors() { qeff_tensors_free(t); }
+};
+
+const char *kMlpSpecs = R"([{"name": "three", "symbols": {"batch": 3}}, {"name": "one", "symbols": {"batch": 1}}])";
+
+std::vector<float> mlp_input(int64_t batch) {
+  std::vector<float> x(static_cast<size_t>(batch) * 32);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i % 7) * 0.25f - 0.5f;
+  return x;
+}
+
+std::vector<float> run_mlp(qeff_session *s, int64_t batch) {
+  auto x = mlp_input(batch);
+  int64_t shape[2] = {batch, 32};
+  Tensors in(true), out;
+  EXPECT_EQ(qeff_tensors_set(in.t, "x", QEFF_DTYPE_F32, shape, 2, x.data(), x.size() * 4), QEFF_OK);
+  EXPECT_EQ(qeff_session_run(s, in.t, &out.t), QEFF_OK) << qeff_last_error_message();
+  if (!out.t) return {};
+  size_t index = 9, rank = 0, nbytes = 0;
+  const char *name = nullptr;
+  qeff_dtype dtype = QEFF_DTYPE_UNKNOWN;
+  const void *data = nullptr;
+  EXPECT_EQ(qeff_tensors_find(out.t, "y", &index), QEFF_OK);
+  EXPECT_EQ(qeff_tensors_info(out.t, index, &name, &dtype, &rank), QEFF_OK);
+  EXPECT_STREQ(name, "y");
+  EXPECT_EQ(dtype, QEFF_DTYPE_F32);
+  int64_t dims[2] = {0, 0};
+  EXPECT_EQ(qeff_tensors_shape(out.t, index, dims, 2), QEFF_OK);
+  EXPECT_EQ(dims[0], batch);
+  EXPECT_EQ(dims[1], 16);
+  EXPECT_EQ(qeff_tensors_data(out.t, index, &data, &nbytes), QEFF_OK);
+  const auto *f = static_cast<const float *>(data);
+  return std::vector<float>(f, f + nbytes / 4);
+}
+
+// The mlp_relu graph in double precision (weights as export_golden makes them).
+std::vector<double> mlp_reference(int64_t batch) {
+  auto w = [](size_t i, double salt) { return std::sin(0.37 * static_cast<double>(i) + salt) * 0.5; };
+  auto f = [](double v) { return static_cast<double>(static_cast<float>(v)); };
+  auto x = mlp_input(batch);
+  std::vector<double> y(static_cast<size_t>(batch) * 16);
+  for (int64_t r = 0; r < batch; ++r) {
+    std::vector<double> h(64);
+    for (size_t j = 0; j < 64; ++j) {
+      double s = f(w(j, 0.2));
+      for (size_t k = 0; k < 32; ++k) s += x[static_cast<size_t>(r) * 32 + k] * f(w(k * 64 + j, 0.1));
+      h[j] = std::max(s, 0.0);
+    }
+    for (size_t j = 0; j < 16; ++j) {
+      double s = 0;
+      for (size_t k = 0; k < 64; ++k) s += h[k] * f(w(k * 16 + j, 0.3));
+      y[static_cast<size_t>(r) * 16 + j] = s;
+    }
+  }
+  return y;
+}
+
+void compile_mlp(Program &p, const char *specs = kMlpSpecs) {
+  Options o;
+  o.set("compile.specializations", specs).set("cache.enabled", "false");
+  ASSERT_QEFF_OK(qeff_compile_onnx(golden("mlp_relu").c_str(), o.o, &p.p));
+}
+
+}  // namespace
+
+TEST(Program, CompileOnnxRunsEverySpecialization) {
+  Program p;
+  compile_mlp(p);
+  Session s;
+  ASSERT_QEFF_OK(qeff_session_create(p.p, nullptr, &s.s));
+  for (int64_t batch : {1, 3}) {
+    auto got = run_mlp(s.s, batch);
+    auto ref = mlp_reference(batch);
+    ASSERT_EQ(got.size(), ref.size());
+    for (size_t i = 0; i < ref.size(); ++i) EXPECT_NEAR(got[i], ref[i], 1e-5) << i;
+  }
+  const char *info = nullptr;
+  ASSERT_QEFF_OK(qeff_program_info(p.p, &info));
+  EXPECT_NE(std::string(info).find("\"name\": \"three\""), std::string::npos) << info;
+}
+
+TEST(Program, SessionOutlivesItsProgramHandle) {
+  Program p;
+  compile_mlp(p);
+  Session s;
+  ASSERT_QEFF_OK(qeff_session_create(p.p, nullptr, &s.s));
+  qeff_program_free(p.p);
+  p.p = nullptr;
+  EXPECT_EQ(run_mlp(s.s, 1).size(), 16u);
+}
+
+TEST(Program, CompileErrors) {
+  qeff_program *p = reinterpret_cast<qeff_program *>(1);
+  EXPECT_QEFF_ERROR(qeff_compile_onnx(nullptr, nullptr, &p), QEFF_E_INVALID_ARGUMENT, "onnx_path");
+  EXPECT_EQ(p, nullptr);
+  EXPECT_QEFF_ERROR(qeff_compile_onnx("/nonexistent/model.onnx", nullptr, &p), QEFF_E_NOT_FOUND);
+  // mlp_relu's symbol is "batch": the natural parameters do not cover it.
+  EXPECT_QEFF_ERROR(qeff_compile_onnx(golden("mlp_relu").c_str(), nullptr, &p), QEFF_E_INVALID_ARGUMENT,
+                    "symbols (batch) other than batch_size, seq_len and ctx_len");
+  Options bad;
+  bad.set("compile.specializations", R"([{"name": "x", "symbols": {"batch": 1, "seq": 2}}])");
+  EXPECT_QEFF_ERROR(qeff_compile_onnx(golden("mlp_relu").c_str(), bad.o, &p), QEFF_E_INVALID_ARGUMENT,
+                    "binds symbol \"seq\", which no graph input uses");
+  Options dtype;
+  dtype.set("compile.specializations", kMlpSpecs).set("compile.weight_dtype", "int3");
+  EXPECT_QEFF_ERROR(qeff_compile_onnx(golden("mlp_relu").c_str(), dtype.o, &p), QEFF_E_INVALID_ARGUMENT,
+                    "compile.weight_dtype = \"int3\"");
+  qeff_model *m = nullptr;
+  const char *fixtures = std::getenv("QEFF_FIXTURES");
+  ASSERT_QEFF_OK(qeff_model_load((std::string(fixtures) + "/models/llama-tiny").c_str(), nullptr, &m));
+  EXPECT_QEFF_ERROR(qeff_compile(m, nullptr, &p), QEFF_E_UNSUPPORTED, "no graph builder for architecture");
+  qeff_model_free(m);
+}
+
+TEST(Program, SessionRunErrors) {
+  Program p;
+  compile_mlp(p);
+  Session s;
+  ASSERT_QEFF_OK(qeff_session_create(p.p, nullptr, &s.s));
+  Tensors in(true), out;
+  std::vector<float> x(5 * 32);
+  int64_t shape[2] = {5, 32};
+  ASSERT_QEFF_OK(qeff_tensors_set(in.t, "x", QEFF_DTYPE_F32, shape, 2, x.data(), x.size() * 4));
+  EXPECT_QEFF_ERROR(qeff_session_run(s.s, in.t, &out.t), QEFF_E_MISMATCH, "no specialization takes inputs x[5, 32]",
+                    "three {batch: 3}; one {batch: 1}");
+  EXPECT_EQ(out.t, nullptr);
+  EXPECT_QEFF_ERROR(qeff_tensors_set(in.t, "x", QEFF_DTYPE_F32, shape, 2, x.data(), 7), QEFF_E_INVALID_ARGUMENT,
+                    "needs 640 bytes; 7 given");
+  EXPECT_QEFF_ERROR(qeff_tensors_set(in.t, "x", static_cast<qeff_dtype>(99), shape, 2, x.data(), 640),
+                    QEFF_E_INVALID_ARGUMENT, "unknown dtype 99");
+  EXPECT_QEFF_ERROR(qeff_session_run(nullptr, in.t, &out.t), QEFF_E_INVALID_HANDLE);
+  EXPECT_QEFF_ERROR(qeff_session_run(s.s, reinterpret_cast<qeff_tensors *>(p.p), &out.t), QEFF_E_INVALID_HANDLE);
+  size_t index = 0;
+  EXPECT_QEFF_ERROR(qeff_tensors_find(in.t, "nope", &index), QEFF_E_NOT_FOUND, "no tensor \"nope\"");
+  EXPECT_QEFF_ERROR(qeff_tensors_info(in.t, 3, nullptr, nullptr, nullptr), QEFF_E_INVALID_ARGUMENT, "index 3");
+  EXPECT_QEFF_ERROR(qeff_session_read_state(s.s, "cache", &out.t), QEFF_E_NOT_FOUND, "no retained state");
+  EXPECT_EQ(qeff_session_reset(s.s), QEFF_OK);
+}
+
+TEST(Program, PackageLoadsInANewProcessWithTheSameOutputs) {
+  TempDir dir;
+  std::string pkg = (dir / "pkg").string();
+  Program p;
+  compile_mlp(p);
+  ASSERT_QEFF_OK(qeff_program_save(p.p, pkg.c_str(), nullptr));
+  EXPECT_QEFF_ERROR(qeff_program_save(p.p, pkg.c_str(), nullptr), QEFF_E_IO);  // no overwrite by default
+  Session s;
+  ASSERT_QEFF_OK(qeff_session_create(p.p, nullptr, &s.s));
+  auto expected = run_mlp(s.s, 3);
+
+  const char *runner = std::getenv("QEFF_PACKAGE_RUNNER");
+  ASSERT_NE(runner, nullptr);
+  std::string cmd = std::string(runner) + " " + pkg + " 3";
+  FILE *f = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(f, nullptr);
+  std::vector<float> got;
+  char line[128];
+  while (std::fgets(line, sizeof line, f)) got.push_back(static_cast<float>(std::strtod(line, nullptr)));
+  EXPECT_EQ(::pclose(f), 0);
+  EXPECT_EQ(got, expected);  // bit-identical
+}
+
+TEST(Program, TamperedAndTruncatedPackagesAreRefused) {
+  TempDir dir;
+  std::string pkg = (dir / "pkg").string();
+  Program p;
+  compile_mlp(p);
+  ASSERT_QEFF_OK(qeff_program_save(p.p, pkg.c_str(), nullptr));
+  auto weights = dir / "pkg/weights.bin";
+  std::string bytes;
+  {
+    std::ifstream in(weights, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  qeff_program *q = nullptr;
+  std::string flipped = bytes;
+  flipped[100] ^= 1;
+  write_file(weights, flipped);
+  EXPECT_QEFF_ERROR(qeff_program_load(pkg.c_str(), nullptr, &q), QEFF_E_FORMAT, "weights.bin", "tampered or truncated");
+  write_file(weights, bytes.substr(0, bytes.size() / 2));
+  EXPECT_QEFF_ERROR(qeff_program_load(pkg.c_str(), nullptr, &q), QEFF_E_FORMAT, "weights.bin", "tampered or truncated");
+  EXPECT_EQ(q, nullptr);
+  write_file(weights, bytes);
+  ASSERT_QEFF_OK(qeff_program_load(pkg.c_str(), nullptr, &q));
+  qeff_program_free(q);
+}

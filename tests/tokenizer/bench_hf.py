@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""Encode throughput of HuggingFace's Rust `tokenizers`, single-threaded, on the parity corpus.
+
+    RAYON_NUM_THREADS=1 /work/refenv/bin/python tests/tokenizer/bench_hf.py [shared/data/tokenizers] [seconds]
+
+Same corpus, same tokenizers and same measure (bytes of UTF-8 text per second through
+Tokenizer.encode, one text at a time, special-token strings literal, no truncation/padding)
+as tests/bench/bench_tokenizer.cpp.
+"""
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("RAYON_NUM_THREADS", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+from tokenizers import Tokenizer  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from make_reference import generate  # noqa: E402
+
+
+def main():
+    shared = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "..", "..", "shared", "data", "tokenizers")
+    seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 2.0
+    with open(os.path.join(HERE, "corpus.json"), encoding="utf-8") as f:
+        c = json.load(f)
+    texts = [t for t in c["strings"] if isinstance(t, str)] + [generate(s) for s in c["large"]]
+    nbytes = sum(len(t.encode("utf-8")) for t in texts)
+    print(f"corpus: {len(texts)} texts, {nbytes} bytes")
+    paths = [(n, os.path.join(HERE, "generated", n, "tokenizer.json"))
+             for n in ["wordpiece", "bpe_bytelevel", "bpe_sentencepiece", "unigram"]]
+    paths += [(n, os.path.join(shared, n, "tokenizer.json")) for n in ["gpt2", "llama2", "bert-uncased-minilm", "falcon"]]
+    for name, path in paths:
+        if not os.path.exists(path):
+            continue
+        tok = Tokenizer.from_file(path)
+        tok.no_truncation()
+        tok.no_padding()
+        tok.encode_special_tokens = True
+        for t in texts:
+            tok.encode(t)
+        rounds, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            for t in texts:
+                tok.encode(t)
+            rounds += 1
+        elapsed = time.perf_counter() - start
+        print(f"{name:<20} {nbytes * rounds / elapsed / 1e6:8.2f} MB/s  ({rounds} rounds)")
+
+
+if __name__ == "__main__":
+    main()

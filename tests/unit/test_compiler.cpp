@@ -1,0 +1,311 @@
+// The compiler passes (specialize, fold, fuse, plan) and the runtime
+// (Executable validation, Session) on small graphs built in the test, with
+// expected values computed here in double precision.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <memory>
+#include <thread>
+
+#include "compiler/compile.hpp"
+#include "graph/builder.hpp"
+#include "runtime/executable.hpp"
+#include "runtime/session.hpp"
+#include "unit_test.hpp"
+
+using namespace qeff;
+using namespace qeff::graph;
+using compiler::CompileOptions;
+using compiler::Specialization;
+
+namespace {
+
+TensorType f32(Shape s) { return {QEFF_DTYPE_F32, std::move(s)}; }
+
+std::shared_ptr<std::vector<float>> values(size_t n, double salt) {
+  auto v = std::make_shared<std::vector<float>>(n);
+  for (size_t i = 0; i < n; ++i) (*v)[i] = static_cast<float>(std::sin(0.37 * static_cast<double>(i) + salt) * 0.5);
+  return v;
+}
+
+std::string weight(GraphBuilder &b, const std::string &name, std::vector<int64_t> shape, double salt) {
+  size_t n = 1;
+  for (int64_t d : shape) n *= static_cast<size_t>(d);
+  auto v = values(n, salt);
+  return b.initializer(name, f32(fixed_shape(shape)),
+                       WeightData::view(reinterpret_cast<const uint8_t *>(v->data()), n * 4, v));
+}
+
+// y = Relu(x W1 + b1) W2 + x, x[batch, 8]: every fusion rule but GELU applies.
+Graph mlp() {
+  GraphBuilder b("mlp");
+  auto x = b.input("x", f32({Dim::sym("batch"), Dim::fixed(8)}));
+  auto h = b.op("Relu", {b.op("Add", {b.op("MatMul", {x, weight(b, "w1", {8, 16}, 0.1)}), weight(b, "b1", {16}, 0.2)})});
+  auto y = b.op("Add", {b.op("MatMul", {h, weight(b, "w2", {16, 8}, 0.3)}), x});
+  b.output(y, f32({Dim::sym("batch"), Dim::fixed(8)}), "y");
+  return std::move(b).finish();
+}
+
+std::vector<double> mlp_reference(const std::vector<float> &x, int64_t batch) {
+  auto w1 = values(8 * 16, 0.1), b1 = values(16, 0.2), w2 = values(16 * 8, 0.3);
+  std::vector<double> y(static_cast<size_t>(batch) * 8);
+  for (int64_t r = 0; r < batch; ++r) {
+    std::vector<double> h(16);
+    for (int j = 0; j < 16; ++j) {
+      double s = (*b1)[static_cast<size_t>(j)];
+      for (int k = 0; k < 8; ++k) s += double(x[static_cast<size_t>(r * 8 + k)]) * (*w1)[static_cast<size_t>(k * 16 + j)];
+      h[static_cast<size_t>(j)] = std::max(s, 0.0);
+    }
+    for (int j = 0; j < 8; ++j) {
+      double s = x[static_cast<size_t>(r * 8 + j)];
+      for (int k = 0; k < 16; ++k) s += h[static_cast<size_t>(k)] * (*w2)[static_cast<size_t>(k * 8 + j)];
+      y[static_cast<size_t>(r * 8 + j)] = s;
+    }
+  }
+  return y;
+}
+
+CompileOptions options(std::vector<Specialization> specs, bool fuse = true) {
+  CompileOptions o;
+  o.specializations = std::move(specs);
+  o.fuse = fuse;
+  return o;
+}
+
+std::shared_ptr<const runtime::Executable> load(compiler::Program p) {
+  return runtime::Executable::load(std::make_shared<compiler::Program>(std::move(p)));
+}
+
+runtime::NamedTensor f32_input(const std::string &name, const std::vector<float> &data, std::vector<int64_t> shape) {
+  return {name, {QEFF_DTYPE_F32, std::move(shape), data.data()}};
+}
+
+void expect_mlp(runtime::Session &s, int64_t batch) {
+  std::vector<float> x(static_cast<size_t>(batch) * 8);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(std::cos(0.3 * double(i)));
+  auto out = s.run({f32_input("x", x, {batch, 8})});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].tensor.shape, (std::vector<int64_t>{batch, 8}));
+  auto ref = mlp_reference(x, batch);
+  for (size_t i = 0; i < ref.size(); ++i) EXPECT_NEAR(out[0].tensor.as<float>()[i], ref[i], 1e-5) << i;
+}
+
+// The value a plan's last step of `op` writes.
+const compiler::PlannedValue &last_output_of(const compiler::Plan &p, const std::string &op) {
+  for (size_t s = p.steps.size(); s-- > 0;)
+    if (p.steps[s].node.op_type == op) return p.values[static_cast<size_t>(p.steps[s].outputs[0])];
+  throw std::runtime_error("no step " + op);
+}
+
+size_t count_steps(const compiler::Plan &p, const std::string &op) {
+  size_t n = 0;
+  for (const auto &s : p.steps) n += s.node.op_type == op;
+  return n;
+}
+
+}  // namespace
+
+TEST(Compiler, FusesMlpIntoTwoPackedMatMulsAndMatchesReference) {
+  auto program = compiler::compile(mlp(), options({{"b3", {{"batch", 3}}}, {"b1", {{"batch", 1}}}}));
+  ASSERT_EQ(program.plans.size(), 2u);
+  for (const auto &plan : program.plans) {
+    EXPECT_EQ(plan.steps.size(), 3u);  // the builder names the output "y" with an Identity (a view)
+    EXPECT_EQ(count_steps(plan, "PackedMatMul"), 2u);
+    EXPECT_EQ(count_steps(plan, "Identity"), 1u);
+  }
+  const auto &first = program.plans[0].steps[0].node;
+  EXPECT_EQ(std::get<std::string>(first.attribute("activation")->value), "relu");
+  EXPECT_FALSE(first.inputs[2].empty());                 // bias merged
+  EXPECT_EQ(program.plans[0].steps[1].node.inputs.size(), 4u);  // residual merged
+  // The packed weights are stored once for both specializations.
+  EXPECT_EQ(program.constants.size(), 3u);  // w1 packed, b1, w2 packed
+  runtime::Session s(load(std::move(program)), 2);
+  expect_mlp(s, 3);
+  EXPECT_EQ(s.last_plan(), 0);
+  expect_mlp(s, 1);
+  EXPECT_EQ(s.last_plan(), 1);
+}
+
+TEST(Compiler, UnfusedAndBf16PathsAgree) {
+  auto unfused = compiler::compile(mlp(), options({{"b2", {{"batch", 2}}}}, false));
+  EXPECT_EQ(count_steps(unfused.plans[0], "MatMul"), 2u);
+  runtime::Session plain(load(std::move(unfused)), 1);
+  expect_mlp(plain, 2);
+  CompileOptions o = options({{"b2", {{"batch", 2}}}});
+  o.weight_dtype = QEFF_DTYPE_BF16;
+  runtime::Session bf16(load(compiler::compile(mlp(), o)), 1);
+  std::vector<float> x(16, 0.25f);
+  auto got = bf16.run({f32_input("x", x, {2, 8})});
+  auto ref = mlp_reference(x, 2);
+  for (size_t i = 0; i < ref.size(); ++i) EXPECT_NEAR(got[0].tensor.as<float>()[i], ref[i], 2e-2);
+}
+
+TEST(Compiler, SpecializationErrorsNameTheSymbol) {
+  Graph g = mlp();
+  EXPECT_QEFF_ERROR(compiler::compile(g, options({{"P", {}}})), QEFF_E_INVALID_ARGUMENT,
+                    "specialization \"P\" does not bind symbol \"batch\"", "input \"x\", dimension 0");
+  EXPECT_QEFF_ERROR(compiler::compile(g, options({{"P", {{"batch", 1}, {"seqlen", 4}}}})),
+                    QEFF_E_INVALID_ARGUMENT, "binds symbol \"seqlen\", which no graph input uses (inputs use: batch)");
+  EXPECT_QEFF_ERROR(compiler::compile(g, options({{"P", {{"batch", 0}}}})), QEFF_E_INVALID_ARGUMENT,
+                    "binds \"batch\" to 0");
+  EXPECT_QEFF_ERROR(compiler::compile(g, options({})), QEFF_E_INVALID_ARGUMENT, "no specializations");
+  EXPECT_QEFF_ERROR(compiler::compile(g, options({{"A", {{"batch", 1}}}, {"A", {{"batch", 2}}}})),
+                    QEFF_E_INVALID_ARGUMENT, "\"A\" is given twice");
+  CompileOptions o = options({{"A", {{"batch", 1}}}});
+  o.target = "qaic";
+  EXPECT_QEFF_ERROR(compiler::compile(g, o), QEFF_E_UNSUPPORTED, "target \"qaic\" is not available");
+}
+
+TEST(Compiler, DeclaredOutputTypeIsChecked) {
+  GraphBuilder b("wrong");
+  auto x = b.input("x", f32({Dim::sym("batch"), Dim::fixed(4)}));
+  b.output(b.op("Relu", {x}), f32({Dim::sym("batch"), Dim::fixed(5)}), "y");
+  EXPECT_QEFF_ERROR(compiler::compile(std::move(b).finish(), options({{"S", {{"batch", 2}}}})), QEFF_E_MISMATCH,
+                    "output \"y\" is declared F32[batch, 5] but computes F32[2, 4]");
+}
+
+TEST(Compiler, ShapeArithmeticFoldsAndViewsAlias) {
+  // y = Reshape(x, Concat(Shape(x)[0], [-1])) : a flatten written the way torch exports it.
+  GraphBuilder b("flatten");
+  auto x = b.input("x", f32({Dim::sym("batch"), Dim::fixed(2), Dim::fixed(3)}));
+  auto first = b.op("Gather", {b.op("Shape", {x}), b.constant_i64("zero", {0})}, {{"axis", int64_t{0}}});
+  auto shape = b.op("Concat", {first, b.constant_i64("rest", {-1})}, {{"axis", int64_t{0}}});
+  b.output(b.op("Relu", {b.op("Reshape", {x, shape})}), f32({Dim::sym("batch"), Dim::fixed(6)}), "y");
+  auto program = compiler::compile(std::move(b).finish(), options({{"S", {{"batch", 2}}}}));
+  const auto &plan = program.plans[0];
+  ASSERT_EQ(plan.steps.size(), 3u);  // Reshape (a view), Relu, Identity (naming y); Shape/Gather/Concat folded
+  EXPECT_EQ(plan.steps[0].node.op_type, "Reshape");
+  const auto &reshaped = plan.values[static_cast<size_t>(plan.steps[0].outputs[0])];
+  EXPECT_EQ(reshaped.placement, compiler::Placement::alias);
+  EXPECT_EQ(plan.arena_bytes, 64u);  // only y: 12 floats in one aligned slot
+}
+
+TEST(Compiler, InPlaceChainsShareOneBuffer) {
+  GraphBuilder b("chain");
+  auto v = b.input("x", f32(fixed_shape({64, 64})));
+  for (int i = 0; i < 6; ++i) v = b.op("Relu", {b.op("Neg", {v})});
+  b.output(v, f32(fixed_shape({64, 64})), "y");
+  auto program = compiler::compile(std::move(b).finish(), options({{"S", {}}}));
+  // The first step reads the caller's input (never overwritten); every later
+  // step works in place in one 16 KiB buffer.
+  EXPECT_EQ(program.plans[0].arena_bytes, 64u * 64u * 4u);
+}
+
+// A cache [1, 1, 8, 2] kept as retained state: scatter `update` at `pos`,
+// output the sum over the cache (ReduceSum).
+Graph cache_graph() {
+  GraphBuilder b("cache");
+  b.set_opset("qeff", 1);
+  TensorType cache_t = f32(fixed_shape({1, 1, 8, 2}));
+  auto cache = b.input("cache", cache_t);
+  auto pos = b.input("pos", {QEFF_DTYPE_I64, {Dim::fixed(1), Dim::sym("seq_len")}});
+  auto upd = b.input("update", f32({Dim::fixed(1), Dim::fixed(1), Dim::sym("seq_len"), Dim::fixed(2)}));
+  auto next = b.op("CtxScatter", {cache, pos, upd}, {}, {}, "qeff");
+  b.output(next, cache_t, "cache_RetainedState");
+  b.output(b.op("ReduceSum", {next, b.constant_i64("axes", {2})}, {{"keepdims", int64_t{0}}}),
+           f32(fixed_shape({1, 1, 2})), "sum");
+  return std::move(b).finish();
+}
+
+TEST(Runtime, RetainedStateIsUpdatedInPlaceAcrossRuns) {
+  auto program = compiler::compile(cache_graph(), options({{"Prefill", {{"seq_len", 3}}}, {"Decode", {{"seq_len", 1}}}}));
+  ASSERT_EQ(program.retained.size(), 1u);
+  EXPECT_EQ(program.inputs.size(), 2u);  // the state input is not part of the signature
+  for (const auto &plan : program.plans) EXPECT_TRUE(plan.state_writes.empty()) << "scatter runs in place";
+  runtime::Session s(load(std::move(program)), 1);
+  std::vector<int64_t> p3 = {0, 1, 2}, p1 = {3};
+  std::vector<float> u3 = {1, 2, 3, 4, 5, 6}, u1 = {10, 20};
+  auto r1 = s.run({{"pos", {QEFF_DTYPE_I64, {1, 3}, p3.data()}}, f32_input("update", u3, {1, 1, 3, 2})});
+  EXPECT_FLOAT_EQ(r1[0].tensor.as<float>()[0], 9.0f);
+  auto r2 = s.run({{"pos", {QEFF_DTYPE_I64, {1, 1}, p1.data()}}, f32_input("update", u1, {1, 1, 1, 2})});
+  EXPECT_FLOAT_EQ(r2[0].tensor.as<float>()[0], 19.0f);
+  EXPECT_FLOAT_EQ(r2[0].tensor.as<float>()[1], 32.0f);
+  auto [type, bytes] = s.read_state("cache");
+  EXPECT_EQ(type, f32(fixed_shape({1, 1, 8, 2})));
+  EXPECT_FLOAT_EQ(reinterpret_cast<const float *>(bytes.data())[6], 10.0f);
+  s.reset_state();
+  EXPECT_QEFF_ERROR(s.read_state("cache"), QEFF_E_STATE, "does not exist until a run creates it");
+  EXPECT_QEFF_ERROR(s.read_state("nope"), QEFF_E_NOT_FOUND, "no retained state \"nope\"");
+  auto r3 = s.run({{"pos", {QEFF_DTYPE_I64, {1, 1}, p1.data()}}, f32_input("update", u1, {1, 1, 1, 2})});
+  EXPECT_FLOAT_EQ(r3[0].tensor.as<float>()[0], 10.0f);  // the cache started again from zeros
+}
+
+TEST(Runtime, InputErrorsNameInputsAndSpecializations) {
+  runtime::Session s(load(compiler::compile(mlp(), options({{"b3", {{"batch", 3}}}, {"b1", {{"batch", 1}}}}))), 1);
+  std::vector<float> x(40);
+  EXPECT_QEFF_ERROR(s.run({f32_input("x", x, {5, 8})}), QEFF_E_MISMATCH,
+                    "no specialization takes inputs x[5, 8] (compiled: b3 {batch: 3}; b1 {batch: 1})");
+  EXPECT_QEFF_ERROR(s.run({}), QEFF_E_INVALID_ARGUMENT, "input \"x\" is missing");
+  EXPECT_QEFF_ERROR(s.run({f32_input("z", x, {1, 8})}), QEFF_E_INVALID_ARGUMENT,
+                    "unknown input \"z\" (the program takes: x)");
+  EXPECT_QEFF_ERROR(s.run({f32_input("x", x, {1, 8}), f32_input("x", x, {1, 8})}), QEFF_E_INVALID_ARGUMENT,
+                    "given twice");
+  std::vector<int64_t> ids(8);
+  EXPECT_QEFF_ERROR(s.run({{"x", {QEFF_DTYPE_I64, {1, 8}, ids.data()}}}), QEFF_E_MISMATCH, "has dtype I64");
+}
+
+TEST(Runtime, TamperedPlansAreRefused) {
+  auto base = compiler::compile(mlp(), options({{"b2", {{"batch", 2}}}}));
+  {
+    auto p = base;
+    const_cast<compiler::PlannedValue &>(last_output_of(p.plans[0], "PackedMatMul")).offset = p.plans[0].arena_bytes + 64;
+    EXPECT_QEFF_ERROR(load(std::move(p)), QEFF_E_FORMAT, "outside the arena");
+  }
+  {
+    auto p = base;
+    auto &v = const_cast<compiler::PlannedValue &>(last_output_of(p.plans[0], "PackedMatMul"));
+    v.type.shape[0] = Dim::fixed(1);
+    v.type.shape[1] = Dim::fixed(16);  // same size, another shape
+    EXPECT_QEFF_ERROR(load(std::move(p)), QEFF_E_FORMAT, "planned as F32[1, 16] but the op computes F32[2, 8]");
+  }
+  {
+    auto p = base;
+    p.plans[0].steps[0].inputs[0] = 99;
+    EXPECT_QEFF_ERROR(load(std::move(p)), QEFF_E_FORMAT, "refers to value 99");
+  }
+  {
+    auto p = base;
+    std::swap(p.plans[0].steps[0], p.plans[0].steps[1]);
+    EXPECT_QEFF_ERROR(load(std::move(p)), QEFF_E_FORMAT, "before it is written");
+  }
+  {
+    auto p = base;
+    p.target = "qaic";
+    EXPECT_QEFF_ERROR(load(std::move(p)), QEFF_E_UNSUPPORTED, "compiled for target \"qaic\"");
+  }
+}
+
+TEST(Runtime, SessionsShareOneExecutableAcrossThreads) {
+  auto exe = load(compiler::compile(mlp(), options({{"b3", {{"batch", 3}}}})));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([exe] {
+      runtime::Session s(exe, 2);
+      for (int i = 0; i < 20; ++i) expect_mlp(s, 3);
+    });
+  for (auto &t : threads) t.join();
+}
+
+TEST(Compiler, NaturalSpecializations) {
+  GraphBuilder b("lm");
+  auto ids = b.input("input_ids", {QEFF_DTYPE_I64, {Dim::sym("batch_size"), Dim::sym("seq_len")}});
+  auto c = b.input("cache", f32({Dim::sym("batch_size"), Dim::sym("ctx_len")}));
+  b.output(b.op("Identity", {ids}), {QEFF_DTYPE_I64, {Dim::sym("batch_size"), Dim::sym("seq_len")}}, "out");
+  b.output(b.op("Identity", {c}), f32({Dim::sym("batch_size"), Dim::sym("ctx_len")}), "c");
+  Graph g = std::move(b).finish();
+  compiler::NaturalParameters p;
+  p.prefill_seq_len = 16;
+  p.ctx_len = 64;
+  auto specs = compiler::natural_specializations(g, p);
+  ASSERT_EQ(specs.size(), 2u);
+  EXPECT_EQ(specs[0], (Specialization{"Prefill", {{"batch_size", 1}, {"seq_len", 16}, {"ctx_len", 64}}}));
+  EXPECT_EQ(specs[1], (Specialization{"Decode", {{"batch_size", 1}, {"seq_len", 1}, {"ctx_len", 64}}}));
+  p.prefill_seq_len = 65;
+  EXPECT_QEFF_ERROR(compiler::natural_specializations(g, p), QEFF_E_INVALID_ARGUMENT, "exceeds compile.ctx_len = 64");
+  auto parsed = compiler::parse_specializations(
+      R"({"specializations": [{"batch_size": "1", "seq_len": "32", "ctx_len": 128}]})", "specializations.json");
+  ASSERT_EQ(parsed.size(), 1u);
+  EXPECT_EQ(parsed[0], (Specialization{"spec_0", {{"batch_size", 1}, {"seq_len", 32}, {"ctx_len", 128}}}));
+  EXPECT_QEFF_ERROR(compiler::parse_specializations(R"([{"name": "A", "symbols": {"s": "3x"}}])", "opt"),
+                    QEFF_E_INVALID_ARGUMENT, "opt: specializations[0].s = \"3x\" is not a decimal size");
+}

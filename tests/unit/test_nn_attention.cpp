@@ -1,0 +1,247 @@
+// The fused attention kernel (kernels/attention.hpp) against a naive
+// double-precision evaluation of the ONNX function body of qeff.Attention,
+// on every ISA this machine runs; the valid-prefix property (keys after the
+// last unmasked one are never read) by poisoning the cache with NaN.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "kernels/attention.hpp"
+#include "test_nn_support.hpp"
+
+namespace {
+
+using namespace qeff::kernels;
+using nn_test::IsaScope;
+using nn_test::random_floats;
+using nn_test::ThreadParallel;
+using nn_test::Workspace;
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+constexpr float kInf = std::numeric_limits<float>::infinity();
+
+struct Problem {
+  AttentionDims d;
+  std::vector<float> q, k, v;
+  std::vector<uint8_t> mask;  // [mask_batch, mask_heads, mask_rows, kv_len]
+
+  uint8_t &m(int64_t b, int64_t h, int64_t s, int64_t j) {
+    return mask[static_cast<size_t>(((b * d.mask_heads + h) * d.mask_rows + s) * d.kv_len + j)];
+  }
+  uint8_t mask_at(int64_t b, int64_t h, int64_t s, int64_t j) const {
+    return mask[static_cast<size_t>((((d.mask_batch == 1 ? 0 : b) * d.mask_heads + (d.mask_heads == 1 ? 0 : h)) *
+                                         d.mask_rows +
+                                     (d.mask_rows == 1 ? 0 : s)) *
+                                        d.kv_len +
+                                    j)];
+  }
+};
+
+Problem make(int64_t batch, int64_t hq, int64_t hkv, int64_t s, int64_t t, int64_t dim, int64_t vdim, uint32_t seed) {
+  Problem p;
+  p.d.batch = batch;
+  p.d.q_heads = hq;
+  p.d.kv_heads = hkv;
+  p.d.q_len = s;
+  p.d.kv_len = t;
+  p.d.head_dim = dim;
+  p.d.v_dim = vdim;
+  p.d.scale = 1.0f / std::sqrt(static_cast<float>(dim));
+  p.q = random_floats(static_cast<size_t>(batch * hq * s * dim), seed, -2, 2);
+  p.k = random_floats(static_cast<size_t>(batch * hkv * t * dim), seed + 1, -2, 2);
+  p.v = random_floats(static_cast<size_t>(batch * hkv * t * vdim), seed + 2);
+  return p;
+}
+
+void set_mask_shape(Problem &p, int64_t mb, int64_t mh, int64_t ms) {
+  p.d.mask_batch = mb;
+  p.d.mask_heads = mh;
+  p.d.mask_rows = ms;
+  p.mask.assign(static_cast<size_t>(mb * mh * ms * p.d.kv_len), 0);
+}
+
+// The ONNX body in double: where(mask, masked_value, q k^T scale), softmax
+// over all kv_len keys, times v (repeat_kv for GQA).
+std::vector<double> reference(const Problem &p) {
+  const AttentionDims &d = p.d;
+  const int64_t g = d.q_heads / d.kv_heads;
+  std::vector<double> y(static_cast<size_t>(d.batch * d.q_heads * d.q_len * d.v_dim));
+  std::vector<double> sc(static_cast<size_t>(d.kv_len));
+  for (int64_t b = 0; b < d.batch; ++b)
+    for (int64_t h = 0; h < d.q_heads; ++h)
+      for (int64_t s = 0; s < d.q_len; ++s) {
+        const float *q = &p.q[static_cast<size_t>(((b * d.q_heads + h) * d.q_len + s) * d.head_dim)];
+        const int64_t kvh = b * d.kv_heads + h / g;
+        double mx = -kInf;
+        for (int64_t j = 0; j < d.kv_len; ++j) {
+          double dot = 0;
+          for (int64_t c = 0; c < d.head_dim; ++c)
+            dot += static_cast<double>(q[c]) * p.k[static_cast<size_t>((kvh * d.kv_len + j) * d.head_dim + c)];
+          sc[j] = p.mask_at(b, h, s, j) ? static_cast<double>(d.masked_value) : dot * d.scale;
+          mx = std::max(mx, sc[j]);
+        }
+        double sum = 0;
+        for (int64_t j = 0; j < d.kv_len; ++j) sum += (sc[j] = std::exp(sc[j] - mx));
+        double *out = &y[static_cast<size_t>(((b * d.q_heads + h) * d.q_len + s) * d.v_dim)];
+        for (int64_t j = 0; j < d.kv_len; ++j)
+          for (int64_t c = 0; c < d.v_dim; ++c)
+            out[c] += sc[j] / sum * p.v[static_cast<size_t>((kvh * d.kv_len + j) * d.v_dim + c)];
+      }
+  return y;
+}
+
+std::vector<float> run(const Problem &p, Parallel &parallel) {
+  std::vector<float> y(static_cast<size_t>(p.d.batch * p.d.q_heads * p.d.q_len * p.d.v_dim), kNaN);
+  Workspace ws(attention_workspace_bytes(p.d));
+  attention(p.d, p.q.data(), p.k.data(), p.v.data(), p.mask.data(), y.data(), ws.get(), parallel);
+  return y;
+}
+
+double max_err(const std::vector<float> &got, const std::vector<double> &want) {
+  double worst = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    const double e = std::fabs(got[i] - want[i]);
+    if (!(e <= worst)) worst = e;  // NaN is the worst
+  }
+  return worst;
+}
+
+// Portable against the double reference; every ISA against the portable path;
+// 2 threads bitwise equal to 1.
+void check_all_isas(const Problem &p, const std::string &what, double tol = 2e-6) {
+  const std::vector<double> want = reference(p);
+  SerialParallel serial;
+  ThreadParallel two(2);
+  std::vector<float> portable;
+  for (Isa isa : nn_test::supported_isas()) {
+    IsaScope scope(isa);
+    const std::vector<float> y = run(p, serial);
+    EXPECT_LE(max_err(y, want), tol) << isa_name(isa) << " " << what;
+    if (isa == Isa::portable)
+      portable = y;
+    else
+      EXPECT_LE(max_err(y, std::vector<double>(portable.begin(), portable.end())), tol)
+          << isa_name(isa) << " vs portable " << what;
+    EXPECT_EQ(run(p, two), y) << isa_name(isa) << " 2 threads " << what;
+  }
+}
+
+TEST(NnAttention, OddShapesGqaAndMaskBroadcasts) {
+  uint32_t seed = 100;
+  for (int64_t groups : {1, 2, 4})
+    for (int64_t dim : {5, 16, 24, 72})
+      for (int64_t t : {1, 63, 130})
+        for (int64_t s : {1, 7}) {
+          const int64_t hkv = 2, batch = 2;
+          Problem p = make(batch, hkv * groups, hkv, s, t, dim, dim == 5 ? 3 : dim, seed++);
+          // [batch, 1, s, t] causal over a cache whose last s positions are the
+          // queries, row 1 of batch 1 left-padded by 2.
+          set_mask_shape(p, batch, 1, s);
+          for (int64_t b = 0; b < batch; ++b)
+            for (int64_t i = 0; i < s; ++i)
+              for (int64_t j = 0; j < t; ++j) p.m(b, 0, i, j) = j > t - s + i || (b == 1 && j < 2 && t > 2);
+          check_all_isas(p, "groups " + std::to_string(groups) + " dim " + std::to_string(dim) + " t " +
+                                std::to_string(t) + " s " + std::to_string(s));
+        }
+}
+
+TEST(NnAttention, PerHeadAndSharedMasks) {
+  Problem p = make(2, 4, 2, 5, 70, 24, 24, 7);
+  set_mask_shape(p, 2, 4, 5);  // a different random mask per head
+  std::mt19937 rng(3);
+  for (uint8_t &m : p.mask) m = rng() % 3 == 0;
+  check_all_isas(p, "per-head mask");
+  set_mask_shape(p, 1, 1, 1);  // one key-padding row for everything (BERT)
+  for (int64_t j = 60; j < 70; ++j) p.m(0, 0, 0, j) = 1;
+  check_all_isas(p, "shared mask");
+}
+
+TEST(NnAttention, FullyMaskedRowsAverageEveryPositionAsTheOnnxBody) {
+  // Softmax over a row of equal masked_value scores is uniform: y is the mean
+  // of v over all kv_len positions.
+  Problem p = make(1, 2, 1, 3, 37, 8, 8, 21);
+  set_mask_shape(p, 1, 1, 3);
+  for (int64_t j = 0; j < 37; ++j) p.m(0, 0, 1, j) = 1;  // row 1 fully masked (a padding query)
+  for (int64_t j = 10; j < 37; ++j) p.m(0, 0, 0, j) = p.m(0, 0, 2, j) = 1;
+  check_all_isas(p, "fully masked row");
+  SerialParallel serial;
+  std::vector<float> y;
+  {
+    IsaScope scope(Isa::portable);
+    y = run(p, serial);
+  }
+  for (int64_t c = 0; c < 8; ++c) {
+    double mean = 0;
+    for (int64_t j = 0; j < 37; ++j) mean += p.v[static_cast<size_t>(j * 8 + c)];
+    EXPECT_NEAR(y[static_cast<size_t>(8 + c)], mean / 37, 1e-6);
+  }
+  // With masked_value -inf the body computes exp(-inf - -inf): NaN.
+  p.d.masked_value = -kInf;
+  for (Isa isa : nn_test::supported_isas()) {
+    IsaScope scope(isa);
+    const std::vector<float> z = run(p, serial);
+    p.d.masked_value = -3.40282347e38f;
+    y = run(p, serial);
+    p.d.masked_value = -kInf;
+    for (int64_t c = 0; c < 8; ++c) {
+      EXPECT_TRUE(std::isnan(z[static_cast<size_t>(8 + c)])) << isa_name(isa);
+      EXPECT_FLOAT_EQ(z[static_cast<size_t>(c)], y[static_cast<size_t>(c)]) << isa_name(isa);
+    }
+  }
+}
+
+TEST(NnAttention, MaskedValueNearTheScoresStillWeighsMaskedKeys) {
+  // masked_value 0.5 is close to the scores, so exp(masked_value - max) does
+  // not underflow and masked keys carry weight, as in the ONNX body.
+  Problem p = make(1, 4, 2, 3, 75, 16, 16, 31);
+  p.d.masked_value = 0.5f;
+  set_mask_shape(p, 1, 1, 3);
+  for (int64_t i = 0; i < 3; ++i)
+    for (int64_t j = 0; j < 75; ++j) p.m(0, 0, i, j) = j > 40 + i || j % 7 == 3;
+  check_all_isas(p, "masked_value 0.5");
+  p.d.masked_value = -10000.0f;  // QEfficient's value: the masked keys vanish
+  check_all_isas(p, "masked_value -10000");
+}
+
+TEST(NnAttention, ReadsOnlyTheValidPrefixOfTheCache) {
+  // Decode and a short prefill over a 4096-position cache holding 10 valid
+  // positions: everything after them (and masked holes inside) is NaN.
+  for (int64_t s : {1, 3}) {
+    const int64_t t = 4096, valid = 10;
+    Problem p = make(2, 8, 2, s, t, 72, 72, 41);
+    set_mask_shape(p, 2, 1, s);
+    for (int64_t b = 0; b < 2; ++b)
+      for (int64_t i = 0; i < s; ++i)
+        for (int64_t j = 0; j < t; ++j) p.m(b, 0, i, j) = j >= valid - s + 1 + i || (b == 1 && j == 4);
+    Problem clean = p;
+    for (int64_t bh = 0; bh < 4; ++bh)
+      for (int64_t j = 0; j < t; ++j)
+        if (j >= valid || (bh >= 2 && j == 4))
+          for (int64_t c = 0; c < 72; ++c) {  // past the prefix, and batch 1's masked hole
+            const auto at = static_cast<size_t>((bh * t + j) * 72 + c);
+            p.k[at] = p.v[at] = kNaN;
+          }
+    const std::vector<double> want = reference(clean);
+    SerialParallel serial;
+    for (Isa isa : nn_test::supported_isas()) {
+      IsaScope scope(isa);
+      const std::vector<float> poisoned = run(p, serial), fine = run(clean, serial);
+      EXPECT_EQ(poisoned, fine) << isa_name(isa) << " s=" << s;
+      EXPECT_LE(max_err(poisoned, want), 2e-6) << isa_name(isa) << " s=" << s;
+    }
+  }
+}
+
+TEST(NnAttention, WorkspaceIsSmallAndIndependentOfTheContextLength) {
+  Problem p = make(1, 32, 8, 1, 4096, 128, 128, 1);
+  const uint64_t decode = attention_workspace_bytes(p.d);
+  p.d.kv_len = 64;
+  EXPECT_EQ(attention_workspace_bytes(p.d), decode);
+  EXPECT_LE(decode, 64u * 1024u);
+  p.d.q_len = 4096;  // prefill: 64 slots of ~9 KiB, no [seq x ctx] matrix
+  EXPECT_LE(attention_workspace_bytes(p.d), 64u * 10u * 1024u);
+}
+
+}  // namespace

@@ -1,0 +1,284 @@
+// Focused tests of the tokenizer layer: each component's behaviour on small
+// hand-written tokenizer.json files, the error of every bad-file class
+// (RELIABILITY B7), hostile inputs (B8: invalid UTF-8, 1 MB without spaces,
+// catastrophic regex), special tokens literal by default, decode errors,
+// truncation/padding, streaming, thread safety of a shared tokenizer.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <unistd.h>
+
+#include "common/utf8.hpp"
+#include "tokenizer/normalized_string.hpp"
+#include "tokenizer/precompiled.hpp"
+#include "tokenizer_test_support.hpp"
+#include "unit_test.hpp"
+
+namespace {
+
+using namespace tokenizer_test;
+using qeff::tokenizer::EncodeOptions;
+using qeff::tokenizer::StreamDecoder;
+using qeff::tokenizer::Tokenizer;
+using qeff::tokenizer::TokenizerLimits;
+
+// A small BPE over bytes a-d plus merges, with the given pipeline fragments.
+std::string bpe_json(const std::string &extra, const std::string &model_extra = "") {
+  return R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "c": 2, "d": 3, "ab": 4, "abc": 5, "<unk>": 6, " ": 7},
+             "merges": ["a b", ["ab", "c"]], "unk_token": "<unk>")" + model_extra + "}" + extra + "}";
+}
+
+std::shared_ptr<const Tokenizer> from(const std::string &json, const TokenizerLimits &limits = {}) {
+  return Tokenizer::from_json(json, "tokenizer.json", limits);
+}
+
+TEST(TokenizerBpe, MergesInBothFormsAndUnknowns) {
+  auto t = from(bpe_json(""));
+  EXPECT_EQ(t->encode("abcd").ids, (std::vector<uint32_t>{5, 3}));
+  EXPECT_EQ(t->encode("abxd").ids, (std::vector<uint32_t>{4, 6, 3}));  // x -> <unk>
+  EXPECT_EQ(t->decode(std::vector<uint32_t>{5, 3}), "abc d");  // no decoder: tokens joined by spaces
+}
+
+TEST(TokenizerBpe, FuseUnkAndLongWordIsFast) {
+  auto t = from(bpe_json("", R"(, "fuse_unk": true)"));
+  EXPECT_EQ(t->encode("xyzab").ids, (std::vector<uint32_t>{6, 4}));
+  // 1 MB without spaces: one piece, merged in O(n log n).
+  std::string big(1 << 20, 'a');
+  for (size_t i = 1; i < big.size(); i += 2) big[i] = 'b';
+  auto start = std::chrono::steady_clock::now();
+  auto ids = t->encode(big).ids;
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(ids.size(), big.size() / 2);
+  EXPECT_LT(s, 20.0);
+}
+
+TEST(TokenizerErrors, BadFilesNameTheFieldAndValue) {
+  EXPECT_QEFF_ERROR(from(bpe_json(R"(, "normalizer": {"type": "Fancy"})")), QEFF_E_UNSUPPORTED,
+                    "tokenizer.json", "normalizer.type", "Fancy");
+  EXPECT_QEFF_ERROR(from(bpe_json(R"(, "pre_tokenizer": {"type": "UnicodeScripts"})")), QEFF_E_UNSUPPORTED,
+                    "pre_tokenizer.type", "UnicodeScripts");
+  EXPECT_QEFF_ERROR(from(bpe_json(R"(, "decoder": {"type": "CTC"})")), QEFF_E_UNSUPPORTED, "decoder.type", "CTC");
+  EXPECT_QEFF_ERROR(from(bpe_json(R"(, "post_processor": {"type": "Magic"})")), QEFF_E_UNSUPPORTED,
+                    "post_processor.type", "Magic");
+  EXPECT_QEFF_ERROR(from(R"({"model": {"type": "WordLevel", "vocab": {}}})"), QEFF_E_UNSUPPORTED, "model.type",
+                    "WordLevel");
+  // Merges: unknown token, three parts, wrong type.
+  EXPECT_QEFF_ERROR(from(R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a z"]}})"), QEFF_E_FORMAT,
+                    "model.merges[0]", "\"z\"");
+  EXPECT_QEFF_ERROR(from(R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a a a"]}})"), QEFF_E_FORMAT,
+                    "model.merges[0]");
+  EXPECT_QEFF_ERROR(from(R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [["a"]]}})"), QEFF_E_FORMAT,
+                    "model.merges[0]");
+  // unk_token not in the vocabulary fails at load (HF fails only at encode).
+  EXPECT_QEFF_ERROR(from(R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [], "unk_token": "<unk>"}})"),
+                    QEFF_E_FORMAT, "model.unk_token", "<unk>");
+  EXPECT_QEFF_ERROR(from(R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 0}, "merges": []}})"), QEFF_E_FORMAT,
+                    "model.vocab", "id 0");
+  EXPECT_QEFF_ERROR(from(R"({"model": {"type": "BPE", "vocab": {"a": -1}, "merges": []}})"), QEFF_E_FORMAT,
+                    "model.vocab.a");
+  EXPECT_QEFF_ERROR(from(R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [], "dropout": 0.1}})"),
+                    QEFF_E_UNSUPPORTED, "dropout");
+  EXPECT_QEFF_ERROR(from(R"({"model": {"type": "Unigram", "vocab": [["a", "x"]]}})"), QEFF_E_FORMAT, "model.vocab[0]");
+  EXPECT_QEFF_ERROR(from(R"({"model": {"type": "Unigram", "vocab": [["a", 0.0]], "unk_id": 3}})"), QEFF_E_FORMAT,
+                    "model.unk_id");
+  EXPECT_QEFF_ERROR(from(R"({"model": {"type": "WordPiece", "vocab": {"a": 0}}})"), QEFF_E_FORMAT, "[UNK]");
+  EXPECT_QEFF_ERROR(from(bpe_json(R"(, "added_tokens": [{"id": 9, "content": "abc", "special": true}])")),
+                    QEFF_E_FORMAT, "added_tokens[0].id", "abc");
+  EXPECT_QEFF_ERROR(from("[]"), QEFF_E_FORMAT);
+  EXPECT_QEFF_ERROR(from(R"({"model": )"), QEFF_E_FORMAT, "tokenizer.json");
+  EXPECT_QEFF_ERROR(from(R"({"normalizer": null})"), QEFF_E_FORMAT, "model");
+}
+
+TEST(TokenizerErrors, RegexAndPrecompiled) {
+  EXPECT_QEFF_ERROR(from(bpe_json(R"(, "pre_tokenizer": {"type": "Split", "pattern": {"Regex": "(a"}, "behavior": "Isolated"})")),
+                    QEFF_E_UNSUPPORTED, "pre_tokenizer.pattern.Regex", "(a");
+  // A catastrophic pattern on a long input stops at the match limits.
+  auto t = from(bpe_json(R"(, "pre_tokenizer": {"type": "Split", "pattern": {"Regex": "(a+)+$"}, "behavior": "Isolated"})"));
+  std::string evil(5000, 'a');
+  evil += "!";
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_QEFF_ERROR(t->encode(evil), QEFF_E_LIMIT, "matching limits");
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 10.0);
+  // Precompiled: not base64, truncated blob, trie size beyond the blob.
+  EXPECT_QEFF_ERROR(from(bpe_json(R"(, "normalizer": {"type": "Precompiled", "precompiled_charsmap": "!!"})")),
+                    QEFF_E_FORMAT, "precompiled_charsmap", "base64");
+  EXPECT_QEFF_ERROR(from(bpe_json(R"(, "normalizer": {"type": "Precompiled", "precompiled_charsmap": "AAA="})")),
+                    QEFF_E_FORMAT, "shorter than 4 bytes");
+  EXPECT_QEFF_ERROR(from(bpe_json(R"(, "normalizer": {"type": "Precompiled", "precompiled_charsmap": "/////w=="})")),
+                    QEFF_E_FORMAT, "exceeds the blob");
+  // A corrupt trie never reads out of bounds: every transform is checked.
+  std::string blob("\x08\x00\x00\x00\xff\xff\xff\xff\xff\xff\xff\xffxyz", 15);
+  auto map = qeff::tokenizer::PrecompiledCharsmap::parse(blob, "test");
+  for (int c = 1; c < 256; ++c) (void)map.transform(std::string(1, static_cast<char>(c)) + "abc");
+}
+
+TEST(TokenizerErrors, Limits) {
+  TokenizerLimits small;
+  small.vocab_size = 4;
+  EXPECT_QEFF_ERROR(from(bpe_json(""), small), QEFF_E_LIMIT, "model.vocab", "limit");
+  small = {};
+  small.token_bytes = 2;
+  EXPECT_QEFF_ERROR(from(bpe_json(""), small), QEFF_E_LIMIT, "bytes", "limit of 2");
+  small = {};
+  small.merges = 1;
+  EXPECT_QEFF_ERROR(from(bpe_json(""), small), QEFF_E_LIMIT, "model.merges", "limit of 1");
+  small = {};
+  small.input_bytes = 3;
+  EXPECT_QEFF_ERROR(from(bpe_json(""), small)->encode("abcd"), QEFF_E_LIMIT, "4 bytes", "limit of 3");
+  small = {};
+  small.nesting = 1;
+  EXPECT_QEFF_ERROR(from(bpe_json(R"(, "normalizer": {"type": "Sequence", "normalizers": [{"type": "Sequence", "normalizers": []}]})"), small),
+                    QEFF_E_LIMIT, "normalizer.normalizers[0]");
+}
+
+TEST(TokenizerInput, InvalidUtf8NamesTheOffset) {
+  auto t = from(bpe_json(""));
+  for (auto [bytes, offset] : std::vector<std::pair<std::string, const char *>>{
+           {"ab\x80", "offset 2"}, {"a\xE2\x82", "offset 1"}, {"\xC0\x80", "offset 0"},
+           {"ab\xED\xA0\x80", "offset 2"}, {"\xF4\x90\x80\x80", "offset 0"}, {"\xFF", "offset 0"},
+           {std::string("abc\xF0", 4), "offset 3"}})
+    EXPECT_QEFF_ERROR(t->encode(bytes), QEFF_E_INVALID_ARGUMENT, "not valid UTF-8", offset);
+  // Embedded NUL is an ordinary character.
+  EXPECT_EQ(t->encode(std::string("a\0b", 3)).ids, (std::vector<uint32_t>{0, 6, 1}));
+  EXPECT_TRUE(t->encode("").ids.empty());
+}
+
+TEST(TokenizerDecode, BadIdsAndByteFallback) {
+  auto t = from(bpe_json(""));
+  EXPECT_QEFF_ERROR(t->decode(std::vector<uint32_t>{0, 99, 1}), QEFF_E_INVALID_ARGUMENT, "id 99", "index 1");
+  EXPECT_QEFF_ERROR(t->decode(std::vector<uint32_t>{UINT32_MAX}), QEFF_E_INVALID_ARGUMENT, "index 0");
+  // Byte fallback decoding: a lone <0xC3> is U+FFFD in the full decode and is
+  // held back by the stream until it completes.
+  auto sp = from(R"({"model": {"type": "BPE", "vocab": {"<unk>": 0, "<0xC3>": 1, "<0xA9>": 2, "a": 3}, "merges": [],
+                     "byte_fallback": true, "unk_token": "<unk>"},
+                    "decoder": {"type": "Sequence", "decoders": [{"type": "ByteFallback"}, {"type": "Fuse"}]}})");
+  EXPECT_EQ(sp->encode("a\xC3\xA9").ids, (std::vector<uint32_t>{3, 1, 2}));
+  EXPECT_EQ(sp->encode("\xC3\xA8").ids, (std::vector<uint32_t>{0}));  // <0xA8> missing: unk for the character
+  EXPECT_EQ(sp->decode(std::vector<uint32_t>{3, 1}), "a\xEF\xBF\xBD");
+  StreamDecoder d(sp);
+  EXPECT_EQ(d.step(3), "a");
+  EXPECT_EQ(d.step(1), "");
+  EXPECT_EQ(d.step(2), "\xC3\xA9");
+  EXPECT_EQ(d.step(1), "");
+  EXPECT_EQ(d.finish(), "\xEF\xBF\xBD");
+}
+
+TEST(TokenizerSpecial, LiteralByDefaultForEverySpecialToken) {
+  std::string d = shared_data();
+  // Not the generated Unigram: its vocabulary holds "</s>", "<pad>", "<unk>" as
+  // ordinary pieces, so Viterbi yields those ids from literal text, as HF does
+  // with split_special_tokens (a known gap, docs/tokenizer.md).
+  std::vector<std::string> dirs = {tests_dir() + "/generated/bpe_bytelevel", tests_dir() + "/generated/wordpiece",
+                                   tests_dir() + "/generated/bpe_sentencepiece"};
+  if (!d.empty())
+    for (const char *n : {"gpt2", "llama2", "bert-uncased-minilm", "falcon"}) dirs.push_back(d + "/tokenizers/" + n);
+  for (const std::string &dir : dirs) {
+    auto t = load_dir(dir);
+    for (uint32_t id = 0; id < t->vocab_size() + 64; ++id) {
+      if (!t->is_special(id)) continue;
+      std::string text = "x " + *t->id_to_token(id) + " y";
+      EncodeOptions plain;
+      plain.add_special_tokens = false;
+      for (uint32_t got : t->encode(text, plain).ids)
+        EXPECT_FALSE(t->is_special(got)) << dir << ": special " << *t->id_to_token(id) << " parsed from user text";
+      plain.parse_special = true;
+      auto ids = t->encode(text, plain).ids;
+      EXPECT_NE(std::find(ids.begin(), ids.end(), id), ids.end()) << dir << ": " << *t->id_to_token(id);
+    }
+  }
+}
+
+TEST(TokenizerEncode, TruncationPaddingMasks) {
+  auto t = load_dir(tests_dir() + "/generated/wordpiece");
+  EncodeOptions o;
+  o.truncation = qeff::tokenizer::TruncationParams{6};
+  auto e = t->encode("hello world hello world hello world", o);
+  EXPECT_EQ(e.ids.size(), 6u);
+  EXPECT_EQ(e.ids.front(), *t->token_to_id("[CLS]"));
+  EXPECT_EQ(e.ids.back(), *t->token_to_id("[SEP]"));
+  auto p = t->encode_pair("hello world hello", "hello", o);
+  EXPECT_EQ(p.ids.size(), 6u);
+  EXPECT_EQ(p.type_ids.back(), 1u);
+  EncodeOptions pad;
+  pad.padding = qeff::tokenizer::PaddingParams{};
+  pad.padding->pad_to_multiple_of = 8;
+  pad.padding->direction = qeff::tokenizer::Direction::Left;
+  std::vector<std::string_view> texts = {"hello", "hello world hello world"};
+  auto b = t->encode_batch(texts, pad);
+  ASSERT_EQ(b.size(), 2u);
+  EXPECT_EQ(b[0].ids.size() % 8, 0u);
+  EXPECT_EQ(b[0].ids.size(), b[1].ids.size());
+  EXPECT_EQ(b[0].attention_mask.front(), 0);
+  EXPECT_EQ(b[0].attention_mask.back(), 1);
+  o.truncation->max_length = 1;  // smaller than the two special tokens
+  EXPECT_QEFF_ERROR(t->encode("hello", o), QEFF_E_INVALID_ARGUMENT, "max_length 1");
+}
+
+TEST(TokenizerLoad, VocabTxtOnlyMatchesTokenizerJson) {
+  std::string d = shared_data();
+  if (d.empty()) GTEST_SKIP() << "../shared/data/tokenizers is absent (set QEFF_SHARED_DATA)";
+  // A directory with only vocab.txt and the configs, via a temp dir of links.
+  std::string tmp = (std::filesystem::temp_directory_path() / ("qeff_vocab_txt_" + std::to_string(::getpid()))).string();
+  std::filesystem::create_directories(tmp);
+  for (const char *f : {"vocab.txt", "tokenizer_config.json", "special_tokens_map.json"})
+    std::filesystem::copy_file(d + "/tokenizers/bert-uncased-minilm/" + f, tmp + "/" + f,
+                               std::filesystem::copy_options::overwrite_existing);
+  auto txt = load_dir(tmp);
+  auto json = load_dir(d + "/tokenizers/bert-uncased-minilm");
+  Corpus c = load_corpus();
+  size_t same = 0;
+  for (const std::string &s : c.strings) same += txt->encode(s).ids == json->encode(s).ids;
+  EXPECT_EQ(same, c.strings.size());
+  EXPECT_EQ(txt->pad_id(), json->pad_id());
+  std::filesystem::remove_all(tmp);
+}
+
+TEST(TokenizerLoad, MissingAndSentencePieceOnly) {
+  std::string tmp = (std::filesystem::temp_directory_path() / ("qeff_tok_empty_" + std::to_string(::getpid()))).string();
+  std::filesystem::create_directories(tmp);
+  EXPECT_QEFF_ERROR(load_dir(tmp), QEFF_E_NOT_FOUND, "no tokenizer.json");
+  std::ofstream(tmp + "/tokenizer.model") << "x";
+  EXPECT_QEFF_ERROR(load_dir(tmp), QEFF_E_UNSUPPORTED, "tokenizer.model");
+  std::filesystem::remove_all(tmp);
+}
+
+TEST(TokenizerThreads, SharedTokenizerGivesSameIds) {
+  std::string d = shared_data();
+  auto t = load_dir(d.empty() ? tests_dir() + "/generated/bpe_bytelevel" : d + "/tokenizers/gpt2");
+  Corpus c = load_corpus();
+  std::vector<std::vector<uint32_t>> want;
+  for (const auto &s : c.strings) want.push_back(t->encode(s).ids);
+  std::vector<std::thread> threads;
+  std::atomic<size_t> bad{0};
+  for (int k = 0; k < 4; ++k)
+    threads.emplace_back([&] {
+      for (size_t i = 0; i < c.strings.size(); ++i)
+        if (t->encode(c.strings[i]).ids != want[i]) ++bad;
+    });
+  for (auto &th : threads) th.join();
+  EXPECT_EQ(bad.load(), 0u);
+}
+
+TEST(TokenizerNormalizedString, AlignmentsFollowHf) {
+  using qeff::tokenizer::NormalizedString;
+  NormalizedString s("e\xCC\x81x", 10);  // e + U+0301 + x
+  s.normalize_unicode(qeff::tokenizer::NormalForm::NFC);
+  EXPECT_EQ(s.get(), "\xC3\xA9x");
+  qeff::tokenizer::Span o;
+  ASSERT_TRUE(s.to_original(0, 2, o));
+  EXPECT_EQ(o, (qeff::tokenizer::Span{0, 1}));  // HF aligns the composed char to its first code point
+  s.prepend("_");
+  EXPECT_EQ(s.get(), "_\xC3\xA9x");
+  s.lowercase();
+  EXPECT_EQ(s.original_shift(), 10u);
+}
+
+}  // namespace
