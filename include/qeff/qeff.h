@@ -497,7 +497,8 @@ QEFF_API void qeff_session_free(qeff_session *session);
 
 /**
  * Run the specialization whose input shapes equal the inputs' (every program
- * input once, by name; retained-state inputs are not passed). `*outputs`
+ * input once, by name). A retained-state input (e.g. "past_key.0") may be
+ * passed too: it replaces the kept state before the run. `*outputs`
  * receives a new set with the program outputs (qeff_tensors_free). Returns
  * QEFF_OK, QEFF_E_INVALID_HANDLE, QEFF_E_INVALID_ARGUMENT (unknown or missing
  * input), QEFF_E_MISMATCH (dtype; shapes no specialization takes: the message

@@ -5,6 +5,7 @@
 #include "common/dtype.hpp"
 #include "common/error.hpp"
 #include "common/json_writer.hpp"
+#include "compiler/cache.hpp"
 #include "compiler/compile.hpp"
 #include "compiler/package.hpp"
 #include "onnx/import.hpp"
@@ -49,9 +50,10 @@ void write_value_info(qeff::JsonWriter &w, const qeff::graph::ValueInfo &v) {
   w.end_array().end_object();
 }
 
-std::string describe(const qeff::compiler::Program &p) {
+std::string describe(const qeff::compiler::Program &p, bool from_cache) {
   qeff::JsonWriter w;
   w.begin_object().key("target").value(p.target).key("source_hash").value(p.source_hash);
+  w.key("from_cache").value(from_cache);
   w.key("specializations").begin_array();
   for (const auto &plan : p.plans) {
     w.begin_object(true).key("name").value(plan.spec.name).key("symbols").begin_object(true);
@@ -71,9 +73,9 @@ std::string describe(const qeff::compiler::Program &p) {
   return w.take();
 }
 
-qeff_program *new_program(std::shared_ptr<const qeff::compiler::Program> p) {
+qeff_program *new_program(std::shared_ptr<const qeff::compiler::Program> p, bool from_cache = false) {
   auto h = std::make_unique<qeff_program>();
-  h->info_json = describe(*p);
+  h->info_json = describe(*p, from_cache);
   h->executable = qeff::runtime::Executable::load(std::move(p));
   return h.release();
 }
@@ -103,8 +105,22 @@ qeff_status qeff_compile_onnx(const char *onnx_path, const qeff_options *options
     require(out, "out", fn);
     qeff::graph::Graph g = qeff::onnx_io::import_model(onnx_path);
     qeff::compiler::CompileOptions c = compile_options(o, g);
-    auto program = std::make_shared<qeff::compiler::Program>(qeff::compiler::compile(g, c));
-    *out = new_program(std::move(program));
+    if (!o.get_bool("cache.enabled")) {
+      *out = new_program(std::make_shared<qeff::compiler::Program>(qeff::compiler::compile(g, c)));
+      return;
+    }
+    // Keyed by the content of the ONNX file and every external-data file it
+    // references, the library and package versions and the options: a changed
+    // weight file is a miss, never a stale program.
+    std::string digest = qeff::compiler::digest_onnx_model(onnx_path);
+    std::string key = qeff::compiler::cache_key("program", digest, qeff::compiler::canonical_options_text(c));
+    qeff::compiler::ProgramCache cache(o.get_string("cache.dir"));
+    bool compiled = false;
+    qeff::compiler::Program program = cache.get_or_compile(key, [&] {
+      compiled = true;
+      return qeff::compiler::compile(g, c, digest);
+    });
+    *out = new_program(std::make_shared<qeff::compiler::Program>(std::move(program)), !compiled);
   });
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <set>
 
 #include "common/aligned.hpp"
 #include "common/error.hpp"
@@ -54,6 +55,10 @@ class Planner {
 
   Plan build() {
     plan_.spec = g_.spec;
+    for (size_t j = 0; j < g_.nodes.size(); ++j) {
+      for (const auto &in : g_.nodes[j].inputs) last_reader_[in] = j;
+      for (const auto &out : g_.nodes[j].outputs) producer_[out] = j;
+    }
     for (size_t k = 0; k < program_.retained.size(); ++k) state_of_[program_.retained[k].input] = static_cast<int32_t>(k);
     for (size_t i = 0; i < program_.inputs.size(); ++i) input_of_[program_.inputs[i].name] = static_cast<int32_t>(i);
     for (const auto &name : g_.inputs) add_input(name);
@@ -75,6 +80,7 @@ class Planner {
     plan_.values.push_back({name, type, p, index, 0});
     ids_[name] = v;
     root_.push_back(v);
+    members_.push_back({v});
     last_use_.push_back(0);
     first_def_.push_back(0);
     return v;
@@ -86,7 +92,9 @@ class Planner {
   void alias(int32_t v, int32_t of) {
     plan_.values[static_cast<size_t>(v)].placement = Placement::alias;
     plan_.values[static_cast<size_t>(v)].index = of;
-    root_[static_cast<size_t>(v)] = root(of);
+    int32_t r = root(of);
+    root_[static_cast<size_t>(v)] = r;
+    members_[static_cast<size_t>(r)].push_back(v);
   }
 
   void add_input(const std::string &name) {
@@ -153,29 +161,23 @@ class Planner {
     if (r.placement != Placement::state) return false;
     return viewed_as(n.outputs[0], program_.retained[static_cast<size_t>(r.index)].output);
   }
-  bool is_output(const std::string &name) const {
-    return std::find(g_.outputs.begin(), g_.outputs.end(), name) != g_.outputs.end();
-  }
+  bool is_output(const std::string &name) const { return outputs_.count(name) != 0; }
   // Whether any later node, or a graph output, reads `v` or a value sharing its buffer.
   bool reads_after(int32_t v, size_t s) const {
-    int32_t r = root(v);
-    std::vector<std::string> names;
-    for (size_t i = 0; i < plan_.values.size(); ++i)
-      if (root(static_cast<int32_t>(i)) == r) names.push_back(plan_.values[i].name);
-    for (const auto &name : names) {
+    for (int32_t m : members_[static_cast<size_t>(root(v))]) {
+      const std::string &name = plan_.values[static_cast<size_t>(m)].name;
       if (is_output(name)) return true;
-      for (size_t j = s + 1; j < g_.nodes.size(); ++j)
-        for (const auto &in : g_.nodes[j].inputs)
-          if (in == name) return true;
+      auto it = last_reader_.find(name);
+      if (it != last_reader_.end() && it->second > s) return true;
     }
     return false;
   }
   // Whether `target` is `value` seen through views (Identity, Reshape, ...).
   bool viewed_as(const std::string &value, std::string target) const {
     for (size_t guard = 0; guard <= g_.nodes.size() && target != value; ++guard) {
-      const graph::Node *producer = nullptr;
-      for (const auto &n : g_.nodes)
-        if (!n.outputs.empty() && n.outputs[0] == target) producer = &n;
+      auto it = producer_.find(target);
+      const graph::Node *producer = it == producer_.end() ? nullptr : &g_.nodes[it->second];
+      if (producer && producer->outputs[0] != target) return false;  // not a view's data output
       const ops::OpDef *def = producer ? ops::find_op(producer->domain, producer->op_type) : nullptr;
       if (!def || !(def->flags & ops::kView) || producer->inputs.empty()) return false;
       target = producer->inputs[0];
@@ -223,6 +225,9 @@ class Planner {
   Plan plan_;
   std::map<std::string, int32_t> ids_, state_of_, input_of_;
   std::vector<int32_t> root_;
+  std::vector<std::vector<int32_t>> members_;  // per root: the values sharing its buffer
+  std::map<std::string, size_t> last_reader_, producer_;  // node indices
+  std::set<std::string> outputs_{g_.outputs.begin(), g_.outputs.end()};
   std::vector<size_t> last_use_, first_def_;
 };
 

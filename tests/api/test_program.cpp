@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -231,4 +232,49 @@ TEST(Program, TamperedAndTruncatedPackagesAreRefused) {
   write_file(weights, bytes);
   ASSERT_QEFF_OK(qeff_program_load(pkg.c_str(), nullptr, &q));
   qeff_program_free(q);
+}
+
+namespace {
+
+bool from_cache(const qeff_program *p) {
+  const char *info = nullptr;
+  EXPECT_EQ(qeff_program_info(p, &info), QEFF_OK);
+  return info && std::string(info).find("\"from_cache\": true") != std::string::npos;
+}
+
+}  // namespace
+
+TEST(Program, CompileCacheHitsAndMissesOnChangedWeights) {
+  TempDir dir;
+  // A private copy of the llama_layer golden graph (its weights are external data).
+  std::string src = golden("llama_layer");
+  std::string model_dir = (dir / "model").string();
+  std::filesystem::create_directories(model_dir);
+  for (const char *f : {"model.onnx", "model.onnx.data"})
+    std::filesystem::copy_file(std::filesystem::path(src).parent_path() / f, std::filesystem::path(model_dir) / f);
+  std::string model = model_dir + "/model.onnx";
+  Options o;
+  o.set("compile.specializations", R"([{"name": "s", "symbols": {"batch": 1, "seq": 4}}])")
+      .set("cache.dir", (dir / "cache").string().c_str());
+  Program first, second, third;
+  ASSERT_QEFF_OK(qeff_compile_onnx(model.c_str(), o.o, &first.p));
+  EXPECT_FALSE(from_cache(first.p));
+  ASSERT_QEFF_OK(qeff_compile_onnx(model.c_str(), o.o, &second.p));
+  EXPECT_TRUE(from_cache(second.p));
+  // Another option value is another program.
+  Options bf16;
+  bf16.set("compile.specializations", R"([{"name": "s", "symbols": {"batch": 1, "seq": 4}}])")
+      .set("cache.dir", (dir / "cache").string().c_str())
+      .set("compile.weight_dtype", "bf16");
+  Program other;
+  ASSERT_QEFF_OK(qeff_compile_onnx(model.c_str(), bf16.o, &other.p));
+  EXPECT_FALSE(from_cache(other.p));
+  // One changed weight byte in the external data: a miss.
+  {
+    std::fstream f(model_dir + "/model.onnx.data", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(10);
+    f.put('\x7f');
+  }
+  ASSERT_QEFF_OK(qeff_compile_onnx(model.c_str(), o.o, &third.p));
+  EXPECT_FALSE(from_cache(third.p));
 }

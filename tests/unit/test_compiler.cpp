@@ -3,6 +3,7 @@
 // expected values computed here in double precision.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <memory>
 #include <thread>
@@ -308,4 +309,39 @@ TEST(Compiler, NaturalSpecializations) {
   EXPECT_EQ(parsed[0], (Specialization{"spec_0", {{"batch_size", 1}, {"seq_len", 32}, {"ctx_len", 128}}}));
   EXPECT_QEFF_ERROR(compiler::parse_specializations(R"([{"name": "A", "symbols": {"s": "3x"}}])", "opt"),
                     QEFF_E_INVALID_ARGUMENT, "opt: specializations[0].s = \"3x\" is not a decimal size");
+}
+
+TEST(Runtime, ConcurrentCallsOnOneSessionAreBusyNotCorrupt) {
+  auto exe = load(compiler::compile(mlp(), options({{"b64", {{"batch", 64}}}})));
+  runtime::Session s(exe, 1);
+  std::atomic<bool> stop{false};
+  std::atomic<int> busy{0}, other{0};
+  std::thread intruder([&] {
+    std::vector<float> x(8, 1.0f);
+    while (!stop.load()) {
+      try {
+        s.run({f32_input("x", x, {1, 8})});  // no such specialization: must never get this far concurrently
+      } catch (const Error &e) {
+        (e.status() == QEFF_E_BUSY ? busy : other).fetch_add(1);
+      }
+    }
+  });
+  // Our own calls may meet the intruder holding the session: retry those.
+  auto run_checked = [&] {
+    for (;;) {
+      try {
+        expect_mlp(s, 64);
+        return;
+      } catch (const Error &e) {
+        ASSERT_EQ(e.status(), QEFF_E_BUSY) << e.what();
+      }
+    }
+  };
+  for (int i = 0; i < 2000 && busy.load() == 0; ++i) run_checked();
+  for (int i = 0; i < 20; ++i) run_checked();
+  stop = true;
+  intruder.join();
+  EXPECT_GT(busy.load(), 0);
+  // The intruder's own calls, when they got the session, fail on their shapes.
+  SUCCEED() << busy.load() << " busy, " << other.load() << " mismatched";
 }
