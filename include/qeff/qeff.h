@@ -140,15 +140,15 @@ QEFF_API qeff_status qeff_set_log_callback(qeff_log_fn fn, qeff_log_level max_le
 /* ------------------------------------------------------------------------- */
 
 /**
- * An options object: a set of named, typed settings read by qeff_model_load,
- * qeff_compile and qeff_generate. Keys are strings such as "limits.json_depth";
- * the list of keys, their types, ranges and defaults is in docs/options.md and can
- * be listed at run time with qeff_options_key_count()/qeff_options_key_name().
+ * An options object: a set of named, typed settings read by the functions that
+ * take one (qeff_model_load, the compile functions, qeff_session_create, ...).
+ * Keys are strings such as "limits.json_depth"; the list of keys, their types, ranges and defaults is in docs/options.md and can
+ * be listed at run time with qeff_options_key_count()/qeff_options_key_info().
  * Setting an unknown key, a value of the wrong type or out of range fails at once
  * with QEFF_E_INVALID_ARGUMENT naming the key, the value and the allowed range, so
  * typos never pass silently. A function ignores keys that belong to another
  * function (the key name's prefix says which: "load.", "limits.", "compile.",
- * "generate.").
+ * "runtime.", "package.", "cache.", "tokenize.", "generate.").
  *
  * Thread-safety: an options object may be read by several calls at once, but must
  * not be modified while any call is using it. Calls copy what they need: the
@@ -357,6 +357,229 @@ QEFF_API qeff_status qeff_model_find_tensor(const qeff_model *model, const char 
  */
 QEFF_API qeff_status qeff_model_config_get(const qeff_model *model, const char *key,
                                            const char **out);
+
+/* ------------------------------------------------------------------------- */
+/* Tokenizers                                                                */
+/* ------------------------------------------------------------------------- */
+
+/**
+ * A tokenizer: a model directory's tokenizer.json (or a BERT vocab.txt) with
+ * tokenizer_config.json and special_tokens_map.json, giving HuggingFace's ids,
+ * byte offsets and decoding (docs/tokenizer.md). Immutable after load: every
+ * function taking a `const qeff_tokenizer *` is thread-safe, and one tokenizer
+ * may be shared by any number of threads. A tokenizer does not depend on the
+ * model it came from: either may be freed first.
+ *
+ * Options read by qeff_tokenizer_encode / _encode_batch (docs/options.md):
+ * "tokenize.add_special_tokens" (bool, default true: BOS, [CLS]/[SEP] ... as
+ * the tokenizer's post-processor inserts them), "tokenize.parse_special" (bool,
+ * default false: special-token strings such as "<|endoftext|>" in the text are
+ * literal text; set it only for trusted template text), "tokenize.truncation"
+ * (int, the most tokens per row, special tokens included; 0: no truncation),
+ * "tokenize.padding" ("none", "longest": to the longest row of the batch,
+ * "max_length": to "tokenize.truncation", else the tokenizer's
+ * model_max_length), "tokenize.pad_to_multiple_of" (int, 0: none) and
+ * "tokenize.padding_side" ("right", "left"; "": tokenizer_config.json's
+ * padding_side). Padding needs a pad token.
+ */
+typedef struct qeff_tokenizer qeff_tokenizer;
+
+/**
+ * The result of an encode call: one row per input text. Per row: token ids,
+ * the attention mask (1 for a token, 0 for padding) and byte offsets into the
+ * caller's text. Immutable; freed with qeff_encoding_free. Thread-safe reads.
+ */
+typedef struct qeff_encoding qeff_encoding;
+
+/**
+ * A streaming decoder: turns the ids of a generation, one at a time, into
+ * pieces of text that are always complete UTF-8 and concatenate to the full
+ * decode. Per-stream state: one thread at a time. Keeps its tokenizer alive.
+ */
+typedef struct qeff_decoder qeff_decoder;
+
+/** Which special token qeff_tokenizer_special_id reports. Values are pinned. */
+typedef enum qeff_special_token {
+  QEFF_SPECIAL_BOS = 0, /**< beginning of sequence (bos_token) */
+  QEFF_SPECIAL_EOS = 1, /**< end of sequence (eos_token) */
+  QEFF_SPECIAL_PAD = 2, /**< padding (pad_token) */
+  QEFF_SPECIAL_UNK = 3  /**< unknown (unk_token) */
+} qeff_special_token;
+
+/**
+ * Load the tokenizer of a model directory (`dir`, UTF-8; the same forms and
+ * path checks as qeff_model_load: a save_pretrained directory, an HF cache
+ * snapshot or cache entry; files are read only inside it, see
+ * "load.allowed_root"). Reads tokenizer.json, else vocab.txt; no weights or
+ * config.json are needed. `options` may be NULL; keys read: "load.allowed_root"
+ * and "limits.input_bytes" (the largest text one encode accepts).
+ * `out` receives a new tokenizer owned by the caller (qeff_tokenizer_free), or NULL.
+ * Returns QEFF_OK; QEFF_E_INVALID_ARGUMENT (NULL/empty/non-UTF-8 path, out
+ * NULL); QEFF_E_NOT_FOUND (no directory; no tokenizer.json or vocab.txt);
+ * QEFF_E_UNSUPPORTED (only a SentencePiece tokenizer.model; a component type
+ * this version lacks, named); QEFF_E_FORMAT; QEFF_E_CONFIG; QEFF_E_LIMIT;
+ * QEFF_E_SECURITY; QEFF_E_IO; QEFF_E_OOM. Thread-safe.
+ */
+QEFF_API qeff_status qeff_tokenizer_load(const char *dir, const qeff_options *options,
+                                         qeff_tokenizer **out);
+
+/**
+ * The tokenizer of a loaded model, read from the model's directory (loaded
+ * once per model and shared by later calls). `out` receives a new handle owned
+ * by the caller (qeff_tokenizer_free); it stays valid after qeff_model_free.
+ * Returns QEFF_OK, QEFF_E_INVALID_HANDLE, QEFF_E_INVALID_ARGUMENT (out NULL) and
+ * the load statuses of qeff_tokenizer_load. Thread-safe.
+ */
+QEFF_API qeff_status qeff_model_tokenizer(const qeff_model *model, qeff_tokenizer **out);
+
+/** Free a tokenizer. NULL is a no-op. Not thread-safe with other uses of the
+ * same handle; decoders created from it stay valid. */
+QEFF_API void qeff_tokenizer_free(qeff_tokenizer *tokenizer);
+
+/**
+ * Encode one text (UTF-8, `length` bytes; NUL is an ordinary character; `text`
+ * may be NULL when length is 0) into a one-row encoding. `options` may be
+ * NULL; keys read: "tokenize.*" (see qeff_tokenizer). `out` receives a new
+ * encoding owned by the caller (qeff_encoding_free), or NULL.
+ * Returns QEFF_OK; QEFF_E_INVALID_HANDLE; QEFF_E_INVALID_ARGUMENT (invalid
+ * UTF-8, the message naming the byte and its offset; NULL text with a length;
+ * an invalid "tokenize.*" value; padding without a pad token; a truncation
+ * length below the special tokens added); QEFF_E_LIMIT ("limits.input_bytes",
+ * regex matching limits); QEFF_E_OOM. Thread-safe.
+ */
+QEFF_API qeff_status qeff_tokenizer_encode(const qeff_tokenizer *tokenizer, const char *text,
+                                           size_t length, const qeff_options *options,
+                                           qeff_encoding **out);
+
+/**
+ * Encode `count` texts into a `count`-row encoding; padding, when requested,
+ * applies across the batch. `texts[i]` holds `lengths[i]` bytes of UTF-8; when
+ * `lengths` is NULL every text is NUL-terminated. `texts` may be NULL when
+ * count is 0. Same options, ownership and statuses as qeff_tokenizer_encode;
+ * a failure names the batch item. Thread-safe.
+ */
+QEFF_API qeff_status qeff_tokenizer_encode_batch(const qeff_tokenizer *tokenizer,
+                                                 const char *const *texts, const size_t *lengths,
+                                                 size_t count, const qeff_options *options,
+                                                 qeff_encoding **out);
+
+/** Free an encoding. NULL is a no-op. */
+QEFF_API void qeff_encoding_free(qeff_encoding *encoding);
+
+/** Number of rows (texts) of an encoding. Returns QEFF_OK, QEFF_E_INVALID_HANDLE
+ * or QEFF_E_INVALID_ARGUMENT (out NULL). */
+QEFF_API qeff_status qeff_encoding_num_rows(const qeff_encoding *encoding, size_t *out);
+
+/**
+ * Row `row` (0 <= row < num_rows) of an encoding: `*ids` and `*attention_mask`
+ * receive `*length` int32 values each (token ids; 1 for a token, 0 for
+ * padding). The arrays are owned by the encoding and valid until
+ * qeff_encoding_free (they may be NULL when the length is 0). Any out pointer
+ * may be NULL. Returns QEFF_OK, QEFF_E_INVALID_HANDLE or
+ * QEFF_E_INVALID_ARGUMENT (row out of range).
+ */
+QEFF_API qeff_status qeff_encoding_row(const qeff_encoding *encoding, size_t row,
+                                       const int32_t **ids, const int32_t **attention_mask,
+                                       size_t *length);
+
+/**
+ * Byte offsets of row `row`: `*offsets` receives 2 * `*length` values, the
+ * [begin, end) bytes of each token in the text that was encoded ({0, 0} for
+ * inserted special tokens and padding). Owned by the encoding, valid until
+ * qeff_encoding_free. Either out pointer may be NULL. Returns QEFF_OK,
+ * QEFF_E_INVALID_HANDLE or QEFF_E_INVALID_ARGUMENT (row out of range).
+ */
+QEFF_API qeff_status qeff_encoding_offsets(const qeff_encoding *encoding, size_t row,
+                                           const size_t **offsets, size_t *length);
+
+/**
+ * Decode `count` ids (`ids` may be NULL when count is 0) to UTF-8 text, as
+ * HuggingFace's decode does (invalid UTF-8 from byte tokens becomes U+FFFD).
+ * With `skip_special_tokens` nonzero, special tokens are left out. `*out`
+ * receives a new NUL-terminated string owned by the caller, freed with
+ * qeff_string_free, and `*out_length` (may be NULL) its length in bytes: the
+ * text may itself contain NUL. On failure `*out` is NULL.
+ * Returns QEFF_OK, QEFF_E_INVALID_HANDLE, QEFF_E_INVALID_ARGUMENT (out NULL;
+ * an id that is not a token, naming it and its index), QEFF_E_OOM. Thread-safe.
+ */
+QEFF_API qeff_status qeff_tokenizer_decode(const qeff_tokenizer *tokenizer, const int32_t *ids,
+                                           size_t count, int skip_special_tokens, char **out,
+                                           size_t *out_length);
+
+/** Free a string a qeff function returned as owned by the caller (qeff_tokenizer_decode).
+ * NULL is a no-op. Thread-safe. */
+QEFF_API void qeff_string_free(char *string);
+
+/**
+ * The id of token `token` (NUL-terminated UTF-8, as it appears in the
+ * vocabulary, e.g. "<s>" or "Ġthe"; added tokens included).
+ * Returns QEFF_OK, QEFF_E_INVALID_HANDLE, QEFF_E_INVALID_ARGUMENT (NULL
+ * argument) or QEFF_E_NOT_FOUND (no such token). Thread-safe.
+ */
+QEFF_API qeff_status qeff_tokenizer_token_to_id(const qeff_tokenizer *tokenizer, const char *token,
+                                                int32_t *out);
+
+/**
+ * The vocabulary string of token `id`. `*out` is NUL-terminated, owned by the
+ * tokenizer and valid until qeff_tokenizer_free; `length` (may be NULL)
+ * receives its length in bytes. Returns QEFF_OK, QEFF_E_INVALID_HANDLE,
+ * QEFF_E_INVALID_ARGUMENT (out NULL) or QEFF_E_NOT_FOUND (no token has this id).
+ * Thread-safe.
+ */
+QEFF_API qeff_status qeff_tokenizer_id_to_token(const qeff_tokenizer *tokenizer, int32_t id,
+                                                const char **out, size_t *length);
+
+/**
+ * Number of ids: the model vocabulary plus added tokens outside it (HF
+ * get_vocab_size(with_added_tokens=True)). Returns QEFF_OK,
+ * QEFF_E_INVALID_HANDLE or QEFF_E_INVALID_ARGUMENT (out NULL). Thread-safe.
+ */
+QEFF_API qeff_status qeff_tokenizer_vocab_size(const qeff_tokenizer *tokenizer, size_t *out);
+
+/**
+ * The id of a special token (`which`: QEFF_SPECIAL_BOS, _EOS, _PAD, _UNK) as
+ * tokenizer_config.json / special_tokens_map.json name it. Returns QEFF_OK,
+ * QEFF_E_INVALID_HANDLE, QEFF_E_INVALID_ARGUMENT (out NULL, unknown `which`)
+ * or QEFF_E_NOT_FOUND (the tokenizer has no such token). Thread-safe.
+ */
+QEFF_API qeff_status qeff_tokenizer_special_id(const qeff_tokenizer *tokenizer,
+                                               qeff_special_token which, int32_t *out);
+
+/**
+ * Create a streaming decoder over `tokenizer` (kept alive by the decoder).
+ * `skip_special_tokens` nonzero leaves special tokens out. `out` receives a new
+ * decoder owned by the caller (qeff_decoder_free). Returns QEFF_OK,
+ * QEFF_E_INVALID_HANDLE, QEFF_E_INVALID_ARGUMENT (out NULL), QEFF_E_OOM.
+ */
+QEFF_API qeff_status qeff_decoder_create(const qeff_tokenizer *tokenizer, int skip_special_tokens,
+                                         qeff_decoder **out);
+
+/** Free a decoder. NULL is a no-op. */
+QEFF_API void qeff_decoder_free(qeff_decoder *decoder);
+
+/**
+ * Push the next id of the stream. `*piece` receives the text this id
+ * completes (often "", e.g. inside a multi-byte character spread over byte
+ * tokens): only complete UTF-8 that later ids will not change. `*piece` is
+ * NUL-terminated, owned by the decoder and valid until the next call on it or
+ * qeff_decoder_free; `length` (may be NULL) receives its length in bytes.
+ * The pieces of every step plus qeff_decoder_finish concatenate to
+ * qeff_tokenizer_decode of all the ids (see docs/tokenizer.md for the one
+ * exception, a stream ending inside an incomplete byte-fallback run).
+ * Returns QEFF_OK, QEFF_E_INVALID_HANDLE, QEFF_E_INVALID_ARGUMENT (piece NULL;
+ * an id that is not a token: the decoder is unchanged), QEFF_E_OOM.
+ * Not thread-safe: one call at a time per decoder.
+ */
+QEFF_API qeff_status qeff_decoder_step(qeff_decoder *decoder, int32_t id, const char **piece,
+                                       size_t *length);
+
+/**
+ * End the stream: `*piece` receives the text still held (an incomplete UTF-8
+ * tail decodes to U+FFFD), with the same lifetime as qeff_decoder_step's. The
+ * decoder is then empty, ready for a new stream. Returns QEFF_OK,
+ * QEFF_E_INVALID_HANDLE, QEFF_E_INVALID_ARGUMENT (piece NULL), QEFF_E_OOM.
+ */
+QEFF_API qeff_status qeff_decoder_finish(qeff_decoder *decoder, const char **piece, size_t *length);
 
 /* ------------------------------------------------------------------------- */
 /* Programs: compile, save, load                                               */

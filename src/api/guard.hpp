@@ -34,6 +34,9 @@ enum : uint32_t {
   kProgramTag = 0x50524f47,  // "PROG"
   kSessionTag = 0x53455353,  // "SESS"
   kTensorsTag = 0x54454e53,  // "TENS"
+  kTokenizerTag = 0x544f4b4e,  // "TOKN"
+  kEncodingTag = 0x454e4344,   // "ENCD"
+  kDecoderTag = 0x44454344,    // "DECD"
   kDeadTag = 0xdeadbeef,
 };
 

@@ -13,6 +13,7 @@
 #include "common/options.hpp"
 #include "hub/model_source.hpp"
 #include "runtime/session.hpp"
+#include "tokenizer/tokenizer.hpp"
 
 struct qeff_options {
   uint32_t tag = qeff::api::kOptionsTag;
@@ -25,6 +26,9 @@ struct qeff_model {
   // Strings handed out by qeff_model_config_get, kept until the model is freed.
   mutable std::mutex cache_mutex;
   mutable std::map<std::string, std::string> config_cache;
+  // The tokenizer qeff_model_tokenizer loaded from the model's directory, once.
+  mutable std::mutex tokenizer_mutex;
+  mutable std::shared_ptr<const qeff::tokenizer::Tokenizer> tokenizer;
 };
 
 struct qeff_request {
@@ -53,6 +57,32 @@ struct qeff_tensors {
   };
   uint32_t tag = qeff::api::kTensorsTag;
   std::vector<Entry> entries;
+};
+
+struct qeff_tokenizer {
+  uint32_t tag = qeff::api::kTokenizerTag;
+  std::shared_ptr<const qeff::tokenizer::Tokenizer> tokenizer;
+  // Strings handed out by qeff_tokenizer_id_to_token, kept until the handle is
+  // freed (std::map nodes never move).
+  mutable std::mutex token_mutex;
+  mutable std::map<uint32_t, std::string> token_cache;
+};
+
+struct qeff_encoding {
+  struct Row {
+    std::vector<int32_t> ids;
+    std::vector<int32_t> attention_mask;
+    std::vector<size_t> offsets;  // begin, end per token
+  };
+  uint32_t tag = qeff::api::kEncodingTag;
+  std::vector<Row> rows;
+};
+
+struct qeff_decoder {
+  uint32_t tag = qeff::api::kDecoderTag;
+  std::unique_ptr<qeff::tokenizer::StreamDecoder> stream;  // keeps the tokenizer alive
+  std::shared_ptr<const qeff::tokenizer::Tokenizer> tokenizer;
+  std::string piece;  // the last piece handed out
 };
 
 namespace qeff::api {

@@ -5,6 +5,7 @@
 #include "common/dtype.hpp"
 #include "common/error.hpp"
 #include "common/json_writer.hpp"
+#include "common/log.hpp"
 #include "compiler/cache.hpp"
 #include "compiler/compile.hpp"
 #include "compiler/package.hpp"
@@ -114,7 +115,17 @@ qeff_status qeff_compile_onnx(const char *onnx_path, const qeff_options *options
     // weight file is a miss, never a stale program.
     std::string digest = qeff::compiler::digest_onnx_model(onnx_path);
     std::string key = qeff::compiler::cache_key("program", digest, qeff::compiler::canonical_options_text(c));
-    qeff::compiler::ProgramCache cache(o.get_string("cache.dir"));
+    const std::string &dir = o.get_string("cache.dir");
+    if (dir.empty()) {
+      try {
+        qeff::compiler::default_cache_root();
+      } catch (const qeff::Error &e) {  // no QEFF_HOME, XDG_CACHE_HOME or HOME: compile, uncached
+        qeff::log_warn(std::string("compile cache disabled: ") + e.what());
+        *out = new_program(std::make_shared<qeff::compiler::Program>(qeff::compiler::compile(g, c, digest)));
+        return;
+      }
+    }
+    qeff::compiler::ProgramCache cache(dir);
     bool compiled = false;
     qeff::compiler::Program program = cache.get_or_compile(key, [&] {
       compiled = true;

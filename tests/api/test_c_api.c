@@ -153,6 +153,106 @@ static void test_request_and_generate(void) {
   qeff_request_free(r);
 }
 
+/* Every tokenizer function, on the model directory's tokenizer (llama-tiny:
+ * BPE with byte fallback, <s> = 1, </s> = 2, pad <unk> = 0). */
+static void test_tokenizer(const char *dir) {
+  qeff_tokenizer *t = NULL, *mt = NULL;
+  qeff_model *m = NULL;
+  qeff_options *o = NULL;
+  qeff_encoding *e = NULL;
+  qeff_decoder *d = NULL;
+  const char *texts[2] = {"hello world \xF0\x9F\x98\x80", "hi"};
+  size_t lengths[2];
+  const int32_t *ids = NULL, *mask = NULL;
+  const size_t *offsets = NULL;
+  const char *tok = NULL, *piece = NULL;
+  char *text = NULL, streamed[256];
+  size_t n = 0, n2 = 0, rows = 0, vocab = 0, len = 0, i, used = 0;
+  int32_t id = -1, copy[64];
+
+  lengths[0] = strlen(texts[0]);
+  lengths[1] = strlen(texts[1]);
+  CHECK_OK(qeff_tokenizer_load(dir, NULL, &t));
+  if (t == NULL) return;
+  CHECK_OK(qeff_model_load(dir, NULL, &m));
+  CHECK_OK(qeff_model_tokenizer(m, &mt));
+  qeff_model_free(m); /* the tokenizer outlives the model */
+  CHECK_OK(qeff_tokenizer_vocab_size(mt, &vocab));
+  CHECK(vocab == 512);
+  CHECK_OK(qeff_tokenizer_special_id(t, QEFF_SPECIAL_BOS, &id));
+  CHECK(id == 1);
+  CHECK_OK(qeff_tokenizer_special_id(t, QEFF_SPECIAL_EOS, &id));
+  CHECK(id == 2);
+  CHECK_OK(qeff_tokenizer_special_id(t, QEFF_SPECIAL_PAD, &id));
+  CHECK(id == 0);
+  CHECK_OK(qeff_tokenizer_special_id(t, QEFF_SPECIAL_UNK, &id));
+  CHECK(id == 0);
+  CHECK_OK(qeff_tokenizer_token_to_id(t, "</s>", &id));
+  CHECK(id == 2);
+  CHECK(qeff_tokenizer_token_to_id(t, "no such token", &id) == QEFF_E_NOT_FOUND);
+  CHECK_OK(qeff_tokenizer_id_to_token(t, 1, &tok, &len));
+  CHECK(tok != NULL && strcmp(tok, "<s>") == 0 && len == 3);
+  CHECK(qeff_tokenizer_id_to_token(t, 512, &tok, &len) == QEFF_E_NOT_FOUND);
+
+  /* One text: <s> first, offsets inside the text. */
+  CHECK_OK(qeff_tokenizer_encode(t, texts[0], lengths[0], NULL, &e));
+  CHECK_OK(qeff_encoding_num_rows(e, &rows));
+  CHECK(rows == 1);
+  CHECK_OK(qeff_encoding_row(e, 0, &ids, &mask, &n));
+  CHECK(n > 2 && n <= 64 && ids[0] == 1 && mask[0] == 1);
+  CHECK_OK(qeff_encoding_offsets(e, 0, &offsets, &n2));
+  CHECK(n2 == n && offsets[2 * n - 1] == lengths[0]);
+  if (n > 64) n = 64;
+  memcpy(copy, ids, n * sizeof *ids);
+  qeff_encoding_free(e);
+  e = NULL;
+
+  /* Decode (skipping <s>) gives the text back; the stream equals it. */
+  CHECK_OK(qeff_tokenizer_decode(t, copy, n, 1, &text, &len));
+  CHECK(text != NULL && len == lengths[0] && memcmp(text, texts[0], len) == 0);
+  qeff_string_free(text);
+  CHECK_OK(qeff_decoder_create(mt, 1, &d));
+  for (i = 0; i < n; ++i) {
+    CHECK_OK(qeff_decoder_step(d, copy[i], &piece, &len));
+    if (piece != NULL && used + len < sizeof streamed) {
+      memcpy(streamed + used, piece, len);
+      used += len;
+    }
+  }
+  CHECK_OK(qeff_decoder_finish(d, &piece, &len));
+  if (piece != NULL && used + len < sizeof streamed) {
+    memcpy(streamed + used, piece, len);
+    used += len;
+  }
+  CHECK(used == lengths[0] && memcmp(streamed, texts[0], used) == 0);
+  qeff_decoder_free(d);
+
+  /* A batch padded on the left with the "tokenize.*" options. */
+  CHECK_OK(qeff_options_create(&o));
+  CHECK_OK(qeff_options_set(o, "tokenize.padding", "longest"));
+  CHECK_OK(qeff_options_set(o, "tokenize.padding_side", "left"));
+  CHECK_OK(qeff_options_set_bool(o, "tokenize.add_special_tokens", 1));
+  CHECK_OK(qeff_options_set_bool(o, "tokenize.parse_special", 0));
+  CHECK_OK(qeff_options_set_int(o, "tokenize.truncation", 0));
+  CHECK_OK(qeff_options_set_int(o, "tokenize.pad_to_multiple_of", 0));
+  CHECK_OK(qeff_tokenizer_encode_batch(t, texts, lengths, 2, o, &e));
+  CHECK_OK(qeff_encoding_num_rows(e, &rows));
+  CHECK(rows == 2);
+  CHECK_OK(qeff_encoding_row(e, 1, &ids, &mask, &n2));
+  CHECK(n2 == n && mask[0] == 0 && ids[0] == 0 && mask[n2 - 1] == 1);
+  qeff_encoding_free(e);
+  CHECK(qeff_tokenizer_encode(t, "\xC3", 1, NULL, &e) == QEFF_E_INVALID_ARGUMENT);
+  CHECK(strstr(qeff_last_error_message(), "byte offset 0") != NULL);
+  CHECK(e == NULL);
+  qeff_options_free(o);
+  qeff_tokenizer_free(mt);
+  qeff_tokenizer_free(t);
+  qeff_tokenizer_free(NULL);
+  qeff_encoding_free(NULL);
+  qeff_decoder_free(NULL);
+  qeff_string_free(NULL);
+}
+
 /* Compile the golden kv_step graph (a cache kept as retained state), run it
  * twice, read the state, save and reload the package. */
 static void test_program(const char *golden_dir, const char *work_dir) {
@@ -199,7 +299,10 @@ static void test_program(const char *golden_dir, const char *work_dir) {
   CHECK_OK(qeff_tensors_data(state, 0, &data, &nbytes));
   CHECK(nbytes == 1 * 2 * 8 * 4 * 4 && ((const float *)data)[3 * 4] == 1.0f);
   CHECK_OK(qeff_session_reset(s));
+  qeff_tensors_free(out);
+  out = NULL;
   CHECK(qeff_session_read_state(s, "cache", &out) == QEFF_E_STATE);
+  CHECK(out == NULL);
   CHECK_OK(qeff_program_save(p, pkg, o));
   CHECK_OK(qeff_program_load(pkg, NULL, &loaded));
   qeff_tensors_free(state);
@@ -222,6 +325,7 @@ int main(int argc, char **argv) {
   test_options();
   test_model(argv[1]);
   test_request_and_generate();
+  test_tokenizer(argv[1]);
   test_program(argv[2], argv[3]);
   if (failures > 0) {
     fprintf(stderr, "%d check(s) failed\n", failures);
