@@ -58,8 +58,7 @@ qeff_status qeff_tensors_set(qeff_tensors *tensors, const char *name, qeff_dtype
                                                 std::to_string(i) + " is " + std::to_string(dims[i]));
       s.push_back(qeff::graph::Dim::fixed(dims[i]));
     }
-    auto count = qeff::graph::numel(s);
-    auto bytes = count ? qeff::graph::byte_size(static_cast<qeff_dtype>(d), *count) : std::nullopt;
+    auto bytes = qeff::graph::byte_size({static_cast<qeff_dtype>(d), s});
     if (!bytes || *bytes != nbytes)
       qeff::fail(QEFF_E_INVALID_ARGUMENT, std::string(fn) + ": tensor " + qeff::quote(n, 96) + " of type " +
                                               qeff::graph::to_string({static_cast<qeff_dtype>(d), s}) + " needs " +

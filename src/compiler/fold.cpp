@@ -29,8 +29,7 @@ std::vector<KnownValue> evaluate(const ops::OpDef &def, const graph::Node &node,
   std::vector<KnownValue> results(outputs.size());
   std::vector<void *> out_ptrs(outputs.size());
   for (size_t i = 0; i < outputs.size(); ++i) {
-    auto n = graph::numel(outputs[i].shape);
-    auto bytes = n ? graph::byte_size(outputs[i].dtype, *n) : std::nullopt;
+    auto bytes = graph::byte_size(outputs[i]);
     if (!bytes) fail(QEFF_E_LIMIT, ops::node_label(node) + ": output size overflows");
     uint8_t *p = nullptr;
     results[i].type = outputs[i];

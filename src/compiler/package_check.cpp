@@ -62,8 +62,7 @@ class Checker {
         bad(file, idx(field + ".shape", d), "= " + quote(t.shape[d].symbol) + " is symbolic; a plan needs fixed shapes");
       if (t.shape[d].value < 0) bad(file, idx(field + ".shape", d), "= " + std::to_string(t.shape[d].value) + " is negative");
     }
-    auto n = graph::numel(t.shape);
-    auto bytes = n ? graph::byte_size(t.dtype, *n) : std::nullopt;
+    auto bytes = graph::byte_size(t);
     if (!bytes)
       bad(file, field + ".shape", "= " + graph::to_string(t.shape) + " has no byte size for " + dtype_name(t.dtype) +
                                       " (overflow, or not a whole number of bytes)");
@@ -303,8 +302,7 @@ void check_layout(const Program &p, const std::vector<ConstantLayout> &layout, u
       bad(i, "length", "= " + std::to_string(c.length) + " at offset " + std::to_string(c.offset) +
                            " runs past the end of " + weights + " (" + std::to_string(weights_size) +
                            " bytes): tampered or truncated");
-    auto type_bytes = graph::numel(p.constants[i].type.shape);
-    if (type_bytes) type_bytes = graph::byte_size(p.constants[i].type.dtype, *type_bytes);
+    auto type_bytes = graph::byte_size(p.constants[i].type);
     if (type_bytes && *type_bytes != c.length)
       bad(i, "length", "= " + std::to_string(c.length) + " but its type " + graph::to_string(p.constants[i].type) +
                            " needs " + std::to_string(*type_bytes) + " bytes");

@@ -13,8 +13,7 @@ namespace {
 constexpr size_t kEnd = std::numeric_limits<size_t>::max();
 
 uint64_t value_bytes(const graph::TensorType &t) {
-  auto n = graph::numel(t.shape);
-  auto b = n ? graph::byte_size(t.dtype, *n) : std::nullopt;
+  auto b = graph::byte_size(t);
   if (!b) fail(QEFF_E_LIMIT, "tensor of type " + graph::to_string(t) + " is too large");
   return *b;
 }

@@ -50,34 +50,6 @@ void check_symbols(const graph::Graph &g, const Specialization &spec) {
   }
 }
 
-// Shape and Size read only the (fixed) type of their input, so they fold even
-// when the input is computed at run time.
-std::optional<KnownValue> fold_shape_query(const Node &node, const TensorType &in, int64_t opset) {
-  if (node.domain != "" || (node.op_type != "Shape" && node.op_type != "Size")) return std::nullopt;
-  std::vector<int64_t> dims = ops::dims_of(in);
-  std::vector<int64_t> values;
-  if (node.op_type == "Size") {
-    int64_t n = 1;
-    for (int64_t d : dims) n *= d;
-    values = {n};
-  } else {
-    auto rank = static_cast<int64_t>(dims.size());
-    int64_t start = 0, end = rank;
-    if (opset >= 15) {
-      if (const auto *a = node.attribute("start")) start = std::get<int64_t>(a->value);
-      if (const auto *a = node.attribute("end")) end = std::get<int64_t>(a->value);
-    }
-    auto clamp = [rank](int64_t v) { return std::clamp(v < 0 ? v + rank : v, int64_t{0}, rank); };
-    start = clamp(start), end = clamp(end);
-    for (int64_t i = start; i < end; ++i) values.push_back(dims[static_cast<size_t>(i)]);
-  }
-  KnownValue k;
-  k.type = node.op_type == "Size" ? ops::make_type(QEFF_DTYPE_I64, {})
-                                  : ops::make_type(QEFF_DTYPE_I64, {static_cast<int64_t>(values.size())});
-  k.data = aligned_copy(values.data(), values.size() * sizeof(int64_t));
-  return k;
-}
-
 }  // namespace
 
 ops::TensorView KnownValue::view() const { return {type.dtype, ops::dims_of(type), data.data()}; }
@@ -111,6 +83,9 @@ SpecializedGraph specialize(const graph::Graph &g, const Specialization &spec, F
     std::vector<TensorType> in_types;
     std::vector<ops::TensorView> views(node.inputs.size());
     std::vector<const ops::TensorView *> values(node.inputs.size(), nullptr);
+    // An op that reads only its inputs' types folds whatever the inputs are;
+    // its result then depends on the specialization's shapes.
+    const bool type_only = (def->flags & ops::kTypeOnly) != 0;
     bool all_known = true, independent = true;
     uint64_t known_bytes = 0;
     for (size_t i = 0; i < node.inputs.size(); ++i) {
@@ -126,13 +101,9 @@ SpecializedGraph specialize(const graph::Graph &g, const Specialization &spec, F
         independent = independent && it->second.spec_independent;
         known_bytes += it->second.data.size();
       } else {
-        all_known = false;
+        all_known = all_known && type_only;
+        independent = false;
       }
-    }
-
-    if (auto shape = in_types.empty() ? std::nullopt : fold_shape_query(node, in_types[0], opset)) {
-      consts[node.outputs.at(0)] = std::move(*shape);
-      continue;
     }
     // A fold of weights only, done for an earlier specialization.
     if (all_known && independent && !node.outputs.empty() && cache.values.count(node.outputs[0])) {
@@ -148,7 +119,11 @@ SpecializedGraph specialize(const graph::Graph &g, const Specialization &spec, F
     out_types.resize(node.outputs.size());
 
     uint64_t out_bytes = 0;
-    for (const auto &t : out_types) out_bytes += graph::byte_size(t.dtype, *graph::numel(t.shape)).value_or(0);
+    for (const auto &t : out_types) {
+      auto b = graph::byte_size(t);
+      if (!b) fail(QEFF_E_LIMIT, ops::node_label(node) + ": output of type " + graph::to_string(t) + " is too large");
+      out_bytes += *b;
+    }
     bool fold = all_known && !node.outputs.empty() &&
                 (out_bytes <= kMaxFoldGrowthBytes || out_bytes <= known_bytes);
     if (!fold) {

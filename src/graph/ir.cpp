@@ -79,6 +79,11 @@ const TensorType *Graph::type_of(const std::string &value_name) const {
   return nullptr;
 }
 
+std::optional<uint64_t> byte_size(const TensorType &type) {
+  auto n = numel(type.shape);
+  return n ? byte_size(type.dtype, *n) : std::nullopt;
+}
+
 std::optional<uint64_t> byte_size(qeff_dtype dtype, uint64_t count) {
   unsigned bits = dtype_bits(dtype);
   if (bits == 0) return std::nullopt;

@@ -124,5 +124,8 @@ struct Graph {
 // Bytes of `count` elements of `dtype` (sub-byte types packed); nullopt when the
 // dtype is unknown, the count overflows or is not a whole number of bytes.
 std::optional<uint64_t> byte_size(qeff_dtype dtype, uint64_t count);
+// Bytes of a tensor of `type`; nullopt when a dimension is symbolic or
+// negative, the dtype unknown, or the size overflows.
+std::optional<uint64_t> byte_size(const TensorType &type);
 
 }  // namespace qeff::graph

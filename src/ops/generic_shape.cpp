@@ -207,8 +207,8 @@ std::vector<OpDef> shape_ops() {
       {"", "Unsqueeze", &view_infer<unsqueeze_dims>, &view_prepare, kView},
       {"", "Identity", &view_infer<identity_dims>, &view_prepare, kView},
       {"", "Dropout", &dropout_infer, &dropout_prepare, kView},
-      {"", "Shape", &shape_infer, &shape_prepare, kNone},
-      {"", "Size", &shape_infer, &shape_prepare, kNone},
+      {"", "Shape", &shape_infer, &shape_prepare, kTypeOnly},
+      {"", "Size", &shape_infer, &shape_prepare, kTypeOnly},
   };
 }
 

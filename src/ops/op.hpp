@@ -89,6 +89,10 @@ enum OpFlags : unsigned {
   // run() is correct when output 0 is the same buffer as input 0 (same dtype
   // and element count): elementwise ops, Softmax, CtxScatter, ...
   kInPlace = 1u << 1,
+  // run() reads none of its inputs' bytes: the outputs follow from the input
+  // types alone (Shape, Size). The compiler folds such a node even when its
+  // input is computed at run time, running it with null input pointers.
+  kTypeOnly = 1u << 2,
 };
 
 using InferFn = std::vector<graph::TensorType> (*)(const InferContext &);

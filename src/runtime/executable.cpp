@@ -135,8 +135,7 @@ class Checker {
 }  // namespace
 
 uint64_t tensor_bytes(const graph::TensorType &type) {
-  auto n = graph::numel(type.shape);
-  auto b = n ? graph::byte_size(type.dtype, *n) : std::nullopt;
+  auto b = graph::byte_size(type);
   if (!b) fail(QEFF_E_FORMAT, "tensor " + graph::to_string(type) + " has no valid byte size");
   return *b;
 }

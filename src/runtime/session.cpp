@@ -35,7 +35,7 @@ size_t Session::select_plan(const std::vector<NamedTensor> &inputs, std::vector<
   std::string expected;
   for (const auto &in : prog.inputs) expected += (expected.empty() ? "" : ", ") + in.name;
   for (const NamedTensor &t : inputs) {
-    if (is_state_name(t.name)) continue;  // a state overwrite, applied by run()
+    if (find_state(t.name)) continue;  // a state overwrite, applied by prepare_state()
     size_t i = 0;
     while (i < prog.inputs.size() && prog.inputs[i].name != t.name) ++i;
     if (i == prog.inputs.size())
@@ -68,43 +68,36 @@ size_t Session::select_plan(const std::vector<NamedTensor> &inputs, std::vector<
   return static_cast<size_t>(p);
 }
 
-bool Session::is_state_name(const std::string &name) const {
-  for (const auto &r : exe_->program().retained)
-    if (r.input == name) return true;
-  return false;
+std::optional<size_t> Session::find_state(const std::string &name) const {
+  const auto &r = exe_->program().retained;
+  for (size_t k = 0; k < r.size(); ++k)
+    if (r[k].input == name) return k;
+  return std::nullopt;
 }
 
 void Session::prepare_state(const compiler::Plan &plan, const std::vector<NamedTensor> &inputs) {
-  // Retained-state inputs given by the caller replace the kept state.
-  for (const NamedTensor &t : inputs) {
-    if (!is_state_name(t.name)) continue;
-    const compiler::PlannedValue *v = nullptr;
-    for (const auto &pv : plan.values)
-      if (pv.placement == Placement::state && pv.name == t.name) v = &pv;
-    if (!v) continue;  // this specialization does not read it
-    graph::TensorType given = ops::make_type(t.tensor.dtype, t.tensor.shape);
-    if (!(given == v->type))
-      fail(QEFF_E_MISMATCH, "retained state " + quote(t.name, 96) + " given as " + graph::to_string(given) +
-                                "; specialization " + quote(plan.spec.name, 64) + " holds " + graph::to_string(v->type));
-    State &s = states_[static_cast<size_t>(v->index)];
-    s.data = make_aligned(tensor_bytes(v->type));
-    s.type = v->type;
-    s.spec = plan.spec.name;
-    if (t.tensor.data) std::memcpy(s.data.get(), t.tensor.data, tensor_bytes(v->type));
-  }
-
   for (const auto &v : plan.values) {
     if (v.placement != Placement::state) continue;
     State &s = states_[static_cast<size_t>(v.index)];
-    if (!s.data) {
-      s.data = make_aligned(tensor_bytes(v.type));
-      s.type = v.type;
-      s.spec = plan.spec.name;
-    } else if (!(s.type == v.type)) {
+    // A retained-state input given by the caller replaces the kept state.
+    const NamedTensor *given = nullptr;
+    for (const NamedTensor &t : inputs)
+      if (t.name == v.name) given = &t;
+    if (given) {
+      graph::TensorType type = ops::make_type(given->tensor.dtype, given->tensor.shape);
+      if (!(type == v.type))
+        fail(QEFF_E_MISMATCH, "retained state " + quote(v.name, 96) + " given as " + graph::to_string(type) +
+                                  "; specialization " + quote(plan.spec.name, 64) + " holds " + graph::to_string(v.type));
+    } else if (s.data && !(s.type == v.type)) {
       fail(QEFF_E_STATE, "retained state " + quote(v.name, 96) + " holds " + graph::to_string(s.type) +
                              " from specialization " + quote(s.spec, 64) + "; specialization " +
                              quote(plan.spec.name, 64) + " needs " + graph::to_string(v.type) + "; reset the session first");
     }
+    if (!given && s.data) continue;
+    s.data = make_aligned(tensor_bytes(v.type));  // zeros, unless the caller gave the bytes
+    s.type = v.type;
+    s.spec = plan.spec.name;
+    if (given && given->tensor.data) std::memcpy(s.data.get(), given->tensor.data, tensor_bytes(v.type));
   }
 }
 
@@ -167,16 +160,11 @@ void Session::reset_state() {
   state_poisoned_ = false;
 }
 
-size_t Session::state_index(const std::string &name) const {
-  const auto &r = exe_->program().retained;
-  for (size_t k = 0; k < r.size(); ++k)
-    if (r[k].input == name) return k;
-  fail(QEFF_E_NOT_FOUND, "the program has no retained state " + quote(name, 96));
-}
-
 std::pair<graph::TensorType, std::vector<uint8_t>> Session::read_state(const std::string &name) {
   auto lock = enter(busy_);
-  const State &s = states_[state_index(name)];
+  auto k = find_state(name);
+  if (!k) fail(QEFF_E_NOT_FOUND, "the program has no retained state " + quote(name, 96));
+  const State &s = states_[*k];
   if (!s.data) fail(QEFF_E_STATE, "retained state " + quote(name, 96) + " does not exist until a run creates it");
   uint64_t n = tensor_bytes(s.type);
   return {s.type, std::vector<uint8_t>(s.data.get(), s.data.get() + n)};

@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -63,8 +64,7 @@ class Session {
   };
   size_t select_plan(const std::vector<NamedTensor> &inputs, std::vector<const NamedTensor *> &by_index) const;
   void prepare_state(const compiler::Plan &plan, const std::vector<NamedTensor> &inputs);
-  bool is_state_name(const std::string &name) const;
-  size_t state_index(const std::string &name) const;
+  std::optional<size_t> find_state(const std::string &name) const;  // index in Program::retained
 
   std::shared_ptr<const Executable> exe_;
   ThreadPool pool_;
