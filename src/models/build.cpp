@@ -1,0 +1,156 @@
+// build_graph: the architecture registry of the models layer and the task
+// contracts (model_builder.hpp): inputs, the family's body, the pooling head or
+// the classification head, outputs and metadata.
+#include <algorithm>
+
+#include "common/error.hpp"
+#include "common/json_writer.hpp"
+#include "hub/model_source.hpp"
+#include "models/encoder.hpp"
+#include "models/model_builder.hpp"
+
+namespace qeff::models {
+
+int64_t EncoderContext::head_dim() const {
+  if (cfg.num_attention_heads <= 0 || cfg.hidden_size % cfg.num_attention_heads != 0)
+    unsupported_config(*this, "hidden_size", std::to_string(cfg.hidden_size),
+                       "a multiple of num_attention_heads (" + std::to_string(cfg.num_attention_heads) + ")");
+  return cfg.hidden_size / cfg.num_attention_heads;
+}
+
+void unsupported_config(const EncoderContext &ctx, const std::string &field, const std::string &value,
+                        const std::string &supported) {
+  fail(QEFF_E_UNSUPPORTED, ctx.config.origin().name + ": " + field + " = " + quote(value, 64) + " is not supported by the " +
+                               ctx.cfg.architecture + " builder (supported: " + supported + ")");
+}
+
+namespace {
+
+const std::vector<const EncoderFamily *> &encoder_families() {
+  static const std::vector<const EncoderFamily *> f = {&bert_family()};
+  return f;
+}
+
+const EncoderFamily *find_encoder_family(const hub::ArchitectureInfo *arch) {
+  if (arch == nullptr || arch->task == QEFF_TASK_CAUSAL_LM) return nullptr;
+  for (const EncoderFamily *f : encoder_families())
+    if (std::string(f->name) == arch->family) return f;
+  return nullptr;
+}
+
+transforms::Pooling default_pooling(const hub::ModelSource &src) {
+  if (!src.sentence_transformers) return transforms::Pooling::kMean;
+  switch (src.sentence_transformers->pooling) {
+    case hub::PoolingMode::kMean: return transforms::Pooling::kMean;
+    case hub::PoolingMode::kCls: return transforms::Pooling::kCls;
+    case hub::PoolingMode::kMax: return transforms::Pooling::kMax;
+    case hub::PoolingMode::kMeanSqrtLen: return transforms::Pooling::kMeanSqrtLen;
+    case hub::PoolingMode::kLastToken: return transforms::Pooling::kLastToken;
+    case hub::PoolingMode::kWeightedMean: break;
+  }
+  fail(QEFF_E_UNSUPPORTED, src.root.display("1_Pooling/config.json") +
+                               ": pooling mode weightedmean is not supported; choose a pooling explicitly (" +
+                               transforms::pooling_names() + ")");
+}
+
+// num_labels and the label names from id2label (HF's default: two labels).
+std::vector<std::string> labels(const hub::ModelSource &src) {
+  JsonView root = src.config_json.root();
+  JsonView id2label = root.get("id2label");
+  int64_t n = root.opt_int("num_labels", 1, 1 << 20).value_or(id2label.present() ? static_cast<int64_t>(id2label.size()) : 2);
+  std::vector<std::string> names(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) names[static_cast<size_t>(i)] = "LABEL_" + std::to_string(i);
+  if (id2label.is_object())
+    for (const std::string &k : id2label.keys()) {
+      char *end = nullptr;
+      long long i = std::strtoll(k.c_str(), &end, 10);
+      if (end != k.c_str() && *end == '\0' && i >= 0 && i < n) names[static_cast<size_t>(i)] = id2label.get(k).as_string();
+    }
+  if (n < 1) root.get("num_labels").fail_here(QEFF_E_CONFIG, "must be at least 1");
+  return names;
+}
+
+std::string labels_json(const std::vector<std::string> &names) {
+  std::string s = "[";
+  for (size_t i = 0; i < names.size(); ++i) s += (i ? ", " : "") + json_quote(names[i]);
+  return s + "]";
+}
+
+}  // namespace
+
+std::vector<std::string> supported_architectures() {
+  std::vector<std::string> out;
+  for (const auto &a : hub::architectures())
+    if (find_encoder_family(&a) != nullptr) out.emplace_back(a.name);
+  return out;
+}
+
+bool has_builder(const std::string &architecture) {
+  return find_encoder_family(hub::find_architecture(architecture)) != nullptr;
+}
+
+std::string canonical_text(const BuildOptions &o) {
+  std::string s = "pooling=";
+  s += o.pooling ? transforms::pooling_name(*o.pooling) : "default";
+  s += ";normalize=";
+  s += o.normalize ? (*o.normalize ? "true" : "false") : "default";
+  return s;
+}
+
+graph::Graph build_graph(std::shared_ptr<const hub::ModelSource> source, const BuildOptions &options) {
+  const hub::ModelSource &src = *source;
+  const hub::ModelConfig &cfg = src.config;
+  const EncoderFamily *family = find_encoder_family(cfg.arch);
+  if (family == nullptr) {
+    std::string list;
+    for (const std::string &a : supported_architectures()) list += (list.empty() ? "" : ", ") + a;
+    fail(QEFF_E_UNSUPPORTED, src.root.display("config.json") + ": no graph builder for architecture " +
+                                 quote(cfg.architecture, 64) + " in qeff " + QEFF_VERSION_STRING +
+                                 " (supported: " + list + ")");
+  }
+  const qeff_task task = cfg.arch->task;
+  if (task != QEFF_TASK_EMBEDDING && (options.pooling || options.normalize))
+    fail(QEFF_E_INVALID_ARGUMENT, std::string("pooling options apply to embedding models; ") + cfg.architecture +
+                                      " is a " + qeff_task_name(task) + " model");
+
+  graph::GraphBuilder b(cfg.architecture);
+  Weights w(source, b);
+  Layers l{b, w};
+  const graph::Shape tokens{graph::Dim::sym("batch_size"), graph::Dim::sym("seq_len")};
+  EncoderContext ctx{cfg, src.config_json.root(), l, b.input("input_ids", {QEFF_DTYPE_I64, tokens}),
+                     b.input("attention_mask", {QEFF_DTYPE_I64, tokens}), {}, 0};
+  std::vector<std::string> label_names;
+  if (task == QEFF_TASK_SEQUENCE_CLASSIFICATION) {
+    label_names = labels(src);
+    ctx.num_labels = static_cast<int64_t>(label_names.size());
+    if (family->uses_token_types(ctx)) ctx.token_type_ids = b.input("token_type_ids", {QEFF_DTYPE_I64, tokens});
+  }
+  const int64_t max_len = family->max_seq_len(ctx);
+  std::string hidden = family->body(ctx);
+
+  b.set_metadata(kMetaTask, qeff_task_name(task));
+  b.set_metadata(kMetaArchitecture, cfg.architecture);
+  b.set_metadata(kMetaModelType, cfg.model_type);
+  if (max_len > 0) b.set_metadata(kMetaMaxSeqLen, std::to_string(max_len));
+  const graph::Dim batch = graph::Dim::sym("batch_size");
+  if (task == QEFF_TASK_SEQUENCE_CLASSIFICATION) {
+    std::string logits = family->classifier(ctx, hidden);
+    b.output(logits, {QEFF_DTYPE_F32, {batch, graph::Dim::fixed(ctx.num_labels)}}, "logits");
+    b.set_metadata(kMetaNumLabels, std::to_string(ctx.num_labels));
+    b.set_metadata(kMetaLabels, labels_json(label_names));
+  } else {
+    const transforms::Pooling pooling = options.pooling.value_or(default_pooling(src));
+    const bool normalize =
+        options.normalize.value_or(src.sentence_transformers && src.sentence_transformers->normalize);
+    std::string y = transforms::add_pooling(b, hidden, ctx.attention_mask, pooling, normalize);
+    graph::Shape shape{batch};
+    if (pooling == transforms::Pooling::kNone) shape.push_back(graph::Dim::sym("seq_len"));
+    shape.push_back(graph::Dim::fixed(cfg.hidden_size));
+    b.output(y, {QEFF_DTYPE_F32, shape}, "output");
+    b.set_metadata(kMetaPooling, transforms::pooling_name(pooling));
+    b.set_metadata(kMetaNormalize, normalize ? "true" : "false");
+  }
+  return std::move(b).finish();
+}
+
+}  // namespace qeff::models

@@ -1,0 +1,49 @@
+// The building blocks graph builders share (HF math written with standard ONNX
+// ops and the qeff fused functions): linear layers, norms, activations,
+// attention heads, embeddings. Each writes nodes into a GraphBuilder and
+// returns the name of its result.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "graph/builder.hpp"
+#include "models/weights.hpp"
+
+namespace qeff::models {
+
+struct Layers {
+  graph::GraphBuilder &b;
+  Weights &w;
+
+  // x @ W^T (+ bias): torch.nn.Linear with weight `<prefix>.weight` [out, in]
+  // and, when `bias`, `<prefix>.bias` [out] (body tensors, or head tensors when `head`).
+  std::string linear(const std::string &x, const std::string &prefix, int64_t in, int64_t out, bool bias = true,
+                     bool head = false);
+  // torch.nn.LayerNorm over the last axis: `<prefix>.weight`, `<prefix>.bias`.
+  std::string layer_norm(const std::string &x, const std::string &prefix, int64_t dim, double eps, bool head = false);
+  // HF activations by config name: gelu (exact erf), gelu_new / gelu_pytorch_tanh
+  // (tanh form), relu, silu / swish, tanh. QEFF_E_UNSUPPORTED otherwise.
+  std::string activation(const std::string &x, const std::string &name);
+  std::string gelu_erf(const std::string &x);
+
+  // [b, s, heads * d] -> [b, heads, s, d] and back.
+  std::string split_heads(const std::string &x, int64_t heads, int64_t head_dim);
+  std::string merge_heads(const std::string &x, int64_t heads, int64_t head_dim);
+  // qeff.Attention: softmax(where(mask, min, Q K^T scale)) V; mask bool, true = masked.
+  std::string attention(const std::string &q, const std::string &k, const std::string &v, const std::string &mask,
+                        double scale, int64_t kv_groups = 1);
+  // Bool [b, 1, 1, s], true where the I64 attention mask is 0 (padding keys).
+  std::string padding_mask(const std::string &attention_mask);
+
+  // table[ids] for an embedding table [rows, dim].
+  std::string embed(const std::string &table, const std::string &ids);
+  // Positions 0 .. seq-1 of `ids` [b, s] as an I64 [s] (folded by the compiler).
+  std::string positions(const std::string &ids);
+  // x[:, 0] of [b, s, h] -> [b, h].
+  std::string first_token(const std::string &x);
+  std::string i64(const std::string &hint, const std::vector<int64_t> &v);
+  std::string f32(const std::string &hint, float v);
+};
+
+}  // namespace qeff::models
