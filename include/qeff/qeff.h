@@ -603,12 +603,42 @@ QEFF_API qeff_status qeff_decoder_finish(qeff_decoder *decoder, const char **pie
 typedef struct qeff_program qeff_program;
 
 /**
- * Compile a loaded model. Needs a graph builder for the model's architecture;
- * this release has none yet and returns QEFF_E_UNSUPPORTED after validating its
- * arguments (compile an exported ONNX file with qeff_compile_onnx).
+ * Compile a loaded model: build its graph (the architecture's builder, with the
+ * task's head: pooling for embedding models, the classifier for rerankers),
+ * specialize, fuse, pack the weights, plan memory. The program carries the
+ * model's tokenizer (when the directory has one) so qeff_generate takes text.
+ *
+ * Extra options: "model.pooling" (embedding models: "mean", "avg" (= mean),
+ * "cls", "max", "mean_sqrt_len", "last_token" or "none"; default: the
+ * sentence-transformers files, else mean) and "model.normalize" (L2-normalize
+ * the embeddings; default: whether the sentence-transformers pipeline has a
+ * Normalize module). Encoders compile one specialization per "compile.seq_len"
+ * entry (default 32, 128 and 512, those the position table allows) at
+ * "compile.batch_size" (default 1). A sequence length beyond the position
+ * table is QEFF_E_INVALID_ARGUMENT naming it and the limit.
+ *
+ * `out` receives a new program owned by the caller (qeff_program_free); the
+ * model may be freed before it. Returns QEFF_OK, QEFF_E_INVALID_HANDLE,
+ * QEFF_E_INVALID_ARGUMENT, QEFF_E_UNSUPPORTED (an architecture without a graph
+ * builder: the message lists the supported ones; a configuration the builder
+ * does not cover, naming the field), QEFF_E_MISMATCH (a weight missing or of the
+ * wrong shape), QEFF_E_IO, QEFF_E_OOM, and the cache's errors.
  */
 QEFF_API qeff_status qeff_compile(const qeff_model *model, const qeff_options *options,
                                   qeff_program **out);
+
+/**
+ * Export a loaded model's graph (as qeff_compile builds it, with the same
+ * "model.*" options) as ONNX: `output_dir`/model.onnx plus model.onnx.data,
+ * written atomically; qeff's fused ops are ONNX local functions, so ONNX
+ * Runtime runs the file and qeff_compile_onnx compiles it. An existing
+ * model.onnx is replaced only with "export.overwrite". Returns QEFF_OK,
+ * QEFF_E_INVALID_HANDLE, QEFF_E_INVALID_ARGUMENT, QEFF_E_UNSUPPORTED,
+ * QEFF_E_MISMATCH, QEFF_E_IO (exists, write errors), QEFF_E_SECURITY (a
+ * symlinked directory), QEFF_E_BUSY (another export to the same directory).
+ */
+QEFF_API qeff_status qeff_export(const qeff_model *model, const char *output_dir,
+                                 const qeff_options *options);
 
 /**
  * Compile an ONNX model file (UTF-8 path; external data beside it) for a target,
@@ -642,6 +672,14 @@ QEFF_API qeff_status qeff_program_save(const qeff_program *program, const char *
  */
 QEFF_API qeff_status qeff_program_load(const char *package_dir, const qeff_options *options,
                                        qeff_program **out);
+
+/**
+ * The tokenizer a program carries (compiled from a model directory with a
+ * tokenizer, or loaded from a package holding one). `out` receives a new
+ * handle owned by the caller (qeff_tokenizer_free). QEFF_E_NOT_FOUND when the
+ * program has none (e.g. compiled from ONNX).
+ */
+QEFF_API qeff_status qeff_program_tokenizer(const qeff_program *program, qeff_tokenizer **out);
 
 /** Free a program. NULL is a no-op. */
 QEFF_API void qeff_program_free(qeff_program *program);
@@ -744,27 +782,84 @@ QEFF_API qeff_status qeff_session_read_state(qeff_session *session, const char *
                                              qeff_tensors **out);
 
 /* ------------------------------------------------------------------------- */
-/* Generate (designed; not implemented in this release)                       */
+/* Generate                                                                    */
 /* ------------------------------------------------------------------------- */
 
-/** Inputs of one generate call: a batch of texts or of token-id sequences. */
+/** Inputs of one generate call: a batch of texts, text pairs or token-id sequences. */
 typedef struct qeff_request qeff_request;
-/** Outputs of one generate call: texts, token ids, embeddings, statistics. */
+/** Outputs of one generate call: embeddings or scores, token counts, statistics. */
 typedef struct qeff_result qeff_result;
 
 /**
- * Run a compiled program on a request (embeddings for encoder models, text for
- * causal LMs). `options` may be NULL; keys read: "generate.*".
- * `out` receives a new result owned by the caller (qeff_result_free).
- * This release returns QEFF_E_UNSUPPORTED (the embedding and generation loops are not built
- * yet; run a program with qeff_session_run), after validating its
- * arguments.
+ * Run a compiled program on a request.
+ *
+ * Embedding and sequence-classification programs (qeff_compile of an encoder):
+ * text rows are tokenized with the program's tokenizer ("tokenize.add_special_tokens"),
+ * text pairs give rerankers their (query, document) input, token rows are used
+ * as given (special tokens included). Rows are grouped by length into batches
+ * of the compiled batch size; each batch runs the smallest compiled sequence
+ * length that fits it; results come back in request order. A row longer than
+ * every compiled length is QEFF_E_CONTEXT_OVERFLOW (naming the row, its length
+ * and the limit) unless "generate.truncate" is true. Sessions are pooled by the
+ * program ("runtime.threads" per session); concurrent calls are safe.
+ *
+ * Causal-LM programs: text generation is not available in this release
+ * (QEFF_E_UNSUPPORTED); run their Prefill/Decode plans with qeff_session_run.
+ *
+ * `options` may be NULL. `out` receives a new result owned by the caller
+ * (qeff_result_free). Returns QEFF_OK, QEFF_E_INVALID_HANDLE,
+ * QEFF_E_INVALID_ARGUMENT (empty request, empty row, a token id outside the
+ * vocabulary, text rows for a program without a tokenizer), QEFF_E_CONTEXT_OVERFLOW,
+ * QEFF_E_UNSUPPORTED, QEFF_E_LIMIT, QEFF_E_OOM.
  */
 QEFF_API qeff_status qeff_generate(const qeff_program *program, const qeff_request *request,
                                    const qeff_options *options, qeff_result **out);
 
 /** Free a result. NULL is a no-op. */
 QEFF_API void qeff_result_free(qeff_result *result);
+
+/** Number of rows of the result (the request's rows). */
+QEFF_API qeff_status qeff_result_num_rows(const qeff_result *result, size_t *out);
+
+/**
+ * The pooled embeddings: `*data` receives a row-major [rows, dim] float32
+ * matrix owned by the result (valid until qeff_result_free); `rows`/`dim` may
+ * be NULL. QEFF_E_NOT_FOUND when the result has none (a sequence-classification
+ * program: use qeff_result_scores; pooling "none": use
+ * qeff_result_token_embeddings).
+ */
+QEFF_API qeff_status qeff_result_embeddings(const qeff_result *result, const float **data, size_t *rows,
+                                            size_t *dim);
+
+/**
+ * The logits of a sequence-classification program (rerankers: one score per
+ * row): row-major [rows, num_labels] float32 owned by the result.
+ * QEFF_E_NOT_FOUND for other programs.
+ */
+QEFF_API qeff_status qeff_result_scores(const qeff_result *result, const float **data, size_t *rows,
+                                        size_t *num_labels);
+
+/**
+ * Pooling "none": the token embeddings of row `row`, [tokens, dim] float32
+ * (only the row's real tokens, never padding) owned by the result.
+ * QEFF_E_INVALID_ARGUMENT for a row out of range, QEFF_E_NOT_FOUND when the
+ * program pools.
+ */
+QEFF_API qeff_status qeff_result_token_embeddings(const qeff_result *result, size_t row,
+                                                  const float **data, size_t *tokens, size_t *dim);
+
+/** Tokens row `row` was run with (special tokens included, after truncation). */
+QEFF_API qeff_status qeff_result_num_tokens(const qeff_result *result, size_t row, size_t *out);
+
+/**
+ * One statistic by name: "rows", "batches", "tokens" (real), "padded_tokens"
+ * (slots run, padding included), "truncated_rows", "tokenize_ms", "compute_ms",
+ * "total_ms", "rows_per_s". QEFF_E_NOT_FOUND for another name.
+ */
+QEFF_API qeff_status qeff_result_stat(const qeff_result *result, const char *name, double *out);
+
+/** Every statistic as one JSON object, owned by the result. */
+QEFF_API qeff_status qeff_result_stats_json(const qeff_result *result, const char **out);
 
 /**
  * Create an empty request. `out` receives a new request owned by the caller
@@ -792,6 +887,15 @@ QEFF_API qeff_status qeff_request_add_text(qeff_request *request, const char *te
  */
 QEFF_API qeff_status qeff_request_add_tokens(qeff_request *request, const int32_t *ids,
                                              size_t count);
+
+/**
+ * Append a text pair (a query and a document, for rerankers) as a new batch
+ * row; the tokenizer encodes it as a pair (e.g. [CLS] a [SEP] b [SEP] with
+ * token types). Same rules and status codes as qeff_request_add_text.
+ */
+QEFF_API qeff_status qeff_request_add_text_pair(qeff_request *request, const char *first,
+                                                size_t first_length, const char *second,
+                                                size_t second_length);
 
 /** Number of rows in the request. */
 QEFF_API qeff_status qeff_request_num_rows(const qeff_request *request, size_t *out);

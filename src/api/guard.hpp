@@ -37,6 +37,7 @@ enum : uint32_t {
   kTokenizerTag = 0x544f4b4e,  // "TOKN"
   kEncodingTag = 0x454e4344,   // "ENCD"
   kDecoderTag = 0x44454344,    // "DECD"
+  kResultTag = 0x52534c54,     // "RSLT"
   kDeadTag = 0xdeadbeef,
 };
 

@@ -11,6 +11,7 @@
 
 #include "api/guard.hpp"
 #include "common/options.hpp"
+#include "generation/embedder.hpp"
 #include "hub/model_source.hpp"
 #include "runtime/session.hpp"
 #include "tokenizer/tokenizer.hpp"
@@ -22,7 +23,7 @@ struct qeff_options {
 
 struct qeff_model {
   uint32_t tag = qeff::api::kModelTag;
-  std::unique_ptr<qeff::hub::ModelSource> source;
+  std::shared_ptr<const qeff::hub::ModelSource> source;  // shared with graphs whose weights view it
   // Strings handed out by qeff_model_config_get, kept until the model is freed.
   mutable std::mutex cache_mutex;
   mutable std::map<std::string, std::string> config_cache;
@@ -33,7 +34,7 @@ struct qeff_model {
 
 struct qeff_request {
   uint32_t tag = qeff::api::kRequestTag;
-  std::vector<std::string> texts;
+  std::vector<qeff::generation::TextRow> texts;
   std::vector<std::vector<int32_t>> tokens;
 };
 
@@ -41,6 +42,14 @@ struct qeff_program {
   uint32_t tag = qeff::api::kProgramTag;
   std::shared_ptr<const qeff::runtime::Executable> executable;
   std::string info_json;  // qeff_program_info's answer, built once
+  // Made on first use (a program may be run only through sessions):
+  mutable std::mutex lazy_mutex;
+  mutable std::shared_ptr<const qeff::tokenizer::Tokenizer> tokenizer;       // from the program's assets
+  mutable std::shared_ptr<const qeff::generation::EncoderProgram> encoder;  // encoder programs
+  // Idle sessions for qeff_generate, by thread count (sessions are not
+  // shareable between concurrent calls; the pool hands each call its own).
+  mutable std::mutex pool_mutex;
+  mutable std::vector<std::pair<int, std::unique_ptr<qeff::runtime::Session>>> idle;
 };
 
 struct qeff_session {
@@ -89,5 +98,8 @@ namespace qeff::api {
 
 // Options of a call: the caller's, or the defaults when it passed NULL.
 const Options &options_or_default(const qeff_options *options, const char *function);
+
+// A new tokenizer handle sharing `t`.
+qeff_tokenizer *new_tokenizer_handle(std::shared_ptr<const tokenizer::Tokenizer> t);
 
 }  // namespace qeff::api

@@ -32,11 +32,6 @@ tk::TokenizerLimits limits_from(const qeff::Options &o) {
   return l;
 }
 
-qeff_tokenizer *new_handle(std::shared_ptr<const tk::Tokenizer> t) {
-  auto h = std::make_unique<qeff_tokenizer>();
-  h->tokenizer = std::move(t);
-  return h.release();
-}
 
 // The encode options of a call, from its "tokenize.*" keys.
 tk::EncodeOptions encode_options(const tk::Tokenizer &t, const qeff::Options &o, const char *fn) {
@@ -126,6 +121,12 @@ uint32_t id_arg(int32_t id, const tk::Tokenizer &t, const char *fn) {
 
 }  // namespace
 
+qeff_tokenizer *qeff::api::new_tokenizer_handle(std::shared_ptr<const tk::Tokenizer> t) {
+  auto h = std::make_unique<qeff_tokenizer>();
+  h->tokenizer = std::move(t);
+  return h.release();
+}
+
 extern "C" {
 
 qeff_status qeff_tokenizer_load(const char *dir, const qeff_options *options, qeff_tokenizer **out) {
@@ -136,7 +137,7 @@ qeff_status qeff_tokenizer_load(const char *dir, const qeff_options *options, qe
     require(out, "out", fn);
     const qeff::Options &o = qeff::api::options_or_default(options, fn);
     qeff::FileRoot root = qeff::hub::open_model_root(dir, o.get_string("load.allowed_root"));
-    *out = new_handle(tk::Tokenizer::load(root, limits_from(o)));
+    *out = qeff::api::new_tokenizer_handle(tk::Tokenizer::load(root, limits_from(o)));
   });
 }
 
@@ -152,7 +153,7 @@ qeff_status qeff_model_tokenizer(const qeff_model *m, qeff_tokenizer **out) {
       if (!model.tokenizer) model.tokenizer = tk::Tokenizer::load(model.source->root);
       t = model.tokenizer;
     }
-    *out = new_handle(std::move(t));
+    *out = qeff::api::new_tokenizer_handle(std::move(t));
   });
 }
 

@@ -45,6 +45,12 @@ const std::vector<OptionSpec> kRegistry = {
      "round the padded length up to a multiple of this; 0: none"},
     {"tokenize.padding_side", QEFF_OPTION_STRING, "", 0, 0,
      "right or left; \"\": the tokenizer_config.json padding_side"},
+    {"model.pooling", QEFF_OPTION_STRING, "", 0, 0,
+     "pooling head of an embedding model: mean, avg (= mean), cls, max, mean_sqrt_len, last_token or none; "
+     "\"\": the sentence-transformers files, else mean"},
+    {"model.normalize", QEFF_OPTION_BOOL, "false", 0, 0,
+     "L2-normalize embeddings; unset: whether the sentence-transformers pipeline has a Normalize module"},
+    {"export.overwrite", QEFF_OPTION_BOOL, "false", 0, 0, "let qeff_export replace an existing model.onnx"},
     {"compile.target", QEFF_OPTION_STRING, "cpu", 0, 0, "the target to compile for (this build: cpu)"},
     {"compile.specializations", QEFF_OPTION_STRING, "", 0, 0,
      "JSON specializations: [{\"name\": \"Prefill\", \"symbols\": {\"batch_size\": 1, ...}}, ...] or "
@@ -57,6 +63,8 @@ const std::vector<OptionSpec> kRegistry = {
     {"compile.ctx_len", QEFF_OPTION_INT, "128", 1, 1048576, "context length of a causal LM (symbol ctx_len)"},
     {"compile.weight_dtype", QEFF_OPTION_STRING, "f32", 0, 0, "storage of matmul weights: f32 or bf16"},
     {"compile.fuse", QEFF_OPTION_BOOL, "true", 0, 0, "fuse ops into kernel calls (false: for debugging)"},
+    {"generate.truncate", QEFF_OPTION_BOOL, "false", 0, 0,
+     "embedding: cut rows longer than the longest compiled sequence length (else QEFF_E_CONTEXT_OVERFLOW)"},
     {"runtime.threads", QEFF_OPTION_INT, "0", 0, 4096, "threads of a session; 0: one per hardware thread"},
     {"package.verify", QEFF_OPTION_BOOL, "true", 0, 0,
      "check the digests of every package file when loading a program package"},

@@ -186,6 +186,11 @@ void write_package(const Program &p, const std::string &dir, const PackageWriteO
   files[kPlanFile] = write_text_file(tmp, kPlanFile, display(kPlanFile), package_detail::plan_text(p));
   files[kSpecializationsFile] =
       write_text_file(tmp, kSpecializationsFile, display(kSpecializationsFile), package_detail::specializations_text(p));
+  for (const auto &[asset, bytes] : p.assets) {
+    if (!package_detail::is_asset_name(asset))
+      fail(QEFF_E_INVALID_ARGUMENT, prefix + "asset " + quote(asset) + " is not a file a package may hold");
+    files[asset] = write_text_file(tmp, asset.c_str(), display(asset.c_str()), bytes);
+  }
   std::string isa = kernels::isa_name(kernels::detected_isa());
   write_text_file(tmp, kManifestFile, display(kManifestFile),
                   package_detail::seal_manifest(package_detail::manifest_text(p, layout, files, isa)));
@@ -227,6 +232,8 @@ Program read_package(const std::string &dir, const PackageReadOptions &o) {
     package_detail::read_plans(pdoc.root(), o.max_rank, &p);
   }
   read_listed(root, kSpecializationsFile, head, o);  // informational, but part of the sealed package
+  for (const auto &[name, entry] : head.files)
+    if (package_detail::is_asset_name(name)) p.assets[name] = read_listed(root, name.c_str(), head, o);
 
   auto weights = std::make_shared<MappedFile>(root.map(kWeightsFile));
   std::string digest;

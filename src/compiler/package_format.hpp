@@ -26,6 +26,11 @@ struct FileEntry {
 
 // The files a manifest lists (besides itself), in the order they are checked.
 inline const char *const kListedFiles[] = {kPlanFile, kWeightsFile, kSpecializationsFile};
+// Optional files (Program::assets): the tokenizer a program's runtime encodes
+// text with, stored under the names a model directory uses.
+inline const char *const kAssetFiles[] = {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+                                          "vocab.txt"};
+bool is_asset_name(const std::string &name);
 
 // Constants laid out back to back at kWeightAlignment; returns the total size
 // of weights.bin. Throws QEFF_E_INVALID_ARGUMENT on overflow.

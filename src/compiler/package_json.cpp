@@ -549,7 +549,7 @@ ManifestHead read_manifest_head(const JsonView &root) {
     JsonView e = files.get(name);
     bool known = false;
     for (const char *f : kListedFiles) known = known || name == f;
-    if (!known) e.fail_here(QEFF_E_FORMAT, "names a file this format does not have");
+    if (!known && !is_asset_name(name)) e.fail_here(QEFF_E_FORMAT, "names a file this format does not have");
     FileEntry entry;
     entry.size = get_uint(need(e, "size"));
     JsonView digest = need(e, "digest");
@@ -595,6 +595,12 @@ void read_manifest_body(const JsonView &root, uint64_t max_rank, Program *p, std
 void read_plans(const JsonView &root, uint64_t max_rank, Program *p) {
   JsonView plans = need_array(root, "plans");
   for (size_t i = 0, n = plans.size(); i < n; ++i) p->plans.push_back(get_plan(plans.at(i), max_rank));
+}
+
+bool is_asset_name(const std::string &name) {
+  for (const char *f : kAssetFiles)
+    if (name == f) return true;
+  return false;
 }
 
 }  // namespace qeff::compiler::package_detail

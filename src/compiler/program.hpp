@@ -92,6 +92,9 @@ struct Program {
   std::vector<Constant> constants;
   std::vector<Plan> plans;
   std::map<std::string, std::string> metadata;  // from the source graph
+  // Small files the runtime needs beside the plans, by name (the tokenizer:
+  // tokenizer.json, tokenizer_config.json, special_tokens_map.json, vocab.txt).
+  std::map<std::string, std::string> assets;
   std::string source_hash;                      // identity of the source graph (ContentHash text)
 
   // The plan whose input shapes equal `shapes` (one per Program::inputs entry),

@@ -27,7 +27,8 @@ void unsupported_config(const EncoderContext &ctx, const std::string &field, con
 namespace {
 
 const std::vector<const EncoderFamily *> &encoder_families() {
-  static const std::vector<const EncoderFamily *> f = {&bert_family()};
+  static const std::vector<const EncoderFamily *> f = {&bert_family(), &mpnet_family(), &distilbert_family(),
+                                                       &nomic_bert_family()};
   return f;
 }
 
@@ -132,6 +133,7 @@ graph::Graph build_graph(std::shared_ptr<const hub::ModelSource> source, const B
   b.set_metadata(kMetaArchitecture, cfg.architecture);
   b.set_metadata(kMetaModelType, cfg.model_type);
   if (max_len > 0) b.set_metadata(kMetaMaxSeqLen, std::to_string(max_len));
+  b.set_metadata(kMetaPadId, std::to_string(cfg.pad_token_id.value_or(0)));
   const graph::Dim batch = graph::Dim::sym("batch_size");
   if (task == QEFF_TASK_SEQUENCE_CLASSIFICATION) {
     std::string logits = family->classifier(ctx, hidden);

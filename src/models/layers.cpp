@@ -68,6 +68,10 @@ std::string Layers::attention(const std::string &q, const std::string &k, const 
               std::nullopt, "qeff");
 }
 
+std::string Layers::rotary(const std::string &x, const std::string &cos, const std::string &sin) {
+  return b.op("Rotary", {x, cos, sin}, {}, std::nullopt, "qeff");
+}
+
 std::string Layers::padding_mask(const std::string &attention_mask) {
   std::string pad = b.op("Equal", {attention_mask, i64("zero", {0})});
   return b.op("Unsqueeze", {pad, i64("axes_1_2", {1, 2})});
@@ -81,6 +85,13 @@ std::string Layers::positions(const std::string &ids) {
   std::string shape = b.op("Shape", {ids});
   std::string seq = b.op("Gather", {shape, b.constant_i64("one", {1}, graph::Shape{})}, {{"axis", int64_t{0}}});
   return b.op("Range", {b.constant_i64("zero", {0}, graph::Shape{}), seq, b.constant_i64("one", {1}, graph::Shape{})});
+}
+
+std::string Layers::padded_positions(const std::string &ids, int64_t padding_idx) {
+  std::string pad = i64("padding_idx", {padding_idx});
+  std::string real = b.op("Cast", {b.op("Not", {b.op("Equal", {ids, pad})})}, {{"to", int64_t{7}}});  // INT64
+  std::string count = b.op("CumSum", {real, b.constant_i64("axis1", {1}, graph::Shape{})});
+  return b.op("Add", {b.op("Mul", {count, real}), pad});
 }
 
 std::string Layers::first_token(const std::string &x) {

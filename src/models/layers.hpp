@@ -33,6 +33,8 @@ struct Layers {
   // qeff.Attention: softmax(where(mask, min, Q K^T scale)) V; mask bool, true = masked.
   std::string attention(const std::string &q, const std::string &k, const std::string &v, const std::string &mask,
                         double scale, int64_t kv_groups = 1);
+  // qeff.Rotary: x cos + rotate_half(x) sin for x [b, h, s, d], cos/sin [1 or b, s, d].
+  std::string rotary(const std::string &x, const std::string &cos, const std::string &sin);
   // Bool [b, 1, 1, s], true where the I64 attention mask is 0 (padding keys).
   std::string padding_mask(const std::string &attention_mask);
 
@@ -40,6 +42,9 @@ struct Layers {
   std::string embed(const std::string &table, const std::string &ids);
   // Positions 0 .. seq-1 of `ids` [b, s] as an I64 [s] (folded by the compiler).
   std::string positions(const std::string &ids);
+  // RoBERTa-style position ids of `ids` [b, s] (HF create_position_ids_from_input_ids):
+  // cumsum(ids != pad, 1) * (ids != pad) + pad, I64 [b, s].
+  std::string padded_positions(const std::string &ids, int64_t padding_idx);
   // x[:, 0] of [b, s, h] -> [b, h].
   std::string first_token(const std::string &x);
   std::string i64(const std::string &hint, const std::vector<int64_t> &v);

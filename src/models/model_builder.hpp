@@ -43,6 +43,7 @@ inline constexpr const char *kMetaNormalize = "qeff.normalize";        // "true"
 inline constexpr const char *kMetaMaxSeqLen = "qeff.max_seq_len";      // longest input the positions allow
 inline constexpr const char *kMetaNumLabels = "qeff.num_labels";       // sequence-classification only
 inline constexpr const char *kMetaLabels = "qeff.labels";              // JSON array of label names
+inline constexpr const char *kMetaPadId = "qeff.pad_token_id";         // the id padding positions carry
 
 // Builds the graph of `source` (kept alive by the graph's weight views).
 // Throws QEFF_E_UNSUPPORTED for an architecture without a builder (listing the

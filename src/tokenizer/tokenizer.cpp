@@ -106,10 +106,10 @@ void Tokenizer::finish_load(const hub::TokenizerConfig *config) {
   unk_id_ = id_of(config_.unk_token);
 }
 
-std::shared_ptr<Tokenizer> Tokenizer::from_vocab_txt(const FileRoot &root, const TokenizerLimits &limits,
+std::shared_ptr<Tokenizer> Tokenizer::from_vocab_txt(std::string_view text, const std::string &display,
+                                                     const TokenizerLimits &limits,
                                                      const hub::TokenizerConfig &config,
                                                      const JsonDocument *config_doc) {
-  std::string text = root.read("vocab.txt", limits.file_bytes, "tokenizer.file_bytes");
   std::shared_ptr<Tokenizer> t(new Tokenizer());
   t->limits_ = limits;
   bool lower = true, chinese = true, cleanup = true;
@@ -122,7 +122,7 @@ std::shared_ptr<Tokenizer> Tokenizer::from_vocab_txt(const FileRoot &root, const
     cleanup = c.opt_bool("clean_up_tokenization_spaces").value_or(true);
   }
   std::string unk = config.unk_token.value_or("[UNK]");
-  t->model_ = wordpiece_from_vocab_txt(text, root.display("vocab.txt"), unk, limits);
+  t->model_ = wordpiece_from_vocab_txt(text, display, unk, limits);
   t->normalizer_ = make_bert_normalizer(true, chinese, strip, lower);
   t->pre_tokenizer_ = make_bert_pre_tokenizer();
   t->decoder_ = make_wordpiece_decoder("##", cleanup);
@@ -140,7 +140,7 @@ std::shared_ptr<Tokenizer> Tokenizer::from_vocab_txt(const FileRoot &root, const
   }
   auto cls_id = t->model_->vocab().find(cls), sep_id = t->model_->vocab().find(sep);
   if (!cls_id || !sep_id)
-    fail(QEFF_E_FORMAT, root.display("vocab.txt") + ": a BERT vocabulary needs [CLS] and [SEP]");
+    fail(QEFF_E_FORMAT, display + ": a BERT vocabulary needs [CLS] and [SEP]");
   std::string processor = R"({"type": "BertProcessing", "sep": ["[SEP]", )" + std::to_string(*sep_id) +
                           R"(], "cls": ["[CLS]", )" + std::to_string(*cls_id) + "]}";
   JsonDocument pdoc = JsonDocument::parse(processor, JsonOrigin{"vocab.txt post-processor", QEFF_E_FORMAT}, JsonLimits{});
@@ -150,30 +150,52 @@ std::shared_ptr<Tokenizer> Tokenizer::from_vocab_txt(const FileRoot &root, const
   return t;
 }
 
+const std::vector<std::string> &Tokenizer::tokenizer_files() {
+  static const std::vector<std::string> names = {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+                                                 "vocab.txt"};
+  return names;
+}
+
 std::shared_ptr<const Tokenizer> Tokenizer::load(const FileRoot &root, const TokenizerLimits &limits) {
+  std::map<std::string, std::string> files;
+  for (const std::string &name : tokenizer_files())
+    if (root.exists(name)) files[name] = root.read(name, limits.file_bytes, "tokenizer.file_bytes");
+  if (files.count("tokenizer.json") == 0 && files.count("vocab.txt") == 0) {
+    if (root.exists("tokenizer.model"))
+      fail(QEFF_E_UNSUPPORTED, root.display("tokenizer.model") +
+                                   ": a SentencePiece model without tokenizer.json is not supported; convert it "
+                                   "with transformers (AutoTokenizer.from_pretrained(...).save_pretrained(...))");
+    fail(QEFF_E_NOT_FOUND, root.dir() + ": no tokenizer.json or vocab.txt");
+  }
+  return load(files, [&](const std::string &name) { return root.display(name); }, limits);
+}
+
+std::shared_ptr<const Tokenizer> Tokenizer::load(const std::map<std::string, std::string> &files,
+                                                 const std::function<std::string(const std::string &)> &display,
+                                                 const TokenizerLimits &limits) {
   hub::TokenizerConfig config;
   std::optional<JsonDocument> config_doc;
   JsonLimits jl{limits.file_bytes, limits.json_depth};
-  if (root.exists("tokenizer_config.json")) {
-    config_doc.emplace(JsonDocument::parse(root.read("tokenizer_config.json", limits.file_bytes, "tokenizer.file_bytes"),
-                                           JsonOrigin{root.display("tokenizer_config.json")}, jl));
+  auto file = [&](const char *name) -> const std::string * {
+    auto it = files.find(name);
+    if (it == files.end()) return nullptr;
+    if (it->second.size() > limits.file_bytes)
+      fail(QEFF_E_LIMIT, display(name) + ": " + std::to_string(it->second.size()) +
+                             " bytes exceeds tokenizer.file_bytes = " + std::to_string(limits.file_bytes));
+    return &it->second;
+  };
+  if (const std::string *text = file("tokenizer_config.json")) {
+    config_doc.emplace(JsonDocument::parse(*text, JsonOrigin{display("tokenizer_config.json")}, jl));
     config = hub::parse_tokenizer_config(*config_doc);
   }
-  if (root.exists("special_tokens_map.json")) {
-    JsonDocument m = JsonDocument::parse(root.read("special_tokens_map.json", limits.file_bytes, "tokenizer.file_bytes"),
-                                         JsonOrigin{root.display("special_tokens_map.json")}, jl);
+  if (const std::string *text = file("special_tokens_map.json")) {
+    JsonDocument m = JsonDocument::parse(*text, JsonOrigin{display("special_tokens_map.json")}, jl);
     hub::merge_special_tokens_map(config, m);
   }
-  if (root.exists("tokenizer.json")) {
-    std::string json = root.read("tokenizer.json", limits.file_bytes, "tokenizer.file_bytes");
-    return from_json(json, root.display("tokenizer.json"), limits, &config);
-  }
-  if (root.exists("vocab.txt")) return from_vocab_txt(root, limits, config, config_doc ? &*config_doc : nullptr);
-  if (root.exists("tokenizer.model"))
-    fail(QEFF_E_UNSUPPORTED, root.display("tokenizer.model") +
-                                 ": a SentencePiece model without tokenizer.json is not supported; convert it "
-                                 "with transformers (AutoTokenizer.from_pretrained(...).save_pretrained(...))");
-  fail(QEFF_E_NOT_FOUND, root.dir() + ": no tokenizer.json or vocab.txt");
+  if (const std::string *json = file("tokenizer.json")) return from_json(*json, display("tokenizer.json"), limits, &config);
+  if (const std::string *vocab = file("vocab.txt"))
+    return from_vocab_txt(*vocab, display("vocab.txt"), limits, config, config_doc ? &*config_doc : nullptr);
+  fail(QEFF_E_NOT_FOUND, "no tokenizer.json or vocab.txt among the tokenizer files");
 }
 
 Encoding Tokenizer::encode_one(std::string_view text, uint32_t type_id, int32_t sequence_id,

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -42,6 +44,13 @@ class Tokenizer {
   // SentencePiece tokenizer.model; an unknown component type), QEFF_E_FORMAT,
   // QEFF_E_CONFIG, QEFF_E_LIMIT, QEFF_E_SECURITY/QEFF_E_IO from the file layer.
   static std::shared_ptr<const Tokenizer> load(const FileRoot &root, const TokenizerLimits &limits = {});
+  // The same from files already read: `files` maps the names above
+  // (tokenizer_files()) to their bytes; `display(name)` names one in errors.
+  static std::shared_ptr<const Tokenizer> load(const std::map<std::string, std::string> &files,
+                                               const std::function<std::string(const std::string &)> &display,
+                                               const TokenizerLimits &limits = {});
+  // The files a tokenizer is loaded from, in a model directory or a program package.
+  static const std::vector<std::string> &tokenizer_files();
   // Loads tokenizer.json text (`name` is shown in errors) with an optional config.
   static std::shared_ptr<const Tokenizer> from_json(std::string_view json, const std::string &name,
                                                     const TokenizerLimits &limits = {},
@@ -88,7 +97,8 @@ class Tokenizer {
   Encoding encode_one(std::string_view text, uint32_t type_id, int32_t sequence_id, const EncodeOptions &o) const;
   Encoding post_process(Encoding a, std::optional<Encoding> b, const EncodeOptions &o) const;
   void finish_load(const hub::TokenizerConfig *config);
-  static std::shared_ptr<Tokenizer> from_vocab_txt(const FileRoot &root, const TokenizerLimits &limits,
+  static std::shared_ptr<Tokenizer> from_vocab_txt(std::string_view text, const std::string &display,
+                                                   const TokenizerLimits &limits,
                                                    const hub::TokenizerConfig &config, const JsonDocument *config_doc);
 
   TokenizerLimits limits_;

@@ -5,7 +5,10 @@
 // tests/api/test_embeddings.cpp; this file checks the builders' insides.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstdio>
 
 #include "common/json.hpp"
 #include "common/options.hpp"
@@ -38,7 +41,7 @@ std::vector<float> floats(const JsonView &entry) {
 }
 
 struct Batch {
-  std::vector<int64_t> ids, mask;
+  std::vector<int64_t> ids, mask, types;  // types: zeros when the reference has no token_type_ids
   int64_t rows = 0, cols = 0;
 };
 
@@ -51,6 +54,10 @@ Batch batch_of(const JsonView &b) {
     for (int64_t v : ids.at(r).as_int_list()) out.ids.push_back(v);
     for (int64_t v : mask.at(r).as_int_list()) out.mask.push_back(v);
   }
+  JsonView types = b.get("token_type_ids");
+  for (size_t r = 0; r < types.size(); ++r)
+    for (int64_t v : types.at(r).as_int_list()) out.types.push_back(v);
+  out.types.resize(out.ids.size(), 0);
   return out;
 }
 
@@ -59,8 +66,11 @@ std::vector<float> run(const graph::Graph &g, const Batch &b) {
   o.specializations = {{"s", {{"batch_size", b.rows}, {"seq_len", b.cols}}}};
   auto exe = runtime::Executable::load(std::make_shared<compiler::Program>(compiler::compile(g, o)));
   runtime::Session s(exe, 2);
-  auto out = s.run({{"input_ids", {QEFF_DTYPE_I64, {b.rows, b.cols}, b.ids.data()}},
-                    {"attention_mask", {QEFF_DTYPE_I64, {b.rows, b.cols}, b.mask.data()}}});
+  std::vector<runtime::NamedTensor> inputs = {{"input_ids", {QEFF_DTYPE_I64, {b.rows, b.cols}, b.ids.data()}},
+                                               {"attention_mask", {QEFF_DTYPE_I64, {b.rows, b.cols}, b.mask.data()}}};
+  for (const graph::ValueInfo &in : g.inputs)
+    if (in.name == "token_type_ids") inputs.push_back({in.name, {QEFF_DTYPE_I64, {b.rows, b.cols}, b.types.data()}});
+  auto out = s.run(inputs);
   const float *p = out[0].tensor.as<float>();
   return std::vector<float>(p, p + out[0].tensor.numel());
 }
@@ -103,6 +113,100 @@ TEST(Models, UnknownArchitectureListsTheSupportedOnes) {
 TEST(Models, PoolingOptionsNeedAnEmbeddingModel) {
   EXPECT_EQ(transforms::parse_pooling("avg"), transforms::Pooling::kMean);
   EXPECT_EQ(transforms::parse_pooling("bogus"), std::nullopt);
+}
+
+// ---- Encoder fixtures with an "encoder" reference block (right-padded batch) ----
+
+std::string sci(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", v);
+  return buf;
+}
+
+// Token states on the real (unpadded) positions and mean pooling against the
+// reference, within 1e-4; the differences are recorded as test properties.
+void expect_encoder_matches(const std::string &name) {
+  SCOPED_TRACE(name);
+  auto src = load_fixture(name);
+  JsonDocument ref = reference(name);
+  JsonView enc = ref.root().get("encoder");
+  Batch b = batch_of(enc);
+  const int64_t hidden = enc.get("last_hidden_state").get("shape").at(2).as_int();
+  models::BuildOptions o;
+  o.pooling = transforms::Pooling::kNone;
+  o.normalize = false;
+  std::vector<float> hs = run(models::build_graph(src, o), b), want = floats(enc.get("last_hidden_state"));
+  ASSERT_EQ(hs.size(), want.size());
+  double tokens = 0;
+  for (int64_t t = 0; t < b.rows * b.cols; ++t)
+    if (b.mask[static_cast<size_t>(t)] != 0)
+      for (int64_t k = t * hidden; k < (t + 1) * hidden; ++k)
+        tokens = std::max(tokens, std::fabs(double(hs[size_t(k)]) - double(want[size_t(k)])));
+  o.pooling = transforms::Pooling::kMean;
+  const double mean = max_abs_diff(run(models::build_graph(src, o), b), floats(enc.get("pooled").get("mean")));
+  ::testing::Test::RecordProperty(name + ".token_states_max_abs_diff", sci(tokens));
+  ::testing::Test::RecordProperty(name + ".mean_pooling_max_abs_diff", sci(mean));
+  EXPECT_LT(tokens, 1e-4);
+  EXPECT_LT(mean, 1e-4);
+}
+
+// The default (sequence-classification) graph's logits against the reference.
+void expect_reranker_matches(const std::string &name) {
+  SCOPED_TRACE(name);
+  auto src = load_fixture(name);
+  JsonDocument ref = reference(name);
+  JsonView enc = ref.root().get("encoder");
+  graph::Graph g = models::build_graph(src);
+  EXPECT_EQ(g.metadata.at(models::kMetaTask), "sequence-classification");
+  const double d = max_abs_diff(run(g, batch_of(enc)), floats(enc.get("logits")));
+  ::testing::Test::RecordProperty(name + ".logits_max_abs_diff", sci(d));
+  EXPECT_LT(d, 1e-4);
+}
+
+TEST(Models, DistilBertTinyMatchesTransformers) {
+  expect_encoder_matches("distilbert-tiny");
+  EXPECT_EQ(models::build_graph(load_fixture("distilbert-tiny")).metadata.at(models::kMetaMaxSeqLen), "128");
+}
+
+TEST(Models, MpnetTinyMatchesTransformers) {
+  // seq_len 24 crosses the first logarithmic bucket boundary (|i - j| = 16).
+  expect_encoder_matches("mpnet-tiny");
+  // Positions count from padding_idx + 1: 130 - 2.
+  EXPECT_EQ(models::build_graph(load_fixture("mpnet-tiny")).metadata.at(models::kMetaMaxSeqLen), "128");
+}
+
+TEST(Models, NomicBertTinyMatchesTheOfficialCode) { expect_encoder_matches("nomic-bert-tiny"); }
+
+TEST(Models, RobertaAndXlmRobertaTinyMatchTransformers) {
+  expect_encoder_matches("roberta-tiny");
+  expect_encoder_matches("xlm-roberta-tiny");
+}
+
+TEST(Models, RerankerLogitsMatchTransformers) {
+  expect_reranker_matches("bert-reranker-tiny");
+  expect_reranker_matches("xlm-roberta-reranker-tiny");
+}
+
+TEST(Models, NomicBertRejectsSettingsItDoesNotCover) {
+  const std::string dir = qeff_test::fixtures_dir() + "/models/nomic-bert-tiny";
+  const std::string config = qeff_test::read_file(dir + "/config.json");
+  for (auto [from, to, field] : std::vector<std::array<std::string, 3>>{
+           {"\"prenorm\": false", "\"prenorm\": true", "prenorm"},
+           {"\"causal\": false", "\"causal\": true", "causal"},
+           {"\"rotary_emb_interleaved\": false", "\"rotary_emb_interleaved\": true", "rotary_emb_interleaved"},
+           {"\"rotary_emb_fraction\": 1.0", "\"rotary_emb_fraction\": 0.5", "rotary_emb_fraction"},
+           {"\"rotary_scaling_factor\": null", "\"rotary_scaling_factor\": 2.0", "rotary_scaling_factor"},
+           {"\"activation_function\": \"swiglu\"", "\"activation_function\": \"relu\"", "activation_function"}}) {
+    SCOPED_TRACE(field);
+    qeff_test::TempDir tmp;
+    std::string edited = config;
+    ASSERT_NE(edited.find(from), std::string::npos);
+    edited.replace(edited.find(from), from.size(), to);
+    qeff_test::write_file(tmp / "config.json", edited);
+    qeff_test::write_file(tmp / "model.safetensors", qeff_test::read_file(dir + "/model.safetensors"));
+    std::shared_ptr<const hub::ModelSource> src = hub::ModelSource::load(tmp.str(), Options());
+    EXPECT_QEFF_ERROR(models::build_graph(src), QEFF_E_UNSUPPORTED, field.c_str(), "NomicBertModel");
+  }
 }
 
 }  // namespace
