@@ -611,8 +611,9 @@ typedef struct qeff_program qeff_program;
  * Extra options: "model.pooling" (embedding models: "mean", "avg" (= mean),
  * "cls", "max", "mean_sqrt_len", "last_token" or "none"; default: the
  * sentence-transformers files, else mean) and "model.normalize" (L2-normalize
- * the embeddings; default: whether the sentence-transformers pipeline has a
- * Normalize module). Encoders compile one specialization per "compile.seq_len"
+ * the embeddings, or each token's state with pooling "none"; default: whether
+ * the sentence-transformers pipeline has a Normalize module, and never for
+ * pooling "none"). Encoders compile one specialization per "compile.seq_len"
  * entry (default 32, 128 and 512, those the position table allows) at
  * "compile.batch_size" (default 1). A sequence length beyond the position
  * table is QEFF_E_INVALID_ARGUMENT naming it and the limit.

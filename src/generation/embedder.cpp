@@ -1,7 +1,9 @@
 #include "generation/embedder.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <numeric>
 
@@ -57,7 +59,14 @@ EncoderProgram::EncoderProgram(std::shared_ptr<const runtime::Executable> exe) :
   if ((out.size() != 2 && out.size() != 3) || out.back().is_symbolic())
     fail(QEFF_E_UNSUPPORTED, "encoder program output " + quote(output_) + " has shape " + graph::to_string(out));
   dim_ = out.back().value;
-  if (const std::string *pad = meta(p, "qeff.pad_token_id")) pad_id_ = std::stoll(*pad);
+  if (const std::string *pad = meta(p, "qeff.pad_token_id")) {
+    char *end = nullptr;
+    errno = 0;
+    long long v = std::strtoll(pad->c_str(), &end, 10);
+    if (pad->empty() || *end != '\0' || errno != 0 || v < 0)
+      fail(QEFF_E_FORMAT, "program metadata \"qeff.pad_token_id\" = " + quote(*pad, 32) + " is not a token id");
+    pad_id_ = v;
+  }
   for (const auto &plan : p.plans) {
     auto b = plan.spec.symbols.find("batch_size"), s = plan.spec.symbols.find("seq_len");
     if (b == plan.spec.symbols.end() || s == plan.spec.symbols.end())

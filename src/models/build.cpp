@@ -142,8 +142,10 @@ graph::Graph build_graph(std::shared_ptr<const hub::ModelSource> source, const B
     b.set_metadata(kMetaLabels, labels_json(label_names));
   } else {
     const transforms::Pooling pooling = options.pooling.value_or(default_pooling(src));
-    const bool normalize =
-        options.normalize.value_or(src.sentence_transformers && src.sentence_transformers->normalize);
+    // sentence-transformers' Normalize acts on the sentence embedding only:
+    // token states (pooling none) are normalized only when asked.
+    const bool normalize = options.normalize.value_or(pooling != transforms::Pooling::kNone && src.sentence_transformers &&
+                                                      src.sentence_transformers->normalize);
     std::string y = transforms::add_pooling(b, hidden, ctx.attention_mask, pooling, normalize);
     graph::Shape shape{batch};
     if (pooling == transforms::Pooling::kNone) shape.push_back(graph::Dim::sym("seq_len"));

@@ -34,7 +34,8 @@ std::string layer(EncoderContext &ctx, const std::string &x, const std::string &
   std::string c = l.merge_heads(l.attention(q, k, v, mask, 1.0 / std::sqrt(static_cast<double>(d))), heads, d);
   std::string a = l.linear(c, p + "attention.out_lin", h, h);
   a = l.layer_norm(l.b.op("Add", {a, x}), p + "sa_layer_norm", h, kEps);
-  std::string f = l.activation(l.linear(a, p + "ffn.lin1", h, inter), ctx.cfg.hidden_act);
+  const std::string act = ctx.cfg.hidden_act.empty() ? "gelu" : ctx.cfg.hidden_act;  // activation, HF default gelu
+  std::string f = l.activation(l.linear(a, p + "ffn.lin1", h, inter), act);
   f = l.linear(f, p + "ffn.lin2", inter, h);
   return l.layer_norm(l.b.op("Add", {f, a}), p + "output_layer_norm", h, kEps);
 }

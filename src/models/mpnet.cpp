@@ -74,18 +74,27 @@ std::string additive_mask(EncoderContext &ctx) {
   return b.op("Unsqueeze", {add, ctx.l.i64("axes_1_2", {1, 2})});
 }
 
-// MPNetSelfAttention: softmax(Q K^T / sqrt(d) + bias_mask) V, bias_mask [b, heads, s, s].
+// The per-model inputs of every layer's attention: the position bias [1, heads, s, s]
+// (a constant per specialization) and the additive padding mask [b, 1, 1, s].
+struct Biases {
+  std::string position, mask;
+};
+
+// MPNetSelfAttention: softmax((Q K^T / sqrt(d) + position bias) + mask) V, in HF's
+// order (adding the two biases once up front would keep a [b, heads, s, s]
+// tensor alive through every layer).
 std::string attention(EncoderContext &ctx, const std::string &q, const std::string &k, const std::string &v,
-                      const std::string &bias_mask) {
+                      const Biases &bias) {
   graph::GraphBuilder &b = ctx.l.b;
   std::string kt = b.op("Transpose", {k}, {{"perm", std::vector<int64_t>{0, 1, 3, 2}}});
   const float sqrt_d = static_cast<float>(std::sqrt(static_cast<double>(ctx.head_dim())));
   std::string scores = b.op("Div", {b.op("MatMul", {q, kt}), ctx.l.f32("sqrt_d", sqrt_d)});
-  std::string probs = b.op("Softmax", {b.op("Add", {scores, bias_mask})}, {{"axis", int64_t{-1}}});
+  scores = b.op("Add", {b.op("Add", {scores, bias.position}), bias.mask});
+  std::string probs = b.op("Softmax", {scores}, {{"axis", int64_t{-1}}});
   return b.op("MatMul", {probs, v});
 }
 
-std::string layer(EncoderContext &ctx, const std::string &x, const std::string &bias_mask, int64_t i) {
+std::string layer(EncoderContext &ctx, const std::string &x, const Biases &bias, int64_t i) {
   Layers &l = ctx.l;
   const int64_t h = ctx.hidden(), heads = ctx.heads(), d = ctx.head_dim(), inter = ctx.cfg.intermediate_size;
   const std::string p = "encoder.layer." + std::to_string(i) + ".";
@@ -93,9 +102,10 @@ std::string layer(EncoderContext &ctx, const std::string &x, const std::string &
   std::string q = l.split_heads(l.linear(x, p + "attention.attn.q", h, h), heads, d);
   std::string k = l.split_heads(l.linear(x, p + "attention.attn.k", h, h), heads, d);
   std::string v = l.split_heads(l.linear(x, p + "attention.attn.v", h, h), heads, d);
-  std::string a = l.linear(l.merge_heads(attention(ctx, q, k, v, bias_mask), heads, d), p + "attention.attn.o", h, h);
+  std::string a = l.linear(l.merge_heads(attention(ctx, q, k, v, bias), heads, d), p + "attention.attn.o", h, h);
   a = l.layer_norm(l.b.op("Add", {a, x}), p + "attention.LayerNorm", h, ctx.eps());
-  std::string f = l.activation(l.linear(a, p + "intermediate.dense", h, inter), ctx.cfg.hidden_act);
+  const std::string act = ctx.cfg.hidden_act.empty() ? "gelu" : ctx.cfg.hidden_act;  // hidden_act, HF default gelu
+  std::string f = l.activation(l.linear(a, p + "intermediate.dense", h, inter), act);
   f = l.linear(f, p + "output.dense", inter, h);
   return l.layer_norm(l.b.op("Add", {f, a}), p + "output.LayerNorm", h, ctx.eps());
 }
@@ -109,10 +119,8 @@ std::string body(EncoderContext &ctx) {
   x = l.b.op("Add", {x, l.embed(pos, l.padded_positions(ctx.input_ids, kPaddingIdx))});
   x = l.layer_norm(x, "embeddings.LayerNorm", h, ctx.eps());
   l.b.set_scope("encoder");
-  // (scores + bias) + mask in HF; bias + mask once here is the same sum: a masked
-  // key gets finfo.min either way, an unmasked one scores + bias exactly.
-  std::string bias_mask = l.b.op("Add", {position_bias(ctx), additive_mask(ctx)});
-  for (int64_t i = 0; i < ctx.cfg.num_hidden_layers; ++i) x = layer(ctx, x, bias_mask, i);
+  const Biases bias{position_bias(ctx), additive_mask(ctx)};
+  for (int64_t i = 0; i < ctx.cfg.num_hidden_layers; ++i) x = layer(ctx, x, bias, i);
   l.b.set_scope("");
   return x;
 }

@@ -153,6 +153,101 @@ static void test_request_and_generate(void) {
   qeff_request_free(r);
 }
 
+/* Embeddings and reranking from C: compile and export a model, generate over
+ * texts, pairs and token ids, every result accessor. `dir` is the fixtures'
+ * llama-tiny; its siblings bert-tiny and bert-reranker-tiny are used. */
+static void test_embeddings(const char *dir, const char *work) {
+  char path[4096], out[4096];
+  qeff_model *m = NULL, *rm = NULL;
+  qeff_options *o = NULL;
+  qeff_program *p = NULL, *rp = NULL;
+  qeff_request *r = NULL, *pairs = NULL, *ids = NULL;
+  qeff_result *res = NULL, *scores = NULL, *tok_res = NULL;
+  qeff_tokenizer *t = NULL;
+  const float *data = NULL;
+  size_t rows = 0, dim = 0, n = 0;
+  double v = 0;
+  const char *json = NULL;
+  const int64_t lens[] = {32, 16};
+  const int32_t row[] = {2, 179, 151, 3};
+  snprintf(path, sizeof path, "%s/../bert-tiny", dir);
+  CHECK_OK(qeff_model_load(path, NULL, &m));
+  CHECK_OK(qeff_options_create(&o));
+  CHECK_OK(qeff_options_set_bool(o, "cache.enabled", 0));
+  CHECK_OK(qeff_options_set_int_list(o, "compile.seq_len", lens, 2));
+  CHECK_OK(qeff_options_set_int(o, "compile.batch_size", 2));
+  CHECK_OK(qeff_compile(m, o, &p));
+  CHECK_OK(qeff_program_tokenizer(p, &t));
+  CHECK_OK(qeff_tokenizer_vocab_size(t, &n));
+  CHECK(n == 512);
+  snprintf(out, sizeof out, "%s/c-api-export", work);
+  CHECK_OK(qeff_options_set_bool(o, "export.overwrite", 1));
+  CHECK_OK(qeff_export(m, out, o));
+  CHECK(qeff_export(NULL, out, o) == QEFF_E_INVALID_HANDLE);
+
+  CHECK_OK(qeff_request_create(&r));
+  CHECK_OK(qeff_request_add_text(r, "Hello world!", 12));
+  CHECK_OK(qeff_request_add_text(r, "The quick brown fox jumps over the lazy dog.", 44));
+  CHECK_OK(qeff_request_add_text(r, "hi", 2));
+  CHECK_OK(qeff_generate(p, r, NULL, &res));
+  CHECK_OK(qeff_result_num_rows(res, &n));
+  CHECK(n == 3);
+  CHECK_OK(qeff_result_embeddings(res, &data, &rows, &dim));
+  CHECK(data != NULL && rows == 3 && dim == 32);
+  {
+    double norm = 0; /* bert-tiny's sentence-transformers files normalize */
+    for (size_t i = 0; i < dim; ++i) norm += (double)data[i] * data[i];
+    CHECK(norm > 0.9999 && norm < 1.0001);
+  }
+  CHECK_OK(qeff_result_num_tokens(res, 0, &n));
+  CHECK(n == 5); /* [CLS] hello world ! [SEP] */
+  CHECK(qeff_result_num_tokens(res, 3, &n) == QEFF_E_INVALID_ARGUMENT);
+  CHECK_OK(qeff_result_stat(res, "batches", &v));
+  CHECK(v == 2);
+  CHECK(qeff_result_stat(res, "nope", &v) == QEFF_E_NOT_FOUND);
+  CHECK_OK(qeff_result_stats_json(res, &json));
+  CHECK(json != NULL && strstr(json, "total_ms") != NULL);
+  CHECK(qeff_result_scores(res, &data, &rows, &dim) == QEFF_E_NOT_FOUND);
+  CHECK(qeff_result_token_embeddings(res, 0, &data, &n, &dim) == QEFF_E_NOT_FOUND);
+
+  /* Pooling none from token ids: the row's 4 tokens only. */
+  CHECK_OK(qeff_options_set(o, "model.pooling", "none"));
+  qeff_program_free(p);
+  p = NULL;
+  CHECK_OK(qeff_compile(m, o, &p));
+  CHECK_OK(qeff_request_create(&ids));
+  CHECK_OK(qeff_request_add_tokens(ids, row, 4));
+  CHECK_OK(qeff_generate(p, ids, NULL, &tok_res));
+  CHECK_OK(qeff_result_token_embeddings(tok_res, 0, &data, &n, &dim));
+  CHECK(data != NULL && n == 4 && dim == 32);
+
+  /* A reranker scores text pairs. */
+  snprintf(path, sizeof path, "%s/../bert-reranker-tiny", dir);
+  CHECK_OK(qeff_model_load(path, NULL, &rm));
+  CHECK_OK(qeff_options_set(o, "model.pooling", ""));
+  CHECK_OK(qeff_compile(rm, o, &rp));
+  CHECK_OK(qeff_request_create(&pairs));
+  CHECK_OK(qeff_request_add_text_pair(pairs, "what is a fox", 13, "a fox is an animal", 18));
+  CHECK(qeff_request_add_text_pair(pairs, NULL, 3, "x", 1) == QEFF_E_INVALID_ARGUMENT);
+  CHECK_OK(qeff_generate(rp, pairs, NULL, &scores));
+  CHECK_OK(qeff_result_scores(scores, &data, &rows, &dim));
+  CHECK(data != NULL && rows == 1 && dim == 1);
+
+  qeff_result_free(scores);
+  qeff_result_free(tok_res);
+  qeff_result_free(res);
+  qeff_result_free(NULL);
+  qeff_request_free(pairs);
+  qeff_request_free(ids);
+  qeff_request_free(r);
+  qeff_tokenizer_free(t);
+  qeff_program_free(rp);
+  qeff_program_free(p);
+  qeff_options_free(o);
+  qeff_model_free(rm);
+  qeff_model_free(m);
+}
+
 /* Every tokenizer function, on the model directory's tokenizer (llama-tiny:
  * BPE with byte fallback, <s> = 1, </s> = 2, pad <unk> = 0). */
 static void test_tokenizer(const char *dir) {
@@ -327,6 +422,7 @@ int main(int argc, char **argv) {
   test_request_and_generate();
   test_tokenizer(argv[1]);
   test_program(argv[2], argv[3]);
+  test_embeddings(argv[1], argv[3]);
   if (failures > 0) {
     fprintf(stderr, "%d check(s) failed\n", failures);
     return 1;

@@ -199,10 +199,7 @@ TEST(Models, NomicBertRejectsSettingsItDoesNotCover) {
            {"\"activation_function\": \"swiglu\"", "\"activation_function\": \"relu\"", "activation_function"}}) {
     SCOPED_TRACE(field);
     qeff_test::TempDir tmp;
-    std::string edited = config;
-    ASSERT_NE(edited.find(from), std::string::npos);
-    edited.replace(edited.find(from), from.size(), to);
-    qeff_test::write_file(tmp / "config.json", edited);
+    qeff_test::write_file(tmp / "config.json", qeff_test::replace(config, from, to));
     qeff_test::write_file(tmp / "model.safetensors", qeff_test::read_file(dir + "/model.safetensors"));
     std::shared_ptr<const hub::ModelSource> src = hub::ModelSource::load(tmp.str(), Options());
     EXPECT_QEFF_ERROR(models::build_graph(src), QEFF_E_UNSUPPORTED, field.c_str(), "NomicBertModel");
