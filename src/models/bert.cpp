@@ -17,15 +17,6 @@ bool roberta_style(const EncoderContext &ctx) {
 
 int64_t padding_idx(const EncoderContext &ctx) { return ctx.cfg.pad_token_id.value_or(1); }
 
-// create_position_ids_from_input_ids: cumsum(ids != pad) * (ids != pad) + pad.
-std::string roberta_positions(EncoderContext &ctx) {
-  graph::GraphBuilder &b = ctx.l.b;
-  std::string pad = ctx.l.i64("padding_idx", {padding_idx(ctx)});
-  std::string real = b.op("Cast", {b.op("Not", {b.op("Equal", {ctx.input_ids, pad})})}, {{"to", int64_t{7}}});  // INT64
-  std::string count = b.op("CumSum", {real, b.constant_i64("axis1", {1}, graph::Shape{})});
-  return b.op("Add", {b.op("Mul", {count, real}), pad});
-}
-
 std::string embeddings(EncoderContext &ctx) {
   Layers &l = ctx.l;
   graph::GraphBuilder &b = l.b;
@@ -36,7 +27,7 @@ std::string embeddings(EncoderContext &ctx) {
   const int64_t positions = *ctx.cfg.max_position_embeddings;
   std::string x = l.embed(l.w.body("embeddings.word_embeddings.weight", {ctx.cfg.vocab_size, h}), ctx.input_ids);
   std::string pos_table = l.w.body("embeddings.position_embeddings.weight", {positions, h});
-  std::string pos_ids = roberta_style(ctx) ? roberta_positions(ctx) : l.positions(ctx.input_ids);
+  std::string pos_ids = roberta_style(ctx) ? l.padded_positions(ctx.input_ids, padding_idx(ctx)) : l.positions(ctx.input_ids);
   x = b.op("Add", {x, l.embed(pos_table, pos_ids)});
   const int64_t types = ctx.cfg.type_vocab_size.value_or(2);
   std::string type_table = l.w.body("embeddings.token_type_embeddings.weight", {types, h});
