@@ -564,8 +564,10 @@ QEFF_API void qeff_decoder_free(qeff_decoder *decoder);
  * NUL-terminated, owned by the decoder and valid until the next call on it or
  * qeff_decoder_free; `length` (may be NULL) receives its length in bytes.
  * The pieces of every step plus qeff_decoder_finish concatenate to
- * qeff_tokenizer_decode of all the ids (see docs/tokenizer.md for the one
- * exception, a stream ending inside an incomplete byte-fallback run).
+ * qeff_tokenizer_decode of all the ids, wherever the stream stops. A run of
+ * byte-fallback tokens (<0xXX>) is held until a token that is not a byte token
+ * ends it, or until qeff_decoder_finish, because the decode treats a run as a
+ * whole: UTF-8 when all of it is valid, else U+FFFD per byte.
  * Returns QEFF_OK, QEFF_E_INVALID_HANDLE, QEFF_E_INVALID_ARGUMENT (piece NULL;
  * an id that is not a token: the decoder is unchanged), QEFF_E_OOM.
  * Not thread-safe: one call at a time per decoder.
@@ -575,8 +577,9 @@ QEFF_API qeff_status qeff_decoder_step(qeff_decoder *decoder, int32_t id, const 
 
 /**
  * End the stream: `*piece` receives the text still held (an incomplete UTF-8
- * tail decodes to U+FFFD), with the same lifetime as qeff_decoder_step's. The
- * decoder is then empty, ready for a new stream. Returns QEFF_OK,
+ * tail or an invalid byte run decodes to U+FFFD, as in qeff_tokenizer_decode),
+ * with the same lifetime as qeff_decoder_step's. The decoder is then empty,
+ * ready for a new stream. Returns QEFF_OK,
  * QEFF_E_INVALID_HANDLE, QEFF_E_INVALID_ARGUMENT (piece NULL), QEFF_E_OOM.
  */
 QEFF_API qeff_status qeff_decoder_finish(qeff_decoder *decoder, const char **piece, size_t *length);

@@ -71,7 +71,8 @@ class ByteLevel final : public Decoder {
         bytes += t;
       }
     }
-    tokens.assign(1, utf8_lossy(bytes));
+    tokens.clear();
+    tokens.push_back(utf8_lossy(bytes));
   }
 };
 
@@ -154,8 +155,7 @@ class ByteFallback final : public Decoder {
       pending.clear();
     };
     for (std::string &t : tokens) {
-      int byte = -1;
-      if (t.size() == 6 && t.compare(0, 3, "<0x") == 0 && t[5] == '>') byte = parse_hex(t[3], t[4]);
+      int byte = byte_of(t);
       if (byte >= 0) {
         pending.push_back(static_cast<char>(byte));
       } else {
@@ -166,16 +166,22 @@ class ByteFallback final : public Decoder {
     flush();
     tokens = std::move(out);
   }
+  bool continues_run(std::string_view token) const override { return byte_of(token) >= 0; }
 
  private:
-  static int parse_hex(char a, char b) {
+  // The byte of "<0xXX>", else -1. HF parses XX with u8::from_str_radix(_, 16),
+  // which also takes a '+' sign before one digit ("<0x+A>" is 0x0A).
+  static int byte_of(std::string_view t) {
+    if (!(t.size() == 6 && t.substr(0, 3) == "<0x" && t[5] == '>')) return -1;
     auto v = [](char c) {
       if (c >= '0' && c <= '9') return c - '0';
       if (c >= 'a' && c <= 'f') return c - 'a' + 10;
       if (c >= 'A' && c <= 'F') return c - 'A' + 10;
       return -1;
     };
-    int hi = v(a), lo = v(b);
+    int lo = v(t[4]);
+    if (t[3] == '+') return lo;
+    int hi = v(t[3]);
     return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
   }
 };
@@ -185,7 +191,8 @@ class Fuse final : public Decoder {
   void decode_chain(std::vector<std::string> &tokens) const override {
     std::string all;
     for (const std::string &t : tokens) all += t;
-    tokens.assign(1, std::move(all));
+    tokens.clear();
+    tokens.push_back(std::move(all));
   }
 };
 
@@ -246,6 +253,11 @@ class SequenceDecoder final : public Decoder {
   std::vector<std::unique_ptr<Decoder>> items;
   void decode_chain(std::vector<std::string> &tokens) const override {
     for (const auto &d : items) d->decode_chain(tokens);
+  }
+  bool continues_run(std::string_view token) const override {
+    for (const auto &d : items)
+      if (d->continues_run(token)) return true;
+    return false;
   }
 };
 

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tokenizer/component.hpp"
@@ -16,6 +17,14 @@ class Decoder {
  public:
   virtual ~Decoder() = default;
   virtual void decode_chain(std::vector<std::string> &tokens) const = 0;
+  // Whether `token` may be decoded together with the tokens that follow it,
+  // so that its text is final only once a token that does not continue the
+  // run arrives: a ByteFallback byte token (a run is UTF-8 as a whole, or
+  // U+FFFD per byte). Judged on the token as the vocabulary spells it.
+  virtual bool continues_run(std::string_view token) const {
+    (void)token;
+    return false;
+  }
 };
 
 std::unique_ptr<Decoder> parse_decoder(const JsonView &v, const ParseContext &ctx);

@@ -16,6 +16,16 @@ void Encoding::append(const Encoding &o) {
   sequence_ids.insert(sequence_ids.end(), o.sequence_ids.begin(), o.sequence_ids.end());
 }
 
+void Encoding::reserve(size_t n) {
+  ids.reserve(n);
+  type_ids.reserve(n);
+  offsets.reserve(n);
+  special_tokens_mask.reserve(n);
+  attention_mask.reserve(n);
+  word_ids.reserve(n);
+  sequence_ids.reserve(n);
+}
+
 void Encoding::resize(size_t n) {
   if (n >= size()) return;
   ids.resize(n);

@@ -23,6 +23,7 @@ struct Encoding {
 
   size_t size() const { return ids.size(); }
   void append(const Encoding &o);
+  void reserve(size_t n);
   void resize(size_t n);  // truncate keeping the first n tokens
   void truncate_left(size_t n);  // keep the last n tokens
 };

@@ -2,6 +2,7 @@
 
 #include <cjson/cJSON.h>
 
+#include <algorithm>
 #include <map>
 
 #include "common/error.hpp"
@@ -73,12 +74,16 @@ class Template final : public PostProcessor {
       for (Encoding &e : encs) trim_offsets(e, add_prefix_space, text);
     const std::vector<Piece> &t = encs.size() >= 2 ? pair : single;
     Encoding out;
+    size_t total = add_special ? count(t) : 0;
+    for (const Piece &p : t)
+      if (p.is_sequence && p.sequence < encs.size()) total += encs[p.sequence].size();
+    out.reserve(total);
     for (const Piece &p : t) {
       if (p.is_sequence) {
         if (p.sequence >= encs.size()) continue;
-        Encoding e = encs[p.sequence];
-        std::fill(e.type_ids.begin(), e.type_ids.end(), p.type_id);
-        out.append(e);
+        size_t from = out.size();
+        out.append(encs[p.sequence]);
+        std::fill(out.type_ids.begin() + static_cast<std::ptrdiff_t>(from), out.type_ids.end(), p.type_id);
       } else if (add_special) {
         for (uint32_t id : specials.at(p.special).ids) {
           out.ids.push_back(id);
@@ -91,7 +96,8 @@ class Template final : public PostProcessor {
         }
       }
     }
-    encs.assign(1, std::move(out));
+    encs.clear();
+    encs.push_back(std::move(out));
   }
 };
 

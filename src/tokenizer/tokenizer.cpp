@@ -301,21 +301,27 @@ std::vector<Encoding> Tokenizer::encode_batch(std::span<const std::string_view> 
   return out;
 }
 
+const std::string *Tokenizer::decoder_input(uint32_t id, bool skip_special_tokens, bool &dropped) const {
+  dropped = false;
+  if (const AddedToken *t = added_->find_id(id)) {
+    dropped = skip_special_tokens && t->special;
+    return dropped ? nullptr : &t->content;
+  }
+  return model_->vocab().name(id);
+}
+
 std::string Tokenizer::decode(std::span<const uint32_t> ids, bool skip_special_tokens) const {
   std::vector<std::string> tokens;
   tokens.reserve(ids.size());
   for (size_t i = 0; i < ids.size(); ++i) {
-    uint32_t id = ids[i];
-    if (const AddedToken *t = added_->find_id(id)) {
-      if (!(skip_special_tokens && t->special)) tokens.push_back(t->content);
-      continue;
-    }
-    const std::string *name = model_->vocab().name(id);
-    if (!name)
-      fail(QEFF_E_INVALID_ARGUMENT, "decode: id " + std::to_string(id) + " at index " + std::to_string(i) +
+    bool dropped = false;
+    const std::string *text = decoder_input(ids[i], skip_special_tokens, dropped);
+    if (dropped) continue;
+    if (!text)
+      fail(QEFF_E_INVALID_ARGUMENT, "decode: id " + std::to_string(ids[i]) + " at index " + std::to_string(i) +
                                         " is not a token of this tokenizer (vocabulary size " +
                                         std::to_string(vocab_size()) + ")");
-    tokens.push_back(*name);
+    tokens.push_back(*text);
   }
   std::string out;
   if (decoder_) {
@@ -368,8 +374,18 @@ std::string StreamDecoder::step(uint32_t id) {
   // HF DecodeStream: decode a window holding the previous token as context,
   // emit what it adds to the context's own decoding, and hold everything
   // while the tail is an incomplete UTF-8 sequence (decoded as U+FFFD).
+  bool dropped = false;
+  const std::string *input = tok_->decoder_input(id, skip_, dropped);
+  if (!input && !dropped)  // checked first: the stream is unchanged
+    fail(QEFF_E_INVALID_ARGUMENT, "StreamDecoder: id " + std::to_string(id) +
+                                      " is not a token of this tokenizer (vocabulary size " +
+                                      std::to_string(tok_->vocab_size()) + ")");
   ids_.push_back(id);
   ++held_;
+  // Nothing of a byte-fallback run is final before the run ends: a later
+  // invalid byte turns all of it into U+FFFD. A dropped id leaves the run open.
+  if (!dropped) in_byte_run_ = tok_->decoder_ && tok_->decoder_->continues_run(*input);
+  if (in_byte_run_) return {};
   std::string text = tok_->decode(ids_, skip_);
   if (text.size() > prefix_.size() && !ends_with_replacement(text) &&
       text.compare(0, prefix_.size(), prefix_) == 0) {
@@ -387,15 +403,16 @@ std::string StreamDecoder::step(uint32_t id) {
 std::string StreamDecoder::finish() {
   std::string text = tok_->decode(ids_, skip_);
   std::string rest;
-  if (text.size() > prefix_.size() && text.compare(0, prefix_.size(), prefix_) == 0) {
+  if (text.size() >= prefix_.size() && text.compare(0, prefix_.size(), prefix_) == 0) {
     rest = text.substr(prefix_.size());
   } else if (held_ > 0 && held_ <= ids_.size()) {
-    // HF's ByteFallback turns a whole run of byte tokens into U+FFFD when it
-    // ends incomplete, which would rewrite characters already emitted; the
-    // held tokens are decoded on their own instead (U+FFFD per byte).
+    // The window's decoding no longer extends the emitted text (HF's
+    // DecodeStream fails there; no known decoder does it): the held ids are
+    // decoded on their own.
     rest = tok_->decode(std::span<const uint32_t>(ids_).subspan(ids_.size() - held_), skip_);
   }
   held_ = 0;
+  in_byte_run_ = false;
   ids_.clear();
   prefix_.clear();
   prefix_index_ = 0;

@@ -93,7 +93,12 @@ class Tokenizer {
   const TokenizerLimits &limits() const { return limits_; }
 
  private:
+  friend class StreamDecoder;
   Tokenizer();
+  // The string decode() gives the decoder for `id`: nullptr when it drops the
+  // id (`dropped`: a special token under skip_special_tokens) or when the id
+  // is not a token.
+  const std::string *decoder_input(uint32_t id, bool skip_special_tokens, bool &dropped) const;
   Encoding encode_one(std::string_view text, uint32_t type_id, int32_t sequence_id, const EncodeOptions &o) const;
   Encoding post_process(Encoding a, std::optional<Encoding> b, const EncodeOptions &o) const;
   void finish_load(const hub::TokenizerConfig *config);
@@ -117,14 +122,15 @@ class Tokenizer {
 // Incremental decoding for streaming generation (HF DecodeStream): step()
 // returns only text that is complete UTF-8 and will not change; finish()
 // returns what is left. The concatenation of all returned pieces equals
-// decode(all ids), except when the stream ends inside an incomplete
-// byte-fallback sequence that follows complete byte tokens: HF's decode then
-// replaces the whole byte run by U+FFFD, while the stream has already emitted
-// the complete characters and ends with U+FFFD per incomplete byte. Keeps a
-// reference to the tokenizer.
+// decode(all ids). A run of byte-fallback tokens is held until a token that
+// is not a byte token ends it (or finish()), since HF's ByteFallback decodes
+// a run as a whole: as UTF-8 when all of it is valid, else as U+FFFD per
+// byte. Keeps a reference to the tokenizer.
 class StreamDecoder {
  public:
   explicit StreamDecoder(std::shared_ptr<const Tokenizer> tokenizer, bool skip_special_tokens = false);
+  // Throws QEFF_E_INVALID_ARGUMENT for an id that is not a token (the stream
+  // is unchanged).
   std::string step(uint32_t id);
   std::string finish();
 
@@ -134,7 +140,8 @@ class StreamDecoder {
   std::vector<uint32_t> ids_;
   std::string prefix_;
   size_t prefix_index_ = 0;
-  size_t held_ = 0;  // ids pushed since the last emitted piece
+  size_t held_ = 0;         // ids pushed since the last emitted piece
+  bool in_byte_run_ = false;  // the last id the decoder sees continues a byte run
 };
 
 }  // namespace qeff::tokenizer

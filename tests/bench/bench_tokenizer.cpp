@@ -2,10 +2,13 @@
 // corpus (tests/tokenizer/corpus.json, literal strings plus the generated
 // large inputs), one line per tokenizer. Compare with
 // tests/tokenizer/bench_hf.py (HF Rust `tokenizers`, same corpus).
-//   bench_tokenizer <tests/tokenizer> [<shared/data/tokenizers>] [seconds]
+//   bench_tokenizer <tests/tokenizer> [<shared/data/tokenizers>] [seconds] [name]
+// With a tokenizer name, only that one runs, and its throughput is also shown
+// per part of the corpus (the short strings, then each large input).
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -26,13 +29,19 @@ std::string read(const std::string &p) {
   return s.str();
 }
 
-std::vector<std::string> corpus(const std::string &dir) {
+struct Corpus {
+  std::vector<std::string> texts;
+  size_t strings = 0;  // texts[0, strings) are the short strings, then the large inputs
+};
+
+Corpus corpus(const std::string &dir) {
   qeff::JsonDocument doc = qeff::JsonDocument::parse(read(dir + "/corpus.json"), qeff::JsonOrigin{"corpus.json"},
                                                      qeff::JsonLimits{}, false);
-  std::vector<std::string> out;
+  Corpus out;
   qeff::JsonView strings = doc.root().get("strings");
   for (size_t i = 0; i < strings.size(); ++i)
-    if (strings.at(i).is_string()) out.push_back(strings.at(i).as_string());
+    if (strings.at(i).is_string()) out.texts.push_back(strings.at(i).as_string());
+  out.strings = out.texts.size();
   qeff::JsonView large = doc.root().get("large");
   for (size_t i = 0; i < large.size(); ++i) {
     // The generator of make_reference.py.
@@ -44,23 +53,54 @@ std::vector<std::string> corpus(const std::string &dir) {
       x = x * 6364136223846793005ull + 1442695040888963407ull;
       s += alphabet[(x >> 33) % alphabet.size()];
     }
-    out.push_back(s);
+    out.texts.push_back(s);
   }
   return out;
+}
+
+struct Throughput {
+  double mb_per_s;      // per second of wall time
+  double cpu_mb_per_s;  // per second of this process's CPU time (steadier on a shared machine)
+  size_t rounds, tokens_per_round;
+};
+
+// Encodes texts[begin, end) for `seconds` after one warm-up pass (which fills
+// the word cache, as HF's).
+Throughput measure(const qeff::tokenizer::Tokenizer &tok, const std::vector<std::string> &texts, size_t begin,
+                   size_t end, double seconds) {
+  size_t bytes = 0;
+  for (size_t i = begin; i < end; ++i) {
+    bytes += texts[i].size();
+    (void)tok.encode(texts[i]);
+  }
+  size_t rounds = 0, tokens = 0;
+  auto start = std::chrono::steady_clock::now();
+  std::clock_t cpu_start = std::clock();
+  double elapsed = 0;
+  while (elapsed < seconds) {
+    for (size_t i = begin; i < end; ++i) tokens += tok.encode(texts[i]).ids.size();
+    ++rounds;
+    elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+  double cpu = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
+  double mb = static_cast<double>(bytes) * static_cast<double>(rounds) / 1e6;
+  return {mb / elapsed, mb / cpu, rounds, tokens / rounds};
 }
 
 }  // namespace
 
 int main(int argc, char **argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s <tests/tokenizer> [<shared/data/tokenizers>] [seconds]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s <tests/tokenizer> [<shared/data/tokenizers>] [seconds] [name]\n", argv[0]);
     return 2;
   }
   std::string tests = argv[1];
   std::string shared = argc > 2 ? argv[2] : "";
   double seconds = argc > 3 ? std::atof(argv[3]) : 2.0;
+  std::string only = argc > 4 ? argv[4] : "";
   try {
-    std::vector<std::string> texts = corpus(tests);
+    Corpus c = corpus(tests);
+    const std::vector<std::string> &texts = c.texts;
     size_t bytes = 0;
     for (const auto &t : texts) bytes += t.size();
     std::vector<std::pair<std::string, std::string>> dirs;
@@ -71,19 +111,19 @@ int main(int argc, char **argv) {
         if (std::filesystem::is_directory(shared + "/" + n)) dirs.emplace_back(n, shared + "/" + n);
     std::printf("corpus: %zu texts, %zu bytes\n", texts.size(), bytes);
     for (const auto &[name, dir] : dirs) {
+      if (!only.empty() && name != only) continue;
       qeff::FileRoot root(qeff::canonical_directory(dir));
       auto tok = qeff::tokenizer::Tokenizer::load(root);
-      for (const auto &t : texts) (void)tok->encode(t);  // warm the word cache, as HF's
-      size_t rounds = 0, tokens = 0;
-      auto start = std::chrono::steady_clock::now();
-      double elapsed = 0;
-      while (elapsed < seconds) {
-        for (const auto &t : texts) tokens += tok->encode(t).ids.size();
-        ++rounds;
-        elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      Throughput t = measure(*tok, texts, 0, texts.size(), seconds);
+      std::printf("%-20s %8.2f MB/s  (cpu %.2f MB/s, %zu rounds, %zu tokens/round)\n", name.c_str(), t.mb_per_s,
+                  t.cpu_mb_per_s, t.rounds, t.tokens_per_round);
+      if (only.empty()) continue;
+      Throughput s = measure(*tok, texts, 0, c.strings, seconds);
+      std::printf("  %-18s %8.2f MB/s  (cpu %.2f MB/s)\n", "strings", s.mb_per_s, s.cpu_mb_per_s);
+      for (size_t i = c.strings; i < texts.size(); ++i) {
+        Throughput l = measure(*tok, texts, i, i + 1, seconds);
+        std::printf("  large %-12zu %8.2f MB/s  (cpu %.2f MB/s)\n", i - c.strings, l.mb_per_s, l.cpu_mb_per_s);
       }
-      std::printf("%-20s %8.2f MB/s  (%zu rounds, %zu tokens/round)\n", name.c_str(),
-                  static_cast<double>(bytes) * static_cast<double>(rounds) / elapsed / 1e6, rounds, tokens / rounds);
     }
   } catch (const qeff::Error &e) {
     std::fprintf(stderr, "error: %s\n", e.what());

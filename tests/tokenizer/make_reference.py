@@ -7,7 +7,8 @@ Run with the reference interpreter (tokenizers 0.21, transformers 4.47):
 Writes, next to this script:
   corpus.json             the corpus: >= 300 literal strings plus large inputs described by a
                           generator (seed, size, alphabet) that the C++ test re-runs bit for bit
-  generated/<name>/       tokenizer.json files trained here (deterministic): one per model type
+  generated/<name>/       tokenizer.json files trained here (deterministic): one per model type,
+                          plus unigram_xlmr (derived from unigram: XLM-R's special pieces)
   reference/<name>.jsonl  one line per corpus entry: ids (special-token strings literal, i.e.
                           encode_special_tokens=True), ids with special tokens parsed when they
                           differ, byte offsets, decode with and without special tokens; large
@@ -90,7 +91,10 @@ def literal_corpus():
     s += ["<|im_start|>system\nYou are helpful.<|im_end|>\n<|im_start|>user\nHi!<|im_end|>",
           "<s>[INST] What is 2+2? [/INST] 4</s>", "<|im_", "<|endoftext", "endoftext|>", "＜｜endoftext｜＞",
           "<<s>>", "<s<s>>", "[CLS][SEP]", "[cls] [sep] lowercase", "<S> </S> <UNK>",
-          "keep lstrip   <|im_end|>   rstrip", "word<|im_end|>word", "Hello<|endoftext|>"]
+          "keep lstrip   <|im_end|>   rstrip", "word<|im_end|>word", "Hello<|endoftext|>",
+          # XLM-R-style specials that are also Unigram pieces (generated/unigram_xlmr).
+          "hello <s> world", "hello</s>world", "a <pad> b <unk> c <mask>", "<s><mask></s>", "  <mask>  x",
+          "fill the <mask>.", "<s>hello</s></s>world</s>", "<unk><unk>"]
     # Combinations: word x separator x word, deterministic.
     words = ["hello", "Über", "naïve", "東京", "Москва", "🙂", "123", "3.5", "don't", "x_y", "<s>", "##ing", "İ"]
     seps = [" ", "  ", "\t", "\n", "", "-", ", ", "。"]
@@ -242,6 +246,27 @@ def gen_unigram(corpus):
     return tok
 
 
+def gen_unigram_xlmr(unigram):
+    """An XLM-RoBERTa-shaped Unigram built from the trained one (no training): <s> <pad> </s> <unk>
+    first and <mask> last, all five special added tokens (normalized=false, <mask> lstrip) that are
+    also vocabulary pieces with score 0, so that HF's Viterbi produces their ids from literal text
+    even with encode_special_tokens=True (qeff's default); XLM-R's template and decoder."""
+    j = json.loads(unigram.to_str())
+    specials = ["<s>", "<pad>", "</s>", "<unk>"]
+    pieces = [p for p in j["model"]["vocab"] if p[0] not in specials]
+    j["model"]["vocab"] = [[t, 0.0] for t in specials] + pieces + [["<mask>", 0.0]]
+    j["model"]["unk_id"] = 3
+    j["added_tokens"] = [{"id": i, "content": t, "single_word": False, "lstrip": t == "<mask>", "rstrip": False,
+                          "normalized": False, "special": True}
+                         for i, t in [(0, "<s>"), (1, "<pad>"), (2, "</s>"), (3, "<unk>"),
+                                      (len(j["model"]["vocab"]) - 1, "<mask>")]]
+    j["post_processor"] = None
+    tok = Tokenizer.from_str(json.dumps(j))
+    tok.post_processor = processors.TemplateProcessing(single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>",
+                                                       special_tokens=[("<s>", 0), ("</s>", 2)])
+    return tok
+
+
 # ---------------------------------------------------------------------------
 # References
 
@@ -309,8 +334,8 @@ def main():
         json.dump({"strings": stored, "large": large}, f, ensure_ascii=False, indent=0)
 
     names = ["wordpiece", "wordpiece_variant", "bpe_bytelevel", "bpe_sentencepiece", "unigram"]
-    paths = {n: os.path.join(HERE, "generated", n, "tokenizer.json") for n in names}
-    if args.retrain or not all(os.path.exists(p) for p in paths.values()):
+    paths = {n: os.path.join(HERE, "generated", n, "tokenizer.json") for n in names + ["unigram_xlmr"]}
+    if args.retrain or not all(os.path.exists(paths[n]) for n in names):
         wp = gen_wordpiece(corpus)
         generated = {"wordpiece": wp, "wordpiece_variant": gen_wordpiece_variant(wp),
                      "bpe_bytelevel": gen_bpe_bytelevel(corpus), "bpe_sentencepiece": gen_bpe_sentencepiece(corpus),
@@ -318,6 +343,10 @@ def main():
         for name, tok in generated.items():
             os.makedirs(os.path.dirname(paths[name]), exist_ok=True)
             tok.save(paths[name], pretty=False)
+    # Derived from the trained Unigram without training: always rebuilt.
+    os.makedirs(os.path.dirname(paths["unigram_xlmr"]), exist_ok=True)
+    gen_unigram_xlmr(Tokenizer.from_file(paths["unigram"])).save(paths["unigram_xlmr"], pretty=False)
+    names.append("unigram_xlmr")
     tokenizers = {n: Tokenizer.from_file(paths[n]) for n in names}
     shared = os.path.abspath(args.shared)
     for name in ["gpt2", "llama2", "bert-uncased-minilm", "falcon"]:

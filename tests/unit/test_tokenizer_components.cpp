@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -58,6 +59,78 @@ TEST(TokenizerBpe, FuseUnkAndLongWordIsFast) {
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_EQ(ids.size(), big.size() / 2);
   EXPECT_LT(s, 20.0);
+}
+
+TEST(TokenizerBpe, MergeOrderAndCharacterLookups) {
+  // Expected ids from HF tokenizers 0.21.4: lowest rank first, then leftmost;
+  // a repeated merge takes its later rank; characters above U+07FF and outside
+  // the BMP are looked up as single tokens, else byte fallback, else unk.
+  auto t = [](const std::string &merges) {
+    return from(R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "aa": 2, "ab": 3, "\u2581": 4, "\u4e2d": 5,
+                   "\ud83d\ude00": 6, "<0xF0>": 7, "<0x9F>": 8, "<0x98>": 9, "<0x81>": 10, "<unk>": 11},
+                   "merges": )" + merges + R"(, "unk_token": "<unk>", "byte_fallback": true}})");
+  };
+  using Ids = std::vector<uint32_t>;
+  auto ab_first = t(R"(["a b", "a a"])"), aa_first = t(R"(["a a", "a b"])"), repeated = t(R"(["a a", "a b", "a a"])");
+  EXPECT_EQ(ab_first->encode("aab").ids, (Ids{0, 3}));
+  EXPECT_EQ(aa_first->encode("aab").ids, (Ids{2, 1}));
+  EXPECT_EQ(repeated->encode("aab").ids, (Ids{0, 3}));
+  EXPECT_EQ(ab_first->encode("aaa").ids, (Ids{2, 0}));
+  EXPECT_EQ(ab_first->encode("aaaa").ids, (Ids{2, 2}));
+  EXPECT_EQ(ab_first->encode("\xE2\x96\x81\xE4\xB8\xAD\xF0\x9F\x98\x80\xF0\x9F\x98\x81x").ids,
+            (Ids{4, 5, 6, 7, 8, 9, 10, 11}));
+}
+
+TEST(TokenizerBpe, QueuedMergesMatchNaiveMerging) {
+  // Random merge tables over a small alphabet (some merges make a token that
+  // another pair already makes), random words short (cached) and long (not
+  // cached): the priority-queue merge must equal repeatedly merging the
+  // lowest-ranked adjacent pair, leftmost first.
+  uint64_t x = 12345;
+  auto next = [&](uint64_t n) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    return (x >> 33) % n;
+  };
+  for (int table = 0; table < 4; ++table) {
+    std::vector<std::string> tokens = {"a", "b", "c", "d", "e"};
+    std::map<std::string, uint32_t> ids;
+    for (uint32_t i = 0; i < tokens.size(); ++i) ids[tokens[i]] = i;
+    std::map<std::pair<std::string, std::string>, size_t> rank;
+    std::string merges;
+    for (int k = 0; k < 400; ++k) {
+      std::string l = tokens[next(tokens.size())], r = tokens[next(tokens.size())];
+      if (l.size() + r.size() > 8 || rank.count({l, r})) continue;
+      rank[{l, r}] = rank.size();
+      merges += std::string(merges.empty() ? "" : ", ") + "\"" + l + " " + r + "\"";
+      if (!ids.count(l + r)) {
+        ids[l + r] = static_cast<uint32_t>(tokens.size());
+        tokens.push_back(l + r);
+      }
+    }
+    std::string vocab;
+    for (const auto &[tok, id] : ids) vocab += std::string(vocab.empty() ? "" : ", ") + "\"" + tok + "\": " + std::to_string(id);
+    auto t = from(R"({"model": {"type": "BPE", "vocab": {)" + vocab + "}, \"merges\": [" + merges + "]}}");
+    for (int w = 0; w < 60; ++w) {
+      std::string word(w % 10 == 0 ? 300 + next(300) : 1 + next(40), 'a');
+      for (char &ch : word) ch = static_cast<char>('a' + next(5));
+      std::vector<std::string> syms;
+      for (char ch : word) syms.emplace_back(1, ch);
+      for (;;) {
+        size_t best = syms.size();
+        for (size_t i = 0; i + 1 < syms.size(); ++i) {
+          auto it = rank.find({syms[i], syms[i + 1]});
+          if (it != rank.end() && (best == syms.size() || it->second < rank.at({syms[best], syms[best + 1]}))) best = i;
+        }
+        if (best == syms.size()) break;
+        syms[best] += syms[best + 1];
+        syms.erase(syms.begin() + static_cast<std::ptrdiff_t>(best) + 1);
+      }
+      std::vector<uint32_t> want;
+      for (const auto &sym : syms) want.push_back(ids.at(sym));
+      ASSERT_EQ(t->encode(word).ids, want) << "table " << table << ", word " << word;
+      ASSERT_EQ(t->encode(word).ids, want) << "cached, table " << table << ", word " << word;
+    }
+  }
 }
 
 TEST(TokenizerErrors, BadFilesNameTheFieldAndValue) {
@@ -155,27 +228,60 @@ TEST(TokenizerDecode, BadIdsAndByteFallback) {
   auto t = from(bpe_json(""));
   EXPECT_QEFF_ERROR(t->decode(std::vector<uint32_t>{0, 99, 1}), QEFF_E_INVALID_ARGUMENT, "id 99", "index 1");
   EXPECT_QEFF_ERROR(t->decode(std::vector<uint32_t>{UINT32_MAX}), QEFF_E_INVALID_ARGUMENT, "index 0");
-  // Byte fallback decoding: a lone <0xC3> is U+FFFD in the full decode and is
-  // held back by the stream until it completes.
-  auto sp = from(R"({"model": {"type": "BPE", "vocab": {"<unk>": 0, "<0xC3>": 1, "<0xA9>": 2, "a": 3}, "merges": [],
-                     "byte_fallback": true, "unk_token": "<unk>"},
+  // Byte fallback decoding: a lone <0xC3> is U+FFFD in the full decode.
+  auto sp = from(R"({"model": {"type": "BPE", "vocab": {"<unk>": 0, "<0xC3>": 1, "<0xA9>": 2, "a": 3, "<0x+A>": 4},
+                     "merges": [], "byte_fallback": true, "unk_token": "<unk>"},
                     "decoder": {"type": "Sequence", "decoders": [{"type": "ByteFallback"}, {"type": "Fuse"}]}})");
   EXPECT_EQ(sp->encode("a\xC3\xA9").ids, (std::vector<uint32_t>{3, 1, 2}));
   EXPECT_EQ(sp->encode("\xC3\xA8").ids, (std::vector<uint32_t>{0}));  // <0xA8> missing: unk for the character
   EXPECT_EQ(sp->decode(std::vector<uint32_t>{3, 1}), "a\xEF\xBF\xBD");
-  StreamDecoder d(sp);
-  EXPECT_EQ(d.step(3), "a");
+  EXPECT_EQ(sp->decode(std::vector<uint32_t>{3, 4}), "a\n");  // HF parses the hex with from_str_radix: "+A" is 10
+}
+
+TEST(TokenizerDecode, StreamHoldsByteRunsUntilTheyEnd) {
+  // HF's ByteFallback decodes a run of byte tokens as a whole: UTF-8 when all
+  // of it is valid, else U+FFFD per byte. The stream emits nothing of a run
+  // until a token that is not a byte token ends it, so that it always
+  // concatenates to decode(all ids), even when the stream stops mid-character.
+  auto t = from(R"({"model": {"type": "BPE", "vocab": {"<unk>": 0, "<0xC3>": 1, "<0xA9>": 2, "a": 3, "<s>": 4},
+                    "merges": [], "byte_fallback": true, "unk_token": "<unk>"},
+                   "added_tokens": [{"id": 4, "content": "<s>", "special": true}],
+                   "decoder": {"type": "Sequence", "decoders": [{"type": "ByteFallback"}, {"type": "Fuse"}]}})");
+  const std::string fffd = "\xEF\xBF\xBD";
+  auto stream = [&](const std::vector<uint32_t> &ids, bool skip, std::vector<std::string> pieces) {
+    StreamDecoder d(t, skip);
+    std::string all;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      std::string piece = d.step(ids[i]);
+      EXPECT_EQ(piece, pieces[i]) << "step " << i;
+      all += piece;
+    }
+    std::string rest = d.finish();
+    EXPECT_EQ(rest, pieces.back()) << "finish";
+    EXPECT_EQ(all + rest, t->decode(ids, skip));
+  };
+  // a é <0xC3> then the end: HF decodes the whole run as three U+FFFD.
+  stream({3, 1, 2, 1}, false, {"a", "", "", "", fffd + fffd + fffd});
+  // a é a: the run is final once "a" ends it.
+  stream({3, 1, 2, 3, 3}, false, {"a", "", "", "\xC3\xA9" "a", "a", ""});
+  // An invalid run ended by a token.
+  stream({1, 2, 1, 3}, false, {"", "", "", fffd + fffd + fffd + "a", ""});
+  // A special token inside a run: kept, it ends the run; skipped, the run goes on.
+  stream({1, 4, 2, 3}, false, {"", fffd + "<s>", "", fffd + "a", ""});
+  stream({1, 4, 2, 3}, true, {"", "", "", "\xC3\xA9" "a", ""});
+  // An id that is not a token is rejected before it enters the stream.
+  StreamDecoder d(t);
   EXPECT_EQ(d.step(1), "");
-  EXPECT_EQ(d.step(2), "\xC3\xA9");
-  EXPECT_EQ(d.step(1), "");
-  EXPECT_EQ(d.finish(), "\xEF\xBF\xBD");
+  EXPECT_QEFF_ERROR(d.step(99), QEFF_E_INVALID_ARGUMENT, "id 99");
+  EXPECT_EQ(d.step(2), "");
+  EXPECT_EQ(d.finish(), "\xC3\xA9");
 }
 
 TEST(TokenizerSpecial, LiteralByDefaultForEverySpecialToken) {
   std::string d = shared_data();
-  // Not the generated Unigram: its vocabulary holds "</s>", "<pad>", "<unk>" as
+  // Not the generated Unigrams: their vocabularies hold the special strings as
   // ordinary pieces, so Viterbi yields those ids from literal text, as HF does
-  // with split_special_tokens (a known gap, docs/tokenizer.md).
+  // (UnigramPiecesEqualToSpecialsFollowHf).
   std::vector<std::string> dirs = {tests_dir() + "/generated/bpe_bytelevel", tests_dir() + "/generated/wordpiece",
                                    tests_dir() + "/generated/bpe_sentencepiece"};
   if (!d.empty())
@@ -194,6 +300,23 @@ TEST(TokenizerSpecial, LiteralByDefaultForEverySpecialToken) {
       EXPECT_NE(std::find(ids.begin(), ids.end(), id), ids.end()) << dir << ": " << *t->id_to_token(id);
     }
   }
+}
+
+TEST(TokenizerSpecial, UnigramPiecesEqualToSpecialsFollowHf) {
+  // XLM-R's <s> <pad> </s> <unk> <mask> are special added tokens and also
+  // Unigram pieces of score 0. Literal by default means the added-token pass
+  // leaves the text alone; the model then scores "<s>" like any piece and HF
+  // (tokenizers 0.21.4, encode_special_tokens=True) yields id 0 for it.
+  auto t = load_dir(tests_dir() + "/generated/unigram_xlmr");
+  using Ids = std::vector<uint32_t>;
+  EncodeOptions o;
+  o.add_special_tokens = false;
+  auto literal = t->encode("hello <s> world", o);
+  EXPECT_EQ(literal.ids, (Ids{4, 46, 33, 33, 10, 4, 0, 4, 48, 10, 8, 33, 74}));
+  EXPECT_EQ(literal.offsets[6], (qeff::tokenizer::Span{6, 9}));
+  EXPECT_EQ(t->encode("fill the <mask>.", o).ids, (Ids{4, 64, 25, 33, 33, 4, 38, 35, 4, 144, 22}));
+  o.parse_special = true;  // matched as an added token: <mask> takes its lstrip space
+  EXPECT_EQ(t->encode("fill the <mask>.", o).ids, (Ids{4, 64, 25, 33, 33, 4, 38, 35, 144, 4, 22}));
 }
 
 TEST(TokenizerEncode, TruncationPaddingMasks) {

@@ -20,7 +20,7 @@ namespace {
 constexpr size_t kCacheMaxKeyBytes = 256;  // as HF's MAX_LENGTH
 constexpr size_t kCacheShards = 16;
 constexpr size_t kCacheEntriesPerShard = 10'000 / kCacheShards * 4;
-constexpr char32_t kCharTableSize = 0x800;
+constexpr char32_t kCharTableSize = 0x10000;  // the BMP (SentencePiece's meta space is U+2581)
 
 struct MergeValue {
   uint32_t rank, new_id;
@@ -32,17 +32,25 @@ class MergeMap {
  public:
   void reserve(size_t n) {
     size_t cap = 16;
-    while (cap < n * 2) cap <<= 1;
+    unsigned bits = 4;
+    while (cap < n * 2) {
+      cap <<= 1;
+      ++bits;
+    }
     keys_.assign(cap, kEmpty);
     values_.assign(cap, {0, 0});
+    new_ids_.assign(n, 0);
     mask_ = cap - 1;
+    shift_ = 64 - bits;
   }
   // Later duplicates win, as when HF collects merges into a map.
   void insert(uint64_t key, MergeValue v) {
     size_t i = slot(key);
     keys_[i] = key;
     values_[i] = v;
+    new_ids_[v.rank] = v.new_id;
   }
+  uint32_t new_id(uint32_t rank) const { return new_ids_[rank]; }
   const MergeValue *find(uint64_t key) const {
     size_t i = slot(key);
     return keys_[i] == key ? &values_[i] : nullptr;
@@ -52,13 +60,17 @@ class MergeMap {
  private:
   static constexpr uint64_t kEmpty = ~0ull;
   size_t slot(uint64_t key) const {
-    size_t i = static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> 17) & mask_;
+    // Fibonacci hashing: the top bits of the product depend on every key bit
+    // (its low bits would depend on the right id alone, and cluster).
+    size_t i = static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> shift_);
     while (keys_[i] != kEmpty && keys_[i] != key) i = (i + 1) & mask_;
     return i;
   }
   std::vector<uint64_t> keys_;
   std::vector<MergeValue> values_;
+  std::vector<uint32_t> new_ids_;  // by rank
   size_t mask_ = 0;
+  unsigned shift_ = 63;
 };
 
 inline uint64_t pair_key(uint32_t a, uint32_t b) { return (static_cast<uint64_t>(a) << 32) | b; }
@@ -69,12 +81,60 @@ struct Symbol {
   int32_t prev, next;
 };
 
-struct QueuedMerge {
-  uint32_t rank;
-  uint32_t pos;
-  uint32_t new_id;
-  // std heap functions build a max-heap: "less" means lower priority.
-  bool operator<(const QueuedMerge &o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
+// A queued merge is (rank << 32 | position): popped lowest rank first, then
+// leftmost, as HF's BinaryHeap of Merge. Its new id is the rank's
+// (MergeMap::new_id).
+inline uint64_t queued(uint32_t rank, uint32_t pos) { return (static_cast<uint64_t>(rank) << 32) | pos; }
+
+// A 4-ary min-heap of queued merges: half the depth of a binary heap, and the
+// four children of a node share a cache line, which matters when one long
+// word queues a merge per character.
+class MergeQueue {
+ public:
+  void clear() { h_.clear(); }
+  bool empty() const { return h_.empty(); }
+  // Unordered insertion, then heapify() before the first pop.
+  void add(uint64_t v) { h_.push_back(v); }
+  void heapify() {
+    if (h_.size() < 2) return;
+    for (size_t i = (h_.size() - 2) / 4 + 1; i-- > 0;) sift_down(i, h_[i]);  // from the last parent
+  }
+  void push(uint64_t v) {
+    size_t i = h_.size();
+    h_.push_back(v);
+    while (i > 0) {
+      size_t parent = (i - 1) / 4;
+      if (h_[parent] <= v) break;
+      h_[i] = h_[parent];
+      i = parent;
+    }
+    h_[i] = v;
+  }
+  uint64_t pop() {
+    uint64_t top = h_[0], last = h_.back();
+    h_.pop_back();
+    if (!h_.empty()) sift_down(0, last);
+    return top;
+  }
+
+ private:
+  // Places v at hole i or below it.
+  void sift_down(size_t i, uint64_t v) {
+    size_t n = h_.size();
+    for (;;) {
+      size_t c = 4 * i + 1;
+      if (c >= n) break;
+      size_t best = c;
+      size_t end = std::min(c + 4, n);
+      for (size_t k = c + 1; k < end; ++k)
+        if (h_[k] < h_[best]) best = k;
+      if (h_[best] >= v) break;
+      h_[i] = h_[best];
+      i = best;
+    }
+    h_[i] = v;
+  }
+  std::vector<uint64_t> h_;
 };
 
 // A cached word: (id, byte length) pairs.
@@ -110,11 +170,11 @@ class Bpe final : public Model {
     // Single-character lookups without hashing (prefix/suffix change the key).
     if (prefix_.empty() && suffix_.empty()) {
       char_ids_.assign(kCharTableSize, -1);
-      std::string s;
-      for (char32_t c = 0; c < kCharTableSize; ++c) {
-        s.clear();
-        append_utf8(s, c);
-        if (auto id = vocab_.find(s)) char_ids_[c] = static_cast<int32_t>(*id);
+      for (const auto &[token, id] : vocab_.map()) {
+        if (token.empty() || utf8_lead_length(static_cast<unsigned char>(token[0])) != token.size()) continue;
+        size_t i = 0;
+        char32_t c = next_code_point(token, i);
+        if (c < kCharTableSize) char_ids_[c] = static_cast<int32_t>(id);
       }
     }
   }
@@ -172,7 +232,7 @@ class Bpe final : public Model {
 
   CachedWord merge_word(std::string_view piece) const {
     thread_local std::vector<Symbol> symbols;
-    thread_local std::vector<QueuedMerge> queue;
+    thread_local MergeQueue queue;
     thread_local std::string buf;
     symbols.clear();
     queue.clear();
@@ -222,38 +282,31 @@ class Bpe final : public Model {
 
     for (size_t k = 0; k + 1 < symbols.size(); ++k)
       if (const MergeValue *m = merges_.find(pair_key(symbols[k].id, symbols[k + 1].id)))
-        queue.push_back({m->rank, static_cast<uint32_t>(k), m->new_id});
-    std::make_heap(queue.begin(), queue.end());
+        queue.add(queued(m->rank, static_cast<uint32_t>(k)));
+    queue.heapify();
+    auto push = [&](const MergeValue *m, int32_t pos) { queue.push(queued(m->rank, static_cast<uint32_t>(pos))); };
     while (!queue.empty()) {
-      std::pop_heap(queue.begin(), queue.end());
-      QueuedMerge top = queue.back();
-      queue.pop_back();
-      Symbol &cur = symbols[top.pos];
+      uint64_t top = queue.pop();
+      auto pos = static_cast<int32_t>(top & 0xFFFFFFFFu);
+      uint32_t new_id = merges_.new_id(static_cast<uint32_t>(top >> 32));
+      Symbol &cur = symbols[static_cast<size_t>(pos)];
       if (cur.len == 0 || cur.next == -1) continue;
-      size_t next_pos = static_cast<size_t>(cur.next);
-      Symbol right = symbols[next_pos];
+      Symbol &right = symbols[static_cast<size_t>(cur.next)];
+      // Stale when the pair there no longer makes this new id (HF compares
+      // new ids, not ranks).
       const MergeValue *m = merges_.find(pair_key(cur.id, right.id));
-      if (!m || m->new_id != top.new_id) continue;  // stale entry
-      cur.id = top.new_id;
+      if (!m || m->new_id != new_id) continue;
+      cur.id = new_id;
       cur.len += right.len;
       cur.next = right.next;
-      symbols[next_pos].len = 0;
-      if (right.next >= 0 && static_cast<size_t>(right.next) < symbols.size())
-        symbols[static_cast<size_t>(right.next)].prev = static_cast<int32_t>(top.pos);
-      if (cur.prev >= 0) {
-        const Symbol &p = symbols[static_cast<size_t>(cur.prev)];
-        if (const MergeValue *pm = merges_.find(pair_key(p.id, cur.id))) {
-          queue.push_back({pm->rank, static_cast<uint32_t>(cur.prev), pm->new_id});
-          std::push_heap(queue.begin(), queue.end());
-        }
-      }
-      if (cur.next >= 0) {
-        const Symbol &n = symbols[static_cast<size_t>(cur.next)];
-        if (const MergeValue *nm = merges_.find(pair_key(cur.id, n.id))) {
-          queue.push_back({nm->rank, top.pos, nm->new_id});
-          std::push_heap(queue.begin(), queue.end());
-        }
-      }
+      right.len = 0;
+      if (cur.next >= 0) symbols[static_cast<size_t>(cur.next)].prev = pos;
+      if (cur.prev >= 0)
+        if (const MergeValue *pm = merges_.find(pair_key(symbols[static_cast<size_t>(cur.prev)].id, cur.id)))
+          push(pm, cur.prev);
+      if (cur.next >= 0)
+        if (const MergeValue *nm = merges_.find(pair_key(cur.id, symbols[static_cast<size_t>(cur.next)].id)))
+          push(nm, pos);
     }
     CachedWord word;
     for (const Symbol &s : symbols)
