@@ -55,15 +55,6 @@ void check_positions(const qeff::compiler::CompileOptions &c, int64_t max_len, c
   }
 }
 
-// The tokenizer files of the model directory, carried by the program.
-std::map<std::string, std::string> tokenizer_assets(const qeff::hub::ModelSource &src) {
-  std::map<std::string, std::string> out;
-  const qeff::tokenizer::TokenizerLimits limits;
-  for (const std::string &name : qeff::tokenizer::Tokenizer::tokenizer_files())
-    if (src.root.exists(name)) out[name] = src.root.read(name, limits.file_bytes, "tokenizer.file_bytes");
-  return out;
-}
-
 }  // namespace
 
 extern "C" {
@@ -79,7 +70,8 @@ qeff_status qeff_compile(const qeff_model *model, const qeff_options *options, q
     const int64_t max_len = max_seq_len(g);
     qeff::compiler::CompileOptions c = qeff::api::compile_options(o, g, default_seq_lens(max_len));
     check_positions(c, max_len, m.source->config.architecture);
-    std::map<std::string, std::string> assets = tokenizer_assets(*m.source);
+    // The program carries the model directory's tokenizer files.
+    std::map<std::string, std::string> assets = qeff::tokenizer::Tokenizer::read_files(m.source->root);
     // The cache key covers the built graph (weights included) and the
     // tokenizer files the program carries.
     std::string digest;

@@ -47,11 +47,10 @@ std::string layer(EncoderContext &ctx, const std::string &x, const std::string &
   std::string k = l.split_heads(l.linear(x, p + "attention.self.key", h, h), heads, d);
   std::string v = l.split_heads(l.linear(x, p + "attention.self.value", h, h), heads, d);
   std::string ctx_v = l.merge_heads(l.attention(q, k, v, mask, 1.0 / std::sqrt(static_cast<double>(d))), heads, d);
-  std::string a = l.linear(ctx_v, p + "attention.output.dense", h, h);
-  a = l.layer_norm(b.op("Add", {a, x}), p + "attention.output.LayerNorm", h, ctx.eps());
-  std::string f = l.activation(l.linear(a, p + "intermediate.dense", h, inter), ctx.cfg.hidden_act);
-  f = l.linear(f, p + "output.dense", inter, h);
-  return l.layer_norm(b.op("Add", {f, a}), p + "output.LayerNorm", h, ctx.eps());
+  return l.post_norm_sublayers(x, ctx_v,
+                               {p + "attention.output.dense", p + "attention.output.LayerNorm", p + "intermediate.dense",
+                                p + "output.dense", p + "output.LayerNorm"},
+                               h, inter, ctx.cfg.hidden_act, ctx.eps());
 }
 
 std::string body(EncoderContext &ctx) {

@@ -32,12 +32,11 @@ std::string layer(EncoderContext &ctx, const std::string &x, const std::string &
   std::string k = l.split_heads(l.linear(x, p + "attention.k_lin", h, h), heads, d);
   std::string v = l.split_heads(l.linear(x, p + "attention.v_lin", h, h), heads, d);
   std::string c = l.merge_heads(l.attention(q, k, v, mask, 1.0 / std::sqrt(static_cast<double>(d))), heads, d);
-  std::string a = l.linear(c, p + "attention.out_lin", h, h);
-  a = l.layer_norm(l.b.op("Add", {a, x}), p + "sa_layer_norm", h, kEps);
   const std::string act = ctx.cfg.hidden_act.empty() ? "gelu" : ctx.cfg.hidden_act;  // activation, HF default gelu
-  std::string f = l.activation(l.linear(a, p + "ffn.lin1", h, inter), act);
-  f = l.linear(f, p + "ffn.lin2", inter, h);
-  return l.layer_norm(l.b.op("Add", {f, a}), p + "output_layer_norm", h, kEps);
+  return l.post_norm_sublayers(x, c,
+                               {p + "attention.out_lin", p + "sa_layer_norm", p + "ffn.lin1", p + "ffn.lin2",
+                                p + "output_layer_norm"},
+                               h, inter, act, kEps);
 }
 
 std::string body(EncoderContext &ctx) {

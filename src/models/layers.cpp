@@ -94,6 +94,13 @@ std::string Layers::padded_positions(const std::string &ids, int64_t padding_idx
   return b.op("Add", {b.op("Mul", {count, real}), pad});
 }
 
+std::string Layers::post_norm_sublayers(const std::string &x, const std::string &attn, const PostNormNames &n,
+                                        int64_t hidden, int64_t inter, const std::string &act, double eps) {
+  std::string a = layer_norm(b.op("Add", {linear(attn, n.out, hidden, hidden), x}), n.out_norm, hidden, eps);
+  std::string f = linear(activation(linear(a, n.up, hidden, inter), act), n.down, inter, hidden);
+  return layer_norm(b.op("Add", {f, a}), n.ffn_norm, hidden, eps);
+}
+
 std::string Layers::first_token(const std::string &x) {
   std::string s = b.op("Gather", {x, b.constant_i64("zero", {0}, graph::Shape{})}, {{"axis", int64_t{1}}});
   return s;

@@ -38,6 +38,15 @@ struct Layers {
   // Bool [b, 1, 1, s], true where the I64 attention mask is 0 (padding keys).
   std::string padding_mask(const std::string &attention_mask);
 
+  // The post-norm residual sublayers of BERT-style encoders, from the merged
+  // attention heads `attn` of input `x`: a = LN(x + out(attn)), then
+  // LN(a + down(act(up(a)))). The names are the weight prefixes.
+  struct PostNormNames {
+    std::string out, out_norm, up, down, ffn_norm;
+  };
+  std::string post_norm_sublayers(const std::string &x, const std::string &attn, const PostNormNames &names,
+                                  int64_t hidden, int64_t inter, const std::string &act, double eps);
+
   // table[ids] for an embedding table [rows, dim].
   std::string embed(const std::string &table, const std::string &ids);
   // Positions 0 .. seq-1 of `ids` [b, s] as an I64 [s] (folded by the compiler).

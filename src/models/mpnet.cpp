@@ -102,12 +102,11 @@ std::string layer(EncoderContext &ctx, const std::string &x, const Biases &bias,
   std::string q = l.split_heads(l.linear(x, p + "attention.attn.q", h, h), heads, d);
   std::string k = l.split_heads(l.linear(x, p + "attention.attn.k", h, h), heads, d);
   std::string v = l.split_heads(l.linear(x, p + "attention.attn.v", h, h), heads, d);
-  std::string a = l.linear(l.merge_heads(attention(ctx, q, k, v, bias), heads, d), p + "attention.attn.o", h, h);
-  a = l.layer_norm(l.b.op("Add", {a, x}), p + "attention.LayerNorm", h, ctx.eps());
   const std::string act = ctx.cfg.hidden_act.empty() ? "gelu" : ctx.cfg.hidden_act;  // hidden_act, HF default gelu
-  std::string f = l.activation(l.linear(a, p + "intermediate.dense", h, inter), act);
-  f = l.linear(f, p + "output.dense", inter, h);
-  return l.layer_norm(l.b.op("Add", {f, a}), p + "output.LayerNorm", h, ctx.eps());
+  return l.post_norm_sublayers(x, l.merge_heads(attention(ctx, q, k, v, bias), heads, d),
+                               {p + "attention.attn.o", p + "attention.LayerNorm", p + "intermediate.dense",
+                                p + "output.dense", p + "output.LayerNorm"},
+                               h, inter, act, ctx.eps());
 }
 
 std::string body(EncoderContext &ctx) {

@@ -156,10 +156,15 @@ const std::vector<std::string> &Tokenizer::tokenizer_files() {
   return names;
 }
 
-std::shared_ptr<const Tokenizer> Tokenizer::load(const FileRoot &root, const TokenizerLimits &limits) {
+std::map<std::string, std::string> Tokenizer::read_files(const FileRoot &root, const TokenizerLimits &limits) {
   std::map<std::string, std::string> files;
   for (const std::string &name : tokenizer_files())
     if (root.exists(name)) files[name] = root.read(name, limits.file_bytes, "tokenizer.file_bytes");
+  return files;
+}
+
+std::shared_ptr<const Tokenizer> Tokenizer::load(const FileRoot &root, const TokenizerLimits &limits) {
+  std::map<std::string, std::string> files = read_files(root, limits);
   if (files.count("tokenizer.json") == 0 && files.count("vocab.txt") == 0) {
     if (root.exists("tokenizer.model"))
       fail(QEFF_E_UNSUPPORTED, root.display("tokenizer.model") +

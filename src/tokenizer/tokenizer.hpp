@@ -51,6 +51,8 @@ class Tokenizer {
                                                const TokenizerLimits &limits = {});
   // The files a tokenizer is loaded from, in a model directory or a program package.
   static const std::vector<std::string> &tokenizer_files();
+  // Those of tokenizer_files() that `root` holds, read (capped at limits.file_bytes).
+  static std::map<std::string, std::string> read_files(const FileRoot &root, const TokenizerLimits &limits = {});
   // Loads tokenizer.json text (`name` is shown in errors) with an optional config.
   static std::shared_ptr<const Tokenizer> from_json(std::string_view json, const std::string &name,
                                                     const TokenizerLimits &limits = {},
