@@ -6,6 +6,7 @@
 #include "common/error.hpp"
 #include "common/json_writer.hpp"
 #include "hub/model_source.hpp"
+#include "models/decoder.hpp"
 #include "models/encoder.hpp"
 #include "models/model_builder.hpp"
 
@@ -77,17 +78,79 @@ std::string labels_json(const std::vector<std::string> &names) {
   return s + "]";
 }
 
+SpecReader find_lm_family(const hub::ArchitectureInfo *arch) {
+  if (arch == nullptr || arch->task != QEFF_TASK_CAUSAL_LM) return nullptr;
+  return find_decoder_family(arch->family);
+}
+
+// Defaults for text generation (generation_config.json, else config.json's
+// special ids) as the JSON text of kMetaGeneration.
+std::string generation_defaults(const hub::ModelSource &src) {
+  const hub::ModelConfig &cfg = src.config;
+  hub::GenerationConfig g = src.generation.value_or(hub::GenerationConfig{});
+  std::vector<int64_t> eos = g.eos_token_ids.empty() ? cfg.eos_token_ids : g.eos_token_ids;
+  std::optional<int64_t> pad = g.pad_token_id ? g.pad_token_id : cfg.pad_token_id;
+  std::optional<int64_t> bos = g.bos_token_id ? g.bos_token_id : cfg.bos_token_id;
+  JsonWriter w(false);
+  w.begin_object();
+  w.key("eos_token_ids").begin_array();
+  for (int64_t id : eos) w.value(id);
+  w.end_array();
+  auto opt_int = [&](const char *k, const std::optional<int64_t> &v) {
+    if (v) w.key(k).value(*v);
+  };
+  auto opt_double = [&](const char *k, const std::optional<double> &v) {
+    if (v) w.key(k).value(*v);
+  };
+  opt_int("bos_token_id", bos);
+  opt_int("pad_token_id", pad);
+  opt_int("max_length", g.max_length);
+  opt_int("max_new_tokens", g.max_new_tokens);
+  w.key("do_sample").value(g.do_sample);
+  opt_double("temperature", g.temperature);
+  opt_int("top_k", g.top_k);
+  opt_double("top_p", g.top_p);
+  opt_double("min_p", g.min_p);
+  opt_double("repetition_penalty", g.repetition_penalty);
+  w.end_object();
+  return w.take();
+}
+
+graph::Graph build_causal_lm(std::shared_ptr<const hub::ModelSource> source, SpecReader reader) {
+  const hub::ModelSource &src = *source;
+  const hub::ModelConfig &cfg = src.config;
+  JsonView config = src.config_json.root();
+  if (cfg.nested_text_config) config = config.get("text_config");
+  const DecoderSpec spec = reader(DecoderConfig{cfg, config});
+
+  graph::GraphBuilder b(cfg.architecture);
+  Weights w(source, b);
+  Layers l{b, w};
+  const graph::Shape tokens{graph::Dim::sym("batch_size"), graph::Dim::sym("seq_len")};
+  std::string ids = b.input("input_ids", {QEFF_DTYPE_I64, tokens});
+  std::string positions = b.input("position_ids", {QEFF_DTYPE_I64, tokens});
+  build_decoder(spec, l, ids, positions);
+  b.set_metadata(kMetaTask, qeff_task_name(QEFF_TASK_CAUSAL_LM));
+  b.set_metadata(kMetaArchitecture, cfg.architecture);
+  b.set_metadata(kMetaModelType, cfg.model_type);
+  if (spec.max_positions > 0) b.set_metadata(kMetaMaxSeqLen, std::to_string(spec.max_positions));
+  b.set_metadata(kMetaPadId, std::to_string(cfg.pad_token_id.value_or(0)));
+  b.set_metadata(kMetaGeneration, generation_defaults(src));
+  return std::move(b).finish();
+}
+
 }  // namespace
 
 std::vector<std::string> supported_architectures() {
   std::vector<std::string> out;
   for (const auto &a : hub::architectures())
-    if (find_encoder_family(&a) != nullptr) out.emplace_back(a.name);
+    if (find_encoder_family(&a) != nullptr || find_lm_family(&a) != nullptr) out.emplace_back(a.name);
   return out;
 }
 
 bool has_builder(const std::string &architecture) {
-  return find_encoder_family(hub::find_architecture(architecture)) != nullptr;
+  const hub::ArchitectureInfo *a = hub::find_architecture(architecture);
+  return find_encoder_family(a) != nullptr || find_lm_family(a) != nullptr;
 }
 
 std::string canonical_text(const BuildOptions &o) {
@@ -102,6 +165,12 @@ graph::Graph build_graph(std::shared_ptr<const hub::ModelSource> source, const B
   const hub::ModelSource &src = *source;
   const hub::ModelConfig &cfg = src.config;
   const EncoderFamily *family = find_encoder_family(cfg.arch);
+  if (SpecReader lm = find_lm_family(cfg.arch)) {
+    if (options.pooling || options.normalize)
+      fail(QEFF_E_INVALID_ARGUMENT, std::string("pooling options apply to embedding models; ") + cfg.architecture +
+                                        " is a causal-lm model");
+    return build_causal_lm(std::move(source), lm);
+  }
   if (family == nullptr) {
     std::string list;
     for (const std::string &a : supported_architectures()) list += (list.empty() ? "" : ", ") + a;

@@ -7,6 +7,10 @@
 //                                [batch_size, seq_len, hidden] (pooling none)
 //   sequence-classification:  input_ids, attention_mask (+ token_type_ids when
 //                             the model has token types) -> logits F32 [batch_size, num_labels]
+//   causal-lm:                input_ids, position_ids [batch_size, seq_len] I64 (-1: padding),
+//                             past_key.N / past_value.N F32 [batch_size, kv_heads, ctx_len, head_dim]
+//                             -> logits F32 [batch_size, 1, vocab], past_*.N_RetainedState
+//                             (transforms/kv_cache.hpp)
 //
 // The graph's metadata describes it to the layers below (the generation layer
 // reads it back from a compiled program or package): see kMeta* below.
@@ -44,6 +48,7 @@ inline constexpr const char *kMetaMaxSeqLen = "qeff.max_seq_len";      // longes
 inline constexpr const char *kMetaNumLabels = "qeff.num_labels";       // sequence-classification only
 inline constexpr const char *kMetaLabels = "qeff.labels";              // JSON array of label names
 inline constexpr const char *kMetaPadId = "qeff.pad_token_id";         // the id padding positions carry
+inline constexpr const char *kMetaGeneration = "qeff.generation";     // causal LMs: JSON generation defaults
 
 // Builds the graph of `source` (kept alive by the graph's weight views).
 // Throws QEFF_E_UNSUPPORTED for an architecture without a builder (listing the

@@ -1,0 +1,75 @@
+#include "transforms/kv_cache.hpp"
+
+#include "common/error.hpp"
+
+namespace qeff::transforms {
+namespace {
+
+graph::TensorType cache_type(int64_t kv_heads, int64_t head_dim) {
+  return {QEFF_DTYPE_F32,
+          {graph::Dim::sym("batch_size"), graph::Dim::fixed(kv_heads), graph::Dim::sym("ctx_len"),
+           graph::Dim::fixed(head_dim)}};
+}
+
+}  // namespace
+
+std::string past_key_name(int64_t layer) { return "past_key." + std::to_string(layer); }
+std::string past_value_name(int64_t layer) { return "past_value." + std::to_string(layer); }
+
+KvCache::KvCache(graph::GraphBuilder &b, std::string position_ids, int64_t layers, int64_t kv_heads,
+                 int64_t head_dim)
+    : b_(b), position_ids_(std::move(position_ids)), layers_(layers), kv_heads_(kv_heads), head_dim_(head_dim) {
+  for (int64_t i = 0; i < layers_; ++i) {
+    b_.input(past_key_name(i), cache_type(kv_heads_, head_dim_));
+    b_.input(past_value_name(i), cache_type(kv_heads_, head_dim_));
+  }
+}
+
+std::pair<std::string, std::string> KvCache::update(int64_t layer, const std::string &k, const std::string &v) {
+  if (layer < 0 || layer >= layers_ || updated_.count(layer))
+    fail(QEFF_E_INTERNAL, "KvCache::update: layer " + std::to_string(layer) + " is out of range or updated twice");
+  std::string keys = b_.op("CtxScatter", {past_key_name(layer), position_ids_, k}, {}, std::nullopt, "qeff");
+  std::string values = b_.op("CtxScatter", {past_value_name(layer), position_ids_, v}, {}, std::nullopt, "qeff");
+  updated_[layer] = {keys, values};
+  return {keys, values};
+}
+
+void KvCache::declare_outputs() {
+  for (int64_t i = 0; i < layers_; ++i) {
+    auto it = updated_.find(i);
+    if (it == updated_.end()) fail(QEFF_E_INTERNAL, "KvCache: layer " + std::to_string(i) + " was never updated");
+    b_.output(it->second.first, cache_type(kv_heads_, head_dim_), past_key_name(i) + kRetainedSuffix);
+    b_.output(it->second.second, cache_type(kv_heads_, head_dim_), past_value_name(i) + kRetainedSuffix);
+  }
+}
+
+std::string KvCache::mask(int64_t window) {
+  if (auto it = masks_.find(window); it != masks_.end()) return it->second;
+  if (slots_.empty()) {
+    // Slot indices 0 .. ctx_len-1 from the cache shape (folded per specialization).
+    std::string shape = b_.op("Shape", {past_key_name(0)});
+    std::string ctx = b_.op("Gather", {shape, b_.constant_i64("two", {2}, graph::Shape{})}, {{"axis", int64_t{0}}});
+    slots_ = b_.op("Range", {b_.constant_i64("zero", {0}, graph::Shape{}), ctx,
+                             b_.constant_i64("one", {1}, graph::Shape{})});
+    query_pos_ = b_.op("Unsqueeze", {position_ids_, b_.constant_i64("axes_1_3", {1, 3})});
+  }
+  // Future slots: slot > position (a padding query, position -1, sees nothing).
+  std::string m = b_.op("Greater", {slots_, query_pos_});
+  if (window > 0) {
+    std::string low = b_.op("Sub", {query_pos_, b_.constant_i64("window", {window}, graph::Shape{})});
+    m = b_.op("Or", {m, b_.op("LessOrEqual", {slots_, low})});
+  }
+  masks_[window] = m;
+  return m;
+}
+
+std::string KvCache::last_token(const std::string &hidden, int64_t dim) {
+  // QEfficient's logit index: argmax(position_ids, 1), the last real token of
+  // each row (padding positions are -1).
+  std::string idx = b_.op("ArgMax", {position_ids_}, {{"axis", int64_t{1}}, {"keepdims", int64_t{1}}});
+  idx = b_.op("Unsqueeze", {idx, b_.constant_i64("axes_2", {2})});                      // [b, 1, 1]
+  idx = b_.op("Expand", {idx, b_.constant_i64("last_token_shape", {1, 1, dim})});        // [b, 1, dim]
+  return b_.op("GatherElements", {hidden, idx}, {{"axis", int64_t{1}}});
+}
+
+}  // namespace qeff::transforms

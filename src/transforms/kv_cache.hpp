@@ -1,0 +1,65 @@
+// The KV cache as retained state, with QEfficient's I/O contract for causal
+// LMs (docs/models.md, ARCHITECTURE.md):
+//
+//   inputs   input_ids, position_ids  I64 [batch_size, seq_len]  (position -1: padding)
+//            past_key.N, past_value.N F32 [batch_size, kv_heads, ctx_len, head_dim]
+//   outputs  logits                    F32 [batch_size, 1, vocab] (last real token of each row)
+//            past_key.N_RetainedState, past_value.N_RetainedState (same as the inputs)
+//
+// A layer's new keys/values are scattered into its cache at position_ids
+// (qeff.CtxScatter; -1 lands in the last slot, which no real query sees until
+// a real token overwrites it) and attention runs over the whole cache with a
+// mask that hides every slot after the query's position (and, for sliding-
+// window layers, every slot at or before position - window). The runtime keeps
+// the *_RetainedState outputs as the next run's inputs, updated in place.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "graph/builder.hpp"
+
+namespace qeff::transforms {
+
+class KvCache {
+ public:
+  // Declares past_key.N / past_value.N for `layers` layers.
+  KvCache(graph::GraphBuilder &b, std::string position_ids, int64_t layers, int64_t kv_heads, int64_t head_dim);
+
+  // Scatters k/v [batch, kv_heads, seq, head_dim] of layer `layer` into its
+  // cache and returns the updated caches (the attention keys/values,
+  // [batch, kv_heads, ctx_len, head_dim]).
+  std::pair<std::string, std::string> update(int64_t layer, const std::string &k, const std::string &v);
+
+  // Declares the RetainedState outputs (after logits, as the contract orders
+  // them). Every layer must have been updated.
+  void declare_outputs();
+
+  // Bool [batch, 1, seq, ctx_len], true = masked: slots after the query's
+  // position, and with window > 0 also slots <= position - window (HF's
+  // sliding-window mask). Built once per window size.
+  std::string mask(int64_t window = 0);
+
+  // hidden [batch, seq, dim] -> [batch, 1, dim] at each row's last real token
+  // (argmax of position_ids, QEfficient's logit index).
+  std::string last_token(const std::string &hidden, int64_t dim);
+
+  const std::string &position_ids() const { return position_ids_; }
+
+ private:
+  graph::GraphBuilder &b_;
+  std::string position_ids_;
+  int64_t layers_, kv_heads_, head_dim_;
+  std::string slots_;                  // I64 [ctx_len]: 0 .. ctx_len-1
+  std::string query_pos_;              // I64 [batch, 1, seq, 1]
+  std::map<int64_t, std::string> masks_;
+  std::map<int64_t, std::pair<std::string, std::string>> updated_;
+};
+
+// Names of the cache inputs and outputs.
+std::string past_key_name(int64_t layer);
+std::string past_value_name(int64_t layer);
+inline constexpr const char *kRetainedSuffix = "_RetainedState";
+
+}  // namespace qeff::transforms

@@ -1,0 +1,66 @@
+// Causal LMs at the C ABI: every architecture's graph against the PyTorch
+// reference (logits within 1e-4), driven through the Prefill/Decode plans.
+#include <algorithm>
+#include <cmath>
+
+#include "lm_test.hpp"
+
+using namespace lm_test;
+
+namespace {
+
+class CausalLm : public ::testing::TestWithParam<std::string> {};
+
+// Logits of the reference prompt: one prefill of the whole prompt (last
+// position), then token by token through the Decode plan (every position:
+// exercises the KV cache), then in prefill chunks of 4 with right padding.
+TEST_P(CausalLm, LogitsMatchPyTorch) {
+  const std::string name = GetParam();
+  if (!fixture_exists(name)) GTEST_SKIP() << "no fixture " << name;
+  LmReference ref(name);
+  Model m = load_model(name);
+  ASSERT_TRUE(m);
+  const int64_t n = static_cast<int64_t>(ref.logits_ids.size());
+  const size_t vocab = static_cast<size_t>(ref.vocab);
+  auto row = [&](int64_t i) {
+    return std::vector<float>(ref.logits.begin() + i * ref.vocab, ref.logits.begin() + (i + 1) * ref.vocab);
+  };
+  for (int64_t prefill : {n, int64_t{4}}) {
+    Program p = compile(m.get(), {{"compile.prefill_seq_len", std::to_string(prefill)}, {"compile.ctx_len", "64"}});
+    ASSERT_TRUE(p);
+    qeff_session *s = nullptr;
+    ASSERT_QEFF_OK(qeff_session_create(p.get(), nullptr, &s));
+    Session session(s);
+    // Chunks of `prefill` (the last one padded with position -1).
+    std::vector<float> last;
+    for (int64_t c = 0; c < n; c += prefill) {
+      std::vector<int64_t> ids(static_cast<size_t>(prefill), 0), pos(static_cast<size_t>(prefill), -1);
+      for (int64_t i = c; i < std::min(n, c + prefill); ++i) {
+        ids[static_cast<size_t>(i - c)] = ref.logits_ids[static_cast<size_t>(i)];
+        pos[static_cast<size_t>(i - c)] = i;
+      }
+      last = run_step(s, ids, pos);
+      ASSERT_EQ(last.size(), vocab);
+      const int64_t last_pos = std::min(n, c + prefill) - 1;
+      EXPECT_LT(max_abs_diff(last, row(last_pos)), 1e-4) << name << " prefill " << prefill << " position " << last_pos;
+    }
+    if (prefill != n) continue;
+    // Token by token.
+    ASSERT_QEFF_OK(qeff_session_reset(s));
+    double worst = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      std::vector<float> out = run_step(s, {ref.logits_ids[static_cast<size_t>(i)]}, {i});
+      worst = std::max(worst, max_abs_diff(out, row(i)));
+    }
+    EXPECT_LT(worst, 1e-4) << name << " decode";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, CausalLm, ::testing::ValuesIn(lm_fixtures()),
+                         [](const auto &info) {
+                           std::string s = info.param;
+                           std::replace(s.begin(), s.end(), '-', '_');
+                           return s;
+                         });
+
+}  // namespace
