@@ -807,8 +807,21 @@ typedef struct qeff_result qeff_result;
  * and the limit) unless "generate.truncate" is true. Sessions are pooled by the
  * program ("runtime.threads" per session); concurrent calls are safe.
  *
- * Causal-LM programs: text generation is not available in this release
- * (QEFF_E_UNSUPPORTED); run their Prefill/Decode plans with qeff_session_run.
+ * Causal-LM programs (qeff_compile of a LlamaForCausalLM, ...): text rows
+ * are tokenized ("tokenize.add_special_tokens", "tokenize.parse_special"),
+ * token rows are used as given. Rows run in groups of the compiled batch
+ * size; each prompt is prefilled in chunks of the compiled prefill length at
+ * its own positions, then every row decodes until it emits an EOS id
+ * ("generate.eos_token_ids", default generation_config.json), completes a
+ * stop string ("generate.stop"), reaches "generate.max_new_tokens" or fills
+ * the context (prompt + generated = ctx_len). Greedy unless
+ * "generate.do_sample" (then temperature, top-k, top-p, min-p; penalties
+ * apply to both; seeded by "generate.seed": the same seed gives the same
+ * text). Unset options take generation_config.json's values. A prompt of
+ * ctx_len tokens or more is QEFF_E_CONTEXT_OVERFLOW (naming the row, its
+ * length and the limit) unless "generate.truncate" (then its end is kept).
+ * Read the output with qeff_result_text / _tokens / _finish_reason; stats:
+ * qeff_result_stat.
  *
  * `options` may be NULL. `out` receives a new result owned by the caller
  * (qeff_result_free). Returns QEFF_OK, QEFF_E_INVALID_HANDLE,
@@ -821,6 +834,98 @@ QEFF_API qeff_status qeff_generate(const qeff_program *program, const qeff_reque
 
 /** Free a result. NULL is a no-op. */
 QEFF_API void qeff_result_free(qeff_result *result);
+
+/** Why a generated row ended. */
+typedef enum qeff_finish_reason {
+  QEFF_FINISH_NONE = 0,      /**< still open (never in a finished result) */
+  QEFF_FINISH_EOS = 1,       /**< an end-of-sequence token (kept in the tokens) */
+  QEFF_FINISH_LENGTH = 2,    /**< "generate.max_new_tokens" (or generation_config's limit) */
+  QEFF_FINISH_STOP = 3,      /**< a stop string (the text ends before it) */
+  QEFF_FINISH_CONTEXT = 4,   /**< prompt + generated tokens filled the compiled ctx_len */
+  QEFF_FINISH_CANCELLED = 5  /**< cancelled (qeff_stream_cancel, or the callback) */
+} qeff_finish_reason;
+
+/**
+ * Causal LMs: the generated text of row `row` (UTF-8, `*length` bytes, also
+ * NUL-terminated; special tokens left out unless "generate.skip_special_tokens"
+ * is false; cut before a stop string), owned by the result. QEFF_E_NOT_FOUND
+ * for a result of another task, QEFF_E_INVALID_ARGUMENT for a row out of range.
+ */
+QEFF_API qeff_status qeff_result_text(const qeff_result *result, size_t row, const char **text,
+                                      size_t *length);
+
+/** Causal LMs: the generated token ids of row `row` (an EOS that ended it included), owned by the result. */
+QEFF_API qeff_status qeff_result_tokens(const qeff_result *result, size_t row, const int32_t **ids,
+                                        size_t *count);
+
+/** Causal LMs: why row `row` ended. */
+QEFF_API qeff_status qeff_result_finish_reason(const qeff_result *result, size_t row,
+                                               qeff_finish_reason *out);
+
+/**
+ * Streaming callback: row `row` produced token `token` (-1 for the text
+ * released when the row ends) and gained `text` (`length` bytes of UTF-8,
+ * possibly empty while a multi-byte character or a possible stop string is
+ * held back; not NUL-terminated, valid during the call). `row_finished` is 1
+ * on the row's last event. The concatenation of a row's texts equals its
+ * final text. Return 0 to continue, anything else to cancel.
+ */
+typedef int (*qeff_stream_fn)(size_t row, int32_t token, const char *text, size_t length,
+                              int row_finished, void *payload);
+
+/**
+ * qeff_generate on a causal-LM program, calling `fn` on the calling thread for
+ * every token of every row as it is produced. Returns what qeff_generate
+ * returns, or QEFF_E_CANCELLED (and no result) when `fn` asked to stop; the
+ * program and its sessions stay usable.
+ */
+QEFF_API qeff_status qeff_generate_stream(const qeff_program *program, const qeff_request *request,
+                                          const qeff_options *options, qeff_stream_fn fn,
+                                          void *payload, qeff_result **out);
+
+/** A pull iterator over a causal-LM generation (qeff_stream_create). */
+typedef struct qeff_stream qeff_stream;
+
+/** One event of a stream; see qeff_stream_fn for the fields. */
+typedef struct qeff_stream_event {
+  int has_event;     /**< 0: the stream has ended (the other fields are unset) */
+  size_t row;
+  int32_t token;
+  const char *text;  /**< NUL-terminated, valid until the next call on the stream */
+  size_t length;
+  int row_finished;
+} qeff_stream_event;
+
+/**
+ * Start a generation to be pulled with qeff_stream_next. Validates and
+ * tokenizes the request (the same errors as qeff_generate); nothing runs until
+ * the first qeff_stream_next. The stream keeps what it needs of the program
+ * and request: either may be freed first. `out` receives a new stream owned by
+ * the caller (qeff_stream_free).
+ */
+QEFF_API qeff_status qeff_stream_create(const qeff_program *program, const qeff_request *request,
+                                        const qeff_options *options, qeff_stream **out);
+
+/**
+ * The next event: runs the model as needed (one prefill chunk or decode step
+ * at a time). At the end `event->has_event` is 0 (and stays 0). After
+ * qeff_stream_cancel the open rows end as QEFF_FINISH_CANCELLED and the call
+ * that notices returns QEFF_E_CANCELLED once; later calls report the end.
+ * One thread at a time per stream.
+ */
+QEFF_API qeff_status qeff_stream_next(qeff_stream *stream, qeff_stream_event *event);
+
+/** Ask the stream to stop; thread-safe (may be called while another thread is in qeff_stream_next). */
+QEFF_API qeff_status qeff_stream_cancel(qeff_stream *stream);
+
+/**
+ * The result of an ended stream (new, owned by the caller; what was
+ * generated, also after a cancel). QEFF_E_STATE before the end.
+ */
+QEFF_API qeff_status qeff_stream_result(const qeff_stream *stream, qeff_result **out);
+
+/** Free a stream (cancels it). NULL is a no-op. Not while another thread uses it. */
+QEFF_API void qeff_stream_free(qeff_stream *stream);
 
 /** Number of rows of the result (the request's rows). */
 QEFF_API qeff_status qeff_result_num_rows(const qeff_result *result, size_t *out);
@@ -852,13 +957,18 @@ QEFF_API qeff_status qeff_result_scores(const qeff_result *result, const float *
 QEFF_API qeff_status qeff_result_token_embeddings(const qeff_result *result, size_t row,
                                                   const float **data, size_t *tokens, size_t *dim);
 
-/** Tokens row `row` was run with (special tokens included, after truncation). */
+/** Tokens row `row` was run with (special tokens included, after truncation; the prompt for causal LMs). */
 QEFF_API qeff_status qeff_result_num_tokens(const qeff_result *result, size_t row, size_t *out);
 
 /**
- * One statistic by name: "rows", "batches", "tokens" (real), "padded_tokens"
- * (slots run, padding included), "truncated_rows", "tokenize_ms", "compute_ms",
- * "total_ms", "rows_per_s". QEFF_E_NOT_FOUND for another name.
+ * One statistic by name. Embeddings: "rows", "batches", "tokens" (real),
+ * "padded_tokens" (slots run, padding included), "truncated_rows",
+ * "tokenize_ms", "compute_ms", "total_ms", "rows_per_s". Causal LMs: "rows",
+ * "groups", "prompt_tokens", "generated_tokens", "truncated_rows",
+ * "prefill_runs", "decode_runs", "tokenize_ms", "ttft_ms" (start to the first
+ * generated token), "prefill_ms", "decode_ms", "total_ms",
+ * "prefill_tokens_per_s", "decode_tokens_per_s". QEFF_E_NOT_FOUND for another
+ * name.
  */
 QEFF_API qeff_status qeff_result_stat(const qeff_result *result, const char *name, double *out);
 

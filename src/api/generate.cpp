@@ -1,6 +1,7 @@
 // qeff_generate and its results. Encoder programs run the embedding loop of
-// generation/embedder.hpp on a session borrowed from the program's pool; the
-// text-generation loop for causal LMs is not built yet.
+// generation/embedder.hpp on a session borrowed from the program's pool;
+// causal-LM programs run the text-generation loop (generate_text.cpp).
+#include "api/generate_text.hpp"
 #include "api/program_support.hpp"
 #include "common/error.hpp"
 #include "common/json_writer.hpp"
@@ -13,44 +14,7 @@ using qeff::api::kRequestTag;
 using qeff::api::kResultTag;
 using qeff::api::require;
 
-struct qeff_result {
-  uint32_t tag = kResultTag;
-  qeff::generation::EmbedResult embed;
-  std::string stats_json;
-  std::vector<std::pair<const char *, double>> stats;
-};
-
 namespace {
-
-// A session from the program's pool for the duration of one call.
-class PooledSession {
- public:
-  PooledSession(const qeff_program &p, int threads) : p_(p), threads_(threads) {
-    {
-      std::lock_guard<std::mutex> lock(p_.pool_mutex);
-      for (auto it = p_.idle.begin(); it != p_.idle.end(); ++it)
-        if (it->first == threads_) {
-          s_ = std::move(it->second);
-          p_.idle.erase(it);
-          break;
-        }
-    }
-    if (!s_) s_ = std::make_unique<qeff::runtime::Session>(p_.executable, threads_);
-  }
-  ~PooledSession() {
-    // A session whose run failed may hold poisoned state; encoder programs
-    // have no retained state, so every session can go back.
-    std::lock_guard<std::mutex> lock(p_.pool_mutex);
-    if (p_.idle.size() < kMaxIdle) p_.idle.emplace_back(threads_, std::move(s_));
-  }
-  qeff::runtime::Session &operator*() { return *s_; }
-
- private:
-  static constexpr size_t kMaxIdle = 8;
-  const qeff_program &p_;
-  int threads_;
-  std::unique_ptr<qeff::runtime::Session> s_;
-};
 
 void fill_stats(qeff_result &r) {
   const auto &s = r.embed.stats;
@@ -89,14 +53,15 @@ qeff_status qeff_generate(const qeff_program *program, const qeff_request *reque
     require(out, "out", fn);
     const auto &meta = p.executable->program().metadata;
     auto task = meta.find("qeff.task");
-    if (task != meta.end() && task->second == "causal-lm")
-      qeff::fail(QEFF_E_UNSUPPORTED, "qeff_generate: text generation for causal LMs is not available in qeff " +
-                                         std::string(QEFF_VERSION_STRING) + "; run the program with qeff_session_run");
+    if (task != meta.end() && task->second == "causal-lm") {
+      *out = qeff::api::generate_text(p, req, o).release();
+      return;
+    }
     auto encoder = qeff::api::encoder_of(p);
     qeff::generation::EmbedOptions eo;
     eo.truncate = o.get_bool("generate.truncate");
     eo.add_special_tokens = o.get_bool("tokenize.add_special_tokens");
-    PooledSession session(p, static_cast<int>(o.get_int("runtime.threads")));
+    qeff::api::PooledSession session(p.pool, static_cast<int>(o.get_int("runtime.threads")));
     auto r = std::make_unique<qeff_result>();
     if (!req.texts.empty()) {
       auto tok = qeff::api::tokenizer_of(p);
@@ -120,7 +85,7 @@ qeff_status qeff_result_num_rows(const qeff_result *r, size_t *out) {
   return guarded([&] {
     const qeff_result &res = result(r, "qeff_result_num_rows");
     require(out, "out", "qeff_result_num_rows");
-    *out = static_cast<size_t>(res.embed.rows);
+    *out = res.lm ? res.rows.size() : static_cast<size_t>(res.embed.rows);
   });
 }
 
@@ -131,6 +96,9 @@ void matrix(const qeff_result *r, const char *fn, qeff_task want, const float **
   const qeff_result &res = result(r, fn);
   require(data, "data", fn);
   const auto &e = res.embed;
+  if (res.lm)
+    qeff::fail(QEFF_E_NOT_FOUND, std::string(fn) + ": the result holds generated text (qeff_result_text, "
+                                                   "qeff_result_tokens)");
   if (e.task != want)
     qeff::fail(QEFF_E_NOT_FOUND, std::string(fn) + ": the result holds " +
                                      (e.task == QEFF_TASK_EMBEDDING ? "embeddings (qeff_result_embeddings)"
@@ -161,7 +129,7 @@ qeff_status qeff_result_token_embeddings(const qeff_result *r, size_t row, const
     const qeff_result &res = result(r, fn);
     require(data, "data", fn);
     const auto &e = res.embed;
-    if (!e.per_token)
+    if (res.lm || !e.per_token)
       qeff::fail(QEFF_E_NOT_FOUND, std::string(fn) + ": the program pools (qeff_result_embeddings / qeff_result_scores)");
     if (row >= static_cast<size_t>(e.rows))
       qeff::fail(QEFF_E_INVALID_ARGUMENT, std::string(fn) + ": row " + std::to_string(row) + " of " +
@@ -177,10 +145,11 @@ qeff_status qeff_result_num_tokens(const qeff_result *r, size_t row, size_t *out
     const char *fn = "qeff_result_num_tokens";
     const qeff_result &res = result(r, fn);
     require(out, "out", fn);
-    if (row >= static_cast<size_t>(res.embed.rows))
+    const size_t rows = res.lm ? res.rows.size() : static_cast<size_t>(res.embed.rows);
+    if (row >= rows)
       qeff::fail(QEFF_E_INVALID_ARGUMENT, std::string(fn) + ": row " + std::to_string(row) + " of " +
-                                              std::to_string(res.embed.rows));
-    *out = static_cast<size_t>(res.embed.lengths[row]);
+                                              std::to_string(rows));
+    *out = res.lm ? res.rows[row].prompt.size() : static_cast<size_t>(res.embed.lengths[row]);
   });
 }
 

@@ -38,6 +38,7 @@ enum : uint32_t {
   kEncodingTag = 0x454e4344,   // "ENCD"
   kDecoderTag = 0x44454344,    // "DECD"
   kResultTag = 0x52534c54,     // "RSLT"
+  kStreamTag = 0x5354524d,     // "STRM"
   kDeadTag = 0xdeadbeef,
 };
 

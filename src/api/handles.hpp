@@ -10,8 +10,10 @@
 #include <vector>
 
 #include "api/guard.hpp"
+#include "api/session_pool.hpp"
 #include "common/options.hpp"
 #include "generation/embedder.hpp"
+#include "generation/generator.hpp"
 #include "hub/model_source.hpp"
 #include "runtime/session.hpp"
 #include "tokenizer/tokenizer.hpp"
@@ -46,10 +48,18 @@ struct qeff_program {
   mutable std::mutex lazy_mutex;
   mutable std::shared_ptr<const qeff::tokenizer::Tokenizer> tokenizer;       // from the program's assets
   mutable std::shared_ptr<const qeff::generation::EncoderProgram> encoder;  // encoder programs
-  // Idle sessions for qeff_generate, by thread count (sessions are not
-  // shareable between concurrent calls; the pool hands each call its own).
-  mutable std::mutex pool_mutex;
-  mutable std::vector<std::pair<int, std::unique_ptr<qeff::runtime::Session>>> idle;
+  mutable std::shared_ptr<const qeff::generation::LmProgram> lm;            // causal-LM programs
+  // Idle sessions for qeff_generate and streams (session_pool.hpp).
+  std::shared_ptr<qeff::api::SessionPool> pool;
+};
+
+struct qeff_result {
+  uint32_t tag = qeff::api::kResultTag;
+  bool lm = false;                                   // text generation (else embed)
+  qeff::generation::EmbedResult embed;
+  std::vector<qeff::generation::RowOutput> rows;     // lm
+  std::string stats_json;
+  std::vector<std::pair<const char *, double>> stats;
 };
 
 struct qeff_session {

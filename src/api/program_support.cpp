@@ -79,6 +79,7 @@ qeff_program *new_program(std::shared_ptr<const compiler::Program> p, bool from_
   auto h = std::make_unique<qeff_program>();
   h->info_json = describe(*p, from_cache);
   h->executable = runtime::Executable::load(std::move(p));
+  h->pool = std::make_shared<SessionPool>(h->executable);
   return h.release();
 }
 
@@ -88,6 +89,12 @@ std::shared_ptr<const tokenizer::Tokenizer> tokenizer_of(const qeff_program &p) 
   if (!p.tokenizer && !assets.empty())
     p.tokenizer = tokenizer::Tokenizer::load(assets, [](const std::string &name) { return "program asset " + name; });
   return p.tokenizer;
+}
+
+std::shared_ptr<const generation::LmProgram> lm_of(const qeff_program &p) {
+  std::lock_guard<std::mutex> lock(p.lazy_mutex);
+  if (!p.lm) p.lm = std::make_shared<const generation::LmProgram>(p.executable);
+  return p.lm;
 }
 
 std::shared_ptr<const generation::EncoderProgram> encoder_of(const qeff_program &p) {

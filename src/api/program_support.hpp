@@ -30,6 +30,10 @@ std::shared_ptr<const tokenizer::Tokenizer> tokenizer_of(const qeff_program &p);
 // when it is not an embedding or classification program).
 std::shared_ptr<const generation::EncoderProgram> encoder_of(const qeff_program &p);
 
+// The causal-LM view of the program, made on first use (QEFF_E_UNSUPPORTED
+// when it is not a causal-LM program with the KV-cache contract).
+std::shared_ptr<const generation::LmProgram> lm_of(const qeff_program &p);
+
 // A handle over a finished program.
 qeff_program *new_program(std::shared_ptr<const compiler::Program> p, bool from_cache = false);
 

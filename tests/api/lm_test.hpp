@@ -118,3 +118,35 @@ inline std::vector<float> run_step(qeff_session *s, const std::vector<int64_t> &
 }
 
 }  // namespace lm_test
+
+namespace lm_test {
+
+// Generated ids / text / finish reason of row `row` of a text-generation result.
+inline std::vector<int32_t> tokens(const qeff_result *r, size_t row) {
+  const int32_t *ids = nullptr;
+  size_t n = 0;
+  EXPECT_EQ(qeff_result_tokens(r, row, &ids, &n), QEFF_OK) << qeff_last_error_message();
+  return ids ? std::vector<int32_t>(ids, ids + n) : std::vector<int32_t>();
+}
+
+inline std::string text(const qeff_result *r, size_t row) {
+  const char *t = nullptr;
+  size_t n = 0;
+  EXPECT_EQ(qeff_result_text(r, row, &t, &n), QEFF_OK) << qeff_last_error_message();
+  return t ? std::string(t, n) : std::string();
+}
+
+inline qeff_finish_reason finish(const qeff_result *r, size_t row) {
+  qeff_finish_reason f = QEFF_FINISH_NONE;
+  EXPECT_EQ(qeff_result_finish_reason(r, row, &f), QEFF_OK) << qeff_last_error_message();
+  return f;
+}
+
+inline Request text_rows(const std::vector<std::string> &texts) {
+  qeff_request *r = nullptr;
+  EXPECT_EQ(qeff_request_create(&r), QEFF_OK);
+  for (const auto &t : texts) EXPECT_EQ(qeff_request_add_text(r, t.data(), t.size()), QEFF_OK);
+  return Request(r);
+}
+
+}  // namespace lm_test

@@ -64,3 +64,39 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, CausalLm, ::testing::ValuesIn(lm_fixtures()),
                          });
 
 }  // namespace
+
+namespace {
+
+// Greedy generation of the reference's max_new_tokens tokens equals
+// transformers' generate(): batch 1 (token ids), and the two batch prompts of
+// different lengths as text rows in one batch of 2, with prefill chunks of 4
+// (several chunks) and of 32 (one).
+TEST_P(CausalLm, GreedyGenerationMatchesTransformers) {
+  const std::string name = GetParam();
+  if (!fixture_exists(name)) GTEST_SKIP() << "no fixture " << name;
+  LmReference ref(name);
+  Model m = load_model(name);
+  ASSERT_TRUE(m);
+  const std::string max_new = std::to_string(ref.max_new_tokens);
+  for (const char *prefill : {"4", "32"}) {
+    Program single = compile(m.get(), {{"compile.prefill_seq_len", prefill}, {"compile.ctx_len", "96"}});
+    ASSERT_TRUE(single);
+    Result r = generate(single.get(), token_request({ref.single_ids}).get(), {{"generate.max_new_tokens", max_new}});
+    ASSERT_TRUE(r);
+    EXPECT_EQ(tokens(r.get(), 0), ref.until_eos(ref.single_new)) << name << " prefill " << prefill;
+
+    Program batch = compile(m.get(), {{"compile.prefill_seq_len", prefill}, {"compile.ctx_len", "96"},
+                                      {"compile.batch_size", "2"}});
+    ASSERT_TRUE(batch);
+    Result rb = generate(batch.get(), text_rows(ref.batch_prompts).get(), {{"generate.max_new_tokens", max_new}});
+    ASSERT_TRUE(rb);
+    for (size_t i = 0; i < ref.batch_new.size(); ++i) {
+      EXPECT_EQ(tokens(rb.get(), i), ref.until_eos(ref.batch_new[i])) << name << " prefill " << prefill << " row " << i;
+      size_t prompt = 0;
+      EXPECT_EQ(qeff_result_num_tokens(rb.get(), i, &prompt), QEFF_OK);
+      EXPECT_EQ(prompt, ref.batch_ids[i].size()) << "the library's tokenizer gives the reference prompt";
+    }
+  }
+}
+
+}  // namespace

@@ -1,0 +1,305 @@
+// Next-token selection (sampler.hpp): option validation, the xoshiro256**
+// stream, and the per-row Sampler (penalties, temperature, top-k, top-p,
+// min-p, inverse-CDF draw). The candidate set is narrowed before anything is
+// sorted: top-k keeps a heap of k scores, top-p only sorts the tokens whose
+// probability is at least (1 - top_p) / n (the others are provably removed).
+#include "generation/sampler.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <string>
+
+#include "common/error.hpp"
+
+namespace qeff::generation {
+namespace {
+
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+constexpr float kPosInf = std::numeric_limits<float>::infinity();
+// Up to this k, top-k keeps a heap of k scores; above it, nth_element on a copy.
+constexpr int64_t kHeapTopK = 1024;
+
+std::string number(double v) {
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+
+void check(bool ok, const char *key, const std::string &value, const char *rule) {
+  if (!ok)
+    fail(QEFF_E_INVALID_ARGUMENT,
+         std::string("option \"") + key + "\" = " + value + " is out of range (" + rule + ")");
+}
+
+uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+uint64_t splitmix64(uint64_t &state) {
+  uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+}  // namespace
+
+void validate(const SamplingParams &p) {
+  if (p.do_sample)
+    check(p.temperature > 0 && std::isfinite(p.temperature), "generate.temperature", number(p.temperature),
+          "must be > 0 and finite when sampling");
+  else
+    check(p.temperature >= 0 && std::isfinite(p.temperature), "generate.temperature", number(p.temperature),
+          "must be >= 0 and finite");
+  check(p.top_k >= 0, "generate.top_k", std::to_string(p.top_k), "must be >= 0; 0 turns it off");
+  check(p.top_p > 0 && p.top_p <= 1, "generate.top_p", number(p.top_p), "must be in (0, 1]; 1 turns it off");
+  check(p.min_p >= 0 && p.min_p <= 1, "generate.min_p", number(p.min_p), "must be in [0, 1]; 0 turns it off");
+  check(p.repetition_penalty > 0 && std::isfinite(p.repetition_penalty), "generate.repetition_penalty",
+        number(p.repetition_penalty), "must be > 0 and finite; 1 turns it off");
+  check(p.presence_penalty >= -2 && p.presence_penalty <= 2, "generate.presence_penalty",
+        number(p.presence_penalty), "must be in [-2, 2]");
+  check(p.frequency_penalty >= -2 && p.frequency_penalty <= 2, "generate.frequency_penalty",
+        number(p.frequency_penalty), "must be in [-2, 2]");
+}
+
+// ---- Rng ---------------------------------------------------------------------
+
+Rng::Rng(uint64_t seed, uint64_t stream) {
+  uint64_t sm = seed;
+  for (uint64_t &w : s_) w = splitmix64(sm);
+  for (uint64_t i = 0; i < stream; ++i) jump();
+}
+
+uint64_t Rng::next_u64() {
+  const uint64_t result = rotl(s_[1] * 5, 7) * 9;
+  const uint64_t t = s_[1] << 17;
+  s_[2] ^= s_[0];
+  s_[3] ^= s_[1];
+  s_[1] ^= s_[2];
+  s_[0] ^= s_[3];
+  s_[2] ^= t;
+  s_[3] = rotl(s_[3], 45);
+  return result;
+}
+
+double Rng::next_double() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
+
+void Rng::jump() {
+  static constexpr uint64_t kJump[] = {0x180ec6d33cfd0abaULL, 0xd5a61266f0c9392cULL, 0xa9582618e03fc9aaULL,
+                                       0x39abdc4529b1661cULL};
+  uint64_t t[4] = {0, 0, 0, 0};
+  for (uint64_t word : kJump)
+    for (int b = 0; b < 64; ++b) {
+      if (word & (uint64_t{1} << b))
+        for (int i = 0; i < 4; ++i) t[i] ^= s_[i];
+      next_u64();
+    }
+  for (int i = 0; i < 4; ++i) s_[i] = t[i];
+}
+
+// ---- Sampler -----------------------------------------------------------------
+
+Sampler::Sampler(const SamplingParams &params, uint64_t row) : params_(params), row_(row), rng_(params.seed, row) {
+  validate(params_);
+}
+
+void Sampler::apply_penalties(float *x, int64_t vocab, std::span<const int32_t> prompt,
+                              std::span<const int32_t> generated) {
+  const bool repetition = params_.repetition_penalty != 1.0;
+  const bool additive = params_.presence_penalty != 0.0 || params_.frequency_penalty != 0.0;
+  if (!repetition && !additive) return;
+  auto check_ids = [&](std::span<const int32_t> ids, const char *what) {
+    for (size_t i = 0; i < ids.size(); ++i)
+      if (ids[i] < 0 || ids[i] >= vocab)
+        fail(QEFF_E_INVALID_ARGUMENT, "sampling row " + std::to_string(row_) + ": " + what + " id " +
+                                          std::to_string(ids[i]) + " at position " + std::to_string(i) +
+                                          " is outside the vocabulary [0, " + std::to_string(vocab) + ")");
+  };
+  check_ids(prompt, "prompt");
+  check_ids(generated, "generated");
+  const auto n = static_cast<size_t>(vocab);
+  if (repetition) {
+    // HF gathers the scores of the ids and scatters the penalised values back:
+    // an id that occurs several times is penalised once.
+    if (mark_.size() < n) {
+      mark_.assign(n, 0);
+      epoch_ = 0;
+    }
+    if (++epoch_ == 0) {
+      std::fill(mark_.begin(), mark_.end(), 0);
+      epoch_ = 1;
+    }
+    const float pen = static_cast<float>(params_.repetition_penalty);
+    auto apply = [&](int32_t id) {
+      if (mark_[static_cast<size_t>(id)] == epoch_) return;
+      mark_[static_cast<size_t>(id)] = epoch_;
+      const float v = x[id];
+      x[id] = v < 0 ? v * pen : v / pen;
+    };
+    for (int32_t id : prompt) apply(id);
+    for (int32_t id : generated) apply(id);
+  }
+  if (additive) {
+    if (count_.size() < n) count_.assign(n, 0);
+    for (int32_t id : generated) ++count_[static_cast<size_t>(id)];
+    const float freq = static_cast<float>(params_.frequency_penalty);
+    const float pres = static_cast<float>(params_.presence_penalty);
+    for (int32_t id : generated) {
+      int32_t &c = count_[static_cast<size_t>(id)];
+      if (c == 0) continue;  // already done
+      x[id] -= freq * static_cast<float>(c);
+      x[id] -= pres;
+      c = 0;
+    }
+  }
+}
+
+float Sampler::kth_largest(const float *x, int64_t vocab, int64_t k) {
+  if (k <= kHeapTopK) {
+    heap_.assign(x, x + k);
+    std::make_heap(heap_.begin(), heap_.end(), std::greater<float>());  // min-heap: front is the smallest
+    for (int64_t i = k; i < vocab; ++i)
+      if (x[i] > heap_.front()) {
+        std::pop_heap(heap_.begin(), heap_.end(), std::greater<float>());
+        heap_.back() = x[i];
+        std::push_heap(heap_.begin(), heap_.end(), std::greater<float>());
+      }
+    return heap_.front();
+  }
+  heap_.assign(x, x + vocab);
+  std::nth_element(heap_.begin(), heap_.begin() + (k - 1), heap_.end(), std::greater<float>());
+  return heap_[static_cast<size_t>(k - 1)];
+}
+
+template <class Keep>
+void Sampler::compact(Keep keep) {
+  size_t out = 0;
+  for (size_t j = 0; j < ids_.size(); ++j)
+    if (keep(j)) {
+      ids_[out] = ids_[j];
+      scores_[out] = scores_[j];
+      weights_[out] = weights_[j];
+      ++out;
+    }
+  ids_.resize(out);
+  scores_.resize(out);
+  weights_.resize(out);
+}
+
+void Sampler::top_p(double total) {
+  const double p = params_.top_p;
+  const size_t n = ids_.size();
+  // A token of weight w < (1 - p) * total / n has at most n * w < (1 - p) *
+  // total at or below it, so the mass above it is > p * total: removed.
+  // (Slightly lower bound: rounding can only add candidates, never lose one.)
+  const double floor = (1 - p) * total / static_cast<double>(n) * (1 - 1e-9);
+  order_.clear();
+  for (size_t j = 0; j < n; ++j)
+    if (weights_[j] >= floor) order_.push_back(static_cast<int32_t>(j));
+  std::sort(order_.begin(), order_.end(), [&](int32_t a, int32_t b) {
+    const float sa = scores_[static_cast<size_t>(a)], sb = scores_[static_cast<size_t>(b)];
+    return sa > sb || (sa == sb && a < b);
+  });
+  const double limit = p * total;
+  double above = 0;
+  size_t keep = 0;
+  for (; keep < order_.size(); ++keep) {
+    if (keep > 0 && !(above < limit)) break;
+    above += weights_[static_cast<size_t>(order_[keep])];
+  }
+  if (keep == n) return;
+  order_.resize(keep);
+  std::sort(order_.begin(), order_.end());  // back to ascending id order
+  for (size_t i = 0; i < keep; ++i) {
+    const auto j = static_cast<size_t>(order_[i]);  // j >= i: in-place compaction is safe
+    ids_[i] = ids_[j];
+    scores_[i] = scores_[j];
+    weights_[i] = weights_[j];
+  }
+  ids_.resize(keep);
+  scores_.resize(keep);
+  weights_.resize(keep);
+}
+
+void Sampler::min_p() {
+  // prob < min_p * max_prob  <=>  weight < min_p (the best token has weight 1).
+  const double m = params_.min_p;
+  compact([&](size_t j) { return weights_[j] >= m; });
+}
+
+int32_t Sampler::next(float *x, int64_t vocab, std::span<const int32_t> prompt, std::span<const int32_t> generated) {
+  if (x == nullptr || vocab < 1 || vocab > std::numeric_limits<int32_t>::max())
+    fail(QEFF_E_INVALID_ARGUMENT, "sampling row " + std::to_string(row_) + ": vocab = " + std::to_string(vocab) +
+                                      " is out of range [1, 2147483647]" + (x == nullptr ? " or logits is null" : ""));
+  apply_penalties(x, vocab, prompt, generated);
+
+  // One pass: NaN -> -inf, temperature, the argmax (first maximum).
+  const bool sample = params_.do_sample;
+  float best = kNegInf;
+  int64_t arg = -1;
+  const double t = params_.temperature;
+  if (sample && t != 1.0) {
+    const float tf = static_cast<float>(t);
+    const bool in_float = std::isfinite(tf) && tf >= std::numeric_limits<float>::min();  // torch: float / float
+    for (int64_t i = 0; i < vocab; ++i) {
+      float v = x[i];
+      v = std::isnan(v) ? kNegInf : in_float ? v / tf : static_cast<float>(static_cast<double>(v) / t);
+      x[i] = v;
+      if (v > best) best = v, arg = i;
+    }
+  } else {
+    for (int64_t i = 0; i < vocab; ++i) {
+      float v = x[i];
+      if (std::isnan(v)) x[i] = v = kNegInf;
+      if (v > best) best = v, arg = i;
+    }
+  }
+  if (arg < 0)
+    fail(QEFF_E_NUMERIC, "sampling row " + std::to_string(row_) + ": all " + std::to_string(vocab) +
+                             " logits are -inf or NaN");
+  if (!sample) return static_cast<int32_t>(arg);
+
+  // Candidates (ascending id order) with weights exp(score - best); +inf
+  // scores take all the weight, equally.
+  const auto n = static_cast<size_t>(vocab);
+  ids_.reserve(n);
+  scores_.reserve(n);
+  weights_.reserve(n);
+  order_.reserve(n);
+  ids_.clear();
+  scores_.clear();
+  weights_.clear();
+  max_inf_ = best == kPosInf;
+  float threshold = kNegInf;
+  if (params_.top_k > 0 && params_.top_k < vocab) threshold = kth_largest(x, vocab, params_.top_k);
+  const double m = best;
+  for (int64_t i = 0; i < vocab; ++i) {
+    const float v = x[i];
+    if (v >= threshold && v != kNegInf) {
+      ids_.push_back(static_cast<int32_t>(i));
+      scores_.push_back(v);
+      weights_.push_back(max_inf_ ? (v == kPosInf ? 1.0 : 0.0) : std::exp(static_cast<double>(v) - m));
+    }
+  }
+  if (params_.top_p < 1.0) {
+    double total = 0;
+    for (double w : weights_) total += w;
+    top_p(total);
+  }
+  if (params_.min_p > 0.0) min_p();
+
+  double total = 0;
+  for (double w : weights_) total += w;
+  const double target = rng_.next_double() * total;
+  double acc = 0;
+  for (size_t j = 0; j < ids_.size(); ++j) {
+    acc += weights_[j];
+    if (acc > target) return ids_[j];
+  }
+  for (size_t j = ids_.size(); j-- > 0;)  // rounding: the last token with weight
+    if (weights_[j] > 0) return ids_[j];
+  return ids_.front();  // unreachable: the best token has weight 1
+}
+
+}  // namespace qeff::generation
