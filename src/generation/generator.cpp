@@ -115,6 +115,7 @@ struct Generation::Slot {
   int32_t last = -1;     // the token to run next in decode
   bool open = true;
   int64_t max_new = 0;
+  bool context_bound = false;  // max_new is the room the context leaves
   Sampler sampler;
   std::unique_ptr<tokenizer::StreamDecoder> decoder;
   StopStrings stops;
@@ -177,11 +178,12 @@ void Generation::start_group() {
     if (next_row_ >= out_.size()) break;
     slot = std::make_unique<Slot>(params_.sampling, next_row_, params_.stop);
     const int64_t len = static_cast<int64_t>(out_[next_row_].prompt.size());
-    int64_t max_new = p.ctx_len() - len;
-    if (params_.max_new_tokens) max_new = std::min(max_new, *params_.max_new_tokens);
-    else if (d.max_new_tokens) max_new = std::min(max_new, *d.max_new_tokens);
-    else if (d.max_length) max_new = std::min(max_new, std::max<int64_t>(*d.max_length - len, 1));
-    slot->max_new = max_new;
+    const int64_t room = p.ctx_len() - len;
+    std::optional<int64_t> limit = params_.max_new_tokens;
+    if (!limit && d.max_new_tokens) limit = d.max_new_tokens;
+    if (!limit && d.max_length) limit = std::max<int64_t>(*d.max_length - len, 1);
+    slot->max_new = limit ? std::min(room, *limit) : room;
+    slot->context_bound = !limit || *limit > room;
     if (tokenizer_) slot->decoder = std::make_unique<tokenizer::StreamDecoder>(tokenizer_, params_.skip_special_tokens);
     ++next_row_;
   }
@@ -267,11 +269,10 @@ void Generation::accept(Slot &s, float *logits, std::vector<StreamEvent> &events
   row.text += e.text;
   events.push_back(std::move(e));
   s.last = token;
-  const int64_t used = static_cast<int64_t>(row.prompt.size() + row.tokens.size());
   if (stopped) finish(s, FinishReason::kStopString, events);
   else if (std::find(eos_.begin(), eos_.end(), token) != eos_.end()) finish(s, FinishReason::kEos, events);
-  else if (static_cast<int64_t>(row.tokens.size()) >= s.max_new) finish(s, FinishReason::kLength, events);
-  else if (used >= program_->ctx_len()) finish(s, FinishReason::kContext, events);
+  else if (static_cast<int64_t>(row.tokens.size()) >= s.max_new)
+    finish(s, s.context_bound ? FinishReason::kContext : FinishReason::kLength, events);
 }
 
 void Generation::finish(Slot &s, FinishReason why, std::vector<StreamEvent> &events) {
