@@ -158,8 +158,9 @@ TEST(Embeddings, CompileErrorsNameTheProblem) {
   EXPECT_QEFF_ERROR(qeff_compile(m.get(), too_long.get(), &p), QEFF_E_INVALID_ARGUMENT, "seq_len 256", "128 positions");
   EXPECT_EQ(p, nullptr);
   Model lm = load_model("llama-tiny");
-  EXPECT_QEFF_ERROR(qeff_compile(lm.get(), nullptr, &p), QEFF_E_UNSUPPORTED, "LlamaForCausalLM", "BertModel",
-                    "NomicBertModel");
+  Options pooled = options({{"model.pooling", "mean"}});
+  EXPECT_QEFF_ERROR(qeff_compile(lm.get(), pooled.get(), &p), QEFF_E_INVALID_ARGUMENT,
+                    "pooling options apply to embedding models", "causal-lm");
 }
 
 TEST(Embeddings, GenerateErrorsAndEmptyRequests) {

@@ -157,7 +157,18 @@ TEST(Program, CompileErrors) {
   qeff_model *m = nullptr;
   const char *fixtures = std::getenv("QEFF_FIXTURES");
   ASSERT_QEFF_OK(qeff_model_load((std::string(fixtures) + "/models/llama-tiny").c_str(), nullptr, &m));
-  EXPECT_QEFF_ERROR(qeff_compile(m, nullptr, &p), QEFF_E_UNSUPPORTED, "no graph builder for architecture");
+  Options lm;
+  lm.set("compile.prefill_seq_len", "200").set("compile.ctx_len", "100");
+  EXPECT_QEFF_ERROR(qeff_compile(m, lm.o, &p), QEFF_E_INVALID_ARGUMENT, "prefill_seq_len = 200", "ctx_len = 100");
+  // A causal LM compiles to a Prefill and a Decode plan over the retained KV cache.
+  Options ok;
+  ok.set("compile.prefill_seq_len", "8").set("compile.ctx_len", "32").set("cache.enabled", "false");
+  ASSERT_QEFF_OK(qeff_compile(m, ok.o, &p));
+  const char *info = nullptr;
+  ASSERT_QEFF_OK(qeff_program_info(p, &info));
+  for (const char *want : {"\"Prefill\"", "\"Decode\"", "past_key.1_RetainedState", "position_ids"})
+    EXPECT_NE(std::string(info).find(want), std::string::npos) << want << " in " << info;
+  qeff_program_free(p);
   qeff_model_free(m);
 }
 
