@@ -100,3 +100,34 @@ TEST_P(CausalLm, GreedyGenerationMatchesTransformers) {
 }
 
 }  // namespace
+
+namespace {
+
+// bf16 weight storage: every position's logits (token by token through the
+// KV cache) stay close to the fp32 reference: cosine >= 0.999, the same
+// argmax at most positions.
+TEST(CausalLmPrecision, Bf16WeightsStayCloseToFp32) {
+  for (const char *name : {"llama-tiny", "qwen2-tiny", "gpt2-tiny"}) {
+    LmReference ref(name);
+    Model m = load_model(name);
+    Program p = compile(m.get(), {{"compile.prefill_seq_len", "4"}, {"compile.ctx_len", "32"},
+                                  {"compile.weight_dtype", "bf16"}});
+    ASSERT_TRUE(p);
+    qeff_session *s = nullptr;
+    ASSERT_QEFF_OK(qeff_session_create(p.get(), nullptr, &s));
+    Session session(s);
+    const size_t n = ref.logits_ids.size(), vocab = static_cast<size_t>(ref.vocab);
+    size_t same = 0;
+    for (size_t i = 0; i < n; ++i) {
+      std::vector<float> out = run_step(s, {ref.logits_ids[i]}, {static_cast<int64_t>(i)});
+      std::vector<float> want(ref.logits.begin() + static_cast<long>(i * vocab),
+                              ref.logits.begin() + static_cast<long>((i + 1) * vocab));
+      EXPECT_GE(min_cosine(out, want, vocab), 0.999) << name << " position " << i;
+      same += std::max_element(out.begin(), out.end()) - out.begin() ==
+              std::max_element(want.begin(), want.end()) - want.begin();
+    }
+    EXPECT_GE(same * 10, n * 8) << name << ": argmax agrees at " << same << " of " << n << " positions";
+  }
+}
+
+}  // namespace

@@ -266,3 +266,40 @@ TEST_F(TextGeneration, StreamOutlivesProgramAndRequest) {
 }
 
 }  // namespace
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// generation_config.json's values are the defaults: max_new_tokens, and the
+// eos id list; an option overrides them.
+TEST(TextGenerationDefaults, FromGenerationConfig) {
+  qeff_test::TempDir dir;
+  const fs::path src = fs::path(qeff_test::fixtures_dir()) / "models" / "llama-tiny";
+  for (const auto &e : fs::directory_iterator(src)) fs::copy(e.path(), dir.path() / e.path().filename());
+  // Find the greedy continuation first, then declare its 3rd token an EOS id.
+  Model plain = load_model("llama-tiny");
+  Program pp = compile(plain.get(), {{"compile.prefill_seq_len", "8"}, {"compile.ctx_len", "48"}});
+  Request req = token_request({{1, 300, 301, 302}});
+  Result base = generate(pp.get(), req.get(), {{"generate.max_new_tokens", "8"}, {"generate.ignore_eos", "true"}});
+  const std::vector<int32_t> ids = tokens(base.get(), 0);
+  ASSERT_EQ(ids.size(), 8u);
+  fs::remove(dir.path() / "generation_config.json");
+  qeff_test::write_file(dir.path() / "generation_config.json",
+                        "{\"bos_token_id\": 1, \"eos_token_id\": [" + std::to_string(ids[2]) +
+                            ", 2], \"max_new_tokens\": 5}");
+  qeff_model *m = nullptr;
+  ASSERT_QEFF_OK(qeff_model_load(dir.path().c_str(), nullptr, &m));
+  Model model(m);
+  Program p = compile(model.get(), {{"compile.prefill_seq_len", "8"}, {"compile.ctx_len", "48"}});
+  Result eos = generate(p.get(), req.get());
+  const size_t cut = static_cast<size_t>(std::find(ids.begin(), ids.end(), ids[2]) - ids.begin()) + 1;
+  EXPECT_EQ(tokens(eos.get(), 0), std::vector<int32_t>(ids.begin(), ids.begin() + static_cast<long>(cut)));
+  EXPECT_EQ(finish(eos.get(), 0), QEFF_FINISH_EOS);
+  Result capped = generate(p.get(), req.get(), {{"generate.eos_token_ids", "2"}});
+  EXPECT_EQ(tokens(capped.get(), 0).size(), std::min<size_t>(5, ids.size()));
+  Result longer = generate(p.get(), req.get(), {{"generate.ignore_eos", "true"}, {"generate.max_new_tokens", "8"}});
+  EXPECT_EQ(tokens(longer.get(), 0), ids);
+}
+
+}  // namespace
