@@ -46,13 +46,15 @@ std::vector<int64_t> default_seq_lens(int64_t max_len) {
 
 void check_positions(const qeff::compiler::CompileOptions &c, int64_t max_len, const std::string &arch) {
   if (max_len <= 0) return;
-  for (const auto &s : c.specializations) {
-    auto it = s.symbols.find("seq_len");
-    if (it != s.symbols.end() && it->second > max_len)
-      qeff::fail(QEFF_E_INVALID_ARGUMENT, "specialization " + qeff::quote(s.name) + ": seq_len " +
-                                              std::to_string(it->second) + " exceeds the " + std::to_string(max_len) +
-                                              " positions " + arch + " has (config.json max_position_embeddings)");
-  }
+  // seq_len for encoders; ctx_len (every position a sequence reaches) for causal LMs.
+  for (const auto &s : c.specializations)
+    for (const char *symbol : {"seq_len", "ctx_len"}) {
+      auto it = s.symbols.find(symbol);
+      if (it != s.symbols.end() && it->second > max_len)
+        qeff::fail(QEFF_E_INVALID_ARGUMENT, "specialization " + qeff::quote(s.name) + ": " + symbol + " " +
+                                                std::to_string(it->second) + " exceeds the " + std::to_string(max_len) +
+                                                " positions " + arch + " has (config.json max_position_embeddings)");
+    }
 }
 
 }  // namespace

@@ -303,3 +303,16 @@ TEST(TextGenerationDefaults, FromGenerationConfig) {
 }
 
 }  // namespace
+
+namespace {
+
+// GPT-2's learned positions bound the context: a longer ctx_len fails at compile time.
+TEST(TextGenerationDefaults, LearnedPositionsBoundTheContext) {
+  Model m = load_model("gpt2-tiny");
+  qeff_program *p = nullptr;
+  Options o = options({{"compile.ctx_len", "256"}});
+  EXPECT_QEFF_ERROR(qeff_compile(m.get(), o.get(), &p), QEFF_E_INVALID_ARGUMENT, "ctx_len 256", "128 positions");
+  EXPECT_EQ(p, nullptr);
+}
+
+}  // namespace

@@ -22,7 +22,6 @@ relative term).
 usage: check_models_ort.py LIBQEFF FIXTURES_DIR WORK_DIR
 Exits 77 (skipped) when numpy, onnx or onnxruntime cannot be imported.
 """
-import ctypes
 import json
 import os
 import shutil
@@ -37,6 +36,8 @@ except ImportError as e:  # the suite's interpreter lacks the reference tools
     print("skipped: %s" % e)
     sys.exit(77)
 
+from qeff_ctypes import Qeff  # noqa: E402 (after the skip check)
+
 ATOL = 1e-5  # absolute tolerance, fp32 against the PyTorch references (no rtol)
 
 MODELS = ["bert-tiny", "roberta-tiny", "xlm-roberta-tiny", "mpnet-tiny", "distilbert-tiny",
@@ -45,44 +46,6 @@ POOLINGS = ["none", "mean", "avg", "cls", "max", "mean_sqrt_len", "last_token"]
 REFERENCE_POOLING = {"avg": "mean"}  # avg is an alias of mean
 TOKEN_TYPES = {"bert-reranker-tiny"}  # the graphs that take token_type_ids
 TOKEN_DIMS = ["batch_size", "seq_len"]
-
-
-class Qeff:
-    def __init__(self, path):
-        lib = ctypes.CDLL(path)
-        vp, cp = ctypes.c_void_p, ctypes.c_char_p
-        sigs = {
-            "qeff_last_error_message": ([], cp),
-            "qeff_options_create": ([ctypes.POINTER(vp)], ctypes.c_int),
-            "qeff_options_set": ([vp, cp, cp], ctypes.c_int),
-            "qeff_options_free": ([vp], None),
-            "qeff_model_load": ([cp, vp, ctypes.POINTER(vp)], ctypes.c_int),
-            "qeff_model_free": ([vp], None),
-            "qeff_export": ([vp, cp, vp], ctypes.c_int),
-        }
-        for name, (args, res) in sigs.items():
-            f = getattr(lib, name)
-            f.argtypes, f.restype = args, res
-        self.lib = lib
-
-    def check(self, status, what):
-        if status != 0:
-            raise RuntimeError("%s: status %d: %s" % (what, status, self.lib.qeff_last_error_message().decode()))
-
-    def load(self, path):
-        model = ctypes.c_void_p()
-        self.check(self.lib.qeff_model_load(path.encode(), None, ctypes.byref(model)), "load " + path)
-        return model
-
-    def export(self, model, out_dir, options):
-        opts = ctypes.c_void_p()
-        self.check(self.lib.qeff_options_create(ctypes.byref(opts)), "options")
-        try:
-            for key, value in options.items():
-                self.check(self.lib.qeff_options_set(opts, key.encode(), value.encode()), "set " + key)
-            self.check(self.lib.qeff_export(model, out_dir.encode(), opts), "export " + out_dir)
-        finally:
-            self.lib.qeff_options_free(opts)
 
 
 def decode(t):

@@ -9,7 +9,6 @@ equal the one-graph kv_cache reference.
 usage: check_runtime.py LIBQEFF EXPORT_GOLDEN_BINARY WORK_DIR
 Exits 77 (skipped) when numpy or onnxruntime cannot be imported.
 """
-import ctypes
 import json
 import os
 import random
@@ -24,107 +23,13 @@ except ImportError as e:
     print("skipped: %s" % e)
     sys.exit(77)
 
+from qeff_ctypes import Qeff  # noqa: E402 (after the skip check)
+
 ATOL = RTOL = 1e-5
 HERE = os.path.dirname(os.path.abspath(__file__))
 DTYPES = {"float32": (np.float32, 1), "int64": (np.int64, 5), "bool": (np.bool_, 10)}
-NP_OF_CODE = {1: np.float32, 5: np.int64, 10: np.bool_}
 CACHE_POSITIONS = {"p1", "p2", "position"}  # scatter positions into the golden caches of length 8
 CACHE_LEN = 8
-
-
-class Qeff:
-    def __init__(self, path):
-        lib = ctypes.CDLL(path)
-        vp, cp, i64p = ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int64)
-        sz = ctypes.c_size_t
-        sigs = {
-            "qeff_last_error_message": ([], cp),
-            "qeff_options_create": ([ctypes.POINTER(vp)], ctypes.c_int),
-            "qeff_options_set": ([vp, cp, cp], ctypes.c_int),
-            "qeff_options_free": ([vp], None),
-            "qeff_compile_onnx": ([cp, vp, ctypes.POINTER(vp)], ctypes.c_int),
-            "qeff_program_free": ([vp], None),
-            "qeff_program_info": ([vp, ctypes.POINTER(cp)], ctypes.c_int),
-            "qeff_session_create": ([vp, vp, ctypes.POINTER(vp)], ctypes.c_int),
-            "qeff_session_free": ([vp], None),
-            "qeff_session_run": ([vp, vp, ctypes.POINTER(vp)], ctypes.c_int),
-            "qeff_session_read_state": ([vp, cp, ctypes.POINTER(vp)], ctypes.c_int),
-            "qeff_tensors_create": ([ctypes.POINTER(vp)], ctypes.c_int),
-            "qeff_tensors_free": ([vp], None),
-            "qeff_tensors_set": ([vp, cp, ctypes.c_int, i64p, sz, vp, sz], ctypes.c_int),
-            "qeff_tensors_count": ([vp, ctypes.POINTER(sz)], ctypes.c_int),
-            "qeff_tensors_info": ([vp, sz, ctypes.POINTER(cp), ctypes.POINTER(ctypes.c_int), ctypes.POINTER(sz)],
-                                  ctypes.c_int),
-            "qeff_tensors_shape": ([vp, sz, i64p, sz], ctypes.c_int),
-            "qeff_tensors_data": ([vp, sz, ctypes.POINTER(vp), ctypes.POINTER(sz)], ctypes.c_int),
-        }
-        for name, (args, res) in sigs.items():
-            f = getattr(lib, name)
-            f.argtypes, f.restype = args, res
-        self.lib = lib
-
-    def check(self, status, what):
-        if status != 0:
-            raise RuntimeError("%s: status %d: %s" % (what, status, self.lib.qeff_last_error_message().decode()))
-
-    def compile(self, path, specs):
-        opts = ctypes.c_void_p()
-        self.check(self.lib.qeff_options_create(ctypes.byref(opts)), "options")
-        self.check(self.lib.qeff_options_set(opts, b"compile.specializations", json.dumps(specs).encode()), "set")
-        self.check(self.lib.qeff_options_set(opts, b"runtime.threads", b"2"), "set")
-        self.check(self.lib.qeff_options_set(opts, b"cache.enabled", b"false"), "set")
-        prog = ctypes.c_void_p()
-        try:
-            self.check(self.lib.qeff_compile_onnx(path.encode(), opts, ctypes.byref(prog)), "compile " + path)
-            sess = ctypes.c_void_p()
-            self.check(self.lib.qeff_session_create(prog, opts, ctypes.byref(sess)), "session")
-        finally:
-            self.lib.qeff_options_free(opts)
-            self.lib.qeff_program_free(prog)  # the session keeps it alive
-        return sess
-
-    def tensors_out(self, t):
-        n = ctypes.c_size_t()
-        self.check(self.lib.qeff_tensors_count(t, ctypes.byref(n)), "count")
-        out = {}
-        for i in range(n.value):
-            name, code, rank = ctypes.c_char_p(), ctypes.c_int(), ctypes.c_size_t()
-            self.check(self.lib.qeff_tensors_info(t, i, ctypes.byref(name), ctypes.byref(code), ctypes.byref(rank)), "info")
-            shape = (ctypes.c_int64 * max(rank.value, 1))()
-            self.check(self.lib.qeff_tensors_shape(t, i, shape, rank.value), "shape")
-            data, nbytes = ctypes.c_void_p(), ctypes.c_size_t()
-            self.check(self.lib.qeff_tensors_data(t, i, ctypes.byref(data), ctypes.byref(nbytes)), "data")
-            raw = ctypes.string_at(data, nbytes.value) if nbytes.value else b""
-            out[name.value.decode()] = np.frombuffer(raw, dtype=NP_OF_CODE[code.value]).reshape(
-                list(shape[:rank.value])).copy()
-        return out
-
-    def run(self, sess, feeds):
-        t = ctypes.c_void_p()
-        self.check(self.lib.qeff_tensors_create(ctypes.byref(t)), "tensors")
-        try:
-            for name, arr in feeds.items():
-                arr = np.ascontiguousarray(arr)
-                code = {np.dtype(np.float32): 1, np.dtype(np.int64): 5, np.dtype(np.bool_): 10}[arr.dtype]
-                shape = (ctypes.c_int64 * max(arr.ndim, 1))(*arr.shape)
-                self.check(self.lib.qeff_tensors_set(t, name.encode(), code, shape, arr.ndim,
-                                                     arr.ctypes.data_as(ctypes.c_void_p), arr.nbytes), "set " + name)
-            out = ctypes.c_void_p()
-            self.check(self.lib.qeff_session_run(sess, t, ctypes.byref(out)), "run")
-            try:
-                return self.tensors_out(out)
-            finally:
-                self.lib.qeff_tensors_free(out)
-        finally:
-            self.lib.qeff_tensors_free(t)
-
-    def state(self, sess, name):
-        out = ctypes.c_void_p()
-        self.check(self.lib.qeff_session_read_state(sess, name.encode(), ctypes.byref(out)), "state")
-        try:
-            return self.tensors_out(out)[name]
-        finally:
-            self.lib.qeff_tensors_free(out)
 
 
 def decode(t):
