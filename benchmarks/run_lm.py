@@ -1,0 +1,342 @@
+#!/usr/bin/env python3
+"""Causal-LM benchmark: qeff vs PyTorch, prefill and decode tokens/s.
+
+    run_lm.py BUILD_DIR [options]        (see --help; run_lm.sh wraps it)
+
+BUILD_DIR is a configured and built qeff build directory (BUILD_DIR/src/libqeff.so);
+nothing of qeff is built here. The script
+
+  1. writes the random-weight TinyLlama-1.1B-shaped LlamaForCausalLM
+     (make_lm_model.py, fp32, ~4.4 GB) into BUILD_DIR/models/tinyllama-shape
+     unless it is there (--model-dir to use another);
+  2. compiles the C driver lm_qeff_worker.c against include/qeff/qeff.h and
+     BUILD_DIR/src/libqeff.so (into BUILD_DIR/bench-work);
+  3. runs ROUNDS rounds; in each, every variant (qeff fp32, qeff bf16 weights,
+     PyTorch fp32, PyTorch bf16) in turn (rotating order) runs as its own
+     process: load (+ compile for qeff: from the compile cache after the first
+     round), 1 warm-up generation, CALLS measured greedy generations of
+     NEW_TOKENS + 1 tokens from one PROMPT_LEN-token prompt (batch 1), exit.
+     One process at a time: a 1.1 B model is 4.4 GB in fp32, and nothing else
+     of the benchmark runs while a variant measures. Interleaving the variants
+     round by round spreads load changes on the machine over all of them;
+  4. prints a markdown report: prefill tokens/s (PROMPT_LEN / time of the
+     prefill, first token included) and decode tokens/s (NEW_TOKENS / time of
+     the decode steps), best (from the minimum time) and median over all
+     calls, and the ratios qeff/PyTorch at equal precision (> 1: qeff faster).
+
+qeff's figures are its own statistics (qeff_result_stat "prefill_ms",
+"prefill_tokens_per_s", "decode_ms", "decode_tokens_per_s" of one
+qeff_generate call with generate.max_new_tokens NEW_TOKENS + 1 and
+generate.ignore_eos); PyTorch's are timed around the forward calls and argmax
+(prefill with num_logits_to_keep=1 as HF generate does, decode with the
+DynamicCache).
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+VARIANTS = ["qeff-fp32", "qeff-bf16", "torch-fp32", "torch-bf16"]
+IDS_SEED = 20240601
+
+
+def log(msg):
+    print(f"[bench-lm {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def loadavg():
+    try:
+        return tuple(round(x, 2) for x in os.getloadavg())
+    except OSError:
+        return None
+
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "?"
+
+
+def cpu_isa():
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next(line for line in f if line.startswith("flags")).split()
+    except (OSError, StopIteration):
+        return "?"
+    keep = ["avx2", "fma", "avx512f", "avx512bw", "avx512_bf16", "amx_bf16"]
+    return ",".join(k for k in keep if k in flags)
+
+
+def mem_gib():
+    try:
+        with open("/proc/meminfo") as f:
+            info = {l.split(":")[0]: int(l.split()[1]) for l in f}
+        return round(info["MemTotal"] / 2**20, 1), round(info["MemAvailable"] / 2**20, 1)
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def run_worker(label, cmd, env, log_path, timeout):
+    """Run one worker process to completion; returns its JSON line (dict) or raises."""
+    log(f"{label}: {' '.join(cmd)}")
+    t0 = time.perf_counter()
+    with open(log_path, "a") as err:
+        err.write(f"==== {time.strftime('%H:%M:%S')} {' '.join(cmd)}\n")
+        err.flush()
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=err, text=True, env=env, timeout=timeout)
+    wall = time.perf_counter() - t0
+    if p.returncode != 0:
+        with open(log_path) as f:
+            tail = "".join(f.readlines()[-5:])
+        raise RuntimeError(f"{label} exited with status {p.returncode}; the end of {log_path}:\n{tail}")
+    res = json.loads(p.stdout.strip().splitlines()[-1])
+    res["process_s"] = wall
+    return res
+
+
+def common_prefix(a, b):
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("build_dir", help="qeff build directory holding src/libqeff.so")
+    ap.add_argument("--threads", type=int, default=2, help="threads for every runtime (default 2)")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds: worker processes per variant (default 3)")
+    ap.add_argument("--calls", type=int, default=1, help="measured generations per worker process (default 1)")
+    ap.add_argument("--prompt-len", type=int, default=128, help="prompt tokens = compile.prefill_seq_len (128)")
+    ap.add_argument("--ctx-len", type=int, default=256, help="qeff compile.ctx_len (256)")
+    ap.add_argument("--new-tokens", type=int, default=64, help="qeff: decode steps measured per generation (64)")
+    ap.add_argument("--torch-new-tokens", type=int, default=16,
+                    help="PyTorch: decode steps per generation (default 16: Debian's torch decodes a 1.1 B model at "
+                         "well under 1 token/s on 2 cores; at ctx <= 256 the step cost hardly depends on the "
+                         "position)")
+    ap.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated subset of " + ",".join(VARIANTS))
+    ap.add_argument("--torch-bf16-rounds", type=int, default=1,
+                    help="rounds in which PyTorch bf16 runs (the first N; default 1): PyTorch 1.13 has no fast "
+                         "bf16 matmul on a CPU without AVX-512 BF16 (a 128-token prefill takes minutes)")
+    ap.add_argument("--torch-bf16-calls", type=int, default=None,
+                    help="measured generations per PyTorch bf16 process (default: --calls)")
+    ap.add_argument("--torch-bf16-new-tokens", type=int, default=8,
+                    help="decode steps per PyTorch bf16 generation (default 8)")
+    ap.add_argument("--torch-bf16-warmup-len", type=int, default=16,
+                    help="prompt tokens of PyTorch bf16's warm-up generation (default 16; the others warm up with "
+                         "the full prompt)")
+    ap.add_argument("--model-dir", default=None, help="model directory (default BUILD_DIR/models/tinyllama-shape)")
+    ap.add_argument("--cache", default=None,
+                    help="qeff compile cache directory (default BUILD_DIR/bench-cache), or 'none' for "
+                         "cache.enabled false (every qeff process then compiles from scratch)")
+    ap.add_argument("--python", default="/work/refenv/bin/python",
+                    help="Python with torch + transformers for the model and the PyTorch worker")
+    ap.add_argument("--torch-env", default="OMP_WAIT_POLICY=PASSIVE",
+                    help="extra environment of the PyTorch worker, space separated (default "
+                         "'OMP_WAIT_POLICY=PASSIVE'; OPENBLAS_NUM_THREADS is set to --threads)")
+    ap.add_argument("--worker-timeout", type=int, default=3600, help="seconds one worker process may take (3600)")
+    ap.add_argument("--cc", default=os.environ.get("CC", "cc"), help="C compiler for lm_qeff_worker.c")
+    ap.add_argument("--out", default=None, help="also write the markdown report to this file")
+    args = ap.parse_args()
+
+    build = os.path.abspath(args.build_dir)
+    lib = os.path.join(build, "src", "libqeff.so")
+    if not os.path.exists(lib):
+        sys.exit(f"no {lib}: build qeff first (meson setup + ninja)")
+    variants = [v for v in args.variants.split(",") if v]
+    for v in variants:
+        if v not in VARIANTS:
+            sys.exit(f"unknown variant {v}")
+    if args.rounds < 1 or args.calls < 1 or args.new_tokens < 1:
+        sys.exit("--rounds, --calls and --new-tokens must be >= 1")
+    if args.prompt_len + args.new_tokens + 1 > args.ctx_len:
+        sys.exit(f"--prompt-len + --new-tokens + 1 = {args.prompt_len + args.new_tokens + 1} exceeds --ctx-len "
+                 f"{args.ctx_len}")
+    tb_calls = args.torch_bf16_calls or args.calls
+    tb_new = args.torch_bf16_new_tokens
+    for n in (args.torch_new_tokens, tb_new, tb_calls, args.torch_bf16_warmup_len):
+        if n < 1:
+            sys.exit("token counts and calls must be >= 1")
+    model_dir = os.path.abspath(args.model_dir or os.path.join(build, "models", "tinyllama-shape"))
+    work = os.path.join(build, "bench-work")
+    cache = args.cache if args.cache == "none" else os.path.abspath(args.cache or os.path.join(build, "bench-cache"))
+    os.makedirs(work, exist_ok=True)
+    worker_log = os.path.join(work, "lm-workers.log")
+    open(worker_log, "w").close()
+
+    load_start = loadavg()
+    log(f"load average {load_start}, memory (total, available) GiB {mem_gib()}")
+
+    # 1. the model (make_lm_model.py keeps a directory of the same shape)
+    subprocess.run([args.python, os.path.join(HERE, "make_lm_model.py"), model_dir], check=True)
+
+    # 2. the qeff driver
+    qeff_worker = os.path.join(work, "lm_qeff_worker")
+    subprocess.run([args.cc, "-O2", "-std=c11", "-Wall", "-Wextra", "-o", qeff_worker,
+                    os.path.join(HERE, "lm_qeff_worker.c"), "-I", os.path.join(REPO, "include"),
+                    "-L", os.path.dirname(lib), "-lqeff", "-Wl,-rpath," + os.path.dirname(lib)], check=True)
+
+    import numpy as np
+
+    ids_file = os.path.join(work, f"lm-ids-{args.prompt_len}.bin")
+    np.random.default_rng(IDS_SEED).integers(1000, 30000, size=args.prompt_len, dtype=np.int32).tofile(ids_file)
+
+    torch_env = dict(os.environ)
+    torch_env["OPENBLAS_NUM_THREADS"] = str(args.threads)
+    for kv in args.torch_env.split():
+        k, _, v = kv.partition("=")
+        torch_env[k] = v
+
+    versions = {"qeff": subprocess.run([args.python, "-c",
+                                        "import ctypes,sys; l=ctypes.CDLL(sys.argv[1]); "
+                                        "l.qeff_version.restype=ctypes.c_char_p; print(l.qeff_version().decode())",
+                                        lib], capture_output=True, text=True).stdout.strip()}
+    if any(v.startswith("torch") for v in variants):
+        versions["torch"], versions["transformers"] = subprocess.run(
+            [args.python, "-c", "import torch, transformers; print(torch.__version__); print(transformers.__version__)"],
+            capture_output=True, text=True, check=True).stdout.split()
+
+    def command(v):
+        if v.startswith("qeff"):
+            dtype = "f32" if v == "qeff-fp32" else "bf16"
+            return [qeff_worker, model_dir, cache, str(args.threads), dtype, str(args.prompt_len), str(args.ctx_len),
+                    str(args.new_tokens), str(args.calls), ids_file], None
+        mode = v.split("-")[1]
+        new, calls, warm = ((tb_new, tb_calls, min(args.torch_bf16_warmup_len, args.prompt_len)) if v == "torch-bf16"
+                            else (args.torch_new_tokens, args.calls, args.prompt_len))
+        return [args.python, os.path.join(HERE, "lm_torch_worker.py"), model_dir, str(args.threads), mode,
+                str(args.prompt_len), str(new), str(calls), ids_file, str(warm)], torch_env
+
+    samples = {v: {"prefill_ms": [], "prefill_tok_s": [], "decode_ms": [], "decode_tok_s": []} for v in variants}
+    details = {v: [] for v in variants}
+    tokens = {}
+    failures = {}
+    round_loads = []
+    t_start = time.time()
+    for r in range(args.rounds):
+        order = variants[r % len(variants):] + variants[:r % len(variants)]
+        for v in order:
+            if v in failures or (v == "torch-bf16" and r >= args.torch_bf16_rounds):
+                continue
+            cmd, env = command(v)
+            time.sleep(1.0)  # let the previous process's memory and threads go
+            try:
+                res = run_worker(v, cmd, env, worker_log, args.worker_timeout)
+            except (RuntimeError, subprocess.TimeoutExpired, ValueError) as e:
+                failures[v] = str(e)
+                log(f"{v} FAILED: {e}")
+                continue
+            for k in samples[v]:
+                samples[v][k] += res[k]
+            tokens[v] = res.get("tokens", [])
+            details[v].append({k: round(res[k], 2) for k in ("load_s", "compile_s", "process_s") if k in res})
+            log(f"{v} round {r + 1}/{args.rounds}: prefill {statistics.median(res['prefill_tok_s']):.1f} tok/s, "
+                f"decode {statistics.median(res['decode_tok_s']):.2f} tok/s, process {res['process_s']:.0f} s")
+        round_loads.append(loadavg())
+        log(f"round {r + 1} done, load average {round_loads[-1]}")
+    elapsed = time.time() - t_start
+    load_end = loadavg()
+
+    report = render(args, variants, samples, details, tokens, failures, versions, load_start, load_end, round_loads,
+                    elapsed, tb_calls, tb_new)
+    print(report)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(report + "\n")
+        log(f"report written to {args.out}")
+    if failures:
+        sys.exit(1)
+
+
+def render(args, variants, samples, details, tokens, failures, versions, load_start, load_end, round_loads, elapsed,
+           tb_calls, tb_new):
+    def best_median(v, key):
+        """(best = max tok/s, i.e. from the min time; median tok/s; count), None when absent."""
+        rate = samples.get(v, {}).get(key)
+        if not rate:
+            return None
+        return max(rate), statistics.median(rate), len(rate)
+
+    def cell(v, key, nd=1):
+        bm = best_median(v, key)
+        return "-" if bm is None else f"{bm[0]:.{nd}f} / {bm[1]:.{nd}f}"
+
+    def ratio(a, b, key, i):
+        x, y = best_median(a, key), best_median(b, key)
+        return "-" if x is None or y is None else f"{x[i] / y[i]:.2f}"
+
+    L = ["# Causal-LM benchmark: qeff vs PyTorch\n"]
+    L.append(f"- model: random-weight LlamaForCausalLM of TinyLlama-1.1B's shape (22 layers, hidden 2048, 32 heads / "
+             f"4 KV heads, intermediate 5632, vocab 32000; 1.10 G parameters, fp32 safetensors)")
+    L.append(f"- workload: batch 1, prompt {args.prompt_len} random token ids (one prefill run), greedy; decode "
+             f"steps per generation: qeff {args.new_tokens}, PyTorch fp32 {args.torch_new_tokens}, PyTorch bf16 "
+             f"{tb_new}; qeff compile.prefill_seq_len {args.prompt_len}, compile.ctx_len {args.ctx_len}")
+    L.append(f"- machine: {cpu_name()} ({cpu_isa()}), {os.cpu_count()} CPUs, memory (total, available) GiB "
+             f"{mem_gib()}; {args.threads} threads per runtime")
+    L.append(f"- rounds {args.rounds} (PyTorch bf16: the first {min(args.torch_bf16_rounds, args.rounds)}), one "
+             f"process per variant and round, {args.calls} measured generations per process ({tb_calls} for PyTorch "
+             f"bf16) after 1 warm-up generation (PyTorch bf16: with a {args.torch_bf16_warmup_len}-token prompt)")
+    L.append("- versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
+    L.append(f"- load average (1, 5, 15 min) at start {load_start}, after each round {round_loads}, at end "
+             f"{load_end}; measuring took {elapsed / 60:.1f} min")
+    cmd = os.environ.get("BENCH_COMMAND") or " ".join([sys.argv[0]] + sys.argv[1:])
+    L.append(f"- command: `{cmd}`")
+    L.append(f"- PyTorch: OPENBLAS_NUM_THREADS={args.threads} {args.torch_env}, torch.set_num_threads({args.threads}); "
+             "fp32 = torch_dtype float32, bf16 = torch_dtype bfloat16 (bf16 weights and compute). qeff: "
+             f"runtime.threads {args.threads}; fp32 = compile.weight_dtype f32, bf16 = compile.weight_dtype bf16 "
+             "(matmul weights stored as bf16, computed in f32)")
+    L.append("- best = highest tok/s (from the minimum time), median = median tok/s over all measured generations\n")
+
+    L.append("## Tokens/s (best / median)\n")
+    L.append("| runtime | precision | prefill tok/s | decode tok/s | generations |")
+    L.append("| --- | --- | ---: | ---: | ---: |")
+    for v in variants:
+        rt, prec = v.split("-")
+        n = best_median(v, "prefill_tok_s")
+        L.append(f"| {'qeff' if rt == 'qeff' else 'PyTorch'} | {prec} | {cell(v, 'prefill_tok_s')} | "
+                 f"{cell(v, 'decode_tok_s', 2)} | {n[2] if n else 0}{' (failed)' if v in failures else ''} |")
+    L.append("")
+    L.append("## Ratios qeff / PyTorch at equal precision (tok/s qeff / tok/s PyTorch; > 1: qeff faster)\n")
+    L.append("| precision | prefill (best / median) | decode (best / median) |")
+    L.append("| --- | ---: | ---: |")
+    for prec in ("fp32", "bf16"):
+        a, b = "qeff-" + prec, "torch-" + prec
+        if a in variants and b in variants:
+            L.append(f"| {prec} | {ratio(a, b, 'prefill_tok_s', 0)} / {ratio(a, b, 'prefill_tok_s', 1)} | "
+                     f"{ratio(a, b, 'decode_tok_s', 0)} / {ratio(a, b, 'decode_tok_s', 1)} |")
+    if "qeff-bf16" in variants and "qeff-fp32" in variants:
+        a, b = "qeff-bf16", "qeff-fp32"
+        L.append(f"| qeff bf16 / qeff fp32 | {ratio(a, b, 'prefill_tok_s', 0)} / {ratio(a, b, 'prefill_tok_s', 1)} | "
+                 f"{ratio(a, b, 'decode_tok_s', 0)} / {ratio(a, b, 'decode_tok_s', 1)} |")
+    L.append("")
+    L.append("## Details\n")
+    for v in variants:
+        L.append(f"- {v}: processes {json.dumps(details[v])}")
+    pairs = [("qeff-fp32", "torch-fp32"), ("qeff-bf16", "torch-bf16"), ("qeff-fp32", "qeff-bf16"),
+             ("qeff-fp32", "torch-bf16")]
+    agree = [f"{a} vs {b}: {common_prefix(tokens[a], tokens[b])} of {min(len(tokens[a]), len(tokens[b]))}"
+             for a, b in pairs if a in tokens and b in tokens]
+    if agree:
+        L.append("- greedy tokens equal from the start (random weights give flat logits, so low-precision "
+                 "variants may part early): " + "; ".join(agree))
+    for v, msg in failures.items():
+        L.append(f"- {v} FAILED: {msg.strip()}")
+    L.append("")
+    return "\n".join(L)
+
+
+if __name__ == "__main__":
+    main()
