@@ -281,8 +281,12 @@ void Generation::finish(Slot &s, FinishReason why, std::vector<StreamEvent> &eve
   if (s.decoder && why != FinishReason::kStopString) {
     StopStrings::Fed fed = s.stops.feed(s.decoder->finish());
     e.text = std::move(fed.text);
-    if (fed.stopped) why = FinishReason::kStopString;
-    else e.text += s.stops.finish();
+    if (fed.stopped) {
+      why = FinishReason::kStopString;
+    } else {
+      e.text += s.stops.finish();  // may still complete a stop string held back
+      if (s.stops.stopped()) why = FinishReason::kStopString;
+    }
   }
   row.text += e.text;
   row.finish = why;

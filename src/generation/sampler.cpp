@@ -1,8 +1,9 @@
 // Next-token selection (sampler.hpp): option validation, the xoshiro256**
 // stream, and the per-row Sampler (penalties, temperature, top-k, top-p,
 // min-p, inverse-CDF draw). The candidate set is narrowed before anything is
-// sorted: top-k keeps a heap of k scores, top-p only sorts the tokens whose
-// probability is at least (1 - top_p) / n (the others are provably removed).
+// sorted: top-k keeps a heap of k scores; top-p buckets the candidates by
+// score and sorts only the bucket(s) where the top_p boundary falls (the
+// buckets above it are kept whole, those below removed whole).
 #include "generation/sampler.hpp"
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <functional>
 #include <limits>
 #include <string>
+#include <type_traits>
 
 #include "common/error.hpp"
 
@@ -21,6 +23,7 @@ constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 constexpr float kPosInf = std::numeric_limits<float>::infinity();
 // Up to this k, top-k keeps a heap of k scores; above it, nth_element on a copy.
 constexpr int64_t kHeapTopK = 1024;
+constexpr double kBucketsPerNat = 16;  // top-p: 1/16-nat buckets over 64 nats
 
 std::string number(double v) {
   char buf[64];
@@ -175,51 +178,61 @@ float Sampler::kth_largest(const float *x, int64_t vocab, int64_t k) {
 template <class Keep>
 void Sampler::compact(Keep keep) {
   size_t out = 0;
-  for (size_t j = 0; j < ids_.size(); ++j)
+  for (size_t j = 0; j < n_; ++j)
     if (keep(j)) {
       ids_[out] = ids_[j];
       scores_[out] = scores_[j];
       weights_[out] = weights_[j];
       ++out;
     }
-  ids_.resize(out);
-  scores_.resize(out);
-  weights_.resize(out);
+  n_ = out;
 }
 
 void Sampler::top_p(double total) {
-  const double p = params_.top_p;
-  const size_t n = ids_.size();
-  // A token of weight w < (1 - p) * total / n has at most n * w < (1 - p) *
-  // total at or below it, so the mass above it is > p * total: removed.
-  // (Slightly lower bound: rounding can only add candidates, never lose one.)
-  const double floor = (1 - p) * total / static_cast<double>(n) * (1 - 1e-9);
+  // HF removes a token when the ascending cumulative probability up to it is
+  // <= 1 - top_p, i.e. when the mass strictly above it is >= top_p: a token is
+  // kept while the mass above it (by score, descending; ties: lower id first)
+  // is < limit, and the best always.
+  //
+  // next() bucketed the candidates by best - score (kBucketsPerNat per nat);
+  // a token's mass above is at most the mass of its bucket and the ones
+  // before it, at least that of the buckets before it. So buckets whose
+  // cumulative mass is < limit are kept whole, buckets after the first whose
+  // cumulative mass reaches limit are removed whole, and only the buckets in
+  // between [lo, last] (usually one or two) are sorted. The 1e-9 margins make
+  // rounding only widen that range.
+  const double limit = params_.top_p * total;
+  const double sure = limit * (1 - 1e-9), need = limit * (1 + 1e-9);
+  size_t lo = kTopPBuckets, last = kTopPBuckets - 1;
+  double cum = 0, above = 0;
+  for (size_t b = 0; b < kTopPBuckets; ++b) {
+    if (lo == kTopPBuckets && !(cum + mass_[b] < sure)) {
+      lo = b;
+      above = cum;  // the mass of the buckets kept whole
+    }
+    if ((cum += mass_[b]) >= need) {
+      last = b;
+      break;
+    }
+  }
+  if (lo > last) lo = last, above = cum - mass_[last];
+  size_t kept = 0;  // tokens kept so far
   order_.clear();
-  for (size_t j = 0; j < n; ++j)
-    if (weights_[j] >= floor) order_.push_back(static_cast<int32_t>(j));
+  for (size_t j = 0; j < n_; ++j) {
+    if (bucket_[j] < lo) ++kept;
+    else if (bucket_[j] <= last) order_.push_back(static_cast<int32_t>(j));
+  }
   std::sort(order_.begin(), order_.end(), [&](int32_t a, int32_t b) {
     const float sa = scores_[static_cast<size_t>(a)], sb = scores_[static_cast<size_t>(b)];
     return sa > sb || (sa == sb && a < b);
   });
-  const double limit = p * total;
-  double above = 0;
-  size_t keep = 0;
-  for (; keep < order_.size(); ++keep) {
-    if (keep > 0 && !(above < limit)) break;
-    above += weights_[static_cast<size_t>(order_[keep])];
+  size_t k = 0;
+  for (; k < order_.size(); ++k, ++kept) {
+    if (kept > 0 && !(above < limit)) break;
+    above += weights_[static_cast<size_t>(order_[k])];
   }
-  if (keep == n) return;
-  order_.resize(keep);
-  std::sort(order_.begin(), order_.end());  // back to ascending id order
-  for (size_t i = 0; i < keep; ++i) {
-    const auto j = static_cast<size_t>(order_[i]);  // j >= i: in-place compaction is safe
-    ids_[i] = ids_[j];
-    scores_[i] = scores_[j];
-    weights_[i] = weights_[j];
-  }
-  ids_.resize(keep);
-  scores_.resize(keep);
-  weights_.resize(keep);
+  for (size_t i = k; i < order_.size(); ++i) bucket_[static_cast<size_t>(order_[i])] = kTopPBuckets;  // removed
+  compact([&](size_t j) { return bucket_[j] <= last; });
 }
 
 void Sampler::min_p() {
@@ -239,12 +252,16 @@ int32_t Sampler::next(float *x, int64_t vocab, std::span<const int32_t> prompt, 
   float best = kNegInf;
   int64_t arg = -1;
   const double t = params_.temperature;
-  if (sample && t != 1.0) {
-    const float tf = static_cast<float>(t);
-    const bool in_float = std::isfinite(tf) && tf >= std::numeric_limits<float>::min();  // torch: float / float
+  const float tf = static_cast<float>(t);
+  if (sample && t != 1.0 && std::isfinite(tf) && tf >= std::numeric_limits<float>::min()) {
+    for (int64_t i = 0; i < vocab; ++i) {  // torch: float / float
+      const float v = std::isnan(x[i]) ? kNegInf : x[i] / tf;
+      x[i] = v;
+      if (v > best) best = v, arg = i;
+    }
+  } else if (sample && t != 1.0) {  // a temperature beyond float's range
     for (int64_t i = 0; i < vocab; ++i) {
-      float v = x[i];
-      v = std::isnan(v) ? kNegInf : in_float ? v / tf : static_cast<float>(static_cast<double>(v) / t);
+      const float v = std::isnan(x[i]) ? kNegInf : static_cast<float>(static_cast<double>(x[i]) / t);
       x[i] = v;
       if (v > best) best = v, arg = i;
     }
@@ -260,46 +277,77 @@ int32_t Sampler::next(float *x, int64_t vocab, std::span<const int32_t> prompt, 
                              " logits are -inf or NaN");
   if (!sample) return static_cast<int32_t>(arg);
 
-  // Candidates (ascending id order) with weights exp(score - best); +inf
-  // scores take all the weight, equally.
+  // Candidates in ascending id order with weights exp(score - best) (float
+  // exp, as torch's float softmax; summed in double). +inf scores take all the
+  // weight, equally: then they are the only candidates.
   const auto n = static_cast<size_t>(vocab);
-  ids_.reserve(n);
-  scores_.reserve(n);
-  weights_.reserve(n);
-  order_.reserve(n);
-  ids_.clear();
-  scores_.clear();
-  weights_.clear();
+  if (ids_.size() < n) {
+    ids_.resize(n);
+    scores_.resize(n);
+    weights_.resize(n);
+    order_.reserve(n);
+  }
   max_inf_ = best == kPosInf;
-  float threshold = kNegInf;
-  if (params_.top_k > 0 && params_.top_k < vocab) threshold = kth_largest(x, vocab, params_.top_k);
-  const double m = best;
-  for (int64_t i = 0; i < vocab; ++i) {
-    const float v = x[i];
-    if (v >= threshold && v != kNegInf) {
-      ids_.push_back(static_cast<int32_t>(i));
-      scores_.push_back(v);
-      weights_.push_back(max_inf_ ? (v == kPosInf ? 1.0 : 0.0) : std::exp(static_cast<double>(v) - m));
-    }
+  float floor = kNegInf;  // scores below it are not candidates
+  if (max_inf_) floor = kPosInf;
+  else if (params_.top_k > 0 && params_.top_k < vocab) floor = kth_largest(x, vocab, params_.top_k);
+  if (!max_inf_ && params_.min_p > 0 && params_.top_p >= 1.0) {
+    // min-p alone removes every weight < min_p: skip their exp (1e-4 nat of
+    // margin, rounded down: the exact test comes in min_p()).
+    float cut = static_cast<float>(static_cast<double>(best) + std::log(params_.min_p) - 1e-4);
+    if (static_cast<double>(cut) > static_cast<double>(best) + std::log(params_.min_p) - 1e-4)
+      cut = std::nextafter(cut, kNegInf);
+    floor = std::max(floor, cut);
   }
-  if (params_.top_p < 1.0) {
-    double total = 0;
-    for (double w : weights_) total += w;
-    top_p(total);
+  // One pass: candidates, their total weight (in id order) and, for top-p,
+  // their buckets and the mass of each bucket.
+  const bool nucleus = params_.top_p < 1.0;
+  if (nucleus) {
+    if (bucket_.size() < n) bucket_.resize(n);
+    mass_.fill(0.0);
   }
-  if (params_.min_p > 0.0) min_p();
-
   double total = 0;
-  for (double w : weights_) total += w;
+  auto collect = [&](auto nucleus_tag) {
+    size_t c = 0;
+    for (int64_t i = 0; i < vocab; ++i) {
+      const float v = x[i];
+      if (!(v >= floor) || v == kNegInf) continue;
+      // A weight that underflows to 0 can never be drawn nor change a sum: skipped.
+      const float w = max_inf_ ? 1.0f : std::exp(v - best);
+      if (w == 0) continue;
+      ids_[c] = static_cast<int32_t>(i);
+      scores_[c] = v;
+      weights_[c] = w;
+      total += w;
+      if constexpr (decltype(nucleus_tag)::value) {
+        // By best - score; only +inf tokens are candidates when the best is +inf.
+        const double d = max_inf_ ? 0.0 : (static_cast<double>(best) - static_cast<double>(v)) * kBucketsPerNat;
+        const auto b = static_cast<uint16_t>(d < static_cast<double>(kTopPBuckets - 1) ? d : kTopPBuckets - 1);
+        bucket_[c] = b;
+        mass_[b] += w;
+      }
+      ++c;
+    }
+    n_ = c;
+  };
+  if (nucleus) collect(std::true_type{});
+  else collect(std::false_type{});
+  const size_t collected = n_;
+  if (nucleus) top_p(total);
+  if (params_.min_p > 0.0) min_p();
+  if (n_ != collected) {
+    total = 0;
+    for (size_t j = 0; j < n_; ++j) total += weights_[j];
+  }
   const double target = rng_.next_double() * total;
   double acc = 0;
-  for (size_t j = 0; j < ids_.size(); ++j) {
+  for (size_t j = 0; j < n_; ++j) {
     acc += weights_[j];
     if (acc > target) return ids_[j];
   }
-  for (size_t j = ids_.size(); j-- > 0;)  // rounding: the last token with weight
+  for (size_t j = n_; j-- > 0;)  // rounding: the last token with weight
     if (weights_[j] > 0) return ids_[j];
-  return ids_.front();  // unreachable: the best token has weight 1
+  return ids_[0];  // unreachable: the best token has weight 1
 }
 
 }  // namespace qeff::generation

@@ -23,6 +23,7 @@
 // probability equally. Every score -inf or NaN: QEFF_E_NUMERIC naming the row.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -94,12 +95,17 @@ class Sampler {
   std::vector<uint32_t> mark_;
   std::vector<int32_t> count_;
   uint32_t epoch_ = 0;
-  // Candidates in ascending id order: id, score, weight exp(score - max).
+  // Candidates [0, n_) in ascending id order: id, score, weight exp(score -
+  // max). Sized to the vocabulary once; n_ counts the live ones.
+  size_t n_ = 0;
   std::vector<int32_t> ids_;
   std::vector<float> scores_;
   std::vector<double> weights_;
   std::vector<int32_t> order_;  // top-p: candidate positions by descending score
   std::vector<float> heap_;     // top-k: the k largest scores seen (a min-heap) or a copy for nth_element
+  static constexpr size_t kTopPBuckets = 1024;
+  std::array<double, kTopPBuckets> mass_{};  // top-p: candidate mass per bucket of best - score
+  std::vector<uint16_t> bucket_;             // top-p: each candidate's bucket
   bool max_inf_ = false;        // the largest score is +inf
 };
 

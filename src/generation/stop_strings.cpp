@@ -69,7 +69,20 @@ StopStrings::Fed StopStrings::feed(std::string_view piece) {
 }
 
 std::string StopStrings::finish() {
+  const bool first = !finished_ && !stopped_;
   finished_ = true;
+  if (!first) return {};
+  // No more text: a held-back prefix can no longer complete, so a stop string
+  // already complete in the held text (behind an earlier prefix) is the cut.
+  size_t found = std::string::npos;
+  for (size_t s = 0; s < stops_.size(); ++s) {
+    const size_t at = pending_.find(stops_[s]);
+    if (at < found) found = at, stop_index_ = static_cast<int32_t>(s);
+  }
+  if (found != std::string::npos) {
+    stopped_ = true;
+    pending_.resize(found);
+  }
   std::string rest;
   rest.swap(pending_);
   return rest;

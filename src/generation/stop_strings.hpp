@@ -38,8 +38,11 @@ class StopStrings {
   // Feeds the next piece (complete UTF-8, QEFF_E_INVALID_ARGUMENT otherwise).
   // QEFF_E_STATE after a stop or after finish().
   Fed feed(std::string_view piece);
-  // Generation ended for another reason: the held-back text (empty after a
-  // stop). Later calls return "".
+  // The text ended (EOS, length, ...): returns the rest of the held-back text,
+  // or, when a stop string is already complete in it (it waited for a longer
+  // one that would have started earlier: stops "bc" and "abcd", text "abc"),
+  // the text before that stop string, and stopped() turns true. Empty after a
+  // stop; later calls return "".
   std::string finish();
 
   bool stopped() const { return stopped_; }

@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -14,6 +13,8 @@
 #include <span>
 #include <string>
 #include <vector>
+
+#include <time.h>
 
 #include "common/utf8.hpp"
 #include "generation/sampler.hpp"
@@ -117,20 +118,14 @@ const std::vector<float> kSix = {1.0f, 2.0f, 0.5f, 3.0f, -1.0f, 2.5f};
 
 TEST(SamplerRng, GoldenValues) {
   // Independent Python model of splitmix64-seeded xoshiro256** with jump().
-  Rng a(0), b(42), c(42, 1), d(42, 3);
-  EXPECT_EQ(a.next_u64(), 0x99ec5f36cb75f2b4ULL);
-  EXPECT_EQ(a.next_u64(), 0xbf6e1f784956452aULL);
-  EXPECT_EQ(b.next_u64(), 0x15780b2e0c2ec716ULL);
-  EXPECT_EQ(b.next_u64(), 0x6104d9866d113a7eULL);
+  Rng a(0), b(42), c(42, 1), d(42, 3), e(42);
+  e.jump();
+  for (uint64_t want : {0x99ec5f36cb75f2b4ULL, 0xbf6e1f784956452aULL}) EXPECT_EQ(a.next_u64(), want);
+  for (uint64_t want : {0x15780b2e0c2ec716ULL, 0x6104d9866d113a7eULL}) EXPECT_EQ(b.next_u64(), want);
   EXPECT_EQ(c.next_u64(), 0x50086ef83cbf4f4aULL);
   EXPECT_EQ(d.next_u64(), 0x057ea7493b2592a3ULL);
-  Rng e(42);
-  e.jump();
-  EXPECT_EQ(e.next_u64(), 0x50086ef83cbf4f4aULL);
-  for (int i = 0; i < 1000; ++i) {
-    const double u = a.next_double();
-    ASSERT_TRUE(u >= 0 && u < 1);
-  }
+  EXPECT_EQ(e.next_u64(), 0x50086ef83cbf4f4aULL);  // stream 1 == one jump
+  for (int i = 0; i < 1000; ++i) ASSERT_LT(a.next_double(), 1.0);
 }
 
 TEST(SamplingValidate, Errors) {
@@ -138,24 +133,22 @@ TEST(SamplingValidate, Errors) {
   SamplingParams greedy_t0;
   greedy_t0.temperature = 0;  // greedy configs often say temperature 0
   EXPECT_NO_THROW(qeff::generation::validate(greedy_t0));
-  auto bad = [](auto edit) {
+  struct Bad { void (*edit)(SamplingParams &); const char *key, *value, *range; };
+  const Bad cases[] = {
+      {[](SamplingParams &p) { p.temperature = 0; }, "generate.temperature", "= 0", "> 0"},
+      {[](SamplingParams &p) { p.temperature = NAN; }, "generate.temperature", "= nan", "finite"},
+      {[](SamplingParams &p) { p.top_k = -1; }, "generate.top_k", "= -1", ">= 0"},
+      {[](SamplingParams &p) { p.top_p = 0; }, "generate.top_p", "= 0", "(0, 1]"},
+      {[](SamplingParams &p) { p.top_p = 1.5; }, "generate.top_p", "= 1.5", "(0, 1]"},
+      {[](SamplingParams &p) { p.min_p = -0.1; }, "generate.min_p", "= -0.1", "[0, 1]"},
+      {[](SamplingParams &p) { p.repetition_penalty = 0; }, "generate.repetition_penalty", "= 0", "> 0"},
+      {[](SamplingParams &p) { p.presence_penalty = 2.5; }, "generate.presence_penalty", "= 2.5", "[-2, 2]"},
+      {[](SamplingParams &p) { p.frequency_penalty = -3; }, "generate.frequency_penalty", "= -3", "[-2, 2]"}};
+  for (const Bad &c : cases) {
     SamplingParams p = sampling();
-    edit(p);
-    qeff::generation::validate(p);
-  };
-  using P = SamplingParams;
-  EXPECT_QEFF_ERROR(bad([](P &p) { p.temperature = 0; }), QEFF_E_INVALID_ARGUMENT, "generate.temperature", "= 0", "> 0");
-  EXPECT_QEFF_ERROR(bad([](P &p) { p.temperature = NAN; }), QEFF_E_INVALID_ARGUMENT, "generate.temperature", "nan");
-  EXPECT_QEFF_ERROR(bad([](P &p) { p.top_k = -1; }), QEFF_E_INVALID_ARGUMENT, "generate.top_k", "= -1", ">= 0");
-  EXPECT_QEFF_ERROR(bad([](P &p) { p.top_p = 0; }), QEFF_E_INVALID_ARGUMENT, "generate.top_p", "= 0", "(0, 1]");
-  EXPECT_QEFF_ERROR(bad([](P &p) { p.top_p = 1.5; }), QEFF_E_INVALID_ARGUMENT, "generate.top_p", "= 1.5");
-  EXPECT_QEFF_ERROR(bad([](P &p) { p.min_p = -0.1; }), QEFF_E_INVALID_ARGUMENT, "generate.min_p", "= -0.1", "[0, 1]");
-  EXPECT_QEFF_ERROR(bad([](P &p) { p.repetition_penalty = 0; }), QEFF_E_INVALID_ARGUMENT,
-                    "generate.repetition_penalty", "= 0", "> 0");
-  EXPECT_QEFF_ERROR(bad([](P &p) { p.presence_penalty = 2.5; }), QEFF_E_INVALID_ARGUMENT,
-                    "generate.presence_penalty", "= 2.5", "[-2, 2]");
-  EXPECT_QEFF_ERROR(bad([](P &p) { p.frequency_penalty = -3; }), QEFF_E_INVALID_ARGUMENT,
-                    "generate.frequency_penalty", "= -3", "[-2, 2]");
+    c.edit(p);
+    EXPECT_QEFF_ERROR(qeff::generation::validate(p), QEFF_E_INVALID_ARGUMENT, c.key, c.value, c.range);
+  }
   SamplingParams p = sampling();
   p.top_p = 0;
   EXPECT_QEFF_ERROR(Sampler(p, 0), QEFF_E_INVALID_ARGUMENT, "generate.top_p");
@@ -255,11 +248,11 @@ int32_t plain_sample(const std::vector<float> &in, const SamplingParams &p, Rng 
   std::vector<int32_t> desc(n);
   std::iota(desc.begin(), desc.end(), 0);
   std::stable_sort(desc.begin(), desc.end(), [&](int32_t a, int32_t b) { return x[size_t(a)] > x[size_t(b)]; });
-  const double m = x[size_t(desc[0])];
+  const float m = x[size_t(desc[0])];
   std::vector<bool> keep(n, true);
   if (p.top_k > 0 && size_t(p.top_k) < n)
     for (size_t i = 0; i < n; ++i) keep[i] = x[i] >= x[size_t(desc[size_t(p.top_k - 1)])];
-  auto w = [&](size_t i) { return std::exp(double(x[i]) - m); };
+  auto w = [&](size_t i) { return double(std::exp(x[i] - m)); };  // float exp, as torch
   if (p.top_p < 1) {
     double total = 0, above = 0;
     size_t kept = 0;
@@ -293,13 +286,20 @@ TEST(SamplerStats, ShortcutsMatchPlainImplementation) {
   }
 }
 
+// This thread's CPU time: steadier than wall time on a busy build machine.
+double cpu_us() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) * 1e6 + double(ts.tv_nsec) * 1e-3;
+}
+
 TEST(SamplerTiming, PerCallPrintout) {
-  struct Case { const char *name; SamplingParams p; bool penalties; };
-  SamplingParams greedy;
-  const Case cases[] = {{"greedy", greedy, false}, {"T=0.7 (full softmax)", sampling(0.7), false},
-                        {"top_k=50", sampling(1.0, 50), false}, {"top_p=0.9", sampling(1.0, 0, 0.9), false},
-                        {"T=0.7 top_k=50 top_p=0.9", sampling(0.7, 50, 0.9), false},
-                        {"min_p=0.05", sampling(1.0, 0, 1.0, 0.05), false},
+  struct Case { const char *name; SamplingParams p; bool penalties = false; };
+  const Case cases[] = {{"greedy", SamplingParams{}}, {"T=0.7 (full softmax)", sampling(0.7)},
+                        {"top_k=50", sampling(1.0, 50)}, {"top_p=0.9", sampling(1.0, 0, 0.9)},
+                        {"T=3 top_p=0.9 (wide nucleus)", sampling(3.0, 0, 0.9)},
+                        {"T=0.7 top_k=50 top_p=0.9", sampling(0.7, 50, 0.9)},
+                        {"min_p=0.05", sampling(1.0, 0, 1.0, 0.05)},
                         {"top_p=0.9 + penalties (2048 ids)", sampling(1.0, 0, 0.9), true}};
   for (int64_t vocab : {int64_t{32000}, int64_t{151936}}) {
     const auto x = lm_logits(vocab, 11);
@@ -311,12 +311,16 @@ TEST(SamplerTiming, PerCallPrintout) {
       Sampler s(p, 0);
       std::vector<float> buf(x.size());
       double us = 0;
+#if defined(__SANITIZE_ADDRESS__)
+      const int iters = 3;  // the figures mean nothing there
+#else
       const int iters = 50;
+#endif
       for (int i = 0; i < iters + 2; ++i) {
         buf = x;
-        const auto t0 = std::chrono::steady_clock::now();
+        const double t0 = cpu_us();
         s.next(buf.data(), vocab, std::span(ids).first(1536), std::span(ids).subspan(1536));
-        if (i >= 2) us += std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+        if (i >= 2) us += cpu_us() - t0;
       }
       std::printf("[ timing   ] vocab %6lld %-34s %8.1f us/call\n", static_cast<long long>(vocab), c.name, us / iters);
     }
@@ -326,11 +330,7 @@ TEST(SamplerTiming, PerCallPrintout) {
 // ---------------------------------------------------------------------------
 // Stop strings
 
-struct Streamed {
-  std::string text;
-  bool stopped = false;
-  int32_t index = -1;
-};
+struct Streamed { std::string text; bool stopped = false; int32_t index = -1; };
 
 Streamed stream(const std::vector<std::string> &stops, const std::vector<std::string> &pieces) {
   StopStrings m(stops);
@@ -344,6 +344,7 @@ Streamed stream(const std::vector<std::string> &stops, const std::vector<std::st
     }
   }
   out.text += m.finish();
+  out.stopped = m.stopped(), out.index = m.stop_index();
   return out;
 }
 
@@ -362,26 +363,24 @@ TEST(StopStrings, ValidationAndState) {
   EXPECT_QEFF_ERROR(f.feed("D"), QEFF_E_STATE, "finish()");
 }
 
+void expect_stream(const std::vector<std::string> &stops, const std::vector<std::string> &pieces,
+                   const std::string &text, bool stopped) {
+  const Streamed s = stream(stops, pieces);
+  EXPECT_EQ(s.text, text);
+  EXPECT_EQ(s.stopped, stopped) << text;
+}
+
 TEST(StopStrings, Cases) {
-  EXPECT_EQ(stream({}, {"a", "b"}).text, "ab");
-  Streamed s = stream({"world!"}, {"Hello wor", "ld", "!", "never"});
-  EXPECT_TRUE(s.stopped);
-  EXPECT_EQ(s.text, "Hello ");
-  s = stream({"STOP"}, {"abc STOP def"});  // a piece with the stop string and more
-  EXPECT_EQ(s.text, "abc ");
-  EXPECT_TRUE(s.stopped);
-  s = stream({"<|end|>"}, {"x", "<", "|", "e", "n", "d", "|", ">", "y"});  // spans many pieces
-  EXPECT_EQ(s.text, "x");
-  EXPECT_TRUE(s.stopped);
-  s = stream({"\xF0\x9F\x98\x80!"}, {"hi \xF0\x9F\x98\x80", " there \xF0\x9F\x98\x80", "!", "tail"});  // emoji
-  EXPECT_EQ(s.text, "hi \xF0\x9F\x98\x80 there ");
-  s = stream({"aab"}, {"a", "a", "a", "b"});  // self-overlapping
-  EXPECT_EQ(s.text, "a");
-  s = stream({"<"}, {"a<b"});
-  EXPECT_EQ(s.text, "a");
-  s = stream({"END"}, {"no stop ", "E", "N"});  // finish releases the held-back text
-  EXPECT_FALSE(s.stopped);
-  EXPECT_EQ(s.text, "no stop EN");
+  expect_stream({}, {"a", "b"}, "ab", false);
+  expect_stream({"world!"}, {"Hello wor", "ld", "!", "never"}, "Hello ", true);
+  expect_stream({"STOP"}, {"abc STOP def"}, "abc ", true);  // a piece with the stop string and more
+  expect_stream({"<|end|>"}, {"x", "<", "|", "e", "n", "d", "|", ">", "y"}, "x", true);  // spans many pieces
+  const std::string grin = "\xF0\x9F\x98\x80", beam = "\xF0\x9F\x98\x81";  // emoji sharing 3 bytes
+  expect_stream({grin + "!"}, {"hi " + grin, " there " + grin, "!", "tail"}, "hi " + grin + " there ", true);
+  expect_stream({beam}, {grin, grin + "x" + beam}, grin + grin + "x", true);
+  expect_stream({"aab"}, {"a", "a", "a", "b"}, "a", true);  // self-overlapping
+  expect_stream({"<"}, {"a<b"}, "a", true);
+  expect_stream({"END"}, {"no stop ", "E", "N"}, "no stop EN", false);  // finish releases the held-back text
 }
 
 TEST(StopStrings, EarliestStartWins) {
@@ -398,6 +397,11 @@ TEST(StopStrings, EarliestStartWins) {
   EXPECT_EQ(s.text, "x");
   EXPECT_EQ(s.index, 1);
   EXPECT_EQ(stream({"ab", "abc"}, {"zab"}).index, 0);  // same start: decided at once, lowest index
+  StopStrings e({"bc", "abcd"});  // the text ends while "abcd" is still possible
+  EXPECT_EQ(e.feed("xabc").text, "x");
+  EXPECT_EQ(e.finish(), "a");
+  EXPECT_TRUE(e.stopped());
+  EXPECT_EQ(e.stop_index(), 0);
 }
 
 // Brute force: the shortest prefix of `text` from which a stop string could
@@ -414,15 +418,15 @@ size_t first_candidate(const std::string &text, const std::vector<std::string> &
 }
 
 TEST(StopStrings, RandomizedSplits) {
-  const std::vector<std::string> chars = {"a", "b", "c", "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80"};
+  const std::vector<std::string> chars = {"a", "b", "c", "\xC3\xA9", "\xF0\x9F\x98\x80", "\xF0\x9F\x98\x81"};
   Rng r(2024);
   auto pick = [&](size_t n) { return size_t(r.next_u64() % n); };
   for (int trial = 0; trial < 3000; ++trial) {
     std::vector<std::string> stops(1 + pick(3));
     for (auto &s : stops)
-      for (size_t k = 1 + pick(4); k-- > 0;) s += chars[pick(3 + (trial % 4))];
+      for (size_t k = 1 + pick(4); k-- > 0;) s += chars[pick(3 + size_t(trial % 4))];
     std::vector<std::string> units;  // characters of the full text
-    for (size_t k = pick(30); k-- > 0;) units.push_back(chars[pick(3 + (trial % 4))]);
+    for (size_t k = pick(30); k-- > 0;) units.push_back(chars[pick(3 + size_t(trial % 4))]);
     std::string full;
     for (const auto &u : units) full += u;
     size_t cut = full.size();
@@ -443,7 +447,10 @@ TEST(StopStrings, RandomizedSplits) {
       ASSERT_EQ(f.stopped, complete) << "trial " << trial;
       stopped = f.stopped;
     }
-    if (!stopped) emitted += m.finish();
+    if (!stopped) {
+      emitted += m.finish();  // the end decides a stop string waiting behind an earlier prefix
+      stopped = m.stopped();
+    }
     ASSERT_EQ(stopped, cut != full.size()) << "trial " << trial;
     ASSERT_EQ(emitted, full.substr(0, cut)) << "trial " << trial << " full " << full;
   }
