@@ -67,7 +67,11 @@ struct LmReference {
     max_new_tokens = get(s, "max_new_tokens")->valueint;
     const cJSON *b = get(root, "generate_batch");
     for (const cJSON *p = get(b, "prompts")->child; p; p = p->next) batch_prompts.emplace_back(p->valuestring);
-    for (const cJSON *r = get(b, "each_row_generated_alone_new_token_ids")->child; r; r = r->next)
+    // Each row alone equals the batch for every fixture but dynamic NTK
+    // rope, where HF's base depends on the whole batch (as qeff's does).
+    const bool alone = cJSON_IsTrue(get(b, "batch_matches_individual"));
+    for (const cJSON *r = get(b, alone ? "each_row_generated_alone_new_token_ids" : "new_token_ids")->child; r;
+         r = r->next)
       batch_new.push_back(ints(r));
     for (const cJSON *p = get(root, "prompts")->child; p; p = p->next)
       for (const std::string &bp : batch_prompts)

@@ -16,7 +16,7 @@ class CausalLm : public ::testing::TestWithParam<std::string> {};
 // exercises the KV cache), then in prefill chunks of 4 with right padding.
 TEST_P(CausalLm, LogitsMatchPyTorch) {
   const std::string name = GetParam();
-  if (!fixture_exists(name)) GTEST_SKIP() << "no fixture " << name;
+  ASSERT_TRUE(fixture_exists(name)) << "no fixture " << name;
   LmReference ref(name);
   Model m = load_model(name);
   ASSERT_TRUE(m);
@@ -73,7 +73,7 @@ namespace {
 // (several chunks) and of 32 (one).
 TEST_P(CausalLm, GreedyGenerationMatchesTransformers) {
   const std::string name = GetParam();
-  if (!fixture_exists(name)) GTEST_SKIP() << "no fixture " << name;
+  ASSERT_TRUE(fixture_exists(name)) << "no fixture " << name;
   LmReference ref(name);
   Model m = load_model(name);
   ASSERT_TRUE(m);
