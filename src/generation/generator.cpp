@@ -205,7 +205,7 @@ void Generation::prefill_chunk(std::vector<StreamEvent> &events) {
   const double t0 = now_ms();
   const int64_t batch = program_->batch(), chunk = program_->prefill_len();
   std::vector<int64_t> ids(static_cast<size_t>(batch * chunk), program_->pad_id()), pos(ids.size(), -1);
-  std::vector<Slot *> completed;
+  std::vector<int64_t> completed;  // batch slots whose prompt ends in this chunk
   bool more = false;
   for (int64_t b = 0; b < batch; ++b) {
     Slot *s = slots_[static_cast<size_t>(b)].get();
@@ -216,15 +216,12 @@ void Generation::prefill_chunk(std::vector<StreamEvent> &events) {
       ids[static_cast<size_t>(b * chunk + k)] = prompt[s->fed];
       pos[static_cast<size_t>(b * chunk + k)] = s->next_pos++;
     }
-    if (s->fed == prompt.size()) completed.push_back(s);
+    if (s->fed == prompt.size()) completed.push_back(b);
     else more = true;
   }
   float *logits = run(ids, pos, chunk);
   ++stats_.prefill_runs;
-  for (Slot *s : completed) {
-    const size_t b = static_cast<size_t>(std::find_if(slots_.begin(), slots_.end(), [&](const auto &p) { return p.get() == s; }) - slots_.begin());
-    accept(*s, logits + b * static_cast<size_t>(program_->vocab()), events);
-  }
+  for (int64_t b : completed) accept(*slots_[static_cast<size_t>(b)], logits + b * program_->vocab(), events);
   prefilling_ = more;
   stats_.prefill_ms += now_ms() - t0;
 }
