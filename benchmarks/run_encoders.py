@@ -35,6 +35,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_common  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 MODELS = ["minilm-l6", "bert-base"]
@@ -44,35 +47,10 @@ IDS_SEED = 20240601
 
 
 def log(msg):
-    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+    bench_common.log(msg)
 
 
-def loadavg():
-    try:
-        return tuple(round(x, 2) for x in os.getloadavg())
-    except OSError:
-        return None
-
-
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "?"
-
-
-def cpu_isa():
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = next(line for line in f if line.startswith("flags")).split()
-    except (OSError, StopIteration):
-        return "?"
-    keep = ["avx2", "fma", "avx512f", "avx512bw", "avx512_bf16", "amx_bf16"]
-    return ",".join(k for k in keep if k in flags)
+loadavg, cpu_name, cpu_isa = bench_common.loadavg, bench_common.cpu_name, bench_common.cpu_isa
 
 
 class Worker:
