@@ -18,6 +18,8 @@ def rows(tensor):
     return [data[r * dim:(r + 1) * dim] for r in range(rows_)]
 
 
+UTF8_TEXT = "h\u00e9llo \U0001F44B w\u00f6rld\u0000nul \u2713 \u65e5\u672c \U0001F600"
+
 bert = json.loads((ref_dir / "bert-tiny.json").read_text())
 llama = json.loads((ref_dir / "llama-tiny.json").read_text())
 
@@ -54,9 +56,10 @@ vectors = {
     },
     "utf8": {
         "model": "llama-tiny",
-        "text": "h\u00e9llo \U0001F44B w\u00f6rld\u0000nul \u2713 \u65e5\u672c \U0001F600",
+        "text": UTF8_TEXT,
+        "text_utf8_hex": UTF8_TEXT.encode("utf-8").hex(),
         "note": "tokenize + decode (skip special tokens) must give the text back byte for byte; "
-                "it holds a 4-byte emoji and an embedded NUL",
+                "it holds a 4-byte emoji and an embedded NUL; text_utf8_hex is its UTF-8 bytes (for JSON parsers that stop at \\u0000)",
     },
 }
 
