@@ -1,0 +1,3 @@
+module qeff.dev/qeff
+
+go 1.23
