@@ -10,19 +10,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "c_check.h"
 #include "qeff/qeff.h"
 
-static int failures = 0;
-
-#define CHECK(cond)                                                                            \
-  do {                                                                                         \
-    if (!(cond)) {                                                                             \
-      fprintf(stderr, "%s:%d: CHECK failed: %s (last error: %s %s)\n", __FILE__, __LINE__,     \
-              #cond, qeff_status_name(qeff_last_error_code()), qeff_last_error_message());     \
-      ++failures;                                                                              \
-    }                                                                                          \
-  } while (0)
-#define CHECK_OK(call) CHECK((call) == QEFF_OK)
 
 static const char *models_dir;
 
