@@ -117,7 +117,7 @@ JsonDocument JsonDocument::parse(std::string_view text, JsonOrigin origin, const
   if (bad != text.size())
     fail(QEFF_E_FORMAT, origin.name + ": invalid UTF-8 at byte " + std::to_string(bad) + " (" +
                             line_col(text, bad) + ")");
-  if (std::memchr(text.data(), '\0', text.size()) != nullptr)
+  if (!text.empty() && std::memchr(text.data(), '\0', text.size()) != nullptr)  // memchr(NULL, ...) is UB
     fail(QEFF_E_FORMAT, origin.name + ": NUL byte inside JSON");
   check_depth(text, limits.max_depth, origin);
 

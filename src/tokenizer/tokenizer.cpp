@@ -355,9 +355,15 @@ std::optional<std::string> Tokenizer::id_to_token(uint32_t id) const {
 
 size_t Tokenizer::vocab_size() const {
   size_t n = model_->vocab().size();
-  for (const AddedToken &t : added_->tokens())
+  // A vocabulary may leave holes in its ids ({"a": 5, "b": 1}): the count
+  // alone (HF's answer) would then lie below ids that encode() returns, so the
+  // size is also at least one past the largest id.
+  size_t bound = model_->vocab().id_bound();
+  for (const AddedToken &t : added_->tokens()) {
     if (!model_->vocab().name(t.id)) ++n;
-  return n;
+    bound = std::max(bound, static_cast<size_t>(t.id) + 1);
+  }
+  return std::max(n, bound);
 }
 
 bool Tokenizer::is_special(uint32_t id) const { return added_->is_special_id(id); }
