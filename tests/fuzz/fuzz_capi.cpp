@@ -172,6 +172,21 @@ void check_result(const qeff_result *r) {
   checked(qeff_result_stat(r, "no such stat", &v), "qeff_result_stat(unknown)");
 }
 
+// The streamed pieces of each row (events or callbacks) concatenate to the
+// result's text of that row.
+void check_pieces_match(const qeff_result *r, const std::vector<std::string> &texts, const char *what) {
+  size_t rows = 0;
+  qeff_result_num_rows(r, &rows);
+  for (size_t row = 0; row < rows; ++row) {
+    const char *text = nullptr;
+    size_t len = 0;
+    if (qeff_result_text(r, row, &text, &len) != QEFF_OK) continue;
+    std::string got = row < texts.size() ? texts[row] : std::string();
+    CHECK(got == std::string(text, len), "row %zu: %s \"%s\" != final text \"%s\"", row, what, got.c_str(),
+          std::string(text, len).c_str());
+  }
+}
+
 // After a stream ran to its end (not cancelled): the events of each row
 // concatenate to the result's text of that row.
 void check_stream_end(Stream &st) {
@@ -179,18 +194,7 @@ void check_stream_end(Stream &st) {
   qeff_status s = checked(qeff_stream_result(st.h, &r), "qeff_stream_result");
   if (s != QEFF_OK) return;
   check_result(r);
-  if (!st.cancelled && !st.broken) {
-    size_t rows = 0;
-    qeff_result_num_rows(r, &rows);
-    for (size_t row = 0; row < rows; ++row) {
-      const char *text = nullptr;
-      size_t len = 0;
-      if (qeff_result_text(r, row, &text, &len) != QEFF_OK) continue;
-      std::string got = row < st.texts.size() ? st.texts[row] : std::string();
-      CHECK(got == std::string(text, len), "row %zu: stream events \"%s\" != final text \"%s\"", row, got.c_str(),
-            std::string(text, len).c_str());
-    }
-  }
+  if (!st.cancelled && !st.broken) check_pieces_match(r, st.texts, "stream events");
   qeff_result_free(r);
 }
 
@@ -509,16 +513,7 @@ void run(Reader &in) {
         if (s == QEFF_E_CANCELLED) CHECK(cb.stop_after >= 0, "cancelled without being asked");
         if (s == QEFF_OK) {
           check_result(r);
-          size_t rows = 0;
-          qeff_result_num_rows(r, &rows);
-          for (size_t row = 0; row < rows; ++row) {
-            const char *text = nullptr;
-            size_t len = 0;
-            if (qeff_result_text(r, row, &text, &len) != QEFF_OK) continue;
-            std::string got = row < cb.texts.size() ? cb.texts[row] : std::string();
-            CHECK(got == std::string(text, len), "row %zu: callback texts \"%s\" != final \"%s\"", row, got.c_str(),
-                  std::string(text, len).c_str());
-          }
+          check_pieces_match(r, cb.texts, "callback texts");
         }
         qeff_result_free(r);
         break;
