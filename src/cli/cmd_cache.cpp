@@ -74,7 +74,9 @@ int cache_run(const Args &a) {
     cJSON *missing = json_add(doc.get(), "missing", cJSON_CreateArray());
     for (size_t i = 1; i < a.positional.size(); ++i) {
       const std::string &key = a.positional[i];
-      json_push(cache.remove(key) ? removed : missing, json_string(key));
+      // remove() may throw (a malformed key): call it before making the JSON string.
+      cJSON *list = cache.remove(key) ? removed : missing;
+      json_push(list, json_string(key));
     }
     if (!a.has("--json"))
       std::printf("removed %d, not found %d\n", cJSON_GetArraySize(removed), cJSON_GetArraySize(missing));
