@@ -919,8 +919,11 @@ QEFF_API qeff_status qeff_stream_next(qeff_stream *stream, qeff_stream_event *ev
 QEFF_API qeff_status qeff_stream_cancel(qeff_stream *stream);
 
 /**
- * The result of an ended stream (new, owned by the caller; what was
- * generated, also after a cancel). QEFF_E_STATE before the end.
+ * The result of a stream whose generation has ended (new, owned by the
+ * caller; what was generated, also after a cancel). The generation ends when
+ * every row has finished; the result is then complete even if qeff_stream_next
+ * still holds events not yet pulled. QEFF_E_STATE while a row is still
+ * generating.
  */
 QEFF_API qeff_status qeff_stream_result(const qeff_stream *stream, qeff_result **out);
 
