@@ -18,6 +18,19 @@
  *  - Thread-safety is stated per function. In short: a qeff_model is immutable
  *    after load and may be shared by any number of threads; a qeff_options object
  *    must not be modified concurrently with any other use of it.
+ *  - Threading (docs/c-api.md, "Threading"; tested by tests/api/test_concurrency.cpp,
+ *    also under ThreadSanitizer):
+ *    shared by any number of threads: qeff_model, qeff_program, qeff_tokenizer,
+ *    and the read-only qeff_request, qeff_result, qeff_encoding, qeff_tensors
+ *    (const functions) and qeff_options (while nobody modifies them). Concurrent
+ *    qeff_generate / qeff_generate_stream / qeff_stream_create calls on one
+ *    program each borrow their own session and give the single-thread outputs.
+ *    One call at a time: qeff_session and qeff_stream (a concurrent call returns
+ *    QEFF_E_BUSY naming the handle, never a corrupted output; qeff_stream_cancel
+ *    may be called from any thread at any time) and qeff_decoder (not checked).
+ *    Freeing a handle while another thread uses it, or modifying an object another
+ *    thread reads (qeff_options_set, qeff_request_add_*, qeff_tensors_set), is a
+ *    caller error with undefined behaviour.
  *  - Nothing is ever thrown or aborted across this ABI: internal failures become
  *    QEFF_E_INTERNAL with a message.
  *  - ABI policy: functions and enum values are only ever added. Enum values are
@@ -685,7 +698,8 @@ QEFF_API qeff_status qeff_program_load(const char *package_dir, const qeff_optio
  */
 QEFF_API qeff_status qeff_program_tokenizer(const qeff_program *program, qeff_tokenizer **out);
 
-/** Free a program. NULL is a no-op. */
+/** Free a program. NULL is a no-op. Sessions and streams over it stay valid;
+ * not while another thread is in a call taking this handle. */
 QEFF_API void qeff_program_free(qeff_program *program);
 
 /**
@@ -757,7 +771,7 @@ typedef struct qeff_session qeff_session;
 QEFF_API qeff_status qeff_session_create(const qeff_program *program, const qeff_options *options,
                                          qeff_session **out);
 
-/** Free a session. NULL is a no-op. */
+/** Free a session. NULL is a no-op. Not while another thread uses it (undefined behaviour). */
 QEFF_API void qeff_session_free(qeff_session *session);
 
 /**
@@ -769,18 +783,21 @@ QEFF_API void qeff_session_free(qeff_session *session);
  * input), QEFF_E_MISMATCH (dtype; shapes no specialization takes: the message
  * lists the compiled ones), QEFF_E_STATE (retained state shaped by another
  * specialization, or left undefined by a failed run: reset first),
- * QEFF_E_BUSY, QEFF_E_OOM.
+ * QEFF_E_BUSY (another qeff_session_run / _reset / _read_state is running on
+ * this session on another thread: nothing was run), QEFF_E_OOM.
+ * One call at a time per session; sessions over one program run concurrently.
  */
 QEFF_API qeff_status qeff_session_run(qeff_session *session, const qeff_tensors *inputs,
                                       qeff_tensors **outputs);
 
-/** Zero the session's retained state (start a new sequence). */
+/** Zero the session's retained state (start a new sequence). QEFF_E_BUSY while
+ * another call runs on the session. */
 QEFF_API qeff_status qeff_session_reset(qeff_session *session);
 
 /**
  * A copy of retained state `name` (the input name, e.g. "past_key.0") as a new
  * one-tensor set. QEFF_E_NOT_FOUND for a name the program lacks, QEFF_E_STATE
- * before a run has created it.
+ * before a run has created it, QEFF_E_BUSY while another call runs on the session.
  */
 QEFF_API qeff_status qeff_session_read_state(qeff_session *session, const char *name,
                                              qeff_tensors **out);
@@ -828,11 +845,13 @@ typedef struct qeff_result qeff_result;
  * QEFF_E_INVALID_ARGUMENT (empty request, empty row, a token id outside the
  * vocabulary, text rows for a program without a tokenizer), QEFF_E_CONTEXT_OVERFLOW,
  * QEFF_E_UNSUPPORTED, QEFF_E_LIMIT, QEFF_E_OOM.
+ * Thread-safe: any number of threads may call it on one program (each call
+ * borrows its own session) with the same or different requests and options.
  */
 QEFF_API qeff_status qeff_generate(const qeff_program *program, const qeff_request *request,
                                    const qeff_options *options, qeff_result **out);
 
-/** Free a result. NULL is a no-op. */
+/** Free a result. NULL is a no-op. Not while another thread reads it. */
 QEFF_API void qeff_result_free(qeff_result *result);
 
 /** Why a generated row ended. */
@@ -877,7 +896,7 @@ typedef int (*qeff_stream_fn)(size_t row, int32_t token, const char *text, size_
  * qeff_generate on a causal-LM program, calling `fn` on the calling thread for
  * every token of every row as it is produced. Returns what qeff_generate
  * returns, or QEFF_E_CANCELLED (and no result) when `fn` asked to stop; the
- * program and its sessions stay usable.
+ * program and its sessions stay usable. Thread-safe as qeff_generate.
  */
 QEFF_API qeff_status qeff_generate_stream(const qeff_program *program, const qeff_request *request,
                                           const qeff_options *options, qeff_stream_fn fn,
@@ -901,7 +920,7 @@ typedef struct qeff_stream_event {
  * tokenizes the request (the same errors as qeff_generate); nothing runs until
  * the first qeff_stream_next. The stream keeps what it needs of the program
  * and request: either may be freed first. `out` receives a new stream owned by
- * the caller (qeff_stream_free).
+ * the caller (qeff_stream_free). Thread-safe as qeff_generate (one session per stream).
  */
 QEFF_API qeff_status qeff_stream_create(const qeff_program *program, const qeff_request *request,
                                         const qeff_options *options, qeff_stream **out);
@@ -911,7 +930,9 @@ QEFF_API qeff_status qeff_stream_create(const qeff_program *program, const qeff_
  * at a time). At the end `event->has_event` is 0 (and stays 0). After
  * qeff_stream_cancel the open rows end as QEFF_FINISH_CANCELLED and the call
  * that notices returns QEFF_E_CANCELLED once; later calls report the end.
- * One thread at a time per stream.
+ * One call at a time per stream: a call made while another thread is in
+ * qeff_stream_next or qeff_stream_result on the same stream returns
+ * QEFF_E_BUSY (no event is consumed). Different streams run concurrently.
  */
 QEFF_API qeff_status qeff_stream_next(qeff_stream *stream, qeff_stream_event *event);
 
@@ -923,7 +944,8 @@ QEFF_API qeff_status qeff_stream_cancel(qeff_stream *stream);
  * caller; what was generated, also after a cancel). The generation ends when
  * every row has finished; the result is then complete even if qeff_stream_next
  * still holds events not yet pulled. QEFF_E_STATE while a row is still
- * generating.
+ * generating; QEFF_E_BUSY while another thread is in qeff_stream_next or
+ * qeff_stream_result on the stream.
  */
 QEFF_API qeff_status qeff_stream_result(const qeff_stream *stream, qeff_result **out);
 
@@ -985,7 +1007,8 @@ QEFF_API qeff_status qeff_result_stats_json(const qeff_result *result, const cha
  */
 QEFF_API qeff_status qeff_request_create(qeff_request **out);
 
-/** Free a request. NULL is a no-op. */
+/** Free a request. NULL is a no-op. Not while a call on another thread uses it
+ * (streams keep what they need: a request may be freed after qeff_stream_create). */
 QEFF_API void qeff_request_free(qeff_request *request);
 
 /**

@@ -2,6 +2,7 @@
 // generate_text below), the callback stream qeff_generate_stream, the pull
 // iterator qeff_stream_*, and the text results. The loop itself is
 // generation/generator.hpp; this file maps options and requests onto it.
+#include <atomic>
 #include <chrono>
 
 #include "api/generate_text.hpp"
@@ -141,6 +142,8 @@ struct qeff_stream {
   size_t next = 0;          // first undelivered event of `pending`
   std::string current;      // the text of the last event handed out
   bool reported_cancel = false;
+  // qeff_stream_next / qeff_stream_result: one call at a time (QEFF_E_BUSY).
+  mutable std::atomic<bool> in_use{false};
 };
 
 namespace {
@@ -213,6 +216,7 @@ qeff_status qeff_stream_next(qeff_stream *stream, qeff_stream_event *event) {
   return guarded([&] {
     const char *name = "qeff_stream_next";
     qeff_stream &s = checked_handle(stream, kStreamTag, "qeff_stream", name);
+    qeff::api::InUse busy(s.in_use, "qeff_stream", &s, name);
     require(event, "event", name);
     *event = qeff_stream_event{};
     gen::Generation &g = *s.job->generation;
@@ -251,6 +255,7 @@ qeff_status qeff_stream_result(const qeff_stream *stream, qeff_result **out) {
   return guarded([&] {
     const char *name = "qeff_stream_result";
     const qeff_stream &s = checked_handle(stream, kStreamTag, "qeff_stream", name);
+    qeff::api::InUse busy(s.in_use, "qeff_stream", &s, name);
     require(out, "out", name);
     if (!s.job->generation->done())
       qeff::fail(QEFF_E_STATE, std::string(name) + ": the stream has not ended (call qeff_stream_next until it "

@@ -1,6 +1,7 @@
 // The structs behind the opaque handles of include/qeff/qeff.h.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -65,6 +66,9 @@ struct qeff_result {
 struct qeff_session {
   uint32_t tag = qeff::api::kSessionTag;
   std::unique_ptr<qeff::runtime::Session> session;
+  // Held for a whole qeff_session_* call (run: until its outputs are copied
+  // out of the session's arena); a concurrent call gets QEFF_E_BUSY.
+  std::atomic<bool> in_use{false};
 };
 
 struct qeff_tensors {
@@ -111,5 +115,19 @@ const Options &options_or_default(const qeff_options *options, const char *funct
 
 // A new tokenizer handle sharing `t`.
 qeff_tokenizer *new_tokenizer_handle(std::shared_ptr<const tokenizer::Tokenizer> t);
+
+// Marks a handle in use for one call (its `in_use` flag), or fails with
+// QEFF_E_BUSY naming the function, the handle type and its address: handles
+// with per-call state (sessions, streams) take one call at a time.
+class InUse {
+ public:
+  InUse(std::atomic<bool> &flag, const char *type, const void *handle, const char *function);
+  ~InUse() { flag_.store(false, std::memory_order_release); }
+  InUse(const InUse &) = delete;
+  InUse &operator=(const InUse &) = delete;
+
+ private:
+  std::atomic<bool> &flag_;
+};
 
 }  // namespace qeff::api

@@ -2,7 +2,11 @@
 #include "api/handles.hpp"
 #include "common/error.hpp"
 
+#include <cstdio>
+#include <string>
+
 using qeff::api::checked_handle;
+using qeff::api::InUse;
 using qeff::api::guarded;
 using qeff::api::kProgramTag;
 using qeff::api::kSessionTag;
@@ -23,6 +27,20 @@ qeff_tensors::Entry copy_entry(const std::string &name, const qeff::ops::TensorV
 }
 
 }  // namespace
+
+namespace qeff::api {
+
+InUse::InUse(std::atomic<bool> &flag, const char *type, const void *handle, const char *function) : flag_(flag) {
+  if (flag_.exchange(true, std::memory_order_acquire)) {
+    char address[32];
+    std::snprintf(address, sizeof address, "%p", handle);
+    fail(QEFF_E_BUSY, std::string(function) + ": the " + type + " " + address +
+                          " is in use by another call on another thread (one call at a time per " + type +
+                          "; use one per thread)");
+  }
+}
+
+}  // namespace qeff::api
 
 extern "C" {
 
@@ -46,6 +64,7 @@ qeff_status qeff_session_run(qeff_session *session, const qeff_tensors *inputs, 
   return guarded([&] {
     const char *fn = "qeff_session_run";
     qeff_session &s = checked_handle(session, kSessionTag, "qeff_session", fn);
+    InUse busy(s.in_use, "qeff_session", &s, fn);  // until the outputs are copied out of the arena
     const qeff_tensors &in = checked_handle(inputs, kTensorsTag, "qeff_tensors", fn);
     require(outputs, "outputs", fn);
     std::vector<qeff::runtime::NamedTensor> named;
@@ -61,7 +80,12 @@ qeff_status qeff_session_run(qeff_session *session, const qeff_tensors *inputs, 
 }
 
 qeff_status qeff_session_reset(qeff_session *session) {
-  return guarded([&] { checked_handle(session, kSessionTag, "qeff_session", "qeff_session_reset").session->reset_state(); });
+  return guarded([&] {
+    const char *fn = "qeff_session_reset";
+    qeff_session &s = checked_handle(session, kSessionTag, "qeff_session", fn);
+    InUse busy(s.in_use, "qeff_session", &s, fn);
+    s.session->reset_state();
+  });
 }
 
 qeff_status qeff_session_read_state(qeff_session *session, const char *name, qeff_tensors **out) {
@@ -69,6 +93,7 @@ qeff_status qeff_session_read_state(qeff_session *session, const char *name, qef
   return guarded([&] {
     const char *fn = "qeff_session_read_state";
     qeff_session &s = checked_handle(session, kSessionTag, "qeff_session", fn);
+    InUse busy(s.in_use, "qeff_session", &s, fn);
     require(name, "name", fn);
     require(out, "out", fn);
     auto [type, bytes] = s.session->read_state(name);
