@@ -45,6 +45,26 @@ constexpr int kEmbedRequests = kTsan ? 16 : 32;
 constexpr int kLmRequests = kTsan ? 6 : 16;
 constexpr int kMaxNew = 12;
 
+// QEFF_E_BUSY results of calls that overlap on one handle: counted, with the
+// last message kept for the checks; the caller then retries.
+struct BusyLog {
+  std::atomic<int> count{0};
+  std::mutex mu;
+  std::string message;
+
+  // True (after yielding) when `st` is QEFF_E_BUSY.
+  bool note(qeff_status st) {
+    if (st != QEFF_E_BUSY) return false;
+    ++count;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      message = qeff_last_error_message();
+    }
+    std::this_thread::yield();
+    return true;
+  }
+};
+
 // Runs fn(t) on `n` threads released together.
 template <class F>
 void run_threads(int n, F fn) {
@@ -402,9 +422,10 @@ TEST_F(Concurrency, ConcurrentRunsOnOneSessionAreCorrectOrBusy) {
   const std::vector<float> want = run_step(s, ids, pos);
   ASSERT_FALSE(want.empty());
   constexpr int kCallers = 3, kCalls = 40;
-  std::atomic<int> ok{0}, busy{0}, wrong{0}, other{0};
+  std::atomic<int> ok{0}, wrong{0}, other{0};
+  BusyLog busy;
   std::mutex mu;
-  std::string busy_message, other_message;
+  std::string other_message;
   run_threads(kCallers, [&](int) {
     qeff_tensors *in = nullptr;
     if (qeff_tensors_create(&in) != QEFF_OK) return;
@@ -416,13 +437,7 @@ TEST_F(Concurrency, ConcurrentRunsOnOneSessionAreCorrectOrBusy) {
       qeff_tensors *out = nullptr;
       qeff_status st = qeff_session_run(s, in, &out);
       Tensors outputs(out);
-      if (st == QEFF_E_BUSY) {
-        ++busy;
-        std::lock_guard<std::mutex> lock(mu);
-        busy_message = qeff_last_error_message();
-        std::this_thread::yield();
-        continue;
-      }
+      if (busy.note(st)) continue;
       if (st != QEFF_OK) {
         ++other;
         std::lock_guard<std::mutex> lock(mu);
@@ -442,13 +457,13 @@ TEST_F(Concurrency, ConcurrentRunsOnOneSessionAreCorrectOrBusy) {
   EXPECT_EQ(wrong.load(), 0);
   EXPECT_EQ(other.load(), 0) << other_message;
   EXPECT_GT(ok.load(), 0);
-  EXPECT_EQ(ok.load() + busy.load(), kCallers * kCalls);
-  if (busy.load() > 0) {
-    EXPECT_NE(busy_message.find("qeff_session_run"), std::string::npos) << busy_message;
-    EXPECT_NE(busy_message.find("qeff_session"), std::string::npos) << busy_message;
+  EXPECT_EQ(ok.load() + busy.count.load(), kCallers * kCalls);
+  if (busy.count.load() > 0) {
+    EXPECT_NE(busy.message.find("qeff_session_run"), std::string::npos) << busy.message;
+    EXPECT_NE(busy.message.find("qeff_session"), std::string::npos) << busy.message;
   }
   std::printf("[concurrency] one session, %d threads x %d runs: %d ok, %d QEFF_E_BUSY, %d wrong\n", kCallers, kCalls,
-              ok.load(), busy.load(), wrong.load());
+              ok.load(), busy.count.load(), wrong.load());
   // The session is still usable.
   EXPECT_TRUE(same_bits(run_step(s, ids, pos), want));
 }
@@ -467,21 +482,15 @@ TEST_F(Concurrency, ConcurrentPullsOnOneStreamAreCorrectOrBusy) {
   qeff_stream *s = nullptr;
   ASSERT_QEFF_OK(qeff_stream_create(lm, req.get(), o.get(), &s));
   std::unique_ptr<qeff_stream, Deleter<qeff_stream, qeff_stream_free>> owned(s);
-  std::atomic<int> busy{0}, other{0};
+  std::atomic<int> other{0};
+  BusyLog busy;
   std::mutex mu;
   std::vector<std::vector<int32_t>> seen(2);  // tokens per row, in no particular order
-  std::string busy_message;
   run_threads(2, [&](int) {
     for (;;) {
       qeff_stream_event e;
       qeff_status st = qeff_stream_next(s, &e);
-      if (st == QEFF_E_BUSY) {
-        ++busy;
-        std::lock_guard<std::mutex> lock(mu);
-        busy_message = qeff_last_error_message();
-        std::this_thread::yield();
-        continue;
-      }
+      if (busy.note(st)) continue;
       if (st != QEFF_OK) {
         ++other;
         return;
@@ -504,10 +513,10 @@ TEST_F(Concurrency, ConcurrentPullsOnOneStreamAreCorrectOrBusy) {
     std::sort(seen[row].begin(), seen[row].end());
     EXPECT_EQ(seen[row], want) << "row " << row << ": events lost or repeated";
   }
-  if (busy.load() > 0) {
-    EXPECT_NE(busy_message.find("qeff_stream"), std::string::npos) << busy_message;
+  if (busy.count.load() > 0) {
+    EXPECT_NE(busy.message.find("qeff_stream"), std::string::npos) << busy.message;
   }
-  std::printf("[concurrency] one stream, 2 threads: %d QEFF_E_BUSY\n", busy.load());
+  std::printf("[concurrency] one stream, 2 threads: %d QEFF_E_BUSY\n", busy.count.load());
 }
 
 // 4. One tokenizer shared by N threads encoding and decoding different texts.

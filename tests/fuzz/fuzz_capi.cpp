@@ -29,17 +29,10 @@
 #include <string>
 #include <vector>
 
+#include "fuzz_check.hpp"
 #include "qeff/qeff.h"
 
-#define CHECK(cond, ...)                                                                          \
-  do {                                                                                            \
-    if (!(cond)) {                                                                                \
-      std::fprintf(stderr, "\nfuzz invariant failed at %s:%d: %s\n  ", __FILE__, __LINE__, #cond); \
-      std::fprintf(stderr, __VA_ARGS__);                                                          \
-      std::fputc('\n', stderr);                                                                   \
-      std::abort();                                                                               \
-    }                                                                                             \
-  } while (0)
+#define CHECK FUZZ_CHECK
 
 namespace {
 

@@ -23,17 +23,9 @@
 #include <string_view>
 
 #include "common/error.hpp"
+#include "fuzz_check.hpp"
 #include "qeff/qeff.h"
 
-#define FUZZ_CHECK(cond, ...)                                                                   \
-  do {                                                                                          \
-    if (!(cond)) {                                                                              \
-      std::fprintf(stderr, "\nfuzz invariant failed at %s:%d: %s\n  ", __FILE__, __LINE__, #cond); \
-      std::fprintf(stderr, __VA_ARGS__);                                                        \
-      std::fputc('\n', stderr);                                                                 \
-      std::abort();                                                                             \
-    }                                                                                           \
-  } while (0)
 
 namespace qeff_fuzz {
 
