@@ -12,6 +12,14 @@
  *  - Objects are opaque handles created by `qeff_<object>_create`/`_load` into a
  *    caller-provided `**out` and released with `qeff_<object>_free`. Every `_free`
  *    accepts NULL. On failure `*out` is set to NULL (when `out` itself is not NULL).
+ *  - NULL arguments (tested for every function by tests/abi/gen_null_tests.py):
+ *    a NULL handle gives QEFF_E_INVALID_HANDLE, any other NULL pointer
+ *    QEFF_E_INVALID_ARGUMENT, with a message naming the function; every pointer
+ *    out parameter (handles, borrowed strings and arrays) is NULL after a
+ *    failure. NULL is valid only where documented: every `options` parameter
+ *    (all keys at their defaults), and the size or count out parameter returned
+ *    next to a pointer (`length`, `count`, `rows`, `dim`, `tokens`,
+ *    `num_labels`, `nbytes`, `out_length`) when the caller does not need it.
  *  - Strings are UTF-8 and NUL-terminated unless a length is passed with them.
  *    Returned `const char *` pointers are *borrowed*: the documentation of each
  *    function says how long they stay valid; never free them.
@@ -31,8 +39,24 @@
  *    Freeing a handle while another thread uses it, or modifying an object another
  *    thread reads (qeff_options_set, qeff_request_add_*, qeff_tensors_set), is a
  *    caller error with undefined behaviour.
+ *  - fork() (docs/c-api.md, "fork"; tested by tests/api/test_fork.cpp): on
+ *    Linux with glibc the child of a process using qeff may load, compile and
+ *    generate with new handles, and may use the handles it inherited (a
+ *    program's pooled sessions start new worker threads in the child), provided
+ *    no other thread was inside a qeff call at the moment of the fork: a handle
+ *    in use by another thread then is not usable in the child (a session or
+ *    stream answers QEFF_E_BUSY; a program or model may block) and may only be
+ *    left alone; the parent is unaffected.
  *  - Nothing is ever thrown or aborted across this ABI: internal failures become
  *    QEFF_E_INTERNAL with a message.
+ *  - Callbacks (qeff_log_fn, qeff_stream_fn) must return normally: no C++
+ *    exception and no longjmp out of them. A C++ exception that escapes anyway is
+ *    caught where qeff called the callback: qeff_generate_stream stops the
+ *    generation and returns QEFF_E_CANCELLED, the message naming the exception
+ *    (no result; the program stays usable); a log callback's exception is
+ *    dropped and the call that logged carries on. A longjmp (or a thread
+ *    cancellation) out of a callback skips qeff's cleanup: undefined behaviour
+ *    (the session, locks and memory of the call stay taken).
  *  - ABI policy: functions and enum values are only ever added. Enum values are
  *    pinned. Until 1.0 the soname carries the minor version (libqeff.so.0.MINOR).
  */
@@ -134,7 +158,8 @@ typedef enum qeff_log_level {
 /**
  * Log sink. `message` is UTF-8, borrowed for the duration of the call. Called
  * synchronously on the thread that produced the message, possibly from several
- * threads at once: the callback must be thread-safe. It must not call back into qeff.
+ * threads at once: the callback must be thread-safe. It must not call back into qeff,
+ * throw or longjmp (see "Callbacks" at the top of this header).
  */
 typedef void (*qeff_log_fn)(qeff_log_level level, const char *message, void *payload);
 
@@ -233,6 +258,59 @@ QEFF_API size_t qeff_options_key_count(void);
  */
 QEFF_API qeff_status qeff_options_key_info(size_t index, const char **name,
                                            qeff_option_type *type, const char **description);
+
+/* ------------------------------------------------------------------------- */
+/* Cancellation                                                              */
+/* ------------------------------------------------------------------------- */
+
+/**
+ * A cancellation token. Attach it to an options object (qeff_options_set_cancel)
+ * and pass those options to a long call: qeff_model_load, qeff_tokenizer_load,
+ * qeff_compile, qeff_compile_onnx, qeff_export, qeff_program_save,
+ * qeff_program_load, qeff_generate, qeff_stream_create (the stream then also
+ * stops when the token is requested). Any thread may then call
+ * qeff_cancel_request: the call stops at its next cancellation point (between
+ * files, tensors, 32 MiB slices of a digest, graph nodes, packed weights and
+ * generation steps; docs/cancellation.md gives the measured latency) and
+ * returns QEFF_E_CANCELLED with a message naming the call and where it stopped.
+ * A cancelled call leaves nothing behind (no partial or temporary files; an
+ * existing output is untouched; a compile cancelled while it reads back the
+ * cache entry it has just committed leaves that complete entry), and every
+ * handle it was given stays usable.
+ * A call started with the token already requested returns QEFF_E_CANCELLED at
+ * once. A call that completes before it notices returns its normal result.
+ *
+ * The token stays requested until qeff_cancel_reset. One token may serve any
+ * number of calls and options objects at once (it cancels them all). Options
+ * hold a reference: the token may be freed while options or calls still use
+ * it (they then can no longer be cancelled by it).
+ */
+typedef struct qeff_cancel qeff_cancel;
+
+/** Create a token (not requested). `out` receives a new token owned by the
+ * caller (qeff_cancel_free). Returns QEFF_OK, QEFF_E_INVALID_ARGUMENT, QEFF_E_OOM. */
+QEFF_API qeff_status qeff_cancel_create(qeff_cancel **out);
+
+/** Release the caller's reference. NULL is a no-op. */
+QEFF_API void qeff_cancel_free(qeff_cancel *cancel);
+
+/** Request cancellation of every call using the token. Thread-safe, lock-free,
+ * idempotent. Returns QEFF_OK or QEFF_E_INVALID_HANDLE. */
+QEFF_API qeff_status qeff_cancel_request(qeff_cancel *cancel);
+
+/** Clear the request so the token can serve new calls. Calls still running
+ * with it may or may not have seen the request. Thread-safe. Returns QEFF_OK
+ * or QEFF_E_INVALID_HANDLE. */
+QEFF_API qeff_status qeff_cancel_reset(qeff_cancel *cancel);
+
+/** `*out` = 1 when cancellation is requested, else 0. Thread-safe.
+ * Returns QEFF_OK, QEFF_E_INVALID_HANDLE, QEFF_E_INVALID_ARGUMENT. */
+QEFF_API qeff_status qeff_cancel_is_requested(const qeff_cancel *cancel, int *out);
+
+/** Attach `cancel` to `options` (the options keep a reference; replaces an
+ * earlier token), or detach with cancel = NULL. Not while a call uses the
+ * options (as for every setter). Returns QEFF_OK or QEFF_E_INVALID_HANDLE. */
+QEFF_API qeff_status qeff_options_set_cancel(qeff_options *options, qeff_cancel *cancel);
 
 /* ------------------------------------------------------------------------- */
 /* Models: a HuggingFace model directory, loaded                             */
@@ -347,7 +425,8 @@ QEFF_API qeff_status qeff_model_num_tensors(const qeff_model *model, size_t *out
 /**
  * Describe weight tensor number `index` (0 <= index < num_tensors; tensors are
  * sorted by name). Any of `name`, `dtype`, `rank` may be NULL. `dims` may be NULL
- * or point to `dims_capacity` elements receiving the first min(rank, capacity)
+ * when `dims_capacity` is 0 (else QEFF_E_INVALID_ARGUMENT); otherwise it points
+ * to `dims_capacity` elements receiving the first min(rank, capacity)
  * dimensions (safetensors allows rank up to 8, see "limits.tensor_rank").
  */
 QEFF_API qeff_status qeff_model_tensor_info(const qeff_model *model, size_t index,
@@ -639,7 +718,8 @@ typedef struct qeff_program qeff_program;
  * QEFF_E_INVALID_ARGUMENT, QEFF_E_UNSUPPORTED (an architecture without a graph
  * builder: the message lists the supported ones; a configuration the builder
  * does not cover, naming the field), QEFF_E_MISMATCH (a weight missing or of the
- * wrong shape), QEFF_E_IO, QEFF_E_OOM, and the cache's errors.
+ * wrong shape), QEFF_E_IO, QEFF_E_LIMIT (a session would need more memory than
+ * "limits.program_bytes"), QEFF_E_OOM, and the cache's errors.
  */
 QEFF_API qeff_status qeff_compile(const qeff_model *model, const qeff_options *options,
                                   qeff_program **out);
@@ -685,7 +765,7 @@ QEFF_API qeff_status qeff_program_save(const qeff_program *program, const char *
  * default true) and the plan is validated before use. Returns QEFF_OK,
  * QEFF_E_NOT_FOUND, QEFF_E_IO, QEFF_E_FORMAT (tampered, truncated or malformed:
  * the message names the file and field), QEFF_E_UNSUPPORTED (a package format or
- * target this library does not run).
+ * target this library does not run), QEFF_E_LIMIT ("limits.program_bytes").
  */
 QEFF_API qeff_status qeff_program_load(const char *package_dir, const qeff_options *options,
                                        qeff_program **out);
@@ -751,7 +831,8 @@ QEFF_API qeff_status qeff_tensors_info(const qeff_tensors *tensors, size_t index
 QEFF_API qeff_status qeff_tensors_shape(const qeff_tensors *tensors, size_t index, int64_t *shape,
                                         size_t capacity);
 
-/** The bytes of tensor `index` (owned by the set, valid until it changes or is freed). */
+/** The bytes of tensor `index` (owned by the set, valid until it changes or is
+ * freed). Either out pointer may be NULL. */
 QEFF_API qeff_status qeff_tensors_data(const qeff_tensors *tensors, size_t index, const void **data,
                                        size_t *nbytes);
 
@@ -844,7 +925,9 @@ typedef struct qeff_result qeff_result;
  * (qeff_result_free). Returns QEFF_OK, QEFF_E_INVALID_HANDLE,
  * QEFF_E_INVALID_ARGUMENT (empty request, empty row, a token id outside the
  * vocabulary, text rows for a program without a tokenizer), QEFF_E_CONTEXT_OVERFLOW,
- * QEFF_E_UNSUPPORTED, QEFF_E_LIMIT, QEFF_E_OOM.
+ * QEFF_E_UNSUPPORTED, QEFF_E_LIMIT ("limits.batch_rows", "limits.request_bytes",
+ * "limits.request_tokens"), QEFF_E_NUMERIC (a row's logits all NaN or -inf,
+ * naming the row), QEFF_E_OOM.
  * Thread-safe: any number of threads may call it on one program (each call
  * borrows its own session) with the same or different requests and options.
  */
@@ -861,7 +944,7 @@ typedef enum qeff_finish_reason {
   QEFF_FINISH_LENGTH = 2,    /**< "generate.max_new_tokens" (or generation_config's limit) */
   QEFF_FINISH_STOP = 3,      /**< a stop string (the text ends before it) */
   QEFF_FINISH_CONTEXT = 4,   /**< prompt + generated tokens filled the compiled ctx_len */
-  QEFF_FINISH_CANCELLED = 5  /**< cancelled (qeff_stream_cancel, or the callback) */
+  QEFF_FINISH_CANCELLED = 5  /**< cancelled (qeff_stream_cancel, the callback, or a qeff_cancel token) */
 } qeff_finish_reason;
 
 /**
@@ -887,7 +970,8 @@ QEFF_API qeff_status qeff_result_finish_reason(const qeff_result *result, size_t
  * possibly empty while a multi-byte character or a possible stop string is
  * held back; not NUL-terminated, valid during the call). `row_finished` is 1
  * on the row's last event. The concatenation of a row's texts equals its
- * final text. Return 0 to continue, anything else to cancel.
+ * final text. Return 0 to continue, anything else to cancel. Must not throw
+ * or longjmp (see "Callbacks" at the top of this header).
  */
 typedef int (*qeff_stream_fn)(size_t row, int32_t token, const char *text, size_t length,
                               int row_finished, void *payload);
@@ -928,15 +1012,27 @@ QEFF_API qeff_status qeff_stream_create(const qeff_program *program, const qeff_
 /**
  * The next event: runs the model as needed (one prefill chunk or decode step
  * at a time). At the end `event->has_event` is 0 (and stays 0). After
- * qeff_stream_cancel the open rows end as QEFF_FINISH_CANCELLED and the call
- * that notices returns QEFF_E_CANCELLED once; later calls report the end.
+ * qeff_stream_cancel (or qeff_cancel_request on a token in the options the
+ * stream was created with) the open rows end as QEFF_FINISH_CANCELLED and the
+ * call that notices returns QEFF_E_CANCELLED once; later calls report the end.
  * One call at a time per stream: a call made while another thread is in
  * qeff_stream_next or qeff_stream_result on the same stream returns
  * QEFF_E_BUSY (no event is consumed). Different streams run concurrently.
  */
 QEFF_API qeff_status qeff_stream_next(qeff_stream *stream, qeff_stream_event *event);
 
-/** Ask the stream to stop; thread-safe (may be called while another thread is in qeff_stream_next). */
+/**
+ * Ask the stream to stop; thread-safe (may be called while another thread is in
+ * qeff_stream_next). Returns QEFF_OK (QEFF_E_INVALID_HANDLE for NULL).
+ * Before the first qeff_stream_next: no model run is made; the next calls give
+ * one event per row (token -1, empty text, row_finished 1), then
+ * QEFF_E_CANCELLED once, then the end; every row finishes as
+ * QEFF_FINISH_CANCELLED. During the generation: the open rows finish as
+ * QEFF_FINISH_CANCELLED at the next step. Once the generation has ended (every
+ * row finished, even with events not yet pulled): a no-op, the finish reasons
+ * and the remaining events are unchanged and no QEFF_E_CANCELLED is reported.
+ * Calling it again is a no-op.
+ */
 QEFF_API qeff_status qeff_stream_cancel(qeff_stream *stream);
 
 /**

@@ -67,6 +67,7 @@ qeff_status qeff_compile(const qeff_model *model, const qeff_options *options, q
     const char *fn = "qeff_compile";
     const qeff_model &m = checked_handle(model, kModelTag, "qeff_model", fn);
     const qeff::Options &o = qeff::api::options_or_default(options, fn);
+    qeff::api::CallScope cancel_scope(o, fn);
     require(out, "out", fn);
     qeff::graph::Graph g = qeff::models::build_graph(m.source, build_options(o));
     const int64_t max_len = max_seq_len(g);
@@ -95,6 +96,7 @@ qeff_status qeff_export(const qeff_model *model, const char *output_dir, const q
     const char *fn = "qeff_export";
     const qeff_model &m = checked_handle(model, kModelTag, "qeff_model", fn);
     const qeff::Options &o = qeff::api::options_or_default(options, fn);
+    qeff::api::CallScope cancel_scope(o, fn);
     require(output_dir, "output_dir", fn);
     qeff::graph::Graph g = qeff::models::build_graph(m.source, build_options(o));
     qeff::onnx_io::ExportOptions e;

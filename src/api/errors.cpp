@@ -1,6 +1,7 @@
 // Status codes, the thread-local last error, version queries and logging.
 #include <new>
 #include <string>
+#include <system_error>
 
 #include "api/guard.hpp"
 #include "common/error.hpp"
@@ -52,6 +53,15 @@ qeff_status current_exception_status() noexcept {
   } catch (const std::bad_alloc &) {
     set_error(QEFF_E_OOM, "out of memory");
     return QEFF_E_OOM;
+  } catch (const std::system_error &e) {
+    // A thread or other resource the system could not give (std::thread's
+    // EAGAIN under RLIMIT_AS / RLIMIT_NPROC, ENOMEM) is exhaustion, not a bug.
+    if (e.code() == std::errc::resource_unavailable_try_again || e.code() == std::errc::not_enough_memory) {
+      set_error(QEFF_E_OOM, std::string("out of memory or threads: ") + e.what());
+      return QEFF_E_OOM;
+    }
+    set_error(QEFF_E_INTERNAL, std::string("internal error: ") + e.what());
+    return QEFF_E_INTERNAL;
   } catch (const std::exception &e) {
     set_error(QEFF_E_INTERNAL, std::string("internal error: ") + e.what());
     return QEFF_E_INTERNAL;

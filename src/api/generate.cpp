@@ -3,6 +3,7 @@
 // causal-LM programs run the text-generation loop (generate_text.cpp).
 #include "api/generate_text.hpp"
 #include "api/program_support.hpp"
+#include "api/request.hpp"
 #include "common/error.hpp"
 #include "common/json_writer.hpp"
 #include "runtime/executable.hpp"
@@ -50,6 +51,7 @@ qeff_status qeff_generate(const qeff_program *program, const qeff_request *reque
     const qeff_program &p = checked_handle(program, kProgramTag, "qeff_program", fn);
     const qeff_request &req = checked_handle(request, kRequestTag, "qeff_request", fn);
     const qeff::Options &o = qeff::api::options_or_default(options, fn);
+    qeff::api::CallScope cancel_scope(o, fn);
     require(out, "out", fn);
     const auto &meta = p.executable->program().metadata;
     auto task = meta.find("qeff.task");
@@ -57,6 +59,7 @@ qeff_status qeff_generate(const qeff_program *program, const qeff_request *reque
       *out = qeff::api::generate_text(p, req, o).release();
       return;
     }
+    qeff::api::check_request_limits(req, o);
     auto encoder = qeff::api::encoder_of(p);
     qeff::generation::EmbedOptions eo;
     eo.truncate = o.get_bool("generate.truncate");

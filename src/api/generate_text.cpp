@@ -4,9 +4,12 @@
 // generation/generator.hpp; this file maps options and requests onto it.
 #include <atomic>
 #include <chrono>
+#include <exception>
+#include <string>
 
 #include "api/generate_text.hpp"
 #include "api/program_support.hpp"
+#include "api/request.hpp"
 #include "common/error.hpp"
 #include "common/json.hpp"
 #include "common/json_writer.hpp"
@@ -74,7 +77,8 @@ double now_ms() {
 }  // namespace
 
 TextJob::TextJob(const qeff_program &p, const qeff_request &req, const Options &o)
-    : program(lm_of(p)), session(p.pool, static_cast<int>(o.get_int("runtime.threads"))) {
+    : program(lm_of(p)), session(p.pool, static_cast<int>(o.get_int("runtime.threads"))), cancel(o.cancel) {
+  check_request_limits(req, o);
   const double t0 = now_ms();
   std::shared_ptr<const tokenizer::Tokenizer> tok = tokenizer_of(p);
   std::vector<std::vector<int32_t>> prompts;
@@ -130,6 +134,7 @@ std::unique_ptr<qeff_result> TextJob::result() const {
 std::unique_ptr<qeff_result> generate_text(const qeff_program &p, const qeff_request &req, const Options &o) {
   TextJob job(p, req, o);
   gen::run_to_end(*job.generation, [](const gen::StreamEvent &) { return true; });
+  cancellation_point("generating");  // the token stopped the generation (Generation::step polls it)
   return job.result();
 }
 
@@ -173,6 +178,26 @@ qeff_finish_reason finish_code(gen::FinishReason r) {
   return QEFF_FINISH_NONE;
 }
 
+// Whether the generation ended through a cancel (some row finished as
+// cancelled). A cancel that came after every row had finished changed nothing.
+bool rows_cancelled(const gen::Generation &g) {
+  for (const gen::RowOutput &r : g.rows())
+    if (r.finish == gen::FinishReason::kCancelled) return true;
+  return false;
+}
+
+// The callback of qeff_generate_stream is caller code: qeff.h says it must not
+// throw, and one that does is stopped here instead of unwinding through qeff.
+std::string escaped_exception(const std::exception_ptr &e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception &x) {
+    return std::string("a C++ exception (") + x.what() + ")";
+  } catch (...) {
+    return "a C++ exception of a type that is not std::exception";
+  }
+}
+
 }  // namespace
 
 extern "C" {
@@ -185,12 +210,24 @@ qeff_status qeff_generate_stream(const qeff_program *program, const qeff_request
     const qeff_program &p = checked_handle(program, kProgramTag, "qeff_program", name);
     const qeff_request &req = checked_handle(request, kRequestTag, "qeff_request", name);
     const qeff::Options &o = qeff::api::options_or_default(options, name);
+    qeff::api::CallScope cancel_scope(o, name);
     require(out, "out", name);
     if (fn == nullptr) qeff::fail(QEFF_E_INVALID_ARGUMENT, std::string(name) + ": fn is NULL");
     qeff::api::TextJob job(p, req, o);
+    std::exception_ptr thrown;  // stops the generation like a non-zero return; never called again
     gen::run_to_end(*job.generation, [&](const gen::StreamEvent &e) {
-      return fn(e.row, e.token, e.text.data(), e.text.size(), e.finished ? 1 : 0, payload) == 0;
+      if (thrown) return false;
+      try {
+        return fn(e.row, e.token, e.text.data(), e.text.size(), e.finished ? 1 : 0, payload) == 0;
+      } catch (...) {
+        thrown = std::current_exception();
+        return false;
+      }
     });
+    if (thrown)
+      qeff::fail(QEFF_E_CANCELLED, std::string(name) + ": the callback threw " + escaped_exception(thrown) +
+                                       "; callbacks must not throw: the generation was stopped");
+    qeff::cancellation_point("generating");  // the token (qeff_cancel_request) stopped it
     if (job.generation->cancelled())
       qeff::fail(QEFF_E_CANCELLED, std::string(name) + ": cancelled by the callback");
     *out = job.result().release();
@@ -205,6 +242,7 @@ qeff_status qeff_stream_create(const qeff_program *program, const qeff_request *
     const qeff_program &p = checked_handle(program, kProgramTag, "qeff_program", name);
     const qeff_request &req = checked_handle(request, kRequestTag, "qeff_request", name);
     const qeff::Options &o = qeff::api::options_or_default(options, name);
+    qeff::api::CallScope cancel_scope(o, name);
     require(out, "out", name);
     auto s = std::make_unique<qeff_stream>();
     s->job = std::make_unique<qeff::api::TextJob>(p, req, o);
@@ -219,14 +257,16 @@ qeff_status qeff_stream_next(qeff_stream *stream, qeff_stream_event *event) {
     qeff::api::InUse busy(s.in_use, "qeff_stream", &s, name);
     require(event, "event", name);
     *event = qeff_stream_event{};
+    qeff::CancelScope cancel_scope(s.job->cancel, name);  // the token also stops the stream
     gen::Generation &g = *s.job->generation;
     while (s.next >= s.pending.size()) {
       s.pending.clear();
       s.next = 0;
       if (!g.step(s.pending)) {
-        if (g.cancelled() && !s.reported_cancel) {
+        if (!s.reported_cancel && rows_cancelled(g)) {
           s.reported_cancel = true;
-          qeff::fail(QEFF_E_CANCELLED, std::string(name) + ": the stream was cancelled (qeff_stream_cancel); "
+          qeff::fail(QEFF_E_CANCELLED, std::string(name) + ": the stream was cancelled (" +
+                                           (qeff::cancellation_requested() ? "qeff_cancel_request" : "qeff_stream_cancel") + "); "
                                                            "qeff_stream_result has what was generated");
         }
         return;  // the end: has_event stays 0

@@ -19,6 +19,7 @@ struct TextJob {
   std::shared_ptr<const generation::LmProgram> program;
   PooledSession session;
   std::unique_ptr<generation::Generation> generation;
+  std::shared_ptr<const CancelFlag> cancel;  // the options' token: streams poll it in qeff_stream_next
 };
 
 // qeff_generate on a causal-LM program: the generation run to its end.

@@ -39,6 +39,7 @@ enum : uint32_t {
   kDecoderTag = 0x44454344,    // "DECD"
   kResultTag = 0x52534c54,     // "RSLT"
   kStreamTag = 0x5354524d,     // "STRM"
+  kCancelTag = 0x434e434c,     // "CNCL"
   kDeadTag = 0xdeadbeef,
 };
 

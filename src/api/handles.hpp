@@ -113,6 +113,14 @@ namespace qeff::api {
 // Options of a call: the caller's, or the defaults when it passed NULL.
 const Options &options_or_default(const qeff_options *options, const char *function);
 
+// Binds the options' cancellation token to the calling thread for one C ABI
+// call (common/cancel.hpp) and fails with QEFF_E_CANCELLED at once when it is
+// already requested.
+class CallScope : public CancelScope {
+ public:
+  CallScope(const Options &options, const char *function);
+};
+
 // A new tokenizer handle sharing `t`.
 qeff_tokenizer *new_tokenizer_handle(std::shared_ptr<const tokenizer::Tokenizer> t);
 

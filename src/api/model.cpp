@@ -1,6 +1,7 @@
 // qeff_model_*: loading a HuggingFace directory and introspecting it.
 #include <cstring>
 #include <string>
+#include <type_traits>
 
 #include "api/handles.hpp"
 #include "common/error.hpp"
@@ -21,6 +22,9 @@ const qeff::hub::ModelSource &source(const qeff_model *m, const void *out, const
 
 template <typename T, typename Get>
 qeff_status get_value(const qeff_model *m, T *out, const char *function, Get get) {
+  if constexpr (std::is_pointer_v<T>) {
+    if (out != nullptr) *out = nullptr;  // a failed call leaves no stale pointer
+  }
   return guarded([&] { *out = get(source(m, out, function)); });
 }
 
@@ -54,6 +58,7 @@ qeff_status qeff_model_load(const char *path, const qeff_options *options, qeff_
     require(path, "path", "qeff_model_load");
     require(out, "out", "qeff_model_load");
     const qeff::Options &o = qeff::api::options_or_default(options, "qeff_model_load");
+    qeff::api::CallScope cancel_scope(o, "qeff_model_load");
     auto model = std::make_unique<qeff_model>();
     model->source = qeff::hub::ModelSource::load(path, o);
     *out = model.release();
@@ -109,6 +114,7 @@ qeff_status qeff_model_num_tensors(const qeff_model *m, size_t *out) {
 qeff_status qeff_model_tensor_info(const qeff_model *m, size_t index, const char **name,
                                    qeff_dtype *dtype, size_t *rank, int64_t *dims,
                                    size_t dims_capacity) {
+  if (name != nullptr) *name = nullptr;
   return guarded([&] {
     const auto &s = checked_handle(m, kModelTag, "qeff_model", "qeff_model_tensor_info").source;
     const auto &tensors = s->weights.tensors();

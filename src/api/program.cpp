@@ -19,9 +19,17 @@ qeff_status qeff_compile_onnx(const char *onnx_path, const qeff_options *options
   return guarded([&] {
     const char *fn = "qeff_compile_onnx";
     const qeff::Options &o = qeff::api::options_or_default(options, fn);
+    qeff::api::CallScope cancel_scope(o, fn);
     require(onnx_path, "onnx_path", fn);
     require(out, "out", fn);
-    qeff::graph::Graph g = qeff::onnx_io::import_model(onnx_path);
+    qeff::onnx_io::ImportLimits limits;
+    limits.max_model_bytes = static_cast<uint64_t>(o.get_int("limits.onnx_model_bytes"));
+    limits.max_nodes = static_cast<uint64_t>(o.get_int("limits.onnx_nodes"));
+    limits.max_initializers = static_cast<uint64_t>(o.get_int("limits.onnx_initializers"));
+    limits.max_attribute_elements = static_cast<uint64_t>(o.get_int("limits.onnx_attribute_elements"));
+    limits.max_rank = static_cast<uint64_t>(o.get_int("limits.tensor_rank"));
+    limits.max_external_bytes = static_cast<uint64_t>(o.get_int("limits.onnx_external_bytes"));
+    qeff::graph::Graph g = qeff::onnx_io::import_model(onnx_path, limits);
     qeff::compiler::CompileOptions c = qeff::api::compile_options(o, g);
     // Keyed by the content of the ONNX file and every external-data file it
     // references, the library and package versions and the options: a changed
@@ -36,6 +44,7 @@ qeff_status qeff_program_save(const qeff_program *program, const char *package_d
     const char *fn = "qeff_program_save";
     const qeff_program &p = checked_handle(program, kProgramTag, "qeff_program", fn);
     const qeff::Options &o = qeff::api::options_or_default(options, fn);
+    qeff::api::CallScope cancel_scope(o, fn);
     require(package_dir, "package_dir", fn);
     qeff::compiler::PackageWriteOptions w;
     w.overwrite = o.get_bool("package.overwrite");
@@ -48,11 +57,13 @@ qeff_status qeff_program_load(const char *package_dir, const qeff_options *optio
   return guarded([&] {
     const char *fn = "qeff_program_load";
     const qeff::Options &o = qeff::api::options_or_default(options, fn);
+    qeff::api::CallScope cancel_scope(o, fn);
     require(package_dir, "package_dir", fn);
     require(out, "out", fn);
     qeff::compiler::PackageReadOptions r;
     r.verify_digests = o.get_bool("package.verify");
     auto program = std::make_shared<qeff::compiler::Program>(qeff::compiler::read_package(package_dir, r));
+    qeff::api::check_program_bytes(*program, o);
     *out = qeff::api::new_program(std::move(program));
   });
 }

@@ -1,12 +1,15 @@
 // Compile options, the cached compile and program handles (program_support.hpp).
 #include "api/program_support.hpp"
 
+#include <unistd.h>
+
 #include "common/dtype.hpp"
 #include "common/error.hpp"
 #include "common/json_writer.hpp"
 #include "common/log.hpp"
 #include "compiler/cache.hpp"
 #include "compiler/package.hpp"
+#include "compiler/plan.hpp"
 
 namespace qeff::api {
 namespace {
@@ -103,10 +106,22 @@ std::shared_ptr<const generation::EncoderProgram> encoder_of(const qeff_program 
   return p.encoder;
 }
 
+void check_program_bytes(const compiler::Program &p, const Options &o) {
+  uint64_t limit = static_cast<uint64_t>(o.get_int("limits.program_bytes"));
+  std::string text = "limits.program_bytes = " + std::to_string(limit);
+  if (limit == 0) {
+    const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+    limit = pages > 0 && page > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) : UINT64_MAX;
+    text = "the machine's physical memory, " + std::to_string(limit) + " bytes (limits.program_bytes = 0)";
+  }
+  compiler::check_session_bytes(p, limit, text);
+}
+
 qeff_program *compile_program(const graph::Graph &g, const compiler::CompileOptions &c, const Options &o,
                               const std::string &source_digest, const std::map<std::string, std::string> &assets) {
   auto compile = [&] {
     compiler::Program p = compiler::compile(g, c, source_digest);
+    check_program_bytes(p, o);  // before the cache stores it or a session allocates
     p.assets = assets;
     return p;
   };
@@ -127,6 +142,7 @@ qeff_program *compile_program(const graph::Graph &g, const compiler::CompileOpti
     compiled = true;
     return compile();
   });
+  if (!compiled) check_program_bytes(program, o);  // stored under another limit
   return new_program(std::make_shared<compiler::Program>(std::move(program)), !compiled);
 }
 

@@ -37,4 +37,8 @@ std::shared_ptr<const generation::LmProgram> lm_of(const qeff_program &p);
 // A handle over a finished program.
 qeff_program *new_program(std::shared_ptr<const compiler::Program> p, bool from_cache = false);
 
+// QEFF_E_LIMIT when a session of `p` would allocate more than
+// "limits.program_bytes" (0: the machine's physical memory), per its memory plan.
+void check_program_bytes(const compiler::Program &p, const Options &o);
+
 }  // namespace qeff::api

@@ -1,7 +1,7 @@
 // Requests: the inputs of qeff_generate (texts, text pairs or token ids).
 #include <string>
 
-#include "api/handles.hpp"
+#include "api/request.hpp"
 #include "common/error.hpp"
 #include "common/utf8.hpp"
 
@@ -39,6 +39,25 @@ qeff_request &text_request(qeff_request *request, const char *function) {
 }
 
 }  // namespace
+
+namespace qeff::api {
+
+void check_request_limits(const qeff_request &r, const Options &o) {
+  auto check = [&](uint64_t value, const char *what, const char *key) {
+    const auto cap = static_cast<uint64_t>(o.get_int(key));
+    if (value > cap)
+      fail(QEFF_E_LIMIT, "the request has " + std::to_string(value) + " " + what + ", above " + key + " = " +
+                             std::to_string(cap));
+  };
+  check(r.texts.size() + r.tokens.size(), "rows", "limits.batch_rows");
+  uint64_t bytes = 0, tokens = 0;
+  for (const auto &t : r.texts) bytes += t.first.size() + (t.second ? t.second->size() : 0);
+  for (const auto &ids : r.tokens) tokens += ids.size();
+  check(bytes, "text bytes", "limits.request_bytes");
+  check(tokens, "token ids", "limits.request_tokens");
+}
+
+}  // namespace qeff::api
 
 extern "C" {
 

@@ -100,6 +100,7 @@ qeff_status qeff_tensors_find(const qeff_tensors *tensors, const char *name, siz
 
 qeff_status qeff_tensors_info(const qeff_tensors *tensors, size_t index, const char **name, qeff_dtype *dtype,
                               size_t *rank) {
+  if (name != nullptr) *name = nullptr;
   return guarded([&] {
     const qeff_tensors::Entry &e = entry(tensors, index, "qeff_tensors_info");
     if (name) *name = e.name.c_str();
@@ -120,6 +121,7 @@ qeff_status qeff_tensors_shape(const qeff_tensors *tensors, size_t index, int64_
 }
 
 qeff_status qeff_tensors_data(const qeff_tensors *tensors, size_t index, const void **data, size_t *nbytes) {
+  if (data != nullptr) *data = nullptr;
   return guarded([&] {
     const qeff_tensors::Entry &e = entry(tensors, index, "qeff_tensors_data");
     if (data) *data = e.bytes.data();

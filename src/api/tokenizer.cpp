@@ -136,6 +136,7 @@ qeff_status qeff_tokenizer_load(const char *dir, const qeff_options *options, qe
     require(dir, "dir", fn);
     require(out, "out", fn);
     const qeff::Options &o = qeff::api::options_or_default(options, fn);
+    qeff::api::CallScope cancel_scope(o, fn);
     qeff::FileRoot root = qeff::hub::open_model_root(dir, o.get_string("load.allowed_root"));
     *out = qeff::api::new_tokenizer_handle(tk::Tokenizer::load(root, limits_from(o)));
   });
@@ -226,6 +227,8 @@ qeff_status qeff_encoding_num_rows(const qeff_encoding *encoding, size_t *out) {
 
 qeff_status qeff_encoding_row(const qeff_encoding *encoding, size_t row, const int32_t **ids,
                               const int32_t **attention_mask, size_t *length) {
+  if (ids != nullptr) *ids = nullptr;
+  if (attention_mask != nullptr) *attention_mask = nullptr;
   return guarded([&] {
     const qeff_encoding::Row &r = row_of(encoding, row, "qeff_encoding_row");
     if (ids) *ids = r.ids.empty() ? nullptr : r.ids.data();
@@ -236,6 +239,7 @@ qeff_status qeff_encoding_row(const qeff_encoding *encoding, size_t row, const i
 
 qeff_status qeff_encoding_offsets(const qeff_encoding *encoding, size_t row, const size_t **offsets,
                                   size_t *length) {
+  if (offsets != nullptr) *offsets = nullptr;
   return guarded([&] {
     const qeff_encoding::Row &r = row_of(encoding, row, "qeff_encoding_offsets");
     if (offsets) *offsets = r.offsets.empty() ? nullptr : r.offsets.data();

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <random>
 
+#include "common/cancel.hpp"
 #include "common/error.hpp"
 #include "common/files.hpp"
 
@@ -61,9 +62,12 @@ std::vector<std::string> list_directory(int dirfd, const std::string &display) {
 }
 
 void write_all(int fd, const void *data, size_t size, const std::string &path) {
+  // At most 32 MiB per write(2), so a cancelled call stops within one slice.
+  constexpr size_t kSlice = size_t{32} << 20;
   const char *p = static_cast<const char *>(data);
   while (size > 0) {
-    ssize_t n = ::write(fd, p, size);
+    if (size > kSlice) cancellation_point("writing " + quote(path));
+    ssize_t n = ::write(fd, p, std::min(size, kSlice));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) fail(QEFF_E_IO, "cannot write " + quote(path) + ": " + errno_text(n < 0 ? errno : EIO));
     p += n;
@@ -90,7 +94,9 @@ TempFiles::~TempFiles() {
   for (const auto &n : names_) ::unlinkat(dirfd_, n.c_str(), 0);
 }
 
-int TempFiles::create(std::string *name) {
+int TempFiles::create(std::string *name, const std::string &final_name) {
+  const std::string what = final_name.empty() ? "a file in " + quote(dir_)
+                                              : "a temporary file for " + quote(dir_ + "/" + final_name);
   for (int attempt = 0; attempt < 16; ++attempt) {
     std::string n = kTempFilePrefix + random_hex(16);
     int fd = ::openat(dirfd_, n.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
@@ -99,9 +105,9 @@ int TempFiles::create(std::string *name) {
       *name = n;
       return fd;
     }
-    if (errno != EEXIST) fail(QEFF_E_IO, "cannot create a file in " + quote(dir_) + ": " + errno_text(errno));
+    if (errno != EEXIST) fail(QEFF_E_IO, "cannot create " + what + ": " + errno_text(errno));
   }
-  fail(QEFF_E_IO, "cannot create a temporary file in " + quote(dir_));
+  fail(QEFF_E_IO, "cannot create " + what + " (16 names taken)");
 }
 
 void TempFiles::commit(const std::string &temp, const std::string &final_name) {

@@ -34,8 +34,9 @@ class TempFiles {
   TempFiles(const TempFiles &) = delete;
   TempFiles &operator=(const TempFiles &) = delete;
   // Creates a new temp file for writing (never following or reusing an
-  // existing name); returns the descriptor, the name in *name. QEFF_E_IO.
-  int create(std::string *name);
+  // existing name); returns the descriptor, the name in *name. QEFF_E_IO
+  // naming `final_name` (the file it will become) when given.
+  int create(std::string *name, const std::string &final_name = {});
   // Renames temp file `temp` to `final_name` in the same directory (replacing
   // it, never following a symlink there). QEFF_E_IO.
   void commit(const std::string &temp, const std::string &final_name);

@@ -3,11 +3,13 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <new>
 #include <vector>
 
+#include "common/cancel.hpp"
 #include "common/error.hpp"
 
 namespace qeff {
@@ -28,7 +30,16 @@ Digest::Digest(Digest &&) noexcept = default;
 Digest &Digest::operator=(Digest &&) noexcept = default;
 
 void Digest::update(const void *data, size_t size) {
-  if (size > 0) XXH3_128bits_update(state_->xxh, data, size);
+  // Weights are digested in slices so a cancelled call stops within one slice.
+  constexpr size_t kSlice = size_t{32} << 20;
+  const char *p = static_cast<const char *>(data);
+  while (size > 0) {
+    const size_t n = std::min(size, kSlice);
+    if (size > kSlice) cancellation_point("computing a digest");
+    XXH3_128bits_update(state_->xxh, p, n);
+    p += n;
+    size -= n;
+  }
 }
 
 void Digest::update_field(std::string_view bytes) {

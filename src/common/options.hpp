@@ -5,9 +5,11 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "common/cancel.hpp"
 #include "qeff/qeff.h"
 
 namespace qeff {
@@ -54,6 +56,10 @@ class Options {
   const std::vector<int64_t> &get_int_list(const std::string &key) const;
   const std::string &get_text(const std::string &key) const;
   bool is_set(const std::string &key) const { return values_.count(key) != 0; }
+
+  // The caller's cancellation flag (qeff_options_set_cancel), null when none:
+  // calls that take these options bind it with a CancelScope.
+  std::shared_ptr<const CancelFlag> cancel;
 
  private:
   const OptionValue &value(const std::string &key, qeff_option_type type) const;

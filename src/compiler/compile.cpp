@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "common/cancel.hpp"
 #include "common/error.hpp"
 #include "common/json.hpp"
 #include "compiler/fuse.hpp"
@@ -62,6 +63,7 @@ Program compile(const graph::Graph &graph, const CompileOptions &options, const 
   FoldCache cache;
   ConstantTable constants(program.constants);
   for (const Specialization &spec : options.specializations) {
+    cancellation_point("compiling specialization " + quote(spec.name));
     SpecializedGraph sg = specialize(graph, spec, cache);
     if (options.fuse) fuse(sg, cache, options.weight_dtype);
     else remove_dead_nodes(sg);

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <set>
 
+#include "common/cancel.hpp"
 #include "common/error.hpp"
 #include "compiler/aligned.hpp"
 #include "ops/linear.hpp"
@@ -173,6 +174,7 @@ class Fuser {
     std::string key = n.inputs[1] + "|" + (transposed ? "t" : "n") + "|" + std::to_string(dtype_);
     std::string packed_name = n.inputs[1] + (transposed ? ".packed_t" : ".packed");
     if (!cache_.packed.count(key)) {
+      cancellation_point("packing weight " + quote(n.inputs[1]));
       ops::PackedWeight pw = ops::pack_matmul_weight(w->second.view(), transposed, dtype_);
       FoldCache::Packed p;
       p.value.type = ops::make_type(QEFF_DTYPE_U8, {static_cast<int64_t>(pw.bytes.size())});

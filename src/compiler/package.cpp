@@ -11,6 +11,7 @@
 #include <cstring>
 #include <memory>
 
+#include "common/cancel.hpp"
 #include "common/atomic_write.hpp"
 #include "common/digest.hpp"
 #include "common/error.hpp"
@@ -76,6 +77,7 @@ FileEntry write_weights(const Program &p, const std::vector<ConstantLayout> &lay
   FileWriter w(dir, kWeightsFile, display);
   uint64_t at = 0;
   for (size_t i = 0; i < p.constants.size(); ++i) {
+    cancellation_point("writing " + quote(display));
     w.write(zeros, static_cast<size_t>(layout[i].offset - at));  // < kWeightAlignment
     w.write(p.constants[i].data.data(), static_cast<size_t>(layout[i].length));
     at = layout[i].offset + layout[i].length;
@@ -154,6 +156,7 @@ std::string check_file(const FileRoot &root, const char *name, const FileEntry &
 // Reads a listed text file, checking its size (always) and digest.
 std::string read_listed(const FileRoot &root, const char *name, const package_detail::ManifestHead &head,
                         const PackageReadOptions &o) {
+  cancellation_point("reading " + quote(root.display(name)));
   std::string text = root.read(name, o.json.max_bytes, "PackageReadOptions::json.max_bytes");
   check_file(root, name, head.files.at(name), o.verify_digests ? digest_of(text) : "", text.size());
   return text;
@@ -237,6 +240,7 @@ Program read_package(const std::string &dir, const PackageReadOptions &o) {
 
   auto weights = std::make_shared<MappedFile>(root.map(kWeightsFile));
   std::string digest;
+  cancellation_point("verifying " + quote(root.display(kWeightsFile)));
   if (o.verify_digests) digest = digest_of({reinterpret_cast<const char *>(weights->data()), weights->size()});
   std::string weights_name = check_file(root, kWeightsFile, head.files.at(kWeightsFile), digest, weights->size());
   package_detail::check_layout(p, layout, weights->size(), quote(manifest_name), quote(weights_name));

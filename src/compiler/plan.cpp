@@ -5,6 +5,7 @@
 #include <set>
 
 #include "common/aligned.hpp"
+#include "common/checked.hpp"
 #include "common/error.hpp"
 
 namespace qeff::compiler {
@@ -244,6 +245,36 @@ int32_t ConstantTable::add(const std::string &name, const KnownValue &value) {
 
 Plan build_plan(const SpecializedGraph &g, const Program &program, ConstantTable &constants) {
   return Planner(g, program, constants).build();
+}
+
+SessionBytes session_bytes(const Program &program) {
+  auto add = [](uint64_t a, uint64_t b) { return checked_add(a, b).value_or(UINT64_MAX); };
+  SessionBytes s;
+  std::vector<uint64_t> state(program.retained.size(), 0);
+  for (const Plan &plan : program.plans) {
+    s.arenas = add(s.arenas, plan.arena_bytes);
+    if (plan.arena_bytes > s.largest_arena || s.largest_plan.empty()) {
+      s.largest_arena = plan.arena_bytes;
+      s.largest_plan = plan.spec.name;
+    }
+    for (const PlannedValue &v : plan.values)
+      if (v.placement == Placement::state && v.index >= 0 && static_cast<size_t>(v.index) < state.size())
+        state[static_cast<size_t>(v.index)] =
+            std::max(state[static_cast<size_t>(v.index)], graph::byte_size(v.type).value_or(UINT64_MAX));
+  }
+  for (uint64_t b : state) s.state = add(s.state, b);
+  s.total = add(s.arenas, s.state);
+  return s;
+}
+
+void check_session_bytes(const Program &program, uint64_t limit, const std::string &limit_text) {
+  SessionBytes s = session_bytes(program);
+  if (s.total <= limit) return;
+  auto bytes = [](uint64_t b) { return b == UINT64_MAX ? std::string("more than 2^64") : std::to_string(b); };
+  fail(QEFF_E_LIMIT, "a session of this program needs " + bytes(s.total) + " bytes (arenas " + bytes(s.arenas) +
+                         ", the largest " + bytes(s.largest_arena) + " for specialization " + quote(s.largest_plan, 64) +
+                         "; retained state " + bytes(s.state) + "), above " + limit_text +
+                         "; compile smaller specializations (batch_size, ctx_len, seq_len)");
 }
 
 }  // namespace qeff::compiler

@@ -36,4 +36,22 @@ class ConstantTable {
 // `program` supplies the signature (inputs, outputs) and the retained pairs.
 Plan build_plan(const SpecializedGraph &g, const Program &program, ConstantTable &constants);
 
+// What one session of a program allocates at most, from its memory plan: the
+// arena of every plan (a session keeps one per specialization it has run) and
+// each retained state (the KV cache) at the largest size a plan gives it. The
+// weights are not counted (they are shared and already mapped). Sums saturate
+// at UINT64_MAX.
+struct SessionBytes {
+  uint64_t arenas = 0, state = 0, total = 0;
+  std::string largest_plan;  // the specialization with the largest arena
+  uint64_t largest_arena = 0;
+};
+SessionBytes session_bytes(const Program &program);
+
+// Throws QEFF_E_LIMIT naming the sizes and `limit_text` (the limit as the
+// caller set it, e.g. "limits.program_bytes = 1000") when
+// session_bytes(program).total exceeds `limit`, so that a program whose session
+// could never be allocated is refused before anything is allocated.
+void check_session_bytes(const Program &program, uint64_t limit, const std::string &limit_text);
+
 }  // namespace qeff::compiler

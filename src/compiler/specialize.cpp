@@ -4,6 +4,7 @@
 #include <cstring>
 #include <set>
 
+#include "common/cancel.hpp"
 #include "common/error.hpp"
 #include "compiler/aligned.hpp"
 #include "compiler/fold.hpp"
@@ -76,6 +77,7 @@ SpecializedGraph specialize(const graph::Graph &g, const Specialization &spec, F
   };
 
   for (const Node &node : g.nodes) {
+    cancellation_point("folding constants");
     const int64_t opset = opset_of(g, node.domain);
     const ops::OpDef *def = ops::find_op(node.domain, node.op_type);
     if (!def) fail(QEFF_E_UNSUPPORTED, ops::node_label(node) + ": no CPU kernel for this op");

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <numeric>
 
+#include "common/cancel.hpp"
 #include "common/error.hpp"
 #include "runtime/executable.hpp"
 #include "runtime/session.hpp"
@@ -148,6 +149,7 @@ EmbedResult embed(const EncoderProgram &program, runtime::Session &session, std:
   size_t next = 0;
   BatchTensors t;
   while (next < order.size()) {
+    cancellation_point("embedding");  // between batches
     size_t take = std::min(order.size() - next, static_cast<size_t>(max_batch));
     EncoderProgram::Bucket bucket = pick(program.buckets(), r.lengths[order[next + take - 1]], static_cast<int64_t>(take));
     take = std::min(take, static_cast<size_t>(bucket.batch));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "common/cancel.hpp"
 #include "common/error.hpp"
 #include "common/json.hpp"
 #include "runtime/executable.hpp"
@@ -303,6 +304,7 @@ void Generation::finish_all(FinishReason why, std::vector<StreamEvent> &events) 
 
 bool Generation::step(std::vector<StreamEvent> &events) {
   if (done_) return false;
+  if (!cancelled() && poll_cancellation("generating")) cancel();  // the caller's token (common/cancel.hpp)
   if (cancelled()) {
     finish_all(FinishReason::kCancelled, events);
   } else {

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "common/cancel.hpp"
 #include "common/digest.hpp"
 
 namespace qeff::graph {
@@ -77,6 +78,7 @@ void digest_graph(const Graph &g, Digest &d) {
   }
   scalar(d, static_cast<uint64_t>(g.initializers.size()));
   for (const Initializer &i : g.initializers) {
+    cancellation_point("computing the cache key");
     d.update_field(i.name);
     type(d, i.type);
     scalar(d, i.data.size());

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "common/cancel.hpp"
 #include "common/error.hpp"
 #include "common/json.hpp"
 #include "common/log.hpp"
@@ -71,6 +72,7 @@ Checkpoint Checkpoint::load(const FileRoot &root, const HubLimits &limits) {
     for (const auto &[name, i] : shard_index) names[i] = name;
     c.files_.reserve(names.size());
     for (const auto &name : names) {
+      cancellation_point("opening shard " + quote(name));
       if (!root.exists(name))
         fail(QEFF_E_NOT_FOUND, root.display(kIndex) + " names shard " + quote(name) +
                                    ", which does not exist");

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "common/cancel.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "hub/adapter_config.hpp"
@@ -134,6 +135,7 @@ void check_tensors_finite(const Checkpoint &w) {
   for (const auto *t : w.tensors()) {
     unsigned bits = dtype_bits(t->dtype);
     for (uint64_t i = 0; i < t->numel; ++i) {
+      if (i % (uint64_t{1} << 20) == 0) cancellation_point("checking tensor " + quote(t->name) + " (load.check_tensors)");
       const uint8_t *p = t->data + i * (bits / 8);
       bool finite = true;
       if (t->dtype == QEFF_DTYPE_F32) {

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <variant>
 
+#include "common/cancel.hpp"
 #include "common/atomic_write.hpp"
 #include "common/error.hpp"
 #include "common/files.hpp"
@@ -234,11 +235,12 @@ ExportedFiles export_model(const Graph &g, const std::string &output_dir, const 
   for (uint64_t o : offsets) has_data = has_data || o != UINT64_MAX;
   if (has_data) {
     UniqueFd f;
-    f.fd = temps.create(&data_temp);
+    f.fd = temps.create(&data_temp, kDataFile);
     uint64_t written = 0;
     static const char zeros[256] = {};
     for (size_t i = 0; i < offsets.size(); ++i) {
       if (offsets[i] == UINT64_MAX) continue;
+      cancellation_point("writing " + quote(output_dir + "/" + kDataFile));
       while (written < offsets[i]) {
         size_t pad = static_cast<size_t>(std::min<uint64_t>(sizeof zeros, offsets[i] - written));
         write_all(f.fd, zeros, pad, output_dir + "/" + kDataFile);
@@ -255,7 +257,7 @@ ExportedFiles export_model(const Graph &g, const std::string &output_dir, const 
   std::string model_temp;
   {
     UniqueFd f;
-    f.fd = temps.create(&model_temp);
+    f.fd = temps.create(&model_temp, kModelFile);
     write_all(f.fd, bytes.data(), bytes.size(), out.model_path);
     sync_fd(f.fd, out.model_path);
   }

@@ -229,7 +229,7 @@ graph::WeightData ExternalData::view(const onnx::TensorProto &t, uint64_t nbytes
                             std::to_string(nbytes) + " overflows 64 bits");
   auto total = checked_add<uint64_t>(total_, nbytes);
   if (!total || *total > max_total_)
-    fail(QEFF_E_LIMIT, what + ": external data would total more than ImportLimits.max_external_bytes = " +
+    fail(QEFF_E_LIMIT, what + ": external data would total more than limits.onnx_external_bytes = " +
                            std::to_string(max_total_) + " bytes");
   total_ = *total;
 

@@ -16,7 +16,7 @@
 //   link (a hard link is QEFF_E_SECURITY).
 // - each file is memory-mapped read-only once; tensors are views of the
 //   mapping, which stays alive as long as any view (shared owner).
-// - the sum of all lengths is capped (ImportLimits.max_external_bytes,
+// - the sum of all lengths is capped (limits.onnx_external_bytes,
 //   QEFF_E_LIMIT), checked before anything is opened.
 #pragma once
 

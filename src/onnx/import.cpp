@@ -10,6 +10,7 @@
 #include <set>
 #include <string_view>
 
+#include "common/cancel.hpp"
 #include "common/error.hpp"
 #include "common/files.hpp"
 #include "graph/verify.hpp"
@@ -193,7 +194,7 @@ std::optional<TensorType> Importer::value_type(const onnx::ValueInfoProto &v, bo
   }
   if (static_cast<uint64_t>(tt.shape().dim_size()) > limits_.max_rank)
     error(QEFF_E_FORMAT, what + " has rank " + std::to_string(tt.shape().dim_size()) +
-                             ", above ImportLimits.max_rank = " + std::to_string(limits_.max_rank));
+                             ", above limits.tensor_rank = " + std::to_string(limits_.max_rank));
   for (int i = 0; i < tt.shape().dim_size(); ++i) {
     const auto &d = tt.shape().dim(i);
     if (d.has_dim_value()) {
@@ -218,7 +219,7 @@ graph::ConstTensor Importer::const_tensor(onnx::TensorProto *t, const std::strin
   auto h = detail::tensor_header(*t, limits_.max_rank, full);
   if (h.numel > limits_.max_attribute_elements)
     error(QEFF_E_LIMIT, what + " has " + std::to_string(h.numel) +
-                            " elements, above ImportLimits.max_attribute_elements = " +
+                            " elements, above limits.onnx_attribute_elements = " +
                             std::to_string(limits_.max_attribute_elements));
   graph::ConstTensor c;
   c.type = h.type;
@@ -275,7 +276,7 @@ Attribute Importer::attribute(onnx::AttributeProto *ap, const std::string &who) 
   auto cap = [&](int n) {
     if (static_cast<uint64_t>(n) > limits_.max_attribute_elements)
       error(QEFF_E_LIMIT, what + " has " + std::to_string(n) +
-                              " elements, above ImportLimits.max_attribute_elements = " +
+                              " elements, above limits.onnx_attribute_elements = " +
                               std::to_string(limits_.max_attribute_elements));
   };
   Attribute out;
@@ -342,10 +343,10 @@ Graph Importer::run(onnx::ModelProto *m) {
   auto *gp = m->mutable_graph();
   if (static_cast<uint64_t>(gp->node_size()) > limits_.max_nodes)
     error(QEFF_E_LIMIT, "the graph has " + std::to_string(gp->node_size()) +
-                            " nodes, above ImportLimits.max_nodes = " + std::to_string(limits_.max_nodes));
+                            " nodes, above limits.onnx_nodes = " + std::to_string(limits_.max_nodes));
   if (static_cast<uint64_t>(gp->initializer_size()) > limits_.max_initializers)
     error(QEFF_E_LIMIT, "the graph has " + std::to_string(gp->initializer_size()) +
-                            " initializers, above ImportLimits.max_initializers = " +
+                            " initializers, above limits.onnx_initializers = " +
                             std::to_string(limits_.max_initializers));
   if (gp->sparse_initializer_size() > 0) error(QEFF_E_UNSUPPORTED, "sparse initializers are not supported");
   check_ops(*m);
@@ -359,6 +360,7 @@ Graph Importer::run(onnx::ModelProto *m) {
 
   std::map<std::string, size_t> init_index;
   for (int i = 0; i < gp->initializer_size(); ++i) {
+    cancellation_point("reading initializers");
     auto *t = gp->mutable_initializer(i);
     std::string what = quote(file_) + ": initializer " + quote(t->name());
     if (t->name().empty()) error(QEFF_E_FORMAT, "initializer " + std::to_string(i) + " has no name");
@@ -433,7 +435,7 @@ Graph import_model(const std::string &path, const ImportLimits &limits) {
   FileRoot root(dir);
   std::string file = root.display(name);
   uint64_t cap = std::min<uint64_t>(limits.max_model_bytes, INT_MAX);  // protobuf sizes are int
-  std::string bytes = root.read(name, cap, "ImportLimits.max_model_bytes");
+  std::string bytes = root.read(name, cap, "limits.onnx_model_bytes");
   if (bytes.empty()) fail(QEFF_E_FORMAT, quote(file) + " is empty (0 bytes); not an ONNX model");
 
   onnx::ModelProto model;

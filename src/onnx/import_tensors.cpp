@@ -90,7 +90,7 @@ TensorHeader tensor_header(const TensorProto &t, uint64_t max_rank, const std::s
   h.type.dtype = dtype_from_onnx(t.data_type(), what);
   if (static_cast<uint64_t>(t.dims_size()) > max_rank)
     fail(QEFF_E_FORMAT, what + ": rank " + std::to_string(t.dims_size()) +
-                            " is above ImportLimits.max_rank = " + std::to_string(max_rank));
+                            " is above limits.tensor_rank = " + std::to_string(max_rank));
   uint64_t n = 1;
   for (int i = 0; i < t.dims_size(); ++i) {
     int64_t d = t.dims(i);

@@ -1,50 +1,152 @@
 #include "runtime/thread_pool.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <exception>
+#include <mutex>
+#include <thread>
 #include <utility>
+#include <vector>
 
 namespace qeff::runtime {
+namespace detail {
 
-int ThreadPool::default_threads() { return std::max(1u, std::thread::hardware_concurrency()); }
+struct Crew {
+  std::vector<std::thread> workers;
+  std::mutex mu;
+  std::condition_variable wake, done;
+  const std::function<void(int64_t, int64_t)> *job = nullptr;
+  int64_t n = 0;
+  int parts = 0;
+  uint64_t generation = 0;
+  std::atomic<int> pending{0};
+  std::exception_ptr error;  // the first exception a worker's range threw
+  bool stop = false;
+  Crew *next_orphan = nullptr;
+};
 
-ThreadPool::ThreadPool(int threads) {
-  int n = threads <= 0 ? default_threads() : threads;
-  for (int i = 1; i < n; ++i) workers_.emplace_back([this, i] { worker(i); });
-}
-
-ThreadPool::~ThreadPool() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-  }
-  wake_.notify_all();
-  for (auto &t : workers_) t.join();
-}
+}  // namespace detail
 
 namespace {
+
+using detail::Crew;
+
+std::atomic<uint64_t> g_fork_generation{0};
+
+// Runs in the child of fork(): async-signal-safe (one atomic increment).
+void on_fork_child() { g_fork_generation.fetch_add(1, std::memory_order_relaxed); }
+
+// Crews of pools made before a fork, given up in the child: their workers do
+// not exist there and their mutex and condition variables still count those
+// workers' waits, so they are never woken, joined or destroyed. The list keeps
+// them reachable (they are few: one per pool alive at the fork).
+std::atomic<Crew *> g_orphans{nullptr};
+
+void orphan(Crew *c) {
+  if (c == nullptr) return;  // c->workers stay as they are: destroying them would terminate
+  Crew *head = g_orphans.load(std::memory_order_relaxed);
+  do c->next_orphan = head;
+  while (!g_orphans.compare_exchange_weak(head, c, std::memory_order_release, std::memory_order_relaxed));
+}
+
 // Range `part` of `parts` over [0, n): balanced, contiguous.
 std::pair<int64_t, int64_t> range(int64_t n, int part, int parts) {
   return {n * part / parts, n * (part + 1) / parts};
 }
+
+void work(Crew *c, int index) {
+  uint64_t seen = 0;
+  for (;;) {
+    const std::function<void(int64_t, int64_t)> *job;
+    int64_t n;
+    int parts;
+    {
+      std::unique_lock<std::mutex> lock(c->mu);
+      c->wake.wait(lock, [&] { return c->stop || c->generation != seen; });
+      if (c->stop) return;
+      seen = c->generation;
+      job = c->job, n = c->n, parts = c->parts;
+    }
+    if (index < parts) {
+      auto [b, e] = range(n, index, parts);
+      try {
+        (*job)(b, e);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(c->mu);
+        if (!c->error) c->error = std::current_exception();
+      }
+      if (c->pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        std::lock_guard<std::mutex> lock(c->mu);
+        c->done.notify_all();
+      }
+    }
+  }
+}
+
 }  // namespace
+
+int ThreadPool::default_threads() { return std::max(1u, std::thread::hardware_concurrency()); }
+
+uint64_t ThreadPool::fork_generation() { return g_fork_generation.load(std::memory_order_relaxed); }
+
+ThreadPool::ThreadPool(int threads) : threads_(threads <= 0 ? default_threads() : threads) {
+  static const int registered = pthread_atfork(nullptr, nullptr, on_fork_child);
+  (void)registered;
+  if (threads_ > 1) start_crew();
+}
+
+ThreadPool::~ThreadPool() { stop_crew(); }
+
+void ThreadPool::start_crew() {
+  crew_ = std::make_unique<Crew>();
+  fork_generation_ = fork_generation();
+  try {
+    for (int i = 1; i < threads_; ++i) crew_->workers.emplace_back(work, crew_.get(), i);
+  } catch (...) {
+    stop_crew();  // joins the workers already started
+    throw;
+  }
+}
+
+void ThreadPool::stop_crew() noexcept {
+  if (!crew_) return;
+  if (fork_generation_ != fork_generation()) {
+    orphan(crew_.release());  // made before a fork: its workers are not in this process
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(crew_->mu);
+    crew_->stop = true;
+  }
+  crew_->wake.notify_all();
+  for (auto &t : crew_->workers) t.join();
+  crew_.reset();
+}
 
 void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64_t)> &fn) {
   if (n <= 0) return;
-  int parts = static_cast<int>(std::min<int64_t>(n, num_threads()));
+  int parts = static_cast<int>(std::min<int64_t>(n, threads_));
   if (parts == 1) {
     fn(0, n);
     return;
   }
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    job_ = &fn;
-    n_ = n;
-    parts_ = parts;
-    pending_.store(parts - 1, std::memory_order_relaxed);
-    ++generation_;
+  if (!crew_ || fork_generation_ != fork_generation()) {
+    stop_crew();  // after a fork: gives up the parent's crew
+    start_crew();
   }
-  wake_.notify_all();
+  Crew &c = *crew_;
+  {
+    std::lock_guard<std::mutex> lock(c.mu);
+    c.job = &fn;
+    c.n = n;
+    c.parts = parts;
+    c.pending.store(parts - 1, std::memory_order_relaxed);
+    ++c.generation;
+  }
+  c.wake.notify_all();
   auto [b, e] = range(n, 0, parts);
   std::exception_ptr mine;
   try {
@@ -53,43 +155,14 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
     mine = std::current_exception();  // rethrown once the workers are done with fn
   }
   // Spin first: the other ranges usually finish within microseconds of ours.
-  for (int spin = 0; spin < 20000 && pending_.load(std::memory_order_acquire) > 0; ++spin) std::this_thread::yield();
-  std::unique_lock<std::mutex> lock(mu_);
-  done_.wait(lock, [this] { return pending_.load(std::memory_order_acquire) == 0; });
-  job_ = nullptr;
-  std::exception_ptr theirs = std::exchange(error_, nullptr);
+  for (int spin = 0; spin < 20000 && c.pending.load(std::memory_order_acquire) > 0; ++spin) std::this_thread::yield();
+  std::unique_lock<std::mutex> lock(c.mu);
+  c.done.wait(lock, [&c] { return c.pending.load(std::memory_order_acquire) == 0; });
+  c.job = nullptr;
+  std::exception_ptr theirs = std::exchange(c.error, nullptr);
   lock.unlock();
   if (mine) std::rethrow_exception(mine);
   if (theirs) std::rethrow_exception(theirs);
-}
-
-void ThreadPool::worker(int index) {
-  uint64_t seen = 0;
-  for (;;) {
-    const std::function<void(int64_t, int64_t)> *job;
-    int64_t n;
-    int parts;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
-      job = job_, n = n_, parts = parts_;
-    }
-    if (index < parts) {
-      auto [b, e] = range(n, index, parts);
-      try {
-        (*job)(b, e);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (!error_) error_ = std::current_exception();
-      }
-      if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-        std::lock_guard<std::mutex> lock(mu_);
-        done_.notify_all();
-      }
-    }
-  }
 }
 
 }  // namespace qeff::runtime

@@ -4,19 +4,27 @@
 // once every range has finished. One parallel_for at a time per pool: a session owns its pool
 // and runs one step at a time. Workers spin briefly before sleeping, since a
 // decode step runs hundreds of short kernels back to back.
+//
+// fork() (qeff.h, "fork"): a child process has only the thread that forked, so
+// a pool made before the fork has no workers there, and its mutex and
+// condition variables count waiters that do not exist (waking or destroying
+// them could block forever). A pthread_atfork child handler advances a fork
+// generation; a pool from an older generation leaves its old workers' state
+// alone (kept, never freed, reachable) and starts new workers at its next
+// parallel_for, so sessions and programs made before the fork run in the child.
 #pragma once
 
-#include <atomic>
-#include <condition_variable>
-#include <exception>
+#include <cstdint>
 #include <functional>
-#include <mutex>
-#include <thread>
-#include <vector>
+#include <memory>
 
 #include "kernels/parallel.hpp"
 
 namespace qeff::runtime {
+
+namespace detail {
+struct Crew;  // the workers and what they share (thread_pool.cpp)
+}
 
 class ThreadPool final : public kernels::Parallel {
  public:
@@ -26,24 +34,21 @@ class ThreadPool final : public kernels::Parallel {
   ThreadPool(const ThreadPool &) = delete;
   ThreadPool &operator=(const ThreadPool &) = delete;
 
-  int num_threads() const override { return static_cast<int>(workers_.size()) + 1; }
+  int num_threads() const override { return threads_; }
   void parallel_for(int64_t n, const std::function<void(int64_t, int64_t)> &fn) override;
 
   static int default_threads();
+  // Forks this process has been through since its first pool was made (the
+  // count is inherited by children and advanced in each child).
+  static uint64_t fork_generation();
 
  private:
-  void worker(int index);
+  void start_crew();
+  void stop_crew() noexcept;
 
-  std::vector<std::thread> workers_;
-  std::mutex mu_;
-  std::condition_variable wake_, done_;
-  const std::function<void(int64_t, int64_t)> *job_ = nullptr;
-  int64_t n_ = 0;
-  int parts_ = 0;
-  uint64_t generation_ = 0;
-  std::atomic<int> pending_{0};
-  std::exception_ptr error_;  // the first exception a worker's range threw
-  bool stop_ = false;
+  int threads_;
+  uint64_t fork_generation_ = 0;        // fork_generation() when crew_ started
+  std::unique_ptr<detail::Crew> crew_;  // null with one thread (no workers)
 };
 
 }  // namespace qeff::runtime

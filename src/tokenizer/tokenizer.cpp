@@ -22,9 +22,27 @@ Direction parse_direction(const JsonView &v) {
   v.fail_here(QEFF_E_CONFIG, "must be \"Left\" or \"Right\", got " + quote(d));
 }
 
-TruncationParams parse_truncation(const JsonView &v) {
+// tokenizer.json's "truncation" block. qeff never applies it (nor does
+// transformers, which resets the backend's truncation on every call):
+// truncation is asked per call (EncodeOptions, "tokenize.truncation"). It is
+// checked as HF checks it, so that a file HF refuses is refused here too:
+// transformers' load (TokenizerImpl::with_truncation) refuses a stride above
+// the effective max length (max_length minus the special tokens the
+// post-processor adds to one text), and tokenizers' encode panics on one equal
+// to it ("`stride` must be strictly less than `max_len`"); qeff refuses both.
+// max_length 0 is accepted, as in HF (its encode then keeps no token).
+TruncationParams parse_truncation(const JsonView &v, size_t added_tokens) {
   TruncationParams t;
   t.max_length = static_cast<size_t>(v.get("max_length").as_int(0, INT32_MAX));
+  auto stride = static_cast<size_t>(v.opt_int("stride", 0, INT32_MAX).value_or(0));
+  size_t effective = t.max_length > added_tokens ? t.max_length - added_tokens : 0;
+  if (stride > 0 && stride >= effective)
+    v.get("stride").fail_here(QEFF_E_CONFIG, "= " + std::to_string(stride) +
+                                                 " must be smaller than the effective max length " +
+                                                 std::to_string(effective) + " (truncation.max_length " +
+                                                 std::to_string(t.max_length) + " minus " +
+                                                 std::to_string(added_tokens) +
+                                                 " special tokens added by the post-processor), as in HF");
   if (auto s = v.opt_string("strategy")) {
     if (*s == "LongestFirst") t.strategy = TruncationStrategy::LongestFirst;
     else if (*s == "OnlyFirst") t.strategy = TruncationStrategy::OnlyFirst;
@@ -35,12 +53,17 @@ TruncationParams parse_truncation(const JsonView &v) {
   return t;
 }
 
+// tokenizer.json's "padding" block. qeff applies only its pad_id, and only as
+// the pad token of a call that asks for padding when tokenizer_config.json and
+// special_tokens_map.json name none. HF pads with any u32 pad_id (its decode
+// then drops the id); qeff refuses one that is not a token (QEFF_E_CONFIG at
+// load), since padding with it would give ids past the vocabulary.
 PaddingParams parse_padding(const JsonView &v) {
   PaddingParams p;
   JsonView s = v.get("strategy");
   if (s.present()) {
     if (s.is_object() && s.get("Fixed").present())
-      p.fixed_length = static_cast<size_t>(s.get("Fixed").as_int(1, INT32_MAX));
+      p.fixed_length = static_cast<size_t>(s.get("Fixed").as_int(0, INT32_MAX));  // HF: Fixed(0) pads nothing
     else if (!(s.is_string() && s.as_string() == "BatchLongest"))
       s.fail_here(QEFF_E_CONFIG, "must be \"BatchLongest\" or {\"Fixed\": n}");
   }
@@ -87,9 +110,18 @@ std::shared_ptr<const Tokenizer> Tokenizer::from_json(std::string_view json, con
   if (root.get("post_processor").present())
     t->post_processor_ = parse_post_processor(root.get("post_processor"), ctx);
   if (root.get("decoder").present()) t->decoder_ = parse_decoder(root.get("decoder"), ctx);
-  if (root.get("truncation").present()) t->file_truncation_ = parse_truncation(root.get("truncation"));
-  if (root.get("padding").present()) t->file_padding_ = parse_padding(root.get("padding"));
   t->added_->parse(root.get("added_tokens"), *t->model_, limits);
+  if (root.get("truncation").present())
+    t->file_truncation_ =
+        parse_truncation(root.get("truncation"), t->post_processor_ ? t->post_processor_->added_tokens(false) : 0);
+  if (JsonView padding = root.get("padding"); padding.present()) {
+    t->file_padding_ = parse_padding(padding);
+    uint32_t pad = t->file_padding_->pad_id;
+    if (!t->id_to_token(pad))
+      padding.get("pad_id").fail_here(QEFF_E_CONFIG, "= " + std::to_string(pad) +
+                                                         " is not a token of this tokenizer (vocabulary size " +
+                                                         std::to_string(t->vocab_size()) + ")");
+  }
   t->finish_load(config);
   return t;
 }

@@ -87,8 +87,13 @@ class Tokenizer {
   std::optional<uint32_t> eos_id() const { return eos_id_; }
   std::optional<uint32_t> pad_id() const { return pad_id_; }
   std::optional<uint32_t> unk_id() const { return unk_id_; }
-  // The truncation/padding blocks of tokenizer.json (HF applies them by
-  // default; qeff applies only what EncodeOptions asks for).
+  // The truncation/padding blocks of tokenizer.json (HF's Tokenizer applies
+  // them by default; transformers and qeff apply only what a call asks for,
+  // EncodeOptions). Checked at load as HF checks them, QEFF_E_CONFIG naming
+  // the field: a stride not below max_length minus the template's special
+  // tokens, a pad_id that is not a token. The C ABI pads with the block's
+  // pad_id when tokenizer_config.json and special_tokens_map.json name no
+  // pad token.
   const std::optional<TruncationParams> &file_truncation() const { return file_truncation_; }
   const std::optional<PaddingParams> &file_padding() const { return file_padding_; }
   const char *model_kind() const;

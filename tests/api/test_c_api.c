@@ -154,6 +154,148 @@ static int on_token(size_t row, int32_t token, const char *text, size_t length, 
   return 0;
 }
 
+/* Pulls a stream to its end: the events' texts per row, how many events and
+ * finished rows it gave, and every status other than QEFF_OK with an event. */
+struct pulled {
+  char text[2][4096];
+  size_t length[2];
+  int events, finished, cancelled_reports, empty_cancel_events;
+};
+
+static void pull_to_end(qeff_stream *s, struct pulled *p) {
+  qeff_stream_event e;
+  int guard = 0;
+  for (; guard < 10000; ++guard) {
+    qeff_status st = qeff_stream_next(s, &e);
+    if (st == QEFF_E_CANCELLED) {
+      CHECK(strstr(qeff_last_error_message(), "qeff_stream_next") != NULL);
+      ++p->cancelled_reports;
+      continue;
+    }
+    CHECK(st == QEFF_OK);
+    if (st != QEFF_OK || !e.has_event) break;
+    ++p->events;
+    p->finished += e.row_finished;
+    if (e.token == -1 && e.length == 0 && e.row_finished) ++p->empty_cancel_events;
+    if (e.row < 2 && p->length[e.row] + e.length < sizeof p->text[e.row]) {
+      memcpy(p->text[e.row] + p->length[e.row], e.text, e.length);
+      p->length[e.row] += e.length;
+    }
+  }
+  /* The end stays the end. */
+  CHECK_OK(qeff_stream_next(s, &e));
+  CHECK(e.has_event == 0);
+}
+
+/* Without `want`: every row of `res` finished as cancelled with no token and
+ * no text. With it: every row has `want`'s text and (uncancelled) finish reason. */
+static void check_rows(const qeff_result *res, const qeff_result *want) {
+  size_t row, len = 0, want_len = 0, n = 0;
+  const char *text = NULL, *want_text = NULL;
+  const int32_t *ids = NULL;
+  qeff_finish_reason got = QEFF_FINISH_NONE, want_why = QEFF_FINISH_NONE;
+  for (row = 0; row < 2; ++row) {
+    CHECK_OK(qeff_result_finish_reason(res, row, &got));
+    CHECK_OK(qeff_result_text(res, row, &text, &len));
+    if (want == NULL) {
+      CHECK_OK(qeff_result_tokens(res, row, &ids, &n));
+      CHECK(got == QEFF_FINISH_CANCELLED && n == 0 && len == 0);
+      continue;
+    }
+    CHECK_OK(qeff_result_finish_reason(want, row, &want_why));
+    CHECK_OK(qeff_result_text(want, row, &want_text, &want_len));
+    CHECK(got == want_why && got != QEFF_FINISH_CANCELLED);
+    CHECK(len == want_len && memcmp(text, want_text, len) == 0);
+  }
+}
+
+/* qeff_stream_cancel before the first qeff_stream_next, after the end (also
+ * with events not yet pulled) and twice (RELIABILITY B15.133): QEFF_OK each
+ * time. Before the start every row ends as cancelled without a model run (one
+ * empty finishing event per row, then QEFF_E_CANCELLED once, then the end);
+ * after the end nothing changes (no QEFF_E_CANCELLED, same texts and finish
+ * reasons as qeff_generate). */
+static void test_stream_cancel(const qeff_program *p, const qeff_options *o) {
+  qeff_request *r = NULL;
+  qeff_result *want = NULL, *res = NULL;
+  qeff_stream *s = NULL;
+  struct pulled got;
+  CHECK_OK(qeff_request_create(&r));
+  CHECK_OK(qeff_request_add_text(r, "Once upon a time", 16));
+  CHECK_OK(qeff_request_add_text(r, "Hello", 5));
+  CHECK_OK(qeff_generate(p, r, o, &want));
+
+  /* Before the first qeff_stream_next, twice. */
+  CHECK_OK(qeff_stream_create(p, r, o, &s));
+  CHECK_OK(qeff_stream_cancel(s));
+  CHECK_OK(qeff_stream_cancel(s));
+  CHECK(qeff_stream_result(s, &res) == QEFF_E_STATE && res == NULL); /* nothing has run yet */
+  memset(&got, 0, sizeof got);
+  pull_to_end(s, &got);
+  CHECK(got.events == 2 && got.finished == 2 && got.empty_cancel_events == 2);
+  CHECK(got.cancelled_reports == 1);
+  CHECK_OK(qeff_stream_cancel(s)); /* and after that end */
+  CHECK_OK(qeff_stream_result(s, &res));
+  if (res != NULL) check_rows(res, NULL);
+  qeff_result_free(res);
+  res = NULL;
+  qeff_stream_free(s);
+
+  /* After the end, twice: a no-op. */
+  CHECK_OK(qeff_stream_create(p, r, o, &s));
+  memset(&got, 0, sizeof got);
+  pull_to_end(s, &got);
+  CHECK(got.cancelled_reports == 0 && got.finished == 2);
+  CHECK_OK(qeff_stream_cancel(s));
+  CHECK_OK(qeff_stream_cancel(s));
+  pull_to_end(s, &got);
+  CHECK(got.cancelled_reports == 0);
+  CHECK_OK(qeff_stream_result(s, &res));
+  if (res != NULL) check_rows(res, want);
+  qeff_result_free(res);
+  res = NULL;
+  qeff_stream_free(s);
+
+  /* After the generation ended but before its last events were pulled. */
+  CHECK_OK(qeff_stream_create(p, r, o, &s));
+  memset(&got, 0, sizeof got);
+  {
+    qeff_stream_event e;
+    int guard = 0;
+    while (res == NULL && ++guard < 10000) {
+      CHECK_OK(qeff_stream_next(s, &e));
+      if (!e.has_event) break;
+      got.finished += e.row_finished;
+      if (e.row < 2 && got.length[e.row] + e.length < sizeof got.text[e.row]) {
+        memcpy(got.text[e.row] + got.length[e.row], e.text, e.length);
+        got.length[e.row] += e.length;
+      }
+      if (qeff_stream_result(s, &res) != QEFF_OK) CHECK(qeff_last_error_code() == QEFF_E_STATE);
+    }
+  }
+  CHECK(res != NULL); /* the generation ended */
+  CHECK_OK(qeff_stream_cancel(s));
+  CHECK_OK(qeff_stream_cancel(s));
+  pull_to_end(s, &got); /* the rest of the events, unchanged */
+  CHECK(got.cancelled_reports == 0 && got.finished == 2);
+  {
+    size_t row, len = 0;
+    const char *text = NULL;
+    for (row = 0; row < 2; ++row) {
+      CHECK_OK(qeff_result_text(want, row, &text, &len));
+      CHECK(got.length[row] == len && memcmp(got.text[row], text, len) == 0);
+    }
+  }
+  qeff_result_free(res);
+  res = NULL;
+  CHECK_OK(qeff_stream_result(s, &res));
+  if (res != NULL) check_rows(res, want);
+  qeff_result_free(res);
+  qeff_stream_free(s);
+  qeff_result_free(want);
+  qeff_request_free(r);
+}
+
 /* Text generation from C: compile the causal LM, generate greedily over two
  * prompts of different lengths, stream with the callback and the pull
  * iterator (concatenations equal the final texts), cancel, every accessor. */
@@ -227,6 +369,7 @@ static void test_text_generation(const char *dir) {
   qeff_result_free(streamed);
   qeff_result_free(res);
   CHECK(qeff_stream_next(NULL, NULL) == QEFF_E_INVALID_HANDLE);
+  test_stream_cancel(p, o);
   qeff_program_free(p);
   qeff_options_free(o);
   qeff_model_free(m);

@@ -13,6 +13,9 @@ Writes, next to this script:
                           encode_special_tokens=True), ids with special tokens parsed when they
                           differ, byte offsets, decode with and without special tokens; large
                           inputs store a count and an FNV-1a digest of the ids instead
+  reference/long_inputs.json  the 1 MB inputs of corpus.json "long" (RELIABILITY B8.68) on the
+                          byte-level BPE, SentencePiece BPE and Unigram tokenizers: count and digest
+                          of the ids, length and digest of the decode
 
 nmt_nfkc.bin is SentencePiece's nmt_nfkc precompiled charsmap (from huggingface/spm_precompiled
 src/nmt_nfkc.bin, Apache-2.0), used by the generated Unigram tokenizer's Precompiled normalizer.
@@ -82,6 +85,20 @@ def literal_corpus():
           "<0x41> <0xFF> byte tokens as text", "İstanbul ıi İI", "ǅ ǈ ǋ titlecase", "ＡＢＣ ａｂｃ",
           "Ⓐⓑⓒ circled", "x\u0301\u0323\u0302 stacked marks", "\u0915\u094d\u0937 conjunct",
           ]
+    # RELIABILITY B8.72: Khmer (coeng clusters, digits, signs, ZWSP between words, dangling marks).
+    s += ["ព្រះរាជាណាចក្រកម្ពុជា", "ស្ត្រី ក្ស្ម ង្គ", "សួស្ដី\u200bពិភពលោក\u200bនេះ", "លេខ ០១២៣៤៥៦៧៨៩ ៛ ៗ ។ ៕",
+          "\u17d2 lone coeng ក\u17d2", "ក\u17b4ខ\u17b5គ inherent vowels", "ខ្មែរ Khmer 123 mixed"]
+    # Hebrew and Arabic with their marks, bidi controls and mirrored brackets.
+    s += ["בְּרֵאשִׁית בָּרָא אֱלֹהִים אֵת הַשָּׁמַיִם", "וַיְהִי֙ עֶ֣רֶב וַֽיְהִי־בֹ֖קֶר", "בֵּית־הַסֵּפֶר ״ציטוט״ ג׳",
+          "\u05b0\u05b4 lone niqqud", "بِسْمِ ٱللَّٰهِ ٱلرَّحْمَٰنِ ٱلرَّحِيمِ", "كِتَابٌ جَمِيلٌ، قَرَأْتُهُ؟ نَعَمْ.",
+          "مـــرحـبـا tatweel", "لا لأ لإ لآ ﻻ ﷲ ﷺ", "٠١٢٣٤٥٦٧٨٩ ۰۱۲۳۴ ٫٬٪", "می\u200cخواهم کتاب\u200cها را",
+          "اردو زبان ہے۔", "\u0651\u064e lone harakat", "abc אבג 123 דהו def", "\u2067שלום\u2069 isolates \u2066abc\u2069",
+          "\u202eRLO override\u202c \u202dLRO\u202c", "(مرحبا) [שלום] {x} «ع»"]
+    # Noncharacters (U+FFFE, U+FFFF, U+FDD0.., plane ends) and lone regional indicators.
+    s += ["\ufffe", "\uffff", "a\ufffeb\uffffc", "\ufdd0\ufdd1\ufdef noncharacters", "\U0001fffe\U0001ffff \U0010fffe\U0010ffff",
+          "\ufeff\ufffe BOM and swapped BOM", "x \uffff\uffff\uffff y", "\U0001F1E6", "\U0001F1FA alone",
+          "x\U0001F1FFy", "\U0001F1E6\U0001F1E7\U0001F1E8", "\U0001F1E6 \U0001F1E7", "\U0001F1FA\U0001F1F8\U0001F1E6",
+          "\U0001F1E6\u0301 with a mark", "flag 🇫🇷 then \U0001F1E9 lone"]
     # Special-token strings inside text (each tokenizer's own and the others').
     specials = ["<|endoftext|>", "<s>", "</s>", "<unk>", "[CLS]", "[SEP]", "[PAD]", "[MASK]", "[UNK]",
                 ">>TITLE<<", ">>ABSTRACT<<", "<|im_start|>", "<|im_end|>", "<|begin_of_text|>", "<|eot_id|>",
@@ -117,6 +134,23 @@ def large_inputs():
         {"seed": 2, "bytes": 100_000, "alphabet": ["a"]},
         {"seed": 3, "bytes": 100_000, "alphabet": ["中", "文", "字", "😀", "é", "ñ", "ß", "字符", "🏳️‍🌈"]},
     ]
+
+
+def long_inputs():
+    # RELIABILITY B8.68: 1 MB that is one pre-tokenizer piece ("^" and a CJK run without spaces) or a
+    # million one-character pieces (newlines); same generator as large_inputs.
+    return [
+        {"name": "caret", "seed": 4, "bytes": 1_000_000, "alphabet": ["^"]},
+        {"name": "cjk", "seed": 5, "bytes": 1_000_000,
+         "alphabet": ["中", "文", "字", "世", "界", "语", "言", "日", "本", "東", "京", "の", "は"]},
+        {"name": "newlines", "seed": 6, "bytes": 1_000_000, "alphabet": ["\n"]},
+    ]
+
+
+# Tokenizers of the long-input references: byte-level BPE, SentencePiece BPE (byte fallback) and
+# Unigram, as (name, where): generated/<name>, ../fixtures/models/<name> or the shared directory.
+LONG_TOKENIZERS = [("bpe_bytelevel", "generated"), ("bpe_sentencepiece", "generated"), ("unigram", "generated"),
+                   ("xlm-roberta-tiny", "fixtures"), ("gpt2", "shared"), ("llama2", "shared")]
 
 
 def generate(spec):
@@ -320,6 +354,40 @@ def reference_lines(tok, corpus, large):
     return lines
 
 
+def fnv1a_bytes(data):
+    h = 0xcbf29ce484222325
+    for b in data:
+        h ^= b
+        h = (h * 0x100000001b3) & MASK64
+    return f"{h:016x}"
+
+
+def long_references(shared):
+    """reference/long_inputs.json: per tokenizer and long input, the ids' count and digest and the
+    decode (special tokens skipped): its length, digest and whether it gives the text back."""
+    texts = [generate(spec) for spec in long_inputs()]
+    out = []
+    for name, where in LONG_TOKENIZERS:
+        base = {"generated": os.path.join(HERE, "generated"), "shared": shared,
+                "fixtures": os.path.join(HERE, "..", "fixtures", "models")}[where]
+        path = os.path.join(base, name, "tokenizer.json")
+        if not os.path.exists(path):
+            print(f"skipping {name} (long inputs): {path} not found", file=sys.stderr)
+            continue
+        tok = Tokenizer.from_file(path)
+        tok.no_truncation()
+        tok.no_padding()
+        tok.encode_special_tokens = True
+        results = []
+        for text in texts:
+            ids = tok.encode(text).ids
+            decoded = tok.decode(ids, skip_special_tokens=True).encode("utf-8")
+            results.append({"count": len(ids), "fnv1a": fnv1a(ids), "decode_bytes": len(decoded),
+                            "decode_fnv1a": fnv1a_bytes(decoded), "round_trip": decoded == text.encode("utf-8")})
+        out.append({"name": name, "where": where, "results": results})
+    return {"tokenizers": out}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--retrain", action="store_true",
@@ -331,7 +399,7 @@ def main():
     assert len(corpus) >= 300, len(corpus)
     with open(os.path.join(HERE, "corpus.json"), "w", encoding="utf-8") as f:
         stored = [stored_text(t) for t in corpus]
-        json.dump({"strings": stored, "large": large}, f, ensure_ascii=False, indent=0)
+        json.dump({"strings": stored, "large": large, "long": long_inputs()}, f, ensure_ascii=False, indent=0)
 
     names = ["wordpiece", "wordpiece_variant", "bpe_bytelevel", "bpe_sentencepiece", "unigram"]
     paths = {n: os.path.join(HERE, "generated", n, "tokenizer.json") for n in names + ["unigram_xlmr"]}
@@ -361,6 +429,9 @@ def main():
             for rec in reference_lines(tok, corpus, large):
                 f.write(json.dumps(rec, ensure_ascii=False, separators=(",", ":")) + "\n")
         print(f"{name}: {len(corpus) + len(large)} references")
+    with open(os.path.join(HERE, "reference", "long_inputs.json"), "w", encoding="utf-8") as f:
+        json.dump(long_references(shared), f, indent=1)
+    print("long_inputs.json written")
 
 
 if __name__ == "__main__":

@@ -137,7 +137,7 @@ const std::vector<BadCase> &bad_cases() {
       {"input with a negative dim", [](M &m) { input_type(m, 0)->mutable_shape()->mutable_dim(1)->set_dim_value(-3); },
        QEFF_E_FORMAT, "input \"x\" has dim 1 = -3, which is negative"},
       {"output of rank 9", [](M &m) { for (int i = 0; i < 7; ++i) output_shape(m, 0)->add_dim()->set_dim_value(1); },
-       QEFF_E_FORMAT, "output \"out\" has rank 9, above ImportLimits.max_rank = 8"},
+       QEFF_E_FORMAT, "output \"out\" has rank 9, above limits.tensor_rank = 8"},
       {"input and initializer disagree",
        [](M &m) {
          m.mutable_graph()->add_input()->set_name("axes");
@@ -165,7 +165,7 @@ const std::vector<BadCase> &bad_cases() {
       {"data_type missing", [](M &m) { axes(m)->clear_data_type(); }, QEFF_E_FORMAT, "data_type is missing"},
       {"unknown data_type", [](M &m) { axes(m)->set_data_type(99); }, QEFF_E_FORMAT, "unknown element type 99"},
       {"tensor rank 9", [](M &m) { for (int i = 0; i < 8; ++i) axes(m)->add_dims(1); },
-       QEFF_E_FORMAT, "initializer \"axes\": rank 9 is above ImportLimits.max_rank = 8"},
+       QEFF_E_FORMAT, "initializer \"axes\": rank 9 is above limits.tensor_rank = 8"},
       {"typed count mismatch", [](M &m) { axes(m)->clear_raw_data(); axes(m)->mutable_int64_data()->Resize(2, 7); },
        QEFF_E_FORMAT, "int64_data holds 2 values; its type I64[1] needs 1"},
       {"typed field of the wrong type", [](M &m) { axes(m)->clear_raw_data(); axes(m)->add_float_data(1); },
@@ -249,7 +249,7 @@ const std::vector<BadCase> &bad_cases() {
        QEFF_E_FORMAT, "offset 64 + length 2048 exceeds the size of", "(2048 bytes)"},
       {"huge tensor in a small file",
        [](M &m) { init(m, "w")->set_dims(0, 1LL << 40); set_ext(m, "length", std::to_string(128LL << 40)); },
-       QEFF_E_LIMIT, "ImportLimits.max_external_bytes"},
+       QEFF_E_LIMIT, "limits.onnx_external_bytes"},
       {"no length, file longer than the tensor",
        [](M &m) { init(m, "w")->mutable_external_data()->DeleteSubrange(2, 1); init(m, "w")->set_dims(0, 8); },
        QEFF_E_FORMAT, "has no length, so it runs to the end", "1024"},
@@ -315,7 +315,7 @@ TEST(OnnxImport, NotProtobufTruncatedEmptyAndDeeplyNested) {  // 85, 86
   qeff_test::write_file(e.model, good);
   oi::ImportLimits small;
   small.max_model_bytes = good.size() - 1;
-  EXPECT_QEFF_ERROR(oi::import_model(path, small), QEFF_E_LIMIT, "ImportLimits.max_model_bytes");
+  EXPECT_QEFF_ERROR(oi::import_model(path, small), QEFF_E_LIMIT, "limits.onnx_model_bytes");
   small.max_model_bytes = good.size();
   EXPECT_NO_THROW(oi::import_model(path, small));
 }
@@ -325,17 +325,17 @@ TEST(OnnxImport, CapsGiveLimitErrors) {  // 90
   const std::string path = e.model.string();
   oi::ImportLimits l;
   l.max_nodes = 3;
-  EXPECT_QEFF_ERROR(oi::import_model(path, l), QEFF_E_LIMIT, "4 nodes, above ImportLimits.max_nodes = 3");
+  EXPECT_QEFF_ERROR(oi::import_model(path, l), QEFF_E_LIMIT, "4 nodes, above limits.onnx_nodes = 3");
   l = {};
   l.max_initializers = 1;
-  EXPECT_QEFF_ERROR(oi::import_model(path, l), QEFF_E_LIMIT, "2 initializers, above ImportLimits.max_initializers = 1");
+  EXPECT_QEFF_ERROR(oi::import_model(path, l), QEFF_E_LIMIT, "2 initializers, above limits.onnx_initializers = 1");
   l = {};
   l.max_external_bytes = 2047;
-  EXPECT_QEFF_ERROR(oi::import_model(path, l), QEFF_E_LIMIT, "initializer \"w\"", "max_external_bytes = 2047");
+  EXPECT_QEFF_ERROR(oi::import_model(path, l), QEFF_E_LIMIT, "initializer \"w\"", "limits.onnx_external_bytes = 2047");
   l = {};
   l.max_rank = 1;
   EXPECT_QEFF_ERROR(oi::import_model(path, l), QEFF_E_FORMAT, "initializer \"w\": rank 2 is above",
-                    "ImportLimits.max_rank = 1");
+                    "limits.tensor_rank = 1");
   e.rewrite([](onnx::ModelProto &m) {
     auto *a = add_attr(node(m, 2), "qeff_list", onnx::AttributeProto::INTS);
     for (int i = 0; i < 5; ++i) a->add_ints(i);

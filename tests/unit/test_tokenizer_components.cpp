@@ -2,20 +2,17 @@
 // hand-written tokenizer.json files, the error of every bad-file class
 // (RELIABILITY B7), hostile inputs (B8: invalid UTF-8, 1 MB without spaces,
 // catastrophic regex), special tokens literal by default, decode errors,
-// truncation/padding, streaming, thread safety of a shared tokenizer.
+// truncation/padding (also tokenizer.json's own blocks, B7.64, at the C ABI
+// too), streaming, thread safety of a shared tokenizer.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <unistd.h>
 
 #include "common/utf8.hpp"
 #include "tokenizer/normalized_string.hpp"
@@ -51,14 +48,11 @@ TEST(TokenizerBpe, MergesInBothFormsAndUnknowns) {
 TEST(TokenizerBpe, FuseUnkAndLongWordIsFast) {
   auto t = from(bpe_json("", R"(, "fuse_unk": true)"));
   EXPECT_EQ(t->encode("xyzab").ids, (std::vector<uint32_t>{6, 4}));
-  // 1 MB without spaces: one piece, merged in O(n log n).
+  // 1 MB without spaces: one piece, merged in O(n log n) (a hang is the
+  // meson test timeout; no wall-clock assertion).
   std::string big(1 << 20, 'a');
   for (size_t i = 1; i < big.size(); i += 2) big[i] = 'b';
-  auto start = std::chrono::steady_clock::now();
-  auto ids = t->encode(big).ids;
-  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  EXPECT_EQ(ids.size(), big.size() / 2);
-  EXPECT_LT(s, 20.0);
+  EXPECT_EQ(t->encode(big).ids.size(), big.size() / 2);
 }
 
 TEST(TokenizerBpe, MergeOrderAndCharacterLookups) {
@@ -177,9 +171,7 @@ TEST(TokenizerErrors, RegexAndPrecompiled) {
   auto t = from(bpe_json(R"(, "pre_tokenizer": {"type": "Split", "pattern": {"Regex": "(a+)+$"}, "behavior": "Isolated"})"));
   std::string evil(5000, 'a');
   evil += "!";
-  auto start = std::chrono::steady_clock::now();
   EXPECT_QEFF_ERROR(t->encode(evil), QEFF_E_LIMIT, "matching limits");
-  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 10.0);
   // Precompiled: not base64, truncated blob, trie size beyond the blob.
   EXPECT_QEFF_ERROR(from(bpe_json(R"(, "normalizer": {"type": "Precompiled", "precompiled_charsmap": "!!"})")),
                     QEFF_E_FORMAT, "precompiled_charsmap", "base64");
@@ -345,32 +337,142 @@ TEST(TokenizerEncode, TruncationPaddingMasks) {
   EXPECT_QEFF_ERROR(t->encode("hello", o), QEFF_E_INVALID_ARGUMENT, "max_length 1");
 }
 
+// tokenizer.json's "truncation" and "padding" blocks (RELIABILITY B7.64),
+// against HF tokenizers 0.21.4 and transformers 4.47.1: transformers refuses
+// at load a stride above the effective max length (max_length minus the
+// special tokens the template adds to one text) and tokenizers' encode panics
+// on one equal to it, so qeff refuses both (CONFIG naming the field); both
+// load max_length 0 (HF's Tokenizer then keeps no token, transformers never
+// applies the block: neither does qeff, truncation is per call). HF pads with
+// any u32 pad_id, also one that is no token (its decode then drops it): qeff
+// refuses that at load. Each case through Tokenizer::from_json and through
+// qeff_tokenizer_load on a directory.
+struct FileBlocks {
+  std::string blocks;  // members after "model"
+  qeff_status status;
+  std::vector<std::string> message;  // pieces of the error message
+  int32_t pad_id = -1;               // what a call asking for padding pads with; -1: no pad token
+};
+
+std::string missing_pieces(const std::string &message, const std::vector<std::string> &pieces) {
+  std::string missing;
+  for (const std::string &p : pieces)
+    if (message.find(p) == std::string::npos) missing += " \"" + p + "\"";
+  return missing;
+}
+
+std::vector<FileBlocks> file_block_cases() {
+  const std::string trunc = R"(, "truncation": {"direction": "Right", "strategy": "LongestFirst", )";
+  const std::string bert = R"(, "post_processor": {"type": "BertProcessing", "sep": ["d", 3], "cls": ["c", 2]})";
+  const std::string pad = R"(, "padding": {"strategy": "BatchLongest", "direction": "Right", "pad_token": "[PAD]", )";
+  const std::string added = R"(, "added_tokens": [{"id": 8, "content": "<pad>", "special": true}])";
+  const std::vector<std::string> ok;
+  return {
+      {trunc + R"("max_length": 0, "stride": 0})", QEFF_OK, ok},
+      {trunc + R"("max_length": 4, "stride": 3})", QEFF_OK, ok},
+      {trunc + R"("max_length": 4, "stride": 1})" + bert, QEFF_OK, ok},
+      {trunc + R"("max_length": 1, "stride": 0})" + bert, QEFF_OK, ok},  // below the template: HF never cuts
+      {trunc + R"("max_length": 4, "stride": 4})", QEFF_E_CONFIG, {"truncation.stride", "= 4", "effective max length 4"}},
+      {trunc + R"("max_length": 4, "stride": 9})", QEFF_E_CONFIG, {"truncation.stride", "= 9", "effective max length 4"}},
+      {trunc + R"("max_length": 0, "stride": 1})", QEFF_E_CONFIG, {"truncation.stride", "= 1", "effective max length 0"}},
+      {trunc + R"("max_length": 4, "stride": 2})" + bert, QEFF_E_CONFIG,
+       {"truncation.stride", "= 2", "effective max length 2", "max_length 4 minus 2 special tokens"}},
+      {trunc + R"("max_length": 4, "stride": -1})", QEFF_E_FORMAT, {"truncation.stride", "-1"}},
+      {trunc + R"("max_length": -1, "stride": 0})", QEFF_E_FORMAT, {"truncation.max_length", "-1"}},
+      {pad + R"("pad_id": 7, "pad_type_id": 0, "pad_to_multiple_of": null})", QEFF_OK, ok, 7},
+      {pad + R"("pad_id": 8})" + added, QEFF_OK, ok, 8},  // an added token outside the model vocabulary
+      {R"(, "padding": {"strategy": {"Fixed": 0}, "pad_id": 0})", QEFF_OK, ok, 0},  // HF: pads nothing
+      {pad + R"("pad_id": 99})", QEFF_E_CONFIG, {"padding.pad_id", "= 99", "not a token", "vocabulary size 8"}},
+      {pad + R"("pad_id": 8})", QEFF_E_CONFIG, {"padding.pad_id", "= 8", "vocabulary size 8"}},
+      {pad + R"("pad_id": 4294967295})" + added, QEFF_E_CONFIG, {"padding.pad_id", "= 4294967295"}},
+      {pad + R"("pad_id": -1})", QEFF_E_FORMAT, {"padding.pad_id", "-1"}},
+  };
+}
+
+TEST(TokenizerFileBlocks, TruncationAndPaddingAreCheckedAsHf) {
+  for (const FileBlocks &c : file_block_cases()) {
+    std::string json = bpe_json(c.blocks);
+    bool bert = c.blocks.find("BertProcessing") != std::string::npos;
+    try {
+      auto t = from(json);
+      EXPECT_EQ(c.status, QEFF_OK) << c.blocks << ": loaded";
+      // The file's truncation is never applied: the whole text is encoded.
+      std::vector<uint32_t> whole = bert ? std::vector<uint32_t>{2, 5, 5, 5, 3} : std::vector<uint32_t>{5, 5, 5};
+      EXPECT_EQ(t->encode("abcabcabc").ids, whole) << c.blocks;
+      if (t->file_padding()) {
+        EXPECT_TRUE(t->id_to_token(t->file_padding()->pad_id)) << c.blocks;
+      }
+    } catch (const qeff::Error &e) {
+      EXPECT_EQ(e.status(), c.status) << c.blocks << ": " << e.what();
+      EXPECT_EQ(missing_pieces(e.what(), c.message), "") << e.what();
+      EXPECT_EQ(missing_pieces(e.what(), {"tokenizer.json: field"}), "") << e.what();
+    }
+  }
+}
+
+TEST(TokenizerFileBlocks, CheckedAtTheCAbi) {
+  TempDir dir("tok_file_blocks");
+  std::string file = (std::filesystem::canonical(dir.path()) / "tokenizer.json").string();
+  for (const FileBlocks &c : file_block_cases()) {
+    dir.write("tokenizer.json", bpe_json(c.blocks));
+    qeff_tokenizer *t = reinterpret_cast<qeff_tokenizer *>(1);
+    qeff_status s = qeff_tokenizer_load(dir.path().c_str(), nullptr, &t);
+    EXPECT_EQ(s, c.status) << c.blocks << ": " << qeff_last_error_message();
+    if (s != QEFF_OK) {
+      EXPECT_EQ(t, nullptr);
+      std::vector<std::string> pieces = c.message;
+      pieces.push_back(file);
+      EXPECT_EQ(missing_pieces(qeff_last_error_message(), pieces), "") << qeff_last_error_message();
+      continue;
+    }
+    // Padding asked by the call uses the file's pad_id (no pad_token in a
+    // tokenizer_config.json here); the file's truncation is not applied.
+    qeff_options *o = nullptr;
+    ASSERT_EQ(qeff_options_create(&o), QEFF_OK);
+    ASSERT_EQ(qeff_options_set_string(o, "tokenize.padding", "longest"), QEFF_OK);
+    const char *texts[] = {"abcabcabc", "ab"};
+    qeff_encoding *e = nullptr;
+    qeff_status es = qeff_tokenizer_encode_batch(t, texts, nullptr, 2, o, &e);
+    if (c.pad_id < 0) {
+      EXPECT_EQ(es, QEFF_E_INVALID_ARGUMENT) << c.blocks << ": no pad token";
+    } else {
+      ASSERT_EQ(es, QEFF_OK) << c.blocks << ": " << qeff_last_error_message();
+      const int32_t *ids = nullptr, *mask = nullptr;
+      size_t n0 = 0, n1 = 0;
+      ASSERT_EQ(qeff_encoding_row(e, 0, &ids, nullptr, &n0), QEFF_OK);
+      ASSERT_EQ(qeff_encoding_row(e, 1, &ids, &mask, &n1), QEFF_OK);
+      ASSERT_EQ(n0, 3u);
+      ASSERT_EQ(n1, 3u);
+      EXPECT_EQ(std::vector<int32_t>(ids, ids + 3), (std::vector<int32_t>{4, c.pad_id, c.pad_id})) << c.blocks;
+      EXPECT_EQ(std::vector<int32_t>(mask, mask + 3), (std::vector<int32_t>{1, 0, 0}));
+    }
+    qeff_encoding_free(e);
+    qeff_options_free(o);
+    qeff_tokenizer_free(t);
+  }
+}
+
 TEST(TokenizerLoad, VocabTxtOnlyMatchesTokenizerJson) {
   std::string d = shared_data();
   if (d.empty()) GTEST_SKIP() << "../shared/data/tokenizers is absent (set QEFF_SHARED_DATA)";
-  // A directory with only vocab.txt and the configs, via a temp dir of links.
-  std::string tmp = (std::filesystem::temp_directory_path() / ("qeff_vocab_txt_" + std::to_string(::getpid()))).string();
-  std::filesystem::create_directories(tmp);
+  // A directory with only vocab.txt and the configs.
+  TempDir tmp("vocab_txt");
   for (const char *f : {"vocab.txt", "tokenizer_config.json", "special_tokens_map.json"})
-    std::filesystem::copy_file(d + "/tokenizers/bert-uncased-minilm/" + f, tmp + "/" + f,
-                               std::filesystem::copy_options::overwrite_existing);
-  auto txt = load_dir(tmp);
+    tmp.write(f, read_file(d + "/tokenizers/bert-uncased-minilm/" + f));
+  auto txt = load_dir(tmp.path());
   auto json = load_dir(d + "/tokenizers/bert-uncased-minilm");
   Corpus c = load_corpus();
   size_t same = 0;
   for (const std::string &s : c.strings) same += txt->encode(s).ids == json->encode(s).ids;
   EXPECT_EQ(same, c.strings.size());
   EXPECT_EQ(txt->pad_id(), json->pad_id());
-  std::filesystem::remove_all(tmp);
 }
 
 TEST(TokenizerLoad, MissingAndSentencePieceOnly) {
-  std::string tmp = (std::filesystem::temp_directory_path() / ("qeff_tok_empty_" + std::to_string(::getpid()))).string();
-  std::filesystem::create_directories(tmp);
-  EXPECT_QEFF_ERROR(load_dir(tmp), QEFF_E_NOT_FOUND, "no tokenizer.json");
-  std::ofstream(tmp + "/tokenizer.model") << "x";
-  EXPECT_QEFF_ERROR(load_dir(tmp), QEFF_E_UNSUPPORTED, "tokenizer.model");
-  std::filesystem::remove_all(tmp);
+  TempDir tmp("tok_empty");
+  EXPECT_QEFF_ERROR(load_dir(tmp.path()), QEFF_E_NOT_FOUND, "no tokenizer.json");
+  tmp.write("tokenizer.model", "x");
+  EXPECT_QEFF_ERROR(load_dir(tmp.path()), QEFF_E_UNSUPPORTED, "tokenizer.model");
 }
 
 TEST(TokenizerThreads, SharedTokenizerGivesSameIds) {

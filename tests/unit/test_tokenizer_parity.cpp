@@ -1,11 +1,14 @@
 // Parity with HuggingFace's Rust `tokenizers`: ids, byte offsets and decoded
 // text for every corpus string (tests/tokenizer/make_reference.py) on every
-// tokenizer, the ids of ../shared/data/tokenizers/hf_rust_baselines, the
-// streaming decoder against the full decode, and decode(encode(x)) round trips.
+// tokenizer, 1 MB inputs (B8.68), the ids of
+// ../shared/data/tokenizers/hf_rust_baselines, the streaming decoder against
+// the full decode, and decode(encode(x)) round trips.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdio>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/utf8.hpp"
@@ -25,13 +28,7 @@ struct Case {
   bool shared;  // lives in ../shared/data/tokenizers
 };
 
-std::string dir_of(const Case &c) {
-  if (c.shared) {
-    std::string d = shared_data();
-    return d.empty() ? "" : d + "/tokenizers/" + c.name;
-  }
-  return tests_dir() + "/generated/" + c.name;
-}
+std::string dir_of(const Case &c) { return tokenizer_dir(c.name, c.shared ? "shared" : "generated"); }
 
 std::vector<uint32_t> flat_offsets(const Encoding &e) {
   std::vector<uint32_t> out;
@@ -160,6 +157,52 @@ TEST(TokenizerStream, CutInsideByteRunsEqualsDecode) {
       }
     }
     EXPECT_GT(cuts, 100u) << dir;
+  }
+}
+
+// RELIABILITY B8.68: 1 MB inputs that are one pre-tokenizer piece ("^" x 1e6,
+// a CJK run without spaces) or a million pieces (newlines), on byte-level BPE,
+// SentencePiece BPE and Unigram tokenizers: the ids equal HF's (count and
+// FNV-1a digest, reference/long_inputs.json) and so does the decode, which
+// gives the text back wherever HF's does. The times are printed, never
+// asserted: a superlinear encode shows up as the meson test timeout.
+TEST(LongInputs, MatchHuggingFace) {
+  Corpus corpus = load_corpus();
+  ASSERT_EQ(corpus.long_inputs.size(), 3u);
+  std::vector<std::string> texts;
+  for (const LargeSpec &spec : corpus.long_inputs) texts.push_back(generate(spec));
+  qeff::JsonDocument ref = parse(read_file(tests_dir() + "/reference/long_inputs.json"), "long_inputs.json");
+  qeff::JsonView toks = ref.root().get("tokenizers");
+  ASSERT_GE(toks.size(), 4u) << "reference/long_inputs.json lacks the generated and fixture tokenizers";
+  using Clock = std::chrono::steady_clock;
+  auto seconds = [](Clock::duration d) { return std::chrono::duration<double>(d).count(); };
+  for (size_t i = 0; i < toks.size(); ++i) {
+    std::string name = toks.at(i).get("name").as_string();
+    std::string dir = tokenizer_dir(name, toks.at(i).get("where").as_string());
+    if (dir.empty()) {
+      std::printf("[long] %s: skipped (../shared/data is absent)\n", name.c_str());
+      continue;
+    }
+    auto tok = load_dir(dir);
+    qeff::JsonView results = toks.at(i).get("results");
+    ASSERT_EQ(results.size(), texts.size()) << name;
+    for (size_t k = 0; k < texts.size(); ++k) {
+      qeff::JsonView want = results.at(k);
+      std::string what = name + " / " + corpus.long_inputs[k].name;
+      auto t0 = Clock::now();
+      std::vector<uint32_t> ids = tok->encode(texts[k]).ids;
+      auto t1 = Clock::now();
+      std::string text = tok->decode(ids, true);
+      auto t2 = Clock::now();
+      EXPECT_EQ(static_cast<int64_t>(ids.size()), want.get("count").as_int()) << what;
+      EXPECT_EQ(fnv1a(ids), want.get("fnv1a").as_string()) << what;
+      EXPECT_EQ(static_cast<int64_t>(text.size()), want.get("decode_bytes").as_int()) << what;
+      EXPECT_EQ(fnv1a(std::string_view(text)), want.get("decode_fnv1a").as_string()) << what;
+      EXPECT_EQ(text == texts[k], want.get("round_trip").as_bool()) << what;
+      std::printf("[long] %-18s %-9s %7zu bytes -> %7zu ids  encode %.3f s  decode %.3f s\n", name.c_str(),
+                  corpus.long_inputs[k].name.c_str(), texts[k].size(), ids.size(), seconds(t1 - t0),
+                  seconds(t2 - t1));
+    }
   }
 }
 
