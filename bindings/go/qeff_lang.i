@@ -17,7 +17,10 @@
  *    the Go heap and frees the C copy), so no Go value points into C memory.
  *  - Go strings and slices passed in are read during the call only (the C API
  *    copies them); (pointer, length) pairs keep embedded NULs; a []string
- *    batch pins its strings while C reads them (runtime.Pinner).
+ *    batch pins its strings while C reads them (runtime.Pinner). A plain
+ *    `const char *` (SWIG's default: a NUL-terminated copy) would end at a
+ *    NUL inside the Go string: package qeff refuses such strings before the
+ *    call (cString, ErrInvalidArgument naming the argument).
  *
  * Ownership rule of this layer: handles written to *SwigcptrT are owned by the
  * caller (package qeff frees them exactly once); everything else it returns is
@@ -189,6 +192,7 @@ QEFF_GO_HANDLE_OUT(qeff_session)
 QEFF_GO_HANDLE_OUT(qeff_request)
 QEFF_GO_HANDLE_OUT(qeff_result)
 QEFF_GO_HANDLE_OUT(qeff_stream)
+QEFF_GO_HANDLE_OUT(qeff_cancel)
 
 /* ---- scalar out-parameters: Go memory written during the call ---- */
 
@@ -205,6 +209,10 @@ QEFF_GO_SCALAR_OUT(qeff_task, int32)
 QEFF_GO_SCALAR_OUT(qeff_dtype, int32)
 QEFF_GO_SCALAR_OUT(qeff_option_type, int32)
 QEFF_GO_SCALAR_OUT(qeff_finish_reason, int32)
+/* qeff_cancel_is_requested: only this `int *` (a C int is 32 bits). */
+%typemap(gotype) int *out "*int32"
+%typemap(imtype) int *out "*int32"
+%typemap(in) int *out %{ $1 = (int *)$input; %}
 
 /* ---- borrowed C strings out: copied into Go before the wrapper returns ---- */
 

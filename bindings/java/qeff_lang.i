@@ -18,7 +18,8 @@
  *  qeff_x **out          long[] (one element) receiving a new, caller-owned handle.
  *  T *out (scalars)      T[] (one element); a null or empty array passes NULL.
  *  const char * in       byte[]: UTF-8 bytes, copied with a NUL appended (the
- *                        Java layer rejects strings containing NUL for these).
+ *                        Java layer rejects strings containing NUL for these,
+ *                        and lone surrogates in every string: Utf8.java).
  *  (const char *, size_t) in      byte[]: UTF-8 bytes, copied (NUL allowed).
  *  const char *text[] + lengths   byte[][].
  *  int32/int64 arrays in          int[] / long[] (copied).
@@ -188,6 +189,7 @@ QEFFJ_HANDLE(qeff_session)
 QEFFJ_HANDLE(qeff_request)
 QEFFJ_HANDLE(qeff_result)
 QEFFJ_HANDLE(qeff_stream)
+QEFFJ_HANDLE(qeff_cancel)
 
 /* ---- scalar out-parameters: one-element arrays --------------------------- */
 %define QEFFJ_OUT_SCALAR(CTYPE, JNIARR, JARR, JELEM, SETTER)
@@ -209,6 +211,7 @@ QEFFJ_HANDLE(qeff_stream)
 QEFFJ_OUT_SCALAR(size_t, jlongArray, long[], jlong, SetLongArrayRegion)
 QEFFJ_OUT_SCALAR(int64_t, jlongArray, long[], jlong, SetLongArrayRegion)
 QEFFJ_OUT_SCALAR(int32_t, jintArray, int[], jint, SetIntArrayRegion)
+QEFFJ_OUT_SCALAR(int, jintArray, int[], jint, SetIntArrayRegion)
 QEFFJ_OUT_SCALAR(double, jdoubleArray, double[], jdouble, SetDoubleArrayRegion)
 QEFFJ_OUT_SCALAR(qeff_option_type, jintArray, int[], jint, SetIntArrayRegion)
 QEFFJ_OUT_SCALAR(qeff_task, jintArray, int[], jint, SetIntArrayRegion)
@@ -217,6 +220,7 @@ QEFFJ_OUT_SCALAR(qeff_finish_reason, jintArray, int[], jint, SetIntArrayRegion)
 %apply size_t *QOUT { size_t *out, size_t *index, size_t *rank };
 %apply int64_t *QOUT { int64_t *out };
 %apply int32_t *QOUT { int32_t *out };
+%apply int *QOUT { int *out };  /* qeff_cancel_is_requested */
 %apply double *QOUT { double *out };
 %apply qeff_option_type *QOUT { qeff_option_type *type };
 %apply qeff_task *QOUT { qeff_task *out };

@@ -18,11 +18,16 @@
  *            (char **out, size_t *len)     -> str; the owned C string is freed
  *                                             with qeff_string_free here.
  *  text in   (const char *, size_t)        -> str (UTF-8) or bytes-like; the bytes
- *                                             are borrowed for the call only.
+ *                                             are borrowed for the call only (NUL kept).
+ *  C strings const char * (paths, keys, values, token strings, names) -> str
+ *                                             (UTF-8) or bytes, borrowed; C reads
+ *                                             them up to a NUL, so a NUL inside
+ *                                             raises ValueError("embedded null
+ *                                             character in <parameter>").
  *            (const char *const *, const size_t *, size_t) -> sequence of str/bytes.
  *  ints in   (const int32_t *, size_t) / (const int64_t *, size_t)
  *                                          -> any sequence of ints (list, NumPy).
- *  ints out  int64_t, size_t, int32_t, double and enum out parameters -> int/float.
+ *  ints out  int64_t, size_t, int32_t, int, double and enum out parameters -> int/float.
  *            (const int32_t **ids, size_t *count) -> list[int] (copied).
  *            encoding rows and offsets     -> (ids, mask) / list of pairs (copied).
  *  floats    (const float **data, size_t *a, size_t *b) -> (bytearray, a, b): a
@@ -33,6 +38,9 @@
  *  ignored   qeff_string_free (the typemaps free owned strings).
  *  event     qeff_stream_event *event      -> None at the end, else the tuple
  *                                             (row, token, text, row_finished).
+ *  Ctrl-C    qeff_py_interrupt_* (qeff_interrupt.i): the helpers that make a
+ *                                             long call of the main thread
+ *                                             cancellable by SIGINT (qeff/_interrupt.py).
  *
  * The module is built with threads="1": every wrapped call releases the GIL
  * while the C function runs; conversions above run with the GIL held.
@@ -95,6 +103,36 @@ static int qeff_py_text_get(PyObject *obj, qeff_py_text *out) {
 static void qeff_py_text_release(qeff_py_text *text) {
   if (text->has_view) PyBuffer_Release(&text->view);
   text->has_view = 0;
+}
+
+/* A C string argument: str (as UTF-8) or bytes, borrowed from the object (the
+ * caller's reference keeps it alive during the call); None passes NULL, which
+ * the library refuses naming the parameter. C reads it up to the first NUL,
+ * so a NUL inside would silently cut it: ValueError naming the parameter
+ * (and `which` one, when given). */
+static int qeff_py_cstring(PyObject *obj, const char *parameter, const char *which, const char **out) {
+  const char *data = NULL;
+  Py_ssize_t n = 0;
+  *out = NULL;
+  if (obj == Py_None) return 0;
+  if (PyUnicode_Check(obj)) {
+    data = PyUnicode_AsUTF8AndSize(obj, &n); /* cached by the str object */
+    if (!data) return -1;
+  } else if (PyBytes_Check(obj)) {
+    data = PyBytes_AS_STRING(obj);
+    n = PyBytes_GET_SIZE(obj);
+  } else {
+    PyErr_Format(PyExc_TypeError, "%s%s%s%s must be str or bytes, not %.200s", parameter, which ? " '" : "",
+                 which ? which : "", which ? "'" : "", Py_TYPE(obj)->tp_name);
+    return -1;
+  }
+  if (memchr(data, 0, (size_t)n) != NULL) {
+    PyErr_Format(PyExc_ValueError, "embedded null character in %s%s%s%s", parameter, which ? " '" : "",
+                 which ? which : "", which ? "'" : "");
+    return -1;
+  }
+  *out = data;
+  return 0;
 }
 
 static PyObject *qeff_py_str(const char *data, size_t length) {
@@ -197,6 +235,25 @@ static PyObject *qeff_py_int32_list(const int32_t *data, size_t count) {
 }
 %typemap(freearg) (char **out, size_t *out_length) "qeff_string_free(temp$argnum);"
 
+/* ---- C strings in (no length: C reads up to the first NUL) ----------------- */
+
+%typemap(in) const char * {
+  const char *view = NULL;
+  if (qeff_py_cstring($input, "$1_name", NULL, &view) != 0) SWIG_fail;
+  $1 = ($1_ltype)view;
+}
+%typemap(freearg) const char * ""
+%typemap(typecheck, precedence=SWIG_TYPECHECK_STRING) const char *
+  "$1 = $input == Py_None || PyUnicode_Check($input) || PyBytes_Check($input);"
+/* An option value names its option: the key is the argument before it in both
+ * functions that take one (qeff_options_set, qeff_options_set_string), and
+ * SWIG has converted it already (arg2). */
+%typemap(in) const char *value {
+  const char *view = NULL;
+  if (qeff_py_cstring($input, "the value of option", arg2, &view) != 0) SWIG_fail;
+  $1 = ($1_ltype)view;
+}
+
 /* ---- text in ----------------------------------------------------------- */
 
 %typemap(in) (const char *TEXT, size_t LENGTH) (qeff_py_text view = {NULL, 0}) {
@@ -277,6 +334,7 @@ QEFF_OUT_INT(qeff_dtype, out)
 QEFF_OUT_INT(qeff_dtype, dtype)
 QEFF_OUT_INT(qeff_finish_reason, out)
 QEFF_OUT_INT(qeff_option_type, type)
+QEFF_OUT_INT(int, out)  /* qeff_cancel_is_requested */
 
 %typemap(in, numinputs=0) double *out (double temp = 0) "$1 = ($1_ltype)&temp;"
 %typemap(argout) double *out "$result = SWIG_Python_AppendOutput($result, PyFloat_FromDouble(temp$argnum));";
@@ -399,3 +457,6 @@ QEFF_OUT_INT(qeff_option_type, type)
 /* Owned C strings are freed by the typemap that returns them; from Python
  * this would free() a buffer Python owns. */
 %ignore qeff_string_free;
+
+/* Ctrl-C during long calls of the main thread. */
+%include "qeff_interrupt.i"

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"math"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -206,7 +207,7 @@ func TestModelIntrospection(t *testing.T) {
 	}
 	for i := 0; i < n; i++ {
 		info := must(m.Tensor(i))
-		if info.Name != want[i].Name || info.DType.String() != want[i].DType || !equal64(info.Shape, want[i].Shape) {
+		if info.Name != want[i].Name || info.DType.String() != want[i].DType || !slices.Equal(info.Shape, want[i].Shape) {
 			t.Errorf("tensor %d = %+v, want %+v", i, info, want[i])
 		}
 		if j := must(m.FindTensor(info.Name)); j != i {
@@ -234,18 +235,6 @@ func TestModelIntrospection(t *testing.T) {
 	}
 }
 
-func equal64(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 func TestTokenizer(t *testing.T) {
 	defer catch(t)
 	var bert encoderRef
@@ -254,7 +243,7 @@ func TestTokenizer(t *testing.T) {
 	defer bt.Close()
 	rows := must(bt.EncodeBatch(bert.Encoder.Texts))
 	for i, r := range rows {
-		if !equalIDs(r.IDs, bert.Encoder.IDs[i]) {
+		if !slices.Equal(r.IDs, bert.Encoder.IDs[i]) {
 			t.Errorf("bert row %d = %v, want %v", i, r.IDs, bert.Encoder.IDs[i])
 		}
 		for j, off := range r.Offsets { // offsets point into the caller's text
@@ -279,7 +268,7 @@ func TestTokenizer(t *testing.T) {
 	defer tok.Close()
 	for _, p := range lm.Prompts {
 		enc := must(tok.Encode(p.Text))
-		if !equalIDs(enc.IDs, p.IDs) {
+		if !slices.Equal(enc.IDs, p.IDs) {
 			t.Errorf("Encode(%q) = %v, want %v", p.Text, enc.IDs, p.IDs)
 		}
 		if got := must(tok.Decode(p.IDs, true)); got != p.DecodedSkip {
@@ -310,7 +299,7 @@ func TestTokenizer(t *testing.T) {
 		noErr(t, dec.Close())
 	}
 	noSpecial := must(tok.Encode(lm.Prompts[0].Text, WithOption("tokenize.add_special_tokens", false)))
-	if !equalIDs(noSpecial.IDs, lm.Prompts[0].IDs[1:]) {
+	if !slices.Equal(noSpecial.IDs, lm.Prompts[0].IDs[1:]) {
 		t.Errorf("add_special_tokens=false: %v", noSpecial.IDs)
 	}
 	st := lm.SpecialTokenIDs
@@ -475,7 +464,7 @@ func TestExportSessionPackage(t *testing.T) {
 	out := must(s.Run(in))
 	defer out.Close()
 	got := must(out.Get(must(out.Find("output"))))
-	if got.DType != DTypeF32 || !equal64(got.Shape, []int64{1, 32}) || len(got.Data) != 32*4 {
+	if got.DType != DTypeF32 || !slices.Equal(got.Shape, []int64{1, 32}) || len(got.Data) != 32*4 {
 		t.Fatalf("output %s %v %d bytes", got.DType, got.Shape, len(got.Data))
 	}
 	want := must(sharedProgram(t, "bert-tiny", "16,32", WithSeqLen(16, 32)).Embed(ctx, []string{"Hello world!"}))[0]

@@ -6,6 +6,7 @@ package qeff
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -63,7 +64,7 @@ func TestConformance(t *testing.T) {
 	run(t, "4_GenerateGreedy", func(t *testing.T) {
 		generated = must(lmProg.Generate(ctx, []string{v.LM.Prompt}, WithMaxNewTokens(v.LM.MaxNew)))
 		row := generated.Rows[0]
-		if !equalIDs(row.Tokens, v.LM.NewIDs) {
+		if !slices.Equal(row.Tokens, v.LM.NewIDs) {
 			t.Errorf("tokens = %v, want %v", row.Tokens, v.LM.NewIDs)
 		}
 		if row.FinishReason != FinishLength {
@@ -103,7 +104,7 @@ func TestConformance(t *testing.T) {
 		if text.String() != generated.Rows[0].Text {
 			t.Errorf("streamed text %q, want %q", text.String(), generated.Rows[0].Text)
 		}
-		if !equalIDs(ids, v.LM.NewIDs) {
+		if !slices.Equal(ids, v.LM.NewIDs) {
 			t.Errorf("streamed tokens = %v, want %v", ids, v.LM.NewIDs)
 		}
 	})
@@ -128,7 +129,7 @@ func TestConformance(t *testing.T) {
 		stillWorks := func(t *testing.T) {
 			t.Helper()
 			res, err := lmProg.Generate(ctx, []string{v.LM.Prompt}, WithMaxNewTokens(v.LM.MaxNew))
-			if err != nil || !equalIDs(res.Rows[0].Tokens, v.LM.NewIDs) {
+			if err != nil || !slices.Equal(res.Rows[0].Tokens, v.LM.NewIDs) {
 				t.Errorf("the LM program no longer generates the reference: %v", err)
 			}
 		}
@@ -174,7 +175,7 @@ func TestConformance(t *testing.T) {
 		noErr(t, m.Close())
 		noErr(t, p.Close())
 		enc := must(tok.Encode(v.LM.Prompt))
-		if !equalIDs(enc.IDs, v.LM.PromptIDs) {
+		if !slices.Equal(enc.IDs, v.LM.PromptIDs) {
 			t.Errorf("tokenizer after model/program close: %v, want %v", enc.IDs, v.LM.PromptIDs)
 		}
 		noErr(t, tok.Close())
@@ -183,12 +184,12 @@ func TestConformance(t *testing.T) {
 				ids = append(ids, ev.Token)
 			}
 		}
-		if err := s.Err(); err != nil || !equalIDs(ids, v.LM.NewIDs) {
+		if err := s.Err(); err != nil || !slices.Equal(ids, v.LM.NewIDs) {
 			t.Errorf("stream after program close: %v, %v; want %v", err, ids, v.LM.NewIDs)
 		}
 		noErr(t, s.Close())
 		got := must(out.Tokens(0))
-		if !equalIDs(got, v.LM.NewIDs) {
+		if !slices.Equal(got, v.LM.NewIDs) {
 			t.Errorf("result after everything else closed: %v, want %v", got, v.LM.NewIDs)
 		}
 		noErr(t, out.Close())

@@ -36,7 +36,13 @@
 // time (Stream.Cancel and every Close excepted). No Go memory is retained by
 // C: strings and slices passed in are read during the call and copied.
 //
-// Cancellation: Generate, Stream and Embed take a context.Context. Generation
-// is cancelled between tokens (qeff_stream_cancel); an embedding call checks
-// the context before it starts (one compute call cannot be interrupted).
+// Cancellation: Generate, Embed, Run and Stream take a context.Context, and
+// the other long calls have a Context form (LoadContext,
+// LoadTokenizerContext, Model.CompileContext, Model.ExportContext,
+// CompileONNXContext, LoadProgramContext, Program.SaveContext). When the
+// context is done, the call stops at libqeff's next cancellation point (a
+// per-call qeff_cancel token requested by context.AfterFunc; a stream uses
+// qeff_stream_cancel), writes nothing, and returns an *Error with Code
+// Cancelled wrapping ctx.Err(): errors.Is(err, ErrCancelled) and
+// errors.Is(err, context.Canceled) (or context.DeadlineExceeded) both hold.
 package qeff

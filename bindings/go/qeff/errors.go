@@ -3,6 +3,7 @@ package qeff
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	capi "qeff.dev/qeff/internal/capi"
 )
@@ -107,6 +108,18 @@ func CodeOf(err error) Code {
 
 func newError(op string, code Code, message string) *Error {
 	return &Error{Op: op, Status: code.String(), Code: code, Message: message}
+}
+
+// cString refuses a Go string that goes to C as a NUL-terminated C string
+// (paths, option keys and values, token strings, tensor and stat names) when
+// it holds a NUL byte: C would read only the part before it, so "dir\x00junk"
+// would load dir. Text passed with its length (prompts, texts to encode) may
+// hold NUL. what names the argument.
+func cString(op, what, s string) error {
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		return newError(op, InvalidArgument, fmt.Sprintf("embedded NUL byte in %s (at byte %d): a C string ends at the first NUL", what, i))
+	}
+	return nil
 }
 
 // check turns a wrapped call's status (code and message, both read inside

@@ -1,12 +1,14 @@
 package qeff
 
 // Text generation: batches, concurrency, streaming, cancellation through
-// context.Context and Stream.Cancel, stop strings and sampling.
+// context.Context and Stream.Cancel, stop strings and sampling; text with
+// NUL inside and invalid UTF-8 through the tokenizer and generation.
 
 import (
 	"context"
 	"errors"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -25,7 +27,7 @@ func TestGenerateBatch(t *testing.T) {
 			t.Fatalf("%d rows", len(res.Rows))
 		}
 		for i, row := range res.Rows {
-			if !equalIDs(row.Tokens, g.NewTokenIDs[i]) {
+			if !slices.Equal(row.Tokens, g.NewTokenIDs[i]) {
 				t.Errorf("row %d = %v, want %v", i, row.Tokens, g.NewTokenIDs[i])
 			}
 		}
@@ -67,7 +69,7 @@ func TestConcurrentGenerate(t *testing.T) {
 					errs <- err
 					return
 				}
-				if !equalIDs(res.Rows[0].Tokens, v.LM.NewIDs) {
+				if !slices.Equal(res.Rows[0].Tokens, v.LM.NewIDs) {
 					errs <- errors.New("a concurrent generation differs from the reference")
 					return
 				}
@@ -117,7 +119,7 @@ func TestCancelWithDeadline(t *testing.T) {
 	}
 	// The program stays usable.
 	v := loadVectors(t)
-	if res := must(lmProgram(t).Generate(context.Background(), []string{v.LM.Prompt}, WithMaxNewTokens(v.LM.MaxNew))); !equalIDs(res.Rows[0].Tokens, v.LM.NewIDs) {
+	if res := must(lmProgram(t).Generate(context.Background(), []string{v.LM.Prompt}, WithMaxNewTokens(v.LM.MaxNew))); !slices.Equal(res.Rows[0].Tokens, v.LM.NewIDs) {
 		t.Error("generation after a cancel differs")
 	}
 }
@@ -152,7 +154,7 @@ func TestStreamCancel(t *testing.T) {
 	res := must(s.Result())
 	row := res.Rows[0]
 	if row.FinishReason != FinishCancelled || len(row.Tokens) < 3 || len(row.Tokens) >= 240 ||
-		!equalIDs(row.Tokens, v.LM.NewIDs[:len(row.Tokens)]) || !equalIDs(ids, row.Tokens) {
+		!slices.Equal(row.Tokens, v.LM.NewIDs[:len(row.Tokens)]) || !slices.Equal(ids, row.Tokens) {
 		t.Errorf("cancelled row: %s, %d tokens %v", row.FinishReason, len(row.Tokens), row.Tokens)
 	}
 
@@ -219,7 +221,7 @@ func TestGenerateOptions(t *testing.T) {
 	// concatenate to it.
 	a := must(p.Generate(ctx, []string{v.LM.Prompt}, WithMaxNewTokens(16), WithSampling(7, 0.8, 0.9)))
 	b := must(p.Generate(cancellable(t), []string{v.LM.Prompt}, WithMaxNewTokens(16), WithSampling(7, 0.8, 0.9)))
-	if a.Rows[0].Text != b.Rows[0].Text || !equalIDs(a.Rows[0].Tokens, b.Rows[0].Tokens) {
+	if a.Rows[0].Text != b.Rows[0].Text || !slices.Equal(a.Rows[0].Tokens, b.Rows[0].Tokens) {
 		t.Errorf("seed 7 gave %q and %q", a.Rows[0].Text, b.Rows[0].Text)
 	}
 
@@ -229,7 +231,7 @@ func TestGenerateOptions(t *testing.T) {
 	noErr(t, req.AddTokens(v.LM.PromptIDs))
 	out := must(p.Run(ctx, req, WithMaxNewTokens(v.LM.MaxNew)))
 	defer out.Close()
-	if ids := must(out.Tokens(0)); !equalIDs(ids, v.LM.NewIDs) {
+	if ids := must(out.Tokens(0)); !slices.Equal(ids, v.LM.NewIDs) {
 		t.Errorf("token prompt: %v", ids)
 	}
 	if got := must(out.Text(0)); got != text {
@@ -261,5 +263,188 @@ func TestGenerateOptions(t *testing.T) {
 	}
 	if _, err := p.Generate(ctx, []string{"x"}, WithOption("generate.max_new_tokens", -1)); !errors.Is(err, ErrInvalidArgument) {
 		t.Errorf("negative max_new_tokens: %v", err)
+	}
+}
+
+// Text inputs at the binding's edge (RELIABILITY B8.67): Go strings go down
+// to libqeff as (pointer, length), never as C strings, so a NUL is an
+// ordinary character (llama-tiny's byte token <0x00>) through every call
+// that takes text: Tokenizer.Encode and EncodeBatch, Request.AddText,
+// Generate (blocking, and streamed when the context can be cancelled) and
+// Stream. A Go string cannot hold a lone UTF-16 surrogate; its 3-byte
+// encoding is invalid UTF-8, which is ErrInvalidArgument, and the handles
+// stay usable.
+
+const nulText = "a\x00b\x00\x00c \U0001F44B\x00"
+
+func countID(ids []int32, id int32) int {
+	n := 0
+	for _, x := range ids {
+		if x == id {
+			n++
+		}
+	}
+	return n
+}
+
+func TestNULInsideTextIsACharacter(t *testing.T) {
+	defer catch(t)
+	tok := must(LoadTokenizer(modelDir(t, "llama-tiny")))
+	defer tok.Close()
+	nul := must(tok.TokenToID("<0x00>"))
+	enc := must(tok.Encode(nulText))
+	if n := countID(enc.IDs, nul); n != strings.Count(nulText, "\x00") {
+		t.Errorf("Encode(%q) = %v: %d NUL tokens", nulText, enc.IDs, n)
+	}
+	if last := enc.Offsets[len(enc.Offsets)-1]; last != [2]int{len(nulText) - 1, len(nulText)} {
+		t.Errorf("last offsets %v, want the final NUL byte", last)
+	}
+	if got := must(tok.Decode(enc.IDs, true)); got != nulText {
+		t.Errorf("Decode = %q, want %q", got, nulText)
+	}
+	dec := must(tok.NewDecoder(true))
+	defer dec.Close()
+	var b strings.Builder
+	for _, id := range enc.IDs {
+		b.WriteString(must(dec.Step(id)))
+	}
+	if b.WriteString(must(dec.Finish())); b.String() != nulText {
+		t.Errorf("decoder pieces %q, want %q", b.String(), nulText)
+	}
+	rows := must(tok.EncodeBatch([]string{nulText, "x", "\x00"}))
+	if !slices.Equal(rows[0].IDs, enc.IDs) || rows[2].IDs[len(rows[2].IDs)-1] != nul {
+		t.Errorf("EncodeBatch rows %v %v", rows[0].IDs, rows[2].IDs)
+	}
+	req := requestOf(t, nulText, "\x00")
+	noErr(t, req.AddTextPair("q\x00", "\x00d"))
+	if n := must(req.NumRows()); n != 3 {
+		t.Errorf("request rows %d", n)
+	}
+}
+
+func TestNULInsideAPromptGeneratesAsItsTokens(t *testing.T) {
+	defer catch(t)
+	v := loadVectors(t)
+	p := lmProgram(t)
+	prompt := strings.Replace(v.LM.Prompt, " ", "\x00", 2) + "\x00"
+	tok := must(p.Tokenizer())
+	defer tok.Close()
+	ids := must(tok.Encode(prompt)).IDs
+	if countID(ids, must(tok.TokenToID("<0x00>"))) != 3 {
+		t.Fatalf("prompt ids %v", ids)
+	}
+	req := must(NewRequest())
+	defer req.Close()
+	noErr(t, req.AddTokens(ids))
+	out := must(p.Run(context.Background(), req, WithMaxNewTokens(8)))
+	defer out.Close()
+	want := must(out.Tokens(0))
+	for _, ctx := range []context.Context{context.Background(), cancellable(t)} {
+		res := must(p.Generate(ctx, []string{prompt}, WithMaxNewTokens(8)))
+		if row := res.Rows[0]; !slices.Equal(row.Tokens, want) || row.PromptTokens != len(ids) {
+			t.Errorf("Generate: %d prompt tokens, %v; want %d, %v", row.PromptTokens, row.Tokens, len(ids), want)
+		}
+	}
+	s := must(p.Stream(context.Background(), []string{prompt}, WithMaxNewTokens(8)))
+	defer s.Close()
+	var got []int32
+	for ev := range s.Events() {
+		if ev.Token >= 0 {
+			got = append(got, ev.Token)
+		}
+	}
+	if !slices.Equal(got, want) || s.Err() != nil {
+		t.Errorf("Stream: %v (err %v), want %v", got, s.Err(), want)
+	}
+}
+
+func TestSurrogateBytesAreInvalidUTF8(t *testing.T) {
+	defer catch(t)
+	p := lmProgram(t)
+	tok := must(p.Tokenizer())
+	defer tok.Close()
+	for _, bad := range []string{"\xed\xa0\x80", "ok \xed\xbf\xbf", "emoji half \xed\xa0\xbd"} {
+		if _, err := tok.Encode(bad); !errors.Is(err, ErrInvalidArgument) {
+			t.Errorf("Encode(%q): %v", bad, err)
+		}
+		if _, err := tok.EncodeBatch([]string{"fine", bad}); !errors.Is(err, ErrInvalidArgument) {
+			t.Errorf("EncodeBatch(%q): %v", bad, err)
+		}
+		req := must(NewRequest())
+		if err := req.AddText(bad); !errors.Is(err, ErrInvalidArgument) {
+			t.Errorf("AddText(%q): %v", bad, err)
+		}
+		noErr(t, req.Close())
+		for _, ctx := range []context.Context{context.Background(), cancellable(t)} {
+			if _, err := p.Generate(ctx, []string{bad}, WithMaxNewTokens(4)); !errors.Is(err, ErrInvalidArgument) {
+				t.Errorf("Generate(%q): %v", bad, err)
+			}
+		}
+	}
+	if enc := must(tok.Encode("still fine")); len(enc.IDs) == 0 {
+		t.Error("the tokenizer is unusable after the errors")
+	}
+}
+
+// Paths, token strings, option keys and values and names are C strings at
+// the C API; cgo copies a Go string into one whole, so C would read up to a
+// NUL inside it: "dir\x00junk" would load dir. The wrappers refuse them with
+// ErrInvalidArgument naming the argument, before any C call (the Java binding
+// throws IllegalArgumentException, Python ValueError); the handles stay usable.
+func TestCStringArgumentsRefuseNUL(t *testing.T) {
+	defer catch(t)
+	dir := modelDir(t, "llama-tiny")
+	tok := must(LoadTokenizer(dir))
+	defer tok.Close()
+	m := must(Load(dir))
+	defer m.Close()
+	opts := must(NewOptions())
+	defer opts.Close()
+	closeIf := func(c closer, err error) error {
+		if err == nil {
+			c.Close()
+		}
+		return err
+	}
+	calls := []struct {
+		name, argument string
+		call           func() error
+	}{
+		{"LoadTokenizer", "dir", func() error { x, err := LoadTokenizer(dir + "\x00junk"); return closeIf(x, err) }},
+		{"Load", "path", func() error { x, err := Load(dir + "\x00junk"); return closeIf(x, err) }},
+		{"LoadProgram", "dir", func() error { x, err := LoadProgram(dir + "\x00junk"); return closeIf(x, err) }},
+		{"CompileONNX", "path", func() error { x, err := CompileONNX(dir + "/model.onnx\x00junk"); return closeIf(x, err) }},
+		{"Export", "dir", func() error { return m.Export(t.TempDir() + "\x00junk") }},
+		{"TokenToID", "token", func() error { _, err := tok.TokenToID("<s>\x00junk"); return err }},
+		{"Config", "key", func() error { _, err := m.Config("model_type\x00junk"); return err }},
+		{"FindTensor", "name", func() error { _, err := m.FindTensor("model.norm.weight\x00junk"); return err }},
+		{"option value", `the value of option "tokenize.padding"`, func() error {
+			_, err := tok.Encode("x", WithOption("tokenize.padding", "longest\x00junk"))
+			return err
+		}},
+		{"option text", `the value of option "tokenize.padding"`, func() error {
+			_, err := tok.Encode("x", WithOptionText("tokenize.padding", "longest\x00junk"))
+			return err
+		}},
+		{"option key", "option key", func() error { return opts.SetBool("tokenize.add_special_tokens\x00junk", true) }},
+		{"Options.Get", "option key", func() error { _, err := opts.Get("tokenize.padding\x00junk"); return err }},
+	}
+	for _, c := range calls {
+		err := c.call()
+		if !errors.Is(err, ErrInvalidArgument) || !strings.Contains(err.Error(), "embedded NUL byte in "+c.argument+" ") {
+			t.Errorf("%s: want ErrInvalidArgument naming %s, got %v", c.name, c.argument, err)
+		}
+	}
+	if id := must(tok.TokenToID("<s>")); id != 1 {
+		t.Errorf("TokenToID(<s>) = %d after the refusals", id)
+	}
+	if v := must(m.Config("model_type")); v != `"llama"` {
+		t.Errorf("Config(model_type) = %s after the refusals", v)
+	}
+	if v := must(opts.Get("tokenize.add_special_tokens")); v != "true" {
+		t.Errorf("the refused key changed the options: %s", v)
+	}
+	if enc := must(tok.Encode("a\x00b")); len(enc.IDs) < 3 {
+		t.Errorf("text passed with its length lost its NUL: %v", enc.IDs)
 	}
 }

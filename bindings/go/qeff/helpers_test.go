@@ -184,18 +184,6 @@ func noErr(t testing.TB, err error) {
 	}
 }
 
-func equalIDs(a, b []int32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 func maxAbsDiff(got []float32, want []float64) float64 {
 	if len(got) != len(want) {
 		return math.Inf(1)

@@ -1,6 +1,7 @@
 package qeff
 
 import (
+	"context"
 	"fmt"
 
 	capi "qeff.dev/qeff/internal/capi"
@@ -58,18 +59,10 @@ type Model struct {
 }
 
 // Load loads a model directory (save_pretrained layout, an HF cache snapshot
-// or cache entry). Options read: "load.*" and "limits.*".
+// or cache entry). Options read: "load.*" and "limits.*". LoadContext is the
+// cancellable form.
 func Load(path string, opts ...Option) (*Model, error) {
-	var p cModel
-	err := withCOptions("Load", opts, func(o cOptions) error {
-		return check("Load", capi.Qeff_model_load(path, o, &p))
-	})
-	if err != nil {
-		return nil, err
-	}
-	m := &Model{}
-	m.h.set(p, func(p cModel) { capi.Qeff_model_free(p) }, "Model")
-	return safetyNet(m), nil
+	return LoadContext(context.Background(), path, opts...)
 }
 
 // Close frees the model. Safe to call twice.
@@ -105,6 +98,9 @@ func (m *Model) Type() (string, error) {
 // Config returns a config.json field as JSON text; key is a dot path
 // ("rope_scaling.factor", "architectures.0"), "" for the whole document.
 func (m *Model) Config(key string) (string, error) {
+	if err := cString("Model.Config", "key", key); err != nil {
+		return "", err
+	}
 	return m.str("Model.Config", func(p cModel, s *string) capi.Status { return capi.Qeff_model_config_get(p, key, s) })
 }
 
@@ -172,6 +168,9 @@ func (m *Model) Tensor(i int) (TensorInfo, error) {
 
 // FindTensor returns the index of the tensor named name (NotFound when absent).
 func (m *Model) FindTensor(name string) (int, error) {
+	if err := cString("Model.FindTensor", "name", name); err != nil {
+		return 0, err
+	}
 	var i int
 	err := m.h.use("Model.FindTensor", func(p cModel) error {
 		return check("Model.FindTensor", capi.Qeff_model_find_tensor(p, name, &i))
@@ -196,28 +195,17 @@ func (m *Model) Tokenizer() (*Tokenizer, error) {
 // Options: WithBatchSize, WithSeqLen (encoders), WithPrefillSeqLen and
 // WithCtxLen (causal LMs), WithWeightDType, WithPooling, WithNormalize,
 // WithCache and any "compile.*", "model.*", "cache.*" key via WithOption.
-// The model may be closed before the program.
+// The model may be closed before the program. CompileContext is the
+// cancellable form.
 func (m *Model) Compile(opts ...Option) (*Program, error) {
-	var pr cProgram
-	err := m.h.use("Compile", func(p cModel) error {
-		return withCOptions("Compile", opts, func(o cOptions) error {
-			return check("Compile", capi.Qeff_compile(p, o, &pr))
-		})
-	})
-	if err != nil {
-		return nil, err
-	}
-	return newProgram(pr), nil
+	return m.CompileContext(context.Background(), opts...)
 }
 
 // Export writes the model's graph as ONNX (dir/model.onnx plus
 // model.onnx.data); "export.overwrite" replaces an existing file.
+// ExportContext is the cancellable form.
 func (m *Model) Export(dir string, opts ...Option) error {
-	return m.h.use("Export", func(p cModel) error {
-		return withCOptions("Export", opts, func(o cOptions) error {
-			return check("Export", capi.Qeff_export(p, dir, o))
-		})
-	})
+	return m.ExportContext(context.Background(), dir, opts...)
 }
 
 // String describes the model, e.g. "qeff.Model(LlamaForCausalLM, causal-lm)".

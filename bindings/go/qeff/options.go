@@ -3,6 +3,7 @@ package qeff
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	capi "qeff.dev/qeff/internal/capi"
 )
@@ -70,7 +71,24 @@ type setting struct {
 
 type text string
 
+// cStringValue is the value when it goes to C as a C string (SetString, Set).
+func (s setting) cStringValue() (string, bool) {
+	switch v := s.value.(type) {
+	case string:
+		return v, true
+	case text:
+		return string(v), true
+	}
+	return "", false
+}
+
 func (s setting) apply(op string, o cOptions) error {
+	if err := cString(op, "option key", s.key); err != nil {
+		return err
+	}
+	if v, ok := s.cStringValue(); ok && strings.IndexByte(v, 0) >= 0 {
+		return cString(op, fmt.Sprintf("the value of option %q", s.key), v)
+	}
 	var st capi.Status
 	switch v := s.value.(type) {
 	case bool:
@@ -159,6 +177,9 @@ func (o *Options) Set(key, value string) error {
 // Get returns an option's current value (its default when unset) in the
 // textual form Set accepts.
 func (o *Options) Get(key string) (string, error) {
+	if err := cString("Options.Get", "option key", key); err != nil {
+		return "", err
+	}
 	var v string
 	err := o.h.use("Options.Get", func(p cOptions) error {
 		return check("Options.Get", capi.Qeff_options_get(p, key, &v))

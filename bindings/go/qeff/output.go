@@ -190,6 +190,9 @@ func (o *Output) FinishReason(row int) (FinishReason, error) {
 // Stat returns one statistic by name ("ttft_ms", "decode_tokens_per_s", ...;
 // NotFound for another name).
 func (o *Output) Stat(name string) (float64, error) {
+	if err := cString("Output.Stat", "name", name); err != nil {
+		return 0, err
+	}
 	var v float64
 	err := o.h.use("Output.Stat", func(p cResult) error {
 		return check("Output.Stat", capi.Qeff_result_stat(p, name, &v))

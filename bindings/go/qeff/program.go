@@ -24,28 +24,16 @@ func newProgram(p cProgram) *Program {
 
 // CompileONNX compiles an ONNX file (external data beside it) for the CPU
 // target; options bind the graph's symbols (WithBatchSize, WithSeqLen, ...).
+// CompileONNXContext is the cancellable form.
 func CompileONNX(path string, opts ...Option) (*Program, error) {
-	var p cProgram
-	err := withCOptions("CompileONNX", opts, func(o cOptions) error {
-		return check("CompileONNX", capi.Qeff_compile_onnx(path, o, &p))
-	})
-	if err != nil {
-		return nil, err
-	}
-	return newProgram(p), nil
+	return CompileONNXContext(context.Background(), path, opts...)
 }
 
 // LoadProgram loads a package directory written by Program.Save; every
 // file's digest is checked unless "package.verify" is false.
+// LoadProgramContext is the cancellable form.
 func LoadProgram(dir string, opts ...Option) (*Program, error) {
-	var p cProgram
-	err := withCOptions("LoadProgram", opts, func(o cOptions) error {
-		return check("LoadProgram", capi.Qeff_program_load(dir, o, &p))
-	})
-	if err != nil {
-		return nil, err
-	}
-	return newProgram(p), nil
+	return LoadProgramContext(context.Background(), dir, opts...)
 }
 
 // Close frees the program. Safe to call twice.
@@ -53,12 +41,9 @@ func (pr *Program) Close() error { pr.h.close(); return nil }
 
 // Save writes the program as a package directory, atomically; an existing
 // non-empty directory needs WithOption("package.overwrite", true).
+// SaveContext is the cancellable form.
 func (pr *Program) Save(dir string, opts ...Option) error {
-	return pr.h.use("Program.Save", func(p cProgram) error {
-		return withCOptions("Program.Save", opts, func(o cOptions) error {
-			return check("Program.Save", capi.Qeff_program_save(p, dir, o))
-		})
-	})
+	return pr.SaveContext(context.Background(), dir, opts...)
 }
 
 // Info is a JSON description of the program (target, specializations,
@@ -85,17 +70,14 @@ func (pr *Program) Tokenizer() (*Tokenizer, error) {
 }
 
 // Run runs the program on a request (qeff_generate) and returns the raw
-// output handle, which the caller closes. The context is checked before
-// the call starts; one call cannot be interrupted (use Stream to cancel a
-// generation between tokens).
+// output handle, which the caller closes. Once ctx is done the call stops
+// between generation steps (causal LMs) or batches (encoders), and the
+// error matches both ErrCancelled and ctx.Err().
 func (pr *Program) Run(ctx context.Context, req *Request, opts ...Option) (*Output, error) {
-	if err := ctxError("Run", ctx); err != nil {
-		return nil, err
-	}
 	var r cResult
 	err := pr.h.use("Run", func(p cProgram) error {
 		return req.h.use("Run", func(q cRequest) error {
-			return withCOptions("Run", opts, func(o cOptions) error {
+			return withContext(ctx, "Run", opts, func(o cOptions) error {
 				return check("Run", capi.Qeff_generate(p, q, o, &r))
 			})
 		})
@@ -130,7 +112,8 @@ func (pr *Program) runTexts(ctx context.Context, op string, texts []string, opts
 }
 
 // Embed returns one pooled embedding per text (an embedding program).
-// Options: "generate.truncate", "tokenize.*".
+// Options: "generate.truncate", "tokenize.*". Cancellable between batches
+// through ctx (as Run).
 func (pr *Program) Embed(ctx context.Context, texts []string, opts ...Option) ([][]float32, error) {
 	var rows [][]float32
 	err := pr.runTexts(ctx, "Embed", texts, opts, func(out *Output) error {
@@ -144,26 +127,10 @@ func (pr *Program) Embed(ctx context.Context, texts []string, opts ...Option) ([
 // Generate generates text from each prompt (a causal-LM program) and
 // returns every row's text, token ids and finish reason with the run's
 // statistics. Options: WithMaxNewTokens, WithSampling, WithStop, and any
-// "generate.*" or "tokenize.*" key. When ctx can be cancelled the
-// generation runs as a stream and stops between tokens once ctx is done;
-// the error then matches both ErrCancelled and ctx.Err().
+// "generate.*" or "tokenize.*" key. Once ctx is done the generation stops
+// at the next token (a libqeff cancellation token requested by
+// context.AfterFunc) and the error matches both ErrCancelled and ctx.Err().
 func (pr *Program) Generate(ctx context.Context, prompts []string, opts ...Option) (*Result, error) {
-	if ctx.Done() != nil {
-		s, err := pr.Stream(ctx, prompts, opts...)
-		if err != nil {
-			if e, ok := err.(*Error); ok {
-				e.Op = "Generate"
-			}
-			return nil, err
-		}
-		defer s.Close()
-		for s.Next() {
-		}
-		if err := s.Err(); err != nil {
-			return nil, err
-		}
-		return s.Result()
-	}
 	var res *Result
 	err := pr.runTexts(ctx, "Generate", prompts, opts, func(out *Output) error {
 		var err error

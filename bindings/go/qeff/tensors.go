@@ -37,6 +37,9 @@ func (t *Tensors) Close() error { t.h.close(); return nil }
 // Set adds or replaces tensor name: dtype, shape and row-major bytes (their
 // size must match; copied).
 func (t *Tensors) Set(name string, dtype DType, shape []int64, data []byte) error {
+	if err := cString("Tensors.Set", "name", name); err != nil {
+		return err
+	}
 	return t.h.use("Tensors.Set", func(p cTensors) error {
 		return check("Tensors.Set", capi.Qeff_tensors_set(p, name, capi.Enum_SS_qeff_dtype(dtype), shape, data))
 	})
@@ -51,6 +54,9 @@ func (t *Tensors) Len() (int, error) {
 
 // Find returns the index of tensor name (NotFound when absent).
 func (t *Tensors) Find(name string) (int, error) {
+	if err := cString("Tensors.Find", "name", name); err != nil {
+		return 0, err
+	}
 	var i int
 	err := t.h.use("Tensors.Find", func(p cTensors) error { return check("Tensors.Find", capi.Qeff_tensors_find(p, name, &i)) })
 	return i, err
@@ -139,6 +145,9 @@ func (s *Session) Reset() error {
 
 // ReadState returns a copy of retained state name (e.g. "past_key.0").
 func (s *Session) ReadState(name string) (*Tensors, error) {
+	if err := cString("Session.ReadState", "name", name); err != nil {
+		return nil, err
+	}
 	var out cTensors
 	err := s.h.use("Session.ReadState", func(p cSession) error {
 		return check("Session.ReadState", capi.Qeff_session_read_state(p, name, &out))

@@ -1,6 +1,8 @@
 package qeff
 
 import (
+	"context"
+
 	capi "qeff.dev/qeff/internal/capi"
 )
 
@@ -36,15 +38,9 @@ func newTokenizer(p cTokenizer) *Tokenizer {
 
 // LoadTokenizer loads the tokenizer of a model directory (no weights needed).
 // Options read: "load.allowed_root", "limits.input_bytes".
+// LoadTokenizerContext is the cancellable form.
 func LoadTokenizer(dir string, opts ...Option) (*Tokenizer, error) {
-	var p cTokenizer
-	err := withCOptions("LoadTokenizer", opts, func(o cOptions) error {
-		return check("LoadTokenizer", capi.Qeff_tokenizer_load(dir, o, &p))
-	})
-	if err != nil {
-		return nil, err
-	}
-	return newTokenizer(p), nil
+	return LoadTokenizerContext(context.Background(), dir, opts...)
 }
 
 // Close frees the tokenizer. Safe to call twice; decoders stay valid.
@@ -140,6 +136,9 @@ func (t *Tokenizer) Decode(ids []int32, skipSpecial bool) (string, error) {
 // TokenToID returns the id of a vocabulary string such as "<s>" (NotFound
 // when there is none).
 func (t *Tokenizer) TokenToID(token string) (int32, error) {
+	if err := cString("Tokenizer.TokenToID", "token", token); err != nil {
+		return 0, err
+	}
 	var id int32
 	err := t.h.use("Tokenizer.TokenToID", func(p cTokenizer) error {
 		return check("Tokenizer.TokenToID", capi.Qeff_tokenizer_token_to_id(p, token, &id))

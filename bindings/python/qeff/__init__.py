@@ -17,8 +17,9 @@ entry points::
 
 Every object owning a C handle has ``close()`` (idempotent) and is a context
 manager; errors are :class:`QeffError` subclasses carrying the status code,
-its name and the library's message. Long calls release the GIL. The raw SWIG
-layer is :mod:`qeff.capi`.
+its name and the library's message. Long calls release the GIL and take a
+``cancel=`` :class:`CancelToken` that another thread may request (they then
+raise :class:`CancelledError`). The raw SWIG layer is :mod:`qeff.capi`.
 """
 
 
@@ -43,6 +44,7 @@ def _load_bundled_library() -> None:
 _load_bundled_library()
 
 from . import capi  # noqa: E402 (after the library it needs)
+from ._cancel import CancelToken
 from ._errors import (BusyError, CancelledError, ConfigError, ContextOverflowError, FormatError,
                       InternalError, InvalidArgumentError, InvalidHandleError, IOError, LimitError,
                       MismatchError, NotFoundError, NumericError, OutOfMemoryError, QeffError,
@@ -73,7 +75,7 @@ __all__ = [
     "Tokenizer", "Encoding", "StreamDecoder",
     "Request", "EmbeddingOutput", "GenerationResult", "PerfMetrics", "FinishReason",
     "StreamEvent", "TextStream", "Tensors", "Session",
-    "Options", "OptionKey", "OptionType", "option_keys",
+    "Options", "OptionKey", "OptionType", "option_keys", "CancelToken",
     # qeff.IOError stays out of __all__: `from qeff import *` must not shadow the builtin.
     "QeffError", "InvalidArgumentError", "NotFoundError", "FormatError", "ConfigError",
     "MismatchError", "UnsupportedError", "LimitError", "OutOfMemoryError", "SecurityError",

@@ -229,7 +229,9 @@ class TextStream(Handle):
     Iterate to get :class:`StreamEvent` objects; the model runs one prefill
     chunk or decode step per event batch, in the iterating thread, with the
     GIL released. :meth:`cancel` may be called from any thread: open rows end
-    as ``FinishReason.CANCELLED`` and the iteration stops. :attr:`result`
+    as ``FinishReason.CANCELLED`` and the iteration stops. A stream started
+    with ``cancel=token`` also stops when the token is requested, but the
+    iteration then raises :class:`qeff.CancelledError` (once). :attr:`result`
     gives the :class:`GenerationResult` once the stream has ended. Use it as a
     context manager (closing frees the stream and cancels it if still running).
 
@@ -259,6 +261,7 @@ class TextStream(Handle):
             event = self._call(capi.qeff_stream_next)
         except _errors.CancelledError:
             if not self._cancel_requested.is_set():
+                self._ended = True  # a token (cancel=) ended it: result holds the rest
                 raise
             event = None
         if event is None:

@@ -12,9 +12,11 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import _errors, capi
+from ._cancel import CancelToken
 from ._generation import (EmbeddingOutput, GenerationResult, Inputs, Request, TextStream,
                           read_embedding_result, read_generation_result, take_result)
 from ._handle import Handle
+from ._interrupt import long_call
 from ._options import Options, resolve
 from ._tokenizer import Tokenizer
 
@@ -61,14 +63,15 @@ class Model(Handle):
         super().__init__(raw, capi.qeff_model_free)
 
     @classmethod
-    def load(cls, path: PathLike, **load_options: Any) -> "Model":
+    def load(cls, path: PathLike, *, cancel: Optional[CancelToken] = None, **load_options: Any) -> "Model":
         """Load a model directory, HF cache snapshot or cache entry.
 
         ``load_options``: ``allowed_root``, ``check_tensors`` (``load.*``) or
-        any full key such as ``"limits.json_depth"``.
+        any full key such as ``"limits.json_depth"``. ``cancel``: a
+        :class:`qeff.CancelToken` (raises :class:`qeff.CancelledError` once requested).
         """
         with _options("load", load_options) as options, options._use() as opts:
-            return cls(capi.qeff_model_load(os.fspath(path), opts))
+            return cls(long_call(opts, cancel, capi.qeff_model_load, os.fspath(path), opts))
 
     # -- introspection -------------------------------------------------------------
     path = property(lambda self: self._call(capi.qeff_model_path), doc="Canonical directory path.")
@@ -115,18 +118,19 @@ class Model(Handle):
         """The tokenizer of the model's directory (independent of the model)."""
         return Tokenizer(self._call(capi.qeff_model_tokenizer))
 
-    def compile(self, **options: Any) -> "Program":
-        """Compile (``qeff_compile``). Keywords as in ``AutoModel.compile``."""
+    def compile(self, *, cancel: Optional[CancelToken] = None, **options: Any) -> "Program":
+        """Compile (``qeff_compile``). Keywords as in ``AutoModel.compile``; ``cancel``: a token."""
         with _options("compile", options) as o, o._use() as opts, self._use() as model:
-            return Program(capi.qeff_compile(model, opts))
+            return Program(long_call(opts, cancel, capi.qeff_compile, model, opts))
 
-    def export(self, output_dir: PathLike, **options: Any) -> str:
+    def export(self, output_dir: PathLike, *, cancel: Optional[CancelToken] = None, **options: Any) -> str:
         """Write the graph as ONNX (``output_dir/model.onnx`` + data); returns the model.onnx path.
 
         ``overwrite=True`` replaces an existing file; ``pooling``/``normalize`` as in compile.
+        A cancelled export leaves nothing behind (an earlier export is kept).
         """
         with _options("export", options, "export.overwrite") as o, o._use() as opts, self._use() as model:
-            capi.qeff_export(model, os.fspath(output_dir), opts)
+            long_call(opts, cancel, capi.qeff_export, model, os.fspath(output_dir), opts)
         return os.path.join(os.fspath(output_dir), "model.onnx")
 
 
@@ -139,22 +143,27 @@ class Program(Handle):
         super().__init__(raw, capi.qeff_program_free)
 
     @classmethod
-    def load(cls, package_dir: PathLike, verify: bool = True, **options: Any) -> "Program":
+    def load(cls, package_dir: PathLike, verify: bool = True, *, cancel: Optional[CancelToken] = None,
+             **options: Any) -> "Program":
         """Load a package directory written by :meth:`save` (digests checked unless ``verify=False``)."""
         with _options("package", dict(options, verify=verify)) as o, o._use() as opts:
-            return cls(capi.qeff_program_load(os.fspath(package_dir), opts))
+            return cls(long_call(opts, cancel, capi.qeff_program_load, os.fspath(package_dir), opts))
 
     @classmethod
-    def compile_onnx(cls, onnx_path: PathLike, **options: Any) -> "Program":
+    def compile_onnx(cls, onnx_path: PathLike, *, cancel: Optional[CancelToken] = None,
+                     **options: Any) -> "Program":
         """Compile an ONNX file (``qeff_compile_onnx``); keywords are ``compile.*`` keys."""
         with _options("compile", options) as o, o._use() as opts:
-            return cls(capi.qeff_compile_onnx(os.fspath(onnx_path), opts))
+            return cls(long_call(opts, cancel, capi.qeff_compile_onnx, os.fspath(onnx_path), opts))
 
-    def save(self, package_dir: PathLike, overwrite: bool = False, **options: Any) -> str:
-        """Write the program as a package directory (atomically); returns its path."""
+    def save(self, package_dir: PathLike, overwrite: bool = False, *, cancel: Optional[CancelToken] = None,
+             **options: Any) -> str:
+        """Write the program as a package directory (atomically); returns its path.
+
+        A cancelled save leaves nothing behind (an existing package is kept)."""
         with _options("package", dict(options, overwrite=overwrite), "package.overwrite") as o, \
                 o._use() as opts, self._use() as program:
-            capi.qeff_program_save(program, os.fspath(package_dir), opts)
+            long_call(opts, cancel, capi.qeff_program_save, program, os.fspath(package_dir), opts)
         return os.fspath(package_dir)
 
     @property
@@ -169,22 +178,28 @@ class Program(Handle):
         except _errors.NotFoundError:
             return None
 
-    def _generate(self, inputs: Inputs, options: Dict[str, Any]) -> Any:
+    def _generate(self, inputs: Inputs, options: Dict[str, Any], cancel: Optional[CancelToken]) -> Any:
         with Request(inputs) as request, Options(options) as o, o._use() as opts, \
                 request._use() as req, self._use() as program:
-            return capi.qeff_generate(program, req, opts)
+            return long_call(opts, cancel, capi.qeff_generate, program, req, opts)
 
-    def embed(self, inputs: Inputs, **options: Any) -> EmbeddingOutput:
+    def embed(self, inputs: Inputs, *, cancel: Optional[CancelToken] = None, **options: Any) -> EmbeddingOutput:
         """Run an encoder program; keywords are ``generate.*`` / ``runtime.*`` keys."""
-        return take_result(self._generate(inputs, resolve("generate", options)), read_embedding_result)
+        return take_result(self._generate(inputs, resolve("generate", options), cancel), read_embedding_result)
 
-    def generate(self, inputs: Inputs, **options: Any) -> GenerationResult:
-        """Run a causal-LM program to the end; keywords are ``generate.*`` keys."""
-        return take_result(self._generate(inputs, _generation_keys(options)), read_generation_result)
+    def generate(self, inputs: Inputs, *, cancel: Optional[CancelToken] = None,
+                 **options: Any) -> GenerationResult:
+        """Run a causal-LM program to the end; keywords are ``generate.*`` keys.
+        A requested ``cancel`` token stops it between steps (:class:`qeff.CancelledError`)."""
+        return take_result(self._generate(inputs, _generation_keys(options), cancel), read_generation_result)
 
-    def stream(self, inputs: Inputs, **options: Any) -> TextStream:
-        """Start a streamed causal-LM generation (nothing runs until the first event)."""
-        with Request(inputs) as request, Options(_generation_keys(options)) as o, o._use() as opts, \
+    def stream(self, inputs: Inputs, *, cancel: Optional[CancelToken] = None, **options: Any) -> TextStream:
+        """Start a streamed causal-LM generation (nothing runs until the first event).
+
+        With ``cancel``, requesting the token also ends the stream: the
+        iteration raises :class:`qeff.CancelledError` once, the open rows end
+        as ``FinishReason.CANCELLED`` and ``result`` holds what was generated."""
+        with Request(inputs) as request, Options(_generation_keys(options), cancel=cancel) as o, o._use() as opts, \
                 request._use() as req, self._use() as program:
             return TextStream(capi.qeff_stream_create(program, req, opts))
 
@@ -224,14 +239,14 @@ class _Auto:
                 f"this one ({task}) is not", 7)
 
     @classmethod
-    def from_pretrained(cls, path: PathLike, **load_options: Any):
+    def from_pretrained(cls, path: PathLike, *, cancel: Optional[CancelToken] = None, **load_options: Any):
         """Load a HuggingFace model directory (see :meth:`qeff.Model.load`)."""
-        return cls(Model.load(path, **load_options))
+        return cls(Model.load(path, cancel=cancel, **load_options))
 
     @classmethod
-    def load(cls, package_dir: PathLike, **options: Any):
+    def load(cls, package_dir: PathLike, *, cancel: Optional[CancelToken] = None, **options: Any):
         """A compiled package (:meth:`save`), without the model directory."""
-        return cls(None, Program.load(package_dir, **options))
+        return cls(None, Program.load(package_dir, cancel=cancel, **options))
 
     def _compile(self, options: Dict[str, Any]):
         if self.model is None:
@@ -244,9 +259,9 @@ class _Auto:
         self.program = program
         return self
 
-    def _program(self) -> Program:
-        if self.program is None:
-            self._compile({})  # QEfficient needs compile() first; here defaults apply
+    def _program(self, cancel: Optional[CancelToken] = None) -> Program:
+        if self.program is None:  # QEfficient needs compile() first; here defaults apply
+            self._compile({} if cancel is None else {"cancel": cancel})
         return self.program
 
     @property
@@ -254,15 +269,17 @@ class _Auto:
         """A new tokenizer handle (from the program, else the model directory); close it when done."""
         return self.program.tokenizer() if self.program is not None else self.model.tokenizer()
 
-    def export(self, output_dir: PathLike, overwrite: bool = False, **options: Any) -> str:
+    def export(self, output_dir: PathLike, overwrite: bool = False, *, cancel: Optional[CancelToken] = None,
+               **options: Any) -> str:
         """Export the model's graph as ONNX; returns the model.onnx path."""
         if self.model is None:
             raise _errors.StateError("this object was loaded from a package: there is no model to export", 16)
-        return self.model.export(output_dir, overwrite=overwrite, **self._model_options, **options)
+        return self.model.export(output_dir, overwrite=overwrite, cancel=cancel, **self._model_options, **options)
 
-    def save(self, package_dir: PathLike, overwrite: bool = False) -> str:
+    def save(self, package_dir: PathLike, overwrite: bool = False, *,
+             cancel: Optional[CancelToken] = None) -> str:
         """Save the compiled program as a package directory (compiling with defaults if needed)."""
-        return self._program().save(package_dir, overwrite=overwrite)
+        return self._program(cancel).save(package_dir, overwrite=overwrite, cancel=cancel)
 
     def close(self) -> None:
         """Free the program and the model. Idempotent."""
@@ -295,32 +312,35 @@ class AutoModel(_Auto):
 
     @classmethod
     def from_pretrained(cls, path: PathLike, pooling: Optional[str] = None,
-                        normalize: Optional[bool] = None, **load_options: Any) -> "AutoModel":
+                        normalize: Optional[bool] = None, *, cancel: Optional[CancelToken] = None,
+                        **load_options: Any) -> "AutoModel":
         """Load an encoder. ``pooling``: "mean", "cls", "max", "mean_sqrt_len",
         "last_token" or "none" (default: the sentence-transformers files, else mean);
         ``normalize``: L2-normalize (default: as the sentence-transformers pipeline)."""
-        model = cls(Model.load(path, **load_options))
+        model = cls(Model.load(path, cancel=cancel, **load_options))
         model._model_options = resolve("model", {"pooling": pooling, "normalize": normalize})
         return model
 
     def compile(self, seq_len: Union[int, Sequence[int], None] = None, batch_size: Optional[int] = None,
-                num_cores: Optional[int] = None, weight_dtype: Optional[str] = None,
-                **options: Any) -> "AutoModel":
+                num_cores: Optional[int] = None, weight_dtype: Optional[str] = None, *,
+                cancel: Optional[CancelToken] = None, **options: Any) -> "AutoModel":
         """Compile one specialization per ``seq_len`` at ``batch_size``.
 
         ``num_cores`` sets the threads per session (``runtime.threads``);
         ``weight_dtype`` is "f32" or "bf16"; other keywords are ``compile.*``
         names (``fuse``, ``specializations``, ``target``), ``cache``/``cache_dir``
-        or full keys. Returns ``self``.
+        or full keys. ``cancel``: a :class:`qeff.CancelToken` (a cancelled
+        compile keeps the previous program). Returns ``self``.
         """
         return self._compile(dict(options, seq_len=seq_len, batch_size=batch_size,
-                                  num_cores=num_cores, weight_dtype=weight_dtype))
+                                  num_cores=num_cores, weight_dtype=weight_dtype, cancel=cancel))
 
-    def embed(self, inputs: Inputs, truncate: bool = False, **options: Any) -> EmbeddingOutput:
+    def embed(self, inputs: Inputs, truncate: bool = False, *, cancel: Optional[CancelToken] = None,
+              **options: Any) -> EmbeddingOutput:
         """Run the encoder: embeddings, scores or token embeddings, with token counts and stats."""
-        return self._program().embed(inputs, truncate=truncate, **self._runtime, **options)
+        return self._program(cancel).embed(inputs, truncate=truncate, cancel=cancel, **self._runtime, **options)
 
-    def generate(self, inputs: Inputs, truncate: bool = False,
+    def generate(self, inputs: Inputs, truncate: bool = False, *, cancel: Optional[CancelToken] = None,
                  **options: Any) -> Union[np.ndarray, List[np.ndarray]]:
         """Embed texts, (query, document) pairs or token-id rows.
 
@@ -329,7 +349,7 @@ class AutoModel(_Auto):
         arrays. A row longer than the longest compiled ``seq_len`` raises
         :class:`qeff.ContextOverflowError` unless ``truncate=True``.
         """
-        return self.embed(inputs, truncate=truncate, **options).value
+        return self.embed(inputs, truncate=truncate, cancel=cancel, **options).value
 
 
 class AutoModelForCausalLM(_Auto):
@@ -347,30 +367,35 @@ class AutoModelForCausalLM(_Auto):
 
     def compile(self, prefill_seq_len: Optional[int] = None, ctx_len: Optional[int] = None,
                 batch_size: Optional[int] = None, num_cores: Optional[int] = None,
-                weight_dtype: Optional[str] = None, **options: Any) -> "AutoModelForCausalLM":
+                weight_dtype: Optional[str] = None, *, cancel: Optional[CancelToken] = None,
+                **options: Any) -> "AutoModelForCausalLM":
         """Compile the Prefill (``prefill_seq_len``) and Decode specializations
         for ``ctx_len`` tokens of context and ``batch_size`` rows at once.
-        Other keywords as in :meth:`AutoModel.compile`. Returns ``self``."""
+        Other keywords (``cancel`` too) as in :meth:`AutoModel.compile`. Returns ``self``."""
         return self._compile(dict(options, prefill_seq_len=prefill_seq_len, ctx_len=ctx_len,
-                                  batch_size=batch_size, num_cores=num_cores, weight_dtype=weight_dtype))
+                                  batch_size=batch_size, num_cores=num_cores, weight_dtype=weight_dtype,
+                                  cancel=cancel))
 
     def generate(self, prompts: Inputs, max_new_tokens: Optional[int] = None, *,
                  do_sample: Optional[bool] = None, temperature: Optional[float] = None,
                  top_k: Optional[int] = None, top_p: Optional[float] = None, min_p: Optional[float] = None,
                  repetition_penalty: Optional[float] = None, seed: Optional[int] = None,
                  stop: Union[str, Sequence[str], None] = None, truncate: Optional[bool] = None,
-                 **options: Any) -> GenerationResult:
+                 cancel: Optional[CancelToken] = None, **options: Any) -> GenerationResult:
         """Generate from prompts (texts or token-id rows) until EOS, a stop string,
         ``max_new_tokens`` or a full context. Unset sampling keywords take
         generation_config.json's values; other keywords are ``generate.*`` names
         (``presence_penalty``, ``eos_token_ids``, ``ignore_eos``,
         ``skip_special_tokens``, ...). Raises :class:`qeff.ContextOverflowError`
-        for a prompt of ``ctx_len`` tokens or more unless ``truncate=True``."""
+        for a prompt of ``ctx_len`` tokens or more unless ``truncate=True``, and
+        :class:`qeff.CancelledError` once the ``cancel`` token is requested."""
         kw = dict(options, max_new_tokens=max_new_tokens, do_sample=do_sample, temperature=temperature,
                   top_k=top_k, top_p=top_p, min_p=min_p, repetition_penalty=repetition_penalty, seed=seed,
                   stop=stop, truncate=truncate)
-        return self._program().generate(prompts, **self._runtime, **kw)
+        return self._program(cancel).generate(prompts, cancel=cancel, **self._runtime, **kw)
 
-    def stream(self, prompts: Inputs, max_new_tokens: Optional[int] = None, **options: Any) -> TextStream:
+    def stream(self, prompts: Inputs, max_new_tokens: Optional[int] = None, *,
+               cancel: Optional[CancelToken] = None, **options: Any) -> TextStream:
         """Like :meth:`generate`, as a :class:`qeff.TextStream` of events (cancellable)."""
-        return self._program().stream(prompts, **self._runtime, max_new_tokens=max_new_tokens, **options)
+        return self._program(cancel).stream(prompts, cancel=cancel, **self._runtime,
+                                            max_new_tokens=max_new_tokens, **options)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
 
 from . import capi
+from ._cancel import CancelToken, check_token
 from ._handle import Handle
 
 __all__ = ["OptionType", "OptionKey", "Options", "option_keys"]
@@ -67,6 +68,9 @@ class Options(Handle):
     is JSON-encoded, e.g. ``generate.stop``), a sequence of ints (or one int)
     for INT_LIST. :meth:`get` returns the textual form of the current value.
 
+    A :class:`qeff.CancelToken` attached with ``cancel=`` (or
+    :meth:`set_cancel`) makes the calls given these options cancellable.
+
     Example::
 
         with qeff.Options({"compile.seq_len": [16, 32]}, num_cores=4) as o:
@@ -75,9 +79,23 @@ class Options(Handle):
 
     _kind = "options"
 
-    def __init__(self, values: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> None:
+    def __init__(self, values: Optional[Mapping[str, Any]] = None, *,
+                 cancel: Optional[CancelToken] = None, **kwargs: Any) -> None:
         super().__init__(capi.qeff_options_create(), capi.qeff_options_free)
         self.update(values or {}, **kwargs)
+        if cancel is not None:
+            self.set_cancel(cancel)
+
+    def set_cancel(self, token: Optional[CancelToken]) -> None:
+        """Attach a cancellation token (``qeff_options_set_cancel``; the
+        options keep their own reference), or detach it with ``None``."""
+        check_token(token)
+        with self._use() as ptr:
+            if token is None:
+                capi.qeff_options_set_cancel(ptr, None)
+            else:
+                with token._use() as tok:
+                    capi.qeff_options_set_cancel(ptr, tok)
 
     def update(self, values: Mapping[str, Any] = (), **kwargs: Any) -> "Options":
         """Set several keys (full names in ``values``; keyword names are the

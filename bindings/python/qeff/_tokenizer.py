@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
 from . import _errors, capi
+from ._cancel import CancelToken
 from ._handle import Handle
+from ._interrupt import long_call
 from ._options import Options, resolve
 
 __all__ = ["Tokenizer", "Encoding", "StreamDecoder"]
@@ -66,16 +68,17 @@ class Tokenizer(Handle):
         super().__init__(raw, capi.qeff_tokenizer_free)
 
     @classmethod
-    def from_pretrained(cls, path: Union[str, os.PathLike], **load_options: Any) -> "Tokenizer":
+    def from_pretrained(cls, path: Union[str, os.PathLike], *, cancel: Optional[CancelToken] = None,
+                        **load_options: Any) -> "Tokenizer":
         """Load the tokenizer of a model directory or HF cache entry.
 
         ``load_options``: ``allowed_root`` (load.allowed_root), ``input_bytes``
-        (limits.input_bytes) or any full key.
+        (limits.input_bytes) or any full key. ``cancel``: a :class:`qeff.CancelToken`.
         """
         keys = resolve("load", {("limits.input_bytes" if k == "input_bytes" else k): v
                                 for k, v in load_options.items()})
         with Options(keys) as options, options._use() as opts:
-            return cls(capi.qeff_tokenizer_load(os.fspath(path), opts))
+            return cls(long_call(opts, cancel, capi.qeff_tokenizer_load, os.fspath(path), opts))
 
     # -- encoding ---------------------------------------------------------------
 

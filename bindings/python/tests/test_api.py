@@ -5,6 +5,7 @@ from the fixture references (transformers outputs), never from the binding."""
 
 import gc
 import os
+import pathlib
 import re
 
 import numpy as np
@@ -244,6 +245,87 @@ def test_streaming_decoder_concatenates_to_decode():
         assert "".join(pieces) == tok.decode(ids, skip_special_tokens=True) == text
         with pytest.raises(qeff.InvalidArgumentError):
             tok.decode([10 ** 6])
+
+
+# RELIABILITY B8.67 / B14.128: text goes down as (pointer, length), so a NUL is
+# an ordinary character (llama-tiny's byte token <0x00>), never a C-string cut;
+# a str holding a lone surrogate has no UTF-8 form: UnicodeEncodeError from the
+# binding, before any C call, and the handles stay usable.
+NUL_TEXT = "a\0b\0\0c \U0001F44B\0"
+LONE_SURROGATES = ["\ud800", "ok \udfff", "emoji half \ud83d", "\udc80\udcff"]
+
+
+def test_nul_inside_text_is_a_character():
+    nbytes = len(NUL_TEXT.encode("utf-8"))
+    with qeff.Tokenizer.from_pretrained(model_dir("llama-tiny")) as tok:
+        nul = tok.token_to_id("<0x00>")
+        enc = tok.encode(NUL_TEXT)
+        assert enc.ids.count(nul) == NUL_TEXT.count("\0") == 4
+        assert enc.offsets[-1] == (nbytes - 1, nbytes)  # the last NUL, at the end of the bytes
+        assert tok.encode(NUL_TEXT.encode("utf-8")).ids == enc.ids
+        assert tok.decode(enc.ids, skip_special_tokens=True) == NUL_TEXT
+        with tok.decoder(skip_special_tokens=True) as dec:
+            assert "".join([dec.step(i) for i in enc.ids] + [dec.finish()]) == NUL_TEXT
+        rows = tok.encode_batch([NUL_TEXT, "x", NUL_TEXT.encode("utf-8")])
+        assert rows[0].ids == rows[2].ids == enc.ids
+        assert tok(["\0", "x\0"])["input_ids"] == [tok.encode("\0").ids, tok.encode("x\0").ids]
+        assert tok.encode("\0").ids[-1] == nul
+    with qeff.Request([NUL_TEXT, NUL_TEXT.encode("utf-8")]) as r:
+        r.add_pair("q\0", "\0d")
+        assert len(r) == 3
+
+
+@pytest.mark.parametrize("call, argument", [
+    ("tokenizer path", "dir"), ("model path", "path"), ("token", "token"),
+    ("option value", "the value of option 'tokenize.padding'"), ("option key", "key"),
+    ("raw option value", "the value of option 'model.pooling'"), ("config key", "key"),
+])
+def test_c_string_arguments_are_not_cut_at_nul(call, argument):
+    """Paths, token strings, option keys and values are C strings at the C API
+    (no length): a NUL inside raises ValueError naming the argument, before any
+    C call, instead of C reading up to it ("dir\0junk" would load dir). The
+    Java binding refuses them too. Text passed with its length keeps NUL."""
+    llama = model_dir("llama-tiny")
+    with qeff.Tokenizer.from_pretrained(llama) as tok, qeff.Model.load(llama) as model, qeff.Options() as opts:
+        calls = {
+            "tokenizer path": lambda: qeff.Tokenizer.from_pretrained(llama + "\0junk"),
+            "model path": lambda: qeff.Model.load(pathlib.Path(llama + "\0junk")),
+            "token": lambda: tok.token_to_id("<s>\0junk"),
+            "option value": lambda: tok.encode("x", padding="longest\0junk"),
+            "option key": lambda: opts.set_text("tokenize.padding\0junk", "longest"),
+            "raw option value": lambda: qeff.capi.qeff_options_set_string(opts._owner.ptr, "model.pooling", b"mean\0x"),
+            "config key": lambda: model.config_json("model_type\0junk"),
+        }
+        with pytest.raises(ValueError, match=f"^embedded null character in {re.escape(argument)}$"):
+            calls[call]()
+        # Nothing was cut or changed, and the handles still work.
+        assert tok.token_to_id("<s>") == 1 and tok.encode("a\0b").ids == tok.encode(b"a\0b").ids
+        assert opts.get("tokenize.padding") == "none" and opts.get("model.pooling") == ""
+        assert model.config("model_type") == "llama"
+
+
+@pytest.mark.parametrize("text", LONE_SURROGATES)
+def test_lone_surrogates_are_unicode_encode_errors(text):
+    with qeff.Tokenizer.from_pretrained(model_dir("llama-tiny")) as tok:
+        with pytest.raises(UnicodeEncodeError):
+            tok.encode(text)
+        with pytest.raises(UnicodeEncodeError):
+            tok.encode_batch(["fine", text])
+        with pytest.raises(UnicodeEncodeError):
+            tok(["fine", text])
+        with pytest.raises(UnicodeEncodeError):
+            qeff.Request([text])
+        with qeff.Request(["fine"]) as r:
+            with pytest.raises(UnicodeEncodeError):
+                r.add_text(text)
+            with pytest.raises(UnicodeEncodeError):
+                r.add_pair("fine", text)
+            assert len(r) == 1
+        # The same text as bytes (surrogateescape-style) is invalid UTF-8: the library's error.
+        raw = text.encode("utf-8", "surrogatepass")
+        with pytest.raises(qeff.InvalidArgumentError, match="UTF-8"):
+            tok.encode(raw)
+        assert tok.encode("still fine").ids == tok.encode(b"still fine").ids
 
 
 # -- programs: compile, export, ONNX, packages --------------------------------------------------

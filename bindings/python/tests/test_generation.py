@@ -1,7 +1,12 @@
 """Text generation from Python: batches, sampling, stop strings, streams,
-cancellation from another thread, the GIL released during long calls, and
-concurrent use of one program."""
+cancellation from another thread, the GIL released during long calls,
+concurrent use of one program, prompts holding NUL or lone surrogates, and
+Ctrl-C during a generation."""
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -210,3 +215,118 @@ def test_close_while_another_thread_generates(lm2):
         assert out["r"].finish_reasons == [qeff.FinishReason.CONTEXT]
         with pytest.raises(qeff.InvalidHandleError):
             lm.generate("x")
+
+
+def test_nul_inside_a_prompt(lm2):
+    """B8.67: a prompt with NUL generates as its token ids do (no C-string cut)."""
+    text = SINGLE["prompt"].replace(" ", "\0", 2) + "\0"
+    with lm2.tokenizer as tok:
+        ids = tok.encode(text).ids
+        assert ids.count(tok.token_to_id("<0x00>")) == 3
+    by_ids = lm2.generate([ids], max_new_tokens=8)
+    for prompt in (text, text.encode("utf-8")):
+        result = lm2.generate(prompt, max_new_tokens=8)
+        assert result.prompt_lengths == [len(ids)]
+        assert result.generated_ids == by_ids.generated_ids
+    with lm2.stream([text, SINGLE["prompt"]], max_new_tokens=8) as stream:
+        tokens = [e.token for e in stream if e.row == 0 and e.token >= 0]
+        assert stream.result.prompt_lengths[0] == len(ids)
+    assert tokens == by_ids.generated_ids[0]
+
+
+@pytest.mark.parametrize("prompt", ["\ud800", "fine \udfff text"])
+def test_lone_surrogate_prompts_are_unicode_encode_errors(lm2, prompt):
+    """B14.128: no UTF-8 form, so the binding refuses it before any C call."""
+    with pytest.raises(UnicodeEncodeError):
+        lm2.generate(prompt, max_new_tokens=4)
+    with pytest.raises(UnicodeEncodeError):
+        lm2.generate(["fine", prompt], max_new_tokens=4)
+    with pytest.raises(UnicodeEncodeError):
+        lm2.stream(prompt, max_new_tokens=4)
+    # Stop strings go down as a JSON array: the library refuses the escaped surrogate.
+    with pytest.raises((UnicodeEncodeError, qeff.InvalidArgumentError), match="surrogate|generate.stop"):
+        lm2.generate(SINGLE["prompt"], max_new_tokens=4, stop=[prompt])
+    assert lm2.generate(SINGLE["prompt"], max_new_tokens=4).generated_ids == [SINGLE["new_token_ids"][:4]]
+
+
+# The child of the Ctrl-C test. "stream": streams without end until the parent
+# sends SIGINT (the KeyboardInterrupt comes between two steps). "generate": one
+# blocking generate of LONG decode steps (seconds of work); once it runs, a
+# helper thread sends SIGINT and starts a generation of LONG // 8 steps on the
+# same program. The KeyboardInterrupt must come from inside the blocking call,
+# which stops at its next step: before the shorter generation ends (event
+# order, not a time limit; without the cancellation it came only after the
+# whole call). Then the program must still give the reference tokens, and the
+# re-raised interrupt must end the interpreter the usual way (killed by
+# SIGINT) with the model and program still open, freed at shutdown.
+CTRL_C_CHILD = r"""
+import os, signal, sys, threading, time
+import qeff
+path, mode, prompt = sys.argv[1:4]
+LONG = 16000
+lm = qeff.AutoModelForCausalLM.from_pretrained(path)
+lm.compile(prefill_seq_len=8, ctx_len=LONG + 256, batch_size=2, num_cores=1)
+expected = lm.generate(prompt, max_new_tokens=8).generated_ids
+started, race_done, stop_race = threading.Event(), threading.Event(), qeff.CancelToken()
+
+def interrupt_then_race():
+    started.wait()
+    time.sleep(0.3)  # inside the blocking call
+    os.kill(os.getpid(), signal.SIGINT)
+    try:
+        lm.generate([prompt] * 2, max_new_tokens=LONG // 8, ignore_eos=True, cancel=stop_race)
+        race_done.set()
+    except qeff.CancelledError:
+        pass
+
+race = threading.Thread(target=interrupt_then_race)
+print("ready", flush=True)
+try:
+    if mode == "stream":
+        while True:
+            with lm.stream([prompt] * 2, max_new_tokens=1000, ignore_eos=True) as stream:
+                for _ in stream:
+                    pass
+    race.start()
+    started.set()
+    lm.generate([prompt] * 2, max_new_tokens=LONG, ignore_eos=True)
+    print("the blocking generate ran to its end", flush=True)
+except KeyboardInterrupt:
+    if mode == "generate":
+        assert not race_done.is_set(), "KeyboardInterrupt only after the blocking generate had ended"
+        stop_race.cancel()
+        race.join()
+    assert lm.generate(prompt, max_new_tokens=8).generated_ids == expected
+    print("interrupted", flush=True)
+    raise
+"""
+
+
+@pytest.mark.parametrize("mode", ["stream", "generate"])
+def test_ctrl_c_during_generation(mode):
+    """B14.128: SIGINT during a stream gives KeyboardInterrupt after the running
+    step; during a blocking generate (main thread) it cancels the call, which
+    raises KeyboardInterrupt while the generation is far from its end. The
+    process then ends cleanly. The only bound is the hang guard below (and
+    meson's timeout); the time from SIGINT to exit is printed (pytest -s), not
+    asserted."""
+    child = subprocess.Popen([sys.executable, "-c", CTRL_C_CHILD, model_dir("llama-tiny"), mode, SINGLE["prompt"]],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    try:
+        assert child.stdout.readline().strip() == "ready", child.stderr.read()
+        if mode == "stream":  # the "generate" child interrupts itself once its call runs
+            time.sleep(0.3)  # well inside the endless loop
+            child.send_signal(signal.SIGINT)
+        start = time.perf_counter()
+        out, err = child.communicate(timeout=120)  # hang guard only
+        since = "SIGINT" if mode == "stream" else "ready (SIGINT 0.3 s later)"
+        print(f"[ctrl-c] {mode}: exited {time.perf_counter() - start:.3f} s after {since}")
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert out.strip() == "interrupted", err
+    assert child.returncode == -signal.SIGINT, err
+    assert "KeyboardInterrupt" in err
+    for crash in ("Fatal Python error", "Segmentation fault", "terminate called", "Aborted", "AddressSanitizer"):
+        assert crash not in err, err

@@ -12,7 +12,7 @@ public enum FinishReason {
   STOP(3),
   /** Prompt + generated tokens filled the compiled {@code ctx_len}. */
   CONTEXT(4),
-  /** Cancelled ({@link TextStream#cancel()}). */
+  /** Cancelled ({@link TextStream#cancel()}, or a {@link CancelToken} the stream was created with). */
   CANCELLED(5);
 
   private final int code;

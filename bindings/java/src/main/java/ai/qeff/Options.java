@@ -16,7 +16,8 @@ import java.util.StringJoiner;
  * or a value out of range throws {@link QeffException} ({@link
  * Status#INVALID_ARGUMENT}) at once, naming the key. Each call reads the keys
  * of its prefix ("load.", "compile.", "generate.", ...) and ignores the
- * others, so one object can serve compile and generate alike.
+ * others, so one object can serve compile and generate alike. A {@link
+ * CancelToken} attached with {@link #setCancel} makes those calls cancellable.
  *
  * <p>Not thread-safe while being modified; calls copy what they need, so the
  * object may be changed or closed as soon as a call returns.
@@ -113,6 +114,18 @@ public final class Options extends NativeHandle {
    */
   public Options setText(String key, String text) {
     run(h -> QeffNative.qeff_options_set(h, key(key), Utf8.cString("option value", text)));
+    return this;
+  }
+
+  /**
+   * Attaches a cancellation token ({@code qeff_options_set_cancel}): the calls
+   * given these options stop with {@link Status#CANCELLED} once it is
+   * requested. The options keep their own reference to the token (it may be
+   * closed first); {@code null} detaches it. Replaces an earlier token. Not
+   * while a call uses these options, as for every setter.
+   */
+  public Options setCancel(CancelToken token) {
+    run(h -> with(token, c -> QeffNative.qeff_options_set_cancel(h, c)));
     return this;
   }
 
@@ -222,7 +235,10 @@ public final class Options extends NativeHandle {
   /** {@code generate.stop}: stop strings (the text ends before the first completed). */
   public Options stop(List<String> stops) {
     StringJoiner j = new StringJoiner(",", "[", "]");
-    stops.forEach(s -> j.add(Json.quote(s)));
+    int i = 0;
+    for (String stop : stops) {
+      j.add(Json.quote(Utf8.wellFormed("stops", i++, stop)));
+    }
     return set("generate.stop", j.toString());
   }
 

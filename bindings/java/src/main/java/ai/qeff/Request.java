@@ -25,7 +25,10 @@ public final class Request extends NativeHandle {
   public static Request ofTexts(List<String> texts) {
     Request r = new Request();
     try {
-      texts.forEach(r::addText);
+      int i = 0;
+      for (String text : texts) {
+        r.addUtf8(Utf8.bytes("texts", i++, text));
+      }
     } catch (RuntimeException e) {
       r.close();
       throw e;
@@ -35,15 +38,18 @@ public final class Request extends NativeHandle {
 
   /** Appends a text row. */
   public Request addText(String text) {
-    byte[] bytes = Utf8.bytes(text);
-    run(h -> QeffNative.qeff_request_add_text(h, bytes));
+    return addUtf8(Utf8.bytes("text", text));
+  }
+
+  private Request addUtf8(byte[] text) {
+    run(h -> QeffNative.qeff_request_add_text(h, text));
     return this;
   }
 
   /** Appends a (query, document) pair row, for rerankers. */
   public Request addTextPair(String first, String second) {
-    byte[] a = Utf8.bytes(first);
-    byte[] b = Utf8.bytes(second);
+    byte[] a = Utf8.bytes("first", first);
+    byte[] b = Utf8.bytes("second", second);
     run(h -> QeffNative.qeff_request_add_text_pair(h, a, b));
     return this;
   }

@@ -43,7 +43,7 @@ public final class Tokenizer extends NativeHandle {
 
   /** Encodes one text with "tokenize.*" options (may be null). */
   public Encoding encode(String text, Options options) {
-    byte[] bytes = Utf8.bytes(text);
+    byte[] bytes = Utf8.bytes("text", text);
     return read(with(h -> with(options, o -> {
       long[] out = new long[1];
       QeffNative.qeff_tokenizer_encode(h, bytes, o, out);
@@ -53,7 +53,7 @@ public final class Tokenizer extends NativeHandle {
 
   /** Encodes a batch; padding ("tokenize.padding") applies across it. */
   public Encoding encodeBatch(List<String> texts, Options options) {
-    byte[][] batch = Utf8.batch(texts);
+    byte[][] batch = Utf8.batch("texts", texts);
     return read(with(h -> with(options, o -> {
       long[] out = new long[1];
       QeffNative.qeff_tokenizer_encode_batch(h, batch, o, out);

@@ -160,6 +160,36 @@ class ProgramTest {
     }
   }
 
+  /**
+   * A prompt with NUL inside (RELIABILITY B8.67) generates as its token ids
+   * do, through generate and stream: the text is never cut at the NUL.
+   */
+  @Test
+  void nulInsideAPromptGeneratesAsItsTokens() {
+    String prompt = str(llama, "generate_single", "prompt").replaceFirst(" ", "\0").replaceFirst(" ", "\0") + "\0";
+    try (Tokenizer t = lm.tokenizer(); Options o = new Options().maxNewTokens(8)) {
+      int[] ids = t.encode(prompt);
+      int nul = t.tokenToId("<0x00>");
+      assertEquals(3, Arrays.stream(ids).filter(id -> id == nul).count(), Arrays.toString(ids));
+      int[] want;
+      try (Request r = new Request().addTokens(ids); Result res = lm.run(r, o)) {
+        want = res.toGenerationResult().tokens().get(0);
+      }
+      GenerationResult byText = lm.generate(prompt, o);
+      assertArrayEquals(want, byText.tokens().get(0));
+      assertEquals(ids.length, byText.promptTokens()[0]);
+      try (TextStream s = lm.stream(prompt, o)) {
+        List<Integer> streamed = new ArrayList<>();
+        for (StreamEvent e : s.events()) {
+          if (e.token() >= 0) {
+            streamed.add(e.token());
+          }
+        }
+        assertArrayEquals(want, streamed.stream().mapToInt(Integer::intValue).toArray());
+      }
+    }
+  }
+
   @Test
   void stopStringsAndSeededSampling() {
     String prompt = str(llama, "generate_single", "prompt");
@@ -263,13 +293,14 @@ class ProgramTest {
     try {
       QeffNative.qeff_tensors_create(h);
       inputs = h[0];
-      QeffNative.qeff_tensors_set(inputs, Utf8.bytes("input_ids"), DType.I64.code(), new long[] {2, 16}, int64s(ids));
-      QeffNative.qeff_tensors_set(inputs, Utf8.bytes("attention_mask"), DType.I64.code(), new long[] {2, 16},
+      QeffNative.qeff_tensors_set(inputs, Utf8.cString("name", "input_ids"), DType.I64.code(), new long[] {2, 16},
+          int64s(ids));
+      QeffNative.qeff_tensors_set(inputs, Utf8.cString("name", "attention_mask"), DType.I64.code(), new long[] {2, 16},
           int64s(mask));
       QeffNative.qeff_session_run(session, inputs, h);
       outputs = h[0];
       long[] index = new long[1];
-      QeffNative.qeff_tensors_find(outputs, Utf8.bytes("output"), index);
+      QeffNative.qeff_tensors_find(outputs, Utf8.cString("name", "output"), index);
       long[] shape = new long[2];
       QeffNative.qeff_tensors_shape(outputs, index[0], shape);
       assertArrayEquals(new long[] {2, 32}, shape);
@@ -281,10 +312,11 @@ class ProgramTest {
       assertClose(expected, got, 1e-5);
       QeffNative.qeff_session_reset(session);
       QeffException e = assertThrows(QeffException.class,
-          () -> QeffNative.qeff_session_read_state(session, Utf8.bytes("past_key.0"), h));
+          () -> QeffNative.qeff_session_read_state(session, Utf8.cString("name", "past_key.0"), h));
       assertEquals(Status.NOT_FOUND, e.status());
       long bad = inputs;
-      QeffNative.qeff_tensors_set(bad, Utf8.bytes("input_ids"), DType.I64.code(), new long[] {1, 3}, int64s(1, 2, 3));
+      QeffNative.qeff_tensors_set(bad, Utf8.cString("name", "input_ids"), DType.I64.code(), new long[] {1, 3},
+          int64s(1, 2, 3));
       e = assertThrows(QeffException.class, () -> QeffNative.qeff_session_run(session, bad, h));
       assertEquals(Status.MISMATCH, e.status());
     } finally {

@@ -10,14 +10,20 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Tokenizers against the official tokenizers' references. */
+/** Tokenizers against the official tokenizers' references; text with NUL inside; lone surrogates refused. */
 @SuppressWarnings("try") // closes resources early on purpose (independent lifetimes)
 class TokenizerTest {
   @ParameterizedTest
@@ -104,6 +110,85 @@ class TokenizerTest {
         }
         assertThrows(QeffException.class, () -> d.step(-5));
       }
+    }
+  }
+
+  /** A NUL in a text passed with its length (RELIABILITY B8.67): text goes down as UTF-8 bytes. */
+  static final String NUL_TEXT = "a\0b\0\0c \uD83D\uDC4B\0";
+
+  /**
+   * A NUL inside a text is an ordinary character (llama-tiny's byte token
+   * {@code <0x00>}), never a C-string cut, through encode, batch encode,
+   * decode, the streaming decoder and requests; arguments the C side reads
+   * as C strings refuse a NUL instead of cutting at it.
+   */
+  @Test
+  void nulInsideTextIsACharacter() {
+    int bytes = NUL_TEXT.getBytes(StandardCharsets.UTF_8).length;
+    try (Tokenizer t = Tokenizer.load(model("llama-tiny"))) {
+      int nul = t.tokenToId("<0x00>");
+      int[] ids = t.encode(NUL_TEXT);
+      assertEquals(4, Arrays.stream(ids).filter(id -> id == nul).count(), Arrays.toString(ids));
+      Encoding one = t.encode(NUL_TEXT, null);
+      long[] offsets = one.offsets()[0];
+      assertEquals(bytes - 1, offsets[offsets.length - 2], "the last token is the final NUL byte");
+      assertEquals(bytes, offsets[offsets.length - 1]);
+      assertEquals(NUL_TEXT, t.decode(ids, true));
+      try (StreamDecoder d = t.decoder(true)) {
+        StringBuilder b = new StringBuilder();
+        for (int id : ids) {
+          b.append(d.step(id));
+        }
+        assertEquals(NUL_TEXT, b.append(d.finish()).toString());
+      }
+      Encoding batch = t.encodeBatch(List.of(NUL_TEXT, "x", "\0"), null);
+      assertArrayEquals(ids, batch.ids()[0]);
+      int[] lone = batch.ids()[2];
+      assertEquals(nul, lone[lone.length - 1]);
+      try (Request r = new Request().addText(NUL_TEXT).addTextPair("q\0", "\0d")) {
+        assertEquals(2, r.numRows());
+      }
+      assertThrows(IllegalArgumentException.class, () -> t.tokenToId("<0x00>\0"));
+    }
+  }
+
+  /** Strings holding a lone surrogate, with the index of the first one. */
+  static Stream<Arguments> loneSurrogates() {
+    return Stream.of(Arguments.of("\uD800", 0), Arguments.of("ok \uDFFF", 3),
+        Arguments.of("emoji \uD83D\uDC4B half \uD83D", 14), Arguments.of("\uDC4B\uD83D", 0));
+  }
+
+  /**
+   * A lone surrogate (half of a UTF-16 pair) has no UTF-8 form; String.getBytes
+   * would silently send '?'. Every text and string argument refuses it with
+   * IllegalArgumentException naming the argument (and the item of a list) and
+   * the index, before any native call; a whole pair (an emoji) is fine, and the
+   * handles stay usable.
+   */
+  @ParameterizedTest
+  @MethodSource("loneSurrogates")
+  void loneSurrogatesAreRefusedNamingTheArgument(String text, int index) {
+    try (Tokenizer t = Tokenizer.load(model("llama-tiny"));
+         Options o = new Options();
+         Request r = new Request().addText("fine")) {
+      Map<String, Executable> calls = new LinkedHashMap<>();
+      calls.put("text", () -> t.encode(text));
+      calls.put("texts[1]", () -> t.encodeBatch(List.of("fine", text), null));
+      calls.put("token", () -> t.tokenToId(text));
+      calls.put("second", () -> r.addTextPair("fine", text));
+      calls.put("option value", () -> o.set("model.pooling", text));
+      calls.put("option key", () -> o.setText(text, "x"));
+      calls.put("stops[1]", () -> o.stop(List.of("fine", text)));
+      calls.put("texts[2]", () -> Request.ofTexts(List.of("a", "b", text)).close());
+      for (Map.Entry<String, Executable> call : calls.entrySet()) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call.getValue(), call.getKey());
+        assertTrue(e.getMessage().startsWith(call.getKey() + " has a lone surrogate"), e.getMessage());
+        assertTrue(e.getMessage().contains("at index " + index + " "), e.getMessage());
+      }
+      assertEquals(1, r.numRows(), "the refused pair added no row");
+      assertEquals("", o.get("model.pooling"), "the refused value changed nothing");
+      String emoji = "fine \uD83D\uDC4B";
+      assertEquals(emoji, t.decode(t.encode(emoji), true), "a whole pair is one 4-byte character");
     }
   }
 }
