@@ -215,9 +215,13 @@ ExportedFiles export_model(const Graph &g, const std::string &output_dir, const 
   {
     ContentHash hash;
     hash.update(model.SerializeAsString());
+    constexpr uint64_t kSlice = uint64_t{32} << 20;  // a cancellation point per 32 MiB
     for (const auto &init : g.initializers)
       if (init.data.size() > options.inline_limit)
-        hash.update(init.data.data(), static_cast<size_t>(init.data.size()));
+        for (uint64_t at = 0; at < init.data.size(); at += kSlice) {
+          cancellation_point("hashing the weights");
+          hash.update(init.data.data() + at, static_cast<size_t>(std::min(kSlice, init.data.size() - at)));
+        }
     auto *p = model.add_metadata_props();
     p->set_key("qeff.content_hash");
     p->set_value(hash.text());
