@@ -26,6 +26,7 @@
 #include "api_test.hpp"
 #include "common/cancel.hpp"
 #include "model_writer.hpp"
+#include "resource_test.hpp"
 
 namespace {
 
@@ -47,18 +48,11 @@ using Owned = std::unique_ptr<T, Free>;
 
 std::string model_dir(const char *name) { return qeff_test::fixtures_dir() + "/models/" + name; }
 
-// Every regular file under `dir` (relative path -> content), and directories
-// as "<path>/" -> "": what a cancelled call must leave unchanged.
+// What a cancelled call must leave unchanged: every entry under `dir`
+// (resource_test.hpp); empty when there is no directory to watch.
 std::map<std::string, std::string> snapshot(const fs::path &dir) {
-  std::map<std::string, std::string> out;
-  if (dir.empty()) return out;
-  if (!fs::exists(dir)) return out;
-  for (const auto &e : fs::recursive_directory_iterator(dir)) {
-    const std::string rel = fs::relative(e.path(), dir).string();
-    if (e.is_directory()) out[rel + "/"] = "";
-    else out[rel] = qeff_test::read_file(e.path());
-  }
-  return out;
+  if (dir.empty() || !fs::exists(dir)) return {};
+  return qeff_test::snapshot(dir);
 }
 
 // Options with a token attached.

@@ -66,31 +66,13 @@ func withContext(ctx context.Context, op string, opts []Option, fn func(cOptions
 	return err
 }
 
-// withCOptionsCancel is withCOptions with a token attached (tok may be 0).
+// withCOptionsCancel is withCOptions with a token attached (tok may be 0):
+// the token travels as one more setting, applied after the caller's.
 func withCOptionsCancel(op string, opts []Option, tok cCancel, fn func(cOptions) error) error {
-	if tok == 0 {
-		return withCOptions(op, opts, fn)
+	if tok != 0 {
+		opts = append(opts[:len(opts):len(opts)], func(s *[]setting) { *s = append(*s, setting{value: tok}) })
 	}
-	var sets []setting
-	for _, o := range opts {
-		if o != nil {
-			o(&sets)
-		}
-	}
-	var p cOptions
-	if err := check(op, capi.Qeff_options_create(&p)); err != nil {
-		return err
-	}
-	defer capi.Qeff_options_free(p)
-	for _, s := range sets {
-		if err := s.apply(op, p); err != nil {
-			return err
-		}
-	}
-	if err := check(op, capi.Qeff_options_set_cancel(p, tok)); err != nil {
-		return err
-	}
-	return fn(p)
+	return withCOptions(op, opts, fn)
 }
 
 // LoadContext is Load with a context: the load stops between files and

@@ -66,7 +66,7 @@ func OptionKeys() ([]OptionKey, error) {
 // object for each call.
 type setting struct {
 	key   string
-	value any // bool, int64, float64, string, []int64, or text (qeff_options_set)
+	value any // bool, int64, float64, string, []int64, text (qeff_options_set), or a cCancel token
 }
 
 type text string
@@ -107,6 +107,8 @@ func (s setting) apply(op string, o cOptions) error {
 		st = capi.Qeff_options_set_int_list(o, s.key, v)
 	case text:
 		st = capi.Qeff_options_set(o, s.key, string(v))
+	case cCancel: // withCOptionsCancel's token (no key)
+		st = capi.Qeff_options_set_cancel(o, v)
 	default:
 		return newError(op, InvalidArgument, fmt.Sprintf("option %q: unsupported Go type %T", s.key, s.value))
 	}
