@@ -783,7 +783,8 @@ QEFF_API qeff_status qeff_program_tokenizer(const qeff_program *program, qeff_to
 QEFF_API void qeff_program_free(qeff_program *program);
 
 /**
- * A JSON description of the program (target, specializations with their
+ * A JSON description of the program (target, weight_dtype: the storage of
+ * the matmul weights, "F32", "BF16" or "I8"; specializations with their
  * symbols, inputs and outputs with dtypes and symbolic shapes, retained-state
  * pairs, whether it came from the cache). `*out` is owned by the program and
  * valid until it is freed.

@@ -17,7 +17,8 @@ namespace {
 qeff_dtype weight_dtype(const std::string &text) {
   if (text == "f32" || text == "fp32") return QEFF_DTYPE_F32;
   if (text == "bf16") return QEFF_DTYPE_BF16;
-  fail(QEFF_E_INVALID_ARGUMENT, "compile.weight_dtype = " + quote(text, 32) + " (expected f32 or bf16)");
+  if (text == "int8" || text == "i8") return QEFF_DTYPE_I8;
+  fail(QEFF_E_INVALID_ARGUMENT, "compile.weight_dtype = " + quote(text, 32) + " (expected f32, bf16 or int8)");
 }
 
 void write_value_info(JsonWriter &w, const graph::ValueInfo &v) {
@@ -31,6 +32,7 @@ std::string describe(const compiler::Program &p, bool from_cache) {
   JsonWriter w;
   w.begin_object().key("target").value(p.target).key("source_hash").value(p.source_hash);
   w.key("from_cache").value(from_cache);
+  w.key("weight_dtype").value(dtype_name(p.options.weight_dtype));
   w.key("specializations").begin_array();
   for (const auto &plan : p.plans) {
     w.begin_object(true).key("name").value(plan.spec.name).key("symbols").begin_object(true);

@@ -80,7 +80,7 @@ const std::vector<OptionSpec> kRegistry = {
     {"compile.prefill_seq_len", QEFF_OPTION_INT, "32", 1, 1048576,
      "prompt chunk length of a causal LM's Prefill specialization (symbol seq_len)"},
     {"compile.ctx_len", QEFF_OPTION_INT, "128", 1, 1048576, "context length of a causal LM (symbol ctx_len)"},
-    {"compile.weight_dtype", QEFF_OPTION_STRING, "f32", 0, 0, "storage of matmul weights: f32 or bf16"},
+    {"compile.weight_dtype", QEFF_OPTION_STRING, "f32", 0, 0, "storage of matmul weights: f32, bf16 (f32 math) or int8 (per-column weight scales, per-row dynamic activation quantization)"},
     {"compile.fuse", QEFF_OPTION_BOOL, "true", 0, 0, "fuse ops into kernel calls (false: for debugging)"},
     {"generate.truncate", QEFF_OPTION_BOOL, "false", 0, 0,
      "embedding: cut rows longer than the longest compiled sequence length; causal LM: keep the end of a prompt "

@@ -78,7 +78,7 @@ struct Constant {
 struct CompileOptions {
   std::string target = "cpu";
   std::vector<Specialization> specializations;
-  qeff_dtype weight_dtype = QEFF_DTYPE_F32;  // storage of packed matmul weights: F32 or BF16
+  qeff_dtype weight_dtype = QEFF_DTYPE_F32;  // storage of packed matmul weights: F32, BF16 or I8
   bool fuse = true;                          // run the fusion pass (false: for debugging/tests)
 };
 

@@ -11,6 +11,20 @@
 // half of the f32 bits, rounded to nearest even); the arithmetic is f32 either
 // way. The format name is "f32.panel16" or "bf16.panel16".
 //
+// int8 ("i8.panel16x4", W8A8): each weight column j is quantized symmetrically,
+// q = round(w / s_j) in [-127, 127] with s_j = max_k |w[k][j]| / 127; at run
+// time each row i of A likewise (dynamic per-token quantization, s_i =
+// max_k |a[i][k]| / 127), and C[i][j] = float(sum_k qa[i][k] qw[k][j]) *
+// (s_i * s_j): the sum is exact in int32 on every ISA, so every path gives
+// bit-identical results. Layout, P = ceil(N / 16) panels, Q = ceil(K / 4):
+//   f32 scale[16 P]  (s_j; 0 for padded columns, NaN for a non-finite column)
+//   i32 colsum[16 P] (sum_k qw[k][j], for kernels that offset A to unsigned)
+//   i8  weights: panel p at p * Q * 64; in it quad q (k = 4q..4q+3) at q * 64,
+//       column j's 4 values at j * 4 (k past K are 0): the VNNI / AMX tile
+//       layout, 16 columns x 4 k per 64 bytes.
+// A row of A holding a NaN or an infinity gives NaN in every output of the row;
+// a row whose largest magnitude is below kGemmI8MinScale quantizes to zero.
+//
 // Threads: every entry point splits its work through the given Parallel (the
 // caller owns the threads) and calls nothing that starts threads of its own.
 // The functions keep no state, so any number of calls may run at once on
@@ -27,14 +41,19 @@ namespace qeff::kernels {
 
 inline constexpr int64_t kGemmPanel = 16;
 
-enum class GemmStorage { f32 = 0, bf16 = 1 };
+enum class GemmStorage { f32 = 0, bf16 = 1, i8 = 2 };
+
+// int8: rows of A (and weight columns) with max |x| below this quantize to 0
+// (127 / max would overflow); K above kGemmI8MaxK could overflow the int32 sum.
+inline constexpr float kGemmI8MinScale = 1e-30f;
+inline constexpr int64_t kGemmI8MaxK = 131072;
 
 // f32 -> bf16 rounded to nearest even; NaN stays a (quiet) NaN, overflow
 // rounds to infinity as IEEE rounding does.
 uint16_t f32_to_bf16(float x);
 float bf16_to_f32(uint16_t h);
 
-const char *gemm_format_name(GemmStorage s);  // "f32.panel16", "bf16.panel16"
+const char *gemm_format_name(GemmStorage s);  // "f32.panel16", "bf16.panel16", "i8.panel16x4"
 // The storage of a format name; false for an unknown name.
 bool parse_gemm_format(std::string_view name, GemmStorage *out);
 
@@ -44,7 +63,8 @@ uint64_t gemm_packed_bytes(int64_t k, int64_t n, GemmStorage s);
 // Packs the K x N matrix B into `out` (gemm_packed_bytes(k, n, s) bytes, any
 // alignment; 64-byte alignment makes the kernels faster). b is row-major with
 // row stride ldb: B[k][n] = b[k * ldb + n], or, when transposed,
-// B[k][n] = b[n * ldb + k] (a [N, K] weight such as a HF Linear's).
+// B[k][n] = b[n * ldb + k] (a [N, K] weight such as a HF Linear's). For i8,
+// K must be at most kGemmI8MaxK (the caller checks).
 void gemm_pack(const float *b, int64_t ldb, bool transposed, int64_t k, int64_t n, GemmStorage s,
                void *out);
 
@@ -64,11 +84,17 @@ struct GemmEpilogue {
   int64_t ldr = 0;
 };
 
+// Workspace gemm_packed needs for M rows of A (0 except for i8 storage, which
+// quantizes A into it).
+uint64_t gemm_packed_workspace(int64_t m, const PackedB &b);
+
 // C = epilogue(A B) for A M x K (row stride lda) and a packed B; C is M x N
 // with row stride ldc and must not overlap A, B or the residual. Splits the
 // work over blocks of rows and columns (M = 1 still uses every thread).
+// workspace: gemm_packed_workspace(m, b) bytes, 64-byte aligned (may be
+// nullptr when that is 0).
 void gemm_packed(int64_t m, const float *a, int64_t lda, const PackedB &b, float *c, int64_t ldc,
-                 const GemmEpilogue &ep, Parallel &par);
+                 const GemmEpilogue &ep, Parallel &par, void *workspace = nullptr);
 
 // A batch of products of run-time operands: for i < batch,
 //   C_i = epilogue(op(A_{a_index[i]}) op(B_{b_index[i]}))

@@ -147,7 +147,10 @@ class LinearKernel final : public Kernel {
   int c_input = -1;
   int64_t cm = 1, cn = 1;
 
-  uint64_t workspace_bytes() const override { return packed ? 0 : kernels::gemm_batched_workspace(batch); }
+  uint64_t workspace_bytes() const override {
+    return packed ? kernels::gemm_packed_workspace(m, kernels::PackedB{nullptr, k, n, storage})
+                  : kernels::gemm_batched_workspace(batch);
+  }
 
   void run(const RunArgs &args) const override {
     const auto *a = static_cast<const float *>(args.inputs[0]);
@@ -161,7 +164,7 @@ class LinearKernel final : public Kernel {
     }
     if (packed) {
       const void *w = weight_input >= 0 ? args.inputs[weight_input] : own_weight.data();
-      kernels::gemm_packed(m, a, k, kernels::PackedB{w, k, n, storage}, y, n, ep, *args.parallel);
+      kernels::gemm_packed(m, a, k, kernels::PackedB{w, k, n, storage}, y, n, ep, *args.parallel, args.workspace);
     } else {
       kernels::GemmBatch g = batch;
       g.a = a;
@@ -404,13 +407,18 @@ PackedWeight pack_matmul_weight(const TensorView &w, bool transposed, qeff_dtype
                                  " is not supported (F32 only)");
   if (w.shape.size() != 2)
     fail(QEFF_E_FORMAT, "pack_matmul_weight: weight " + shape_str(w.shape) + " is not rank 2");
-  if (storage != QEFF_DTYPE_F32 && storage != QEFF_DTYPE_BF16)
+  if (storage != QEFF_DTYPE_F32 && storage != QEFF_DTYPE_BF16 && storage != QEFF_DTYPE_I8)
     fail(QEFF_E_UNSUPPORTED, std::string("pack_matmul_weight: storage ") + dtype_name(storage) +
-                                 " is not supported (F32 or BF16)");
-  const GemmStorage s = storage == QEFF_DTYPE_BF16 ? GemmStorage::bf16 : GemmStorage::f32;
+                                 " is not supported (F32, BF16 or I8)");
+  const GemmStorage s = storage == QEFF_DTYPE_BF16 ? GemmStorage::bf16
+                        : storage == QEFF_DTYPE_I8 ? GemmStorage::i8
+                                                   : GemmStorage::f32;
   PackedWeight p;
   p.k = transposed ? w.shape[1] : w.shape[0];
   p.n = transposed ? w.shape[0] : w.shape[1];
+  if (s == GemmStorage::i8 && p.k > kernels::kGemmI8MaxK)
+    fail(QEFF_E_UNSUPPORTED, "pack_matmul_weight: weight " + shape_str(w.shape) + " has K = " + std::to_string(p.k) +
+                                 ", above the int8 limit of " + std::to_string(kernels::kGemmI8MaxK));
   p.format = kernels::gemm_format_name(s);
   p.bytes.resize(kernels::gemm_packed_bytes(p.k, p.n, s));
   kernels::gemm_pack(w.as<float>(), w.shape[1], transposed, p.k, p.n, s, p.bytes.data());

@@ -29,8 +29,9 @@ struct PackedWeight {
 
 // Packs a constant weight for PackedMatMul: w is f32 [K, N] (transposed ==
 // false, an ONNX MatMul B) or [N, K] (transposed == true, a HF Linear weight,
-// Gemm transB=1). storage is QEFF_DTYPE_F32 or QEFF_DTYPE_BF16 (round to
-// nearest even; computed in f32). The layout does not depend on the ISA, so a
+// Gemm transB=1). storage is QEFF_DTYPE_F32, QEFF_DTYPE_BF16 (round to
+// nearest even; computed in f32) or QEFF_DTYPE_I8 (kernels/gemm.hpp: per-column
+// scales, A quantized per row at run time; K <= kGemmI8MaxK). The layout does not depend on the ISA, so a
 // package runs on any CPU.
 PackedWeight pack_matmul_weight(const TensorView &w, bool transposed, qeff_dtype storage);
 

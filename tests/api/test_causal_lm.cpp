@@ -103,31 +103,43 @@ TEST_P(CausalLm, GreedyGenerationMatchesTransformers) {
 
 namespace {
 
-// bf16 weight storage: every position's logits (token by token through the
-// KV cache) stay close to the fp32 reference: cosine >= 0.999, the same
-// argmax at most positions.
-TEST(CausalLmPrecision, Bf16WeightsStayCloseToFp32) {
+// Reduced-precision weights: every position's logits (token by token through
+// the KV cache) stay close to the fp32 reference. bf16 storage (f32 math):
+// cosine >= 0.999 and the same argmax at >= 80% of positions; int8 (W8A8,
+// per-token activation quantization): cosine >= 0.995 and argmax >= 75% (the
+// random-weight fixtures have nearly flat logits, so close calls flip; the
+// observed figures are printed and tabled in docs/kernels.md).
+void expect_close_to_fp32(const char *dtype, double min_cos, size_t min_agree_percent) {
   for (const char *name : {"llama-tiny", "qwen2-tiny", "gpt2-tiny"}) {
     LmReference ref(name);
     Model m = load_model(name);
     Program p = compile(m.get(), {{"compile.prefill_seq_len", "4"}, {"compile.ctx_len", "32"},
-                                  {"compile.weight_dtype", "bf16"}});
+                                  {"compile.weight_dtype", dtype}});
     ASSERT_TRUE(p);
     qeff_session *s = nullptr;
     ASSERT_QEFF_OK(qeff_session_create(p.get(), nullptr, &s));
     Session session(s);
     const size_t n = ref.logits_ids.size(), vocab = static_cast<size_t>(ref.vocab);
     size_t same = 0;
+    double worst = 1;
     for (size_t i = 0; i < n; ++i) {
       std::vector<float> out = run_step(s, {ref.logits_ids[i]}, {static_cast<int64_t>(i)});
       std::vector<float> want(ref.logits.begin() + static_cast<long>(i * vocab),
                               ref.logits.begin() + static_cast<long>((i + 1) * vocab));
-      EXPECT_GE(min_cosine(out, want, vocab), 0.999) << name << " position " << i;
+      const double cos = min_cosine(out, want, vocab);
+      worst = std::min(worst, cos);
+      EXPECT_GE(cos, min_cos) << name << " position " << i;
       same += std::max_element(out.begin(), out.end()) - out.begin() ==
               std::max_element(want.begin(), want.end()) - want.begin();
     }
-    EXPECT_GE(same * 10, n * 8) << name << ": argmax agrees at " << same << " of " << n << " positions";
+    std::printf("[   NOTE   ] %s %s: min cosine %.6f, argmax agrees at %zu of %zu positions\n", name, dtype, worst,
+                same, n);
+    EXPECT_GE(same * 100, n * min_agree_percent) << name << ": argmax agrees at " << same << " of " << n << " positions";
   }
 }
+
+TEST(CausalLmPrecision, Bf16WeightsStayCloseToFp32) { expect_close_to_fp32("bf16", 0.999, 80); }
+
+TEST(CausalLmPrecision, Int8WeightsStayCloseToFp32) { expect_close_to_fp32("int8", 0.995, 75); }
 
 }  // namespace

@@ -104,9 +104,9 @@ std::vector<double> mlp_reference(int64_t batch) {
   return y;
 }
 
-void compile_mlp(Program &p, const char *specs = kMlpSpecs) {
+void compile_mlp(Program &p, const char *specs = kMlpSpecs, const char *weight_dtype = "f32") {
   Options o;
-  o.set("compile.specializations", specs).set("cache.enabled", "false");
+  o.set("compile.specializations", specs).set("cache.enabled", "false").set("compile.weight_dtype", weight_dtype);
   ASSERT_QEFF_OK(qeff_compile_onnx(golden("mlp_relu").c_str(), o.o, &p.p));
 }
 
@@ -197,27 +197,36 @@ TEST(Program, SessionRunErrors) {
   EXPECT_EQ(qeff_session_reset(s.s), QEFF_OK);
 }
 
+// Every weight storage (the packed formats f32.panel16, bf16.panel16,
+// i8.panel16x4) round-trips through a package.
 TEST(Program, PackageLoadsInANewProcessWithTheSameOutputs) {
-  TempDir dir;
-  std::string pkg = (dir / "pkg").string();
-  Program p;
-  compile_mlp(p);
-  ASSERT_QEFF_OK(qeff_program_save(p.p, pkg.c_str(), nullptr));
-  EXPECT_QEFF_ERROR(qeff_program_save(p.p, pkg.c_str(), nullptr), QEFF_E_IO);  // no overwrite by default
-  Session s;
-  ASSERT_QEFF_OK(qeff_session_create(p.p, nullptr, &s.s));
-  auto expected = run_mlp(s.s, 3);
+  for (const char *dtype : {"f32", "bf16", "int8"}) {
+    SCOPED_TRACE(dtype);
+    TempDir dir;
+    std::string pkg = (dir / "pkg").string();
+    Program p;
+    compile_mlp(p, kMlpSpecs, dtype);
+    ASSERT_QEFF_OK(qeff_program_save(p.p, pkg.c_str(), nullptr));
+    EXPECT_QEFF_ERROR(qeff_program_save(p.p, pkg.c_str(), nullptr), QEFF_E_IO);  // no overwrite by default
+    const char *info = nullptr;
+    ASSERT_QEFF_OK(qeff_program_info(p.p, &info));
+    const std::string want_dtype = std::string("\"weight_dtype\": \"") + (dtype == std::string("int8") ? "I8" : dtype == std::string("bf16") ? "BF16" : "F32");
+    EXPECT_NE(std::string(info).find(want_dtype), std::string::npos) << info;
+    Session s;
+    ASSERT_QEFF_OK(qeff_session_create(p.p, nullptr, &s.s));
+    auto expected = run_mlp(s.s, 3);
 
-  const char *runner = std::getenv("QEFF_PACKAGE_RUNNER");
-  ASSERT_NE(runner, nullptr);
-  std::string cmd = std::string(runner) + " " + pkg + " 3";
-  FILE *f = ::popen(cmd.c_str(), "r");
-  ASSERT_NE(f, nullptr);
-  std::vector<float> got;
-  char line[128];
-  while (std::fgets(line, sizeof line, f)) got.push_back(static_cast<float>(std::strtod(line, nullptr)));
-  EXPECT_EQ(::pclose(f), 0);
-  EXPECT_EQ(got, expected);  // bit-identical
+    const char *runner = std::getenv("QEFF_PACKAGE_RUNNER");
+    ASSERT_NE(runner, nullptr);
+    std::string cmd = std::string(runner) + " " + pkg + " 3";
+    FILE *f = ::popen(cmd.c_str(), "r");
+    ASSERT_NE(f, nullptr);
+    std::vector<float> got;
+    char line[128];
+    while (std::fgets(line, sizeof line, f)) got.push_back(static_cast<float>(std::strtod(line, nullptr)));
+    EXPECT_EQ(::pclose(f), 0);
+    EXPECT_EQ(got, expected);  // bit-identical
+  }
 }
 
 TEST(Program, TamperedAndTruncatedPackagesAreRefused) {

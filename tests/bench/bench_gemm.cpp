@@ -165,17 +165,21 @@ int main(int argc, char **argv) {
     for (float &x : b) x = dist(rng);
 
     using namespace qeff::kernels;
-    for (GemmStorage st : {GemmStorage::f32, GemmStorage::bf16}) {
+    for (GemmStorage st : {GemmStorage::f32, GemmStorage::bf16, GemmStorage::i8}) {
       std::vector<uint8_t> packed(gemm_packed_bytes(s.k, s.n, st) + 64);
       void *aligned = packed.data() + (64 - reinterpret_cast<uintptr_t>(packed.data()) % 64) % 64;
       gemm_pack(b.data(), s.n, false, s.k, s.n, st, aligned);
       PackedB pb{aligned, s.k, s.n, st};
+      std::vector<uint8_t> ws(gemm_packed_workspace(s.m, pb) + 64);
+      void *ws_aligned = ws.data() + (64 - reinterpret_cast<uintptr_t>(ws.data()) % 64) % 64;
       for (Isa isa : {Isa::portable, Isa::avx2, Isa::avx512}) {
         if (!isa_supported(isa)) continue;
-        if (isa == Isa::portable && st == GemmStorage::bf16) continue;
+        if (isa == Isa::portable && st != GemmStorage::f32) continue;
         force_isa(isa);
         std::string what = std::string("qeff ") + isa_name(isa) + " " + gemm_format_name(st);
-        report(s, what.c_str(), time_it(runs, [&] { gemm_packed(s.m, a.data(), s.k, pb, c.data(), s.n, {}, pool); }));
+        report(s, what.c_str(), time_it(runs, [&] {
+                 gemm_packed(s.m, a.data(), s.k, pb, c.data(), s.n, {}, pool, ws_aligned);
+               }));
       }
       reset_isa();
     }

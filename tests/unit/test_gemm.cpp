@@ -2,7 +2,9 @@
 // checked against a double-precision reference, every ISA path this machine
 // has against the portable one, and the thread partitioning against a serial
 // run (bit-identical: every output is summed in the same order whatever the
-// partition).
+// partition). int8 storage (W8A8) is checked bit for bit against the
+// documented quantization computed here in plain C++, on every ISA path, and
+// against the double-precision reference within the quantization error bound.
 //
 // Tolerance: an f32 dot product of length K summed in order has an error of
 // about sqrt(K) eps sum_k |a_k b_k| (eps = 2^-24 per rounding, randomly signed
@@ -10,6 +12,7 @@
 // epilogue's activation adds 1e-6 relative.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -116,7 +119,10 @@ std::vector<float> run_packed(const Problem &p, const std::vector<float> &a, con
   ep.residual = p.residual ? res.data() : nullptr;
   ep.ldr = p.n;
   std::vector<float> c(p.m * p.n, std::nanf(""));
-  gemm_packed(p.m, a.data(), p.k, PackedB{packed.data(), p.k, p.n, st}, c.data(), p.n, ep, par);
+  const PackedB pb{packed.data(), p.k, p.n, st};
+  std::vector<uint8_t> ws(gemm_packed_workspace(p.m, pb) + 64, 0xcd);  // poisoned
+  void *aligned = ws.data() + (64 - reinterpret_cast<uintptr_t>(ws.data()) % 64) % 64;
+  gemm_packed(p.m, a.data(), p.k, pb, c.data(), p.n, ep, par, aligned);
   return c;
 }
 
@@ -363,6 +369,200 @@ TEST(Gemm, EmptyDimensions) {
   // M = 0 or N = 0: nothing is written and nothing is read.
   gemm_packed(0, nullptr, 4, PackedB{nullptr, 4, 8, GemmStorage::f32}, nullptr, 8, {}, serial);
   gemm_packed(3, nullptr, 4, PackedB{nullptr, 4, 0, GemmStorage::f32}, nullptr, 0, {}, serial);
+}
+
+// ---- int8 (i8.panel16x4)
+
+// The documented int8 semantics (gemm.hpp), written out independently of the
+// kernels: symmetric scales, round half to even, exact integer sums.
+struct Quantized {
+  std::vector<int8_t> q;  // rows x k
+  std::vector<float> scale;
+};
+
+Quantized quantize_rows_ref(const float *x, int64_t rows, int64_t k, int64_t row_stride, int64_t elem_stride) {
+  Quantized out;
+  out.q.assign(rows * k, 0);
+  out.scale.assign(rows, 0.0f);
+  for (int64_t r = 0; r < rows; ++r) {
+    float amax = 0;
+    bool bad = false;
+    for (int64_t i = 0; i < k; ++i) {
+      const float v = x[r * row_stride + i * elem_stride];
+      if (!std::isfinite(v)) bad = true;
+      else amax = std::max(amax, std::fabs(v));
+    }
+    if (bad) {
+      out.scale[r] = std::nanf("");
+      continue;
+    }
+    if (amax < kGemmI8MinScale) continue;
+    out.scale[r] = amax / 127.0f;
+    const float inv = 127.0f / amax;
+    for (int64_t i = 0; i < k; ++i)
+      out.q[r * k + i] = static_cast<int8_t>(std::clamp(std::nearbyint(x[r * row_stride + i * elem_stride] * inv), -127.0f, 127.0f));
+  }
+  return out;
+}
+
+// Exactly what every int8 path must return, and a bound on its distance from
+// the true product: with a = sa (qa + ea), b = sb (qb + eb), |ea|, |eb| <= 1/2,
+// |ab - sa sb qa qb| <= sa sb (|qa| + |qb| + 1/2) / 2 per term.
+struct I8Expected {
+  std::vector<float> exact;
+  Expected vs_f32;
+};
+
+I8Expected reference_i8(const Problem &p, const std::vector<float> &a, const std::vector<float> &b,
+                        const std::vector<float> &bias, const std::vector<float> &res) {
+  const Quantized qa = quantize_rows_ref(a.data(), p.m, p.k, p.k, 1);
+  const Quantized qb = quantize_rows_ref(b.data(), p.n, p.k, 1, p.n);  // columns of B
+  I8Expected e;
+  e.vs_f32 = reference(p, a, b, bias, res);
+  e.exact.resize(p.m * p.n);
+  for (int64_t i = 0; i < p.m; ++i)
+    for (int64_t j = 0; j < p.n; ++j) {
+      int32_t acc = 0;
+      double err = 0;
+      for (int64_t kk = 0; kk < p.k; ++kk) {
+        const int x = qa.q[i * p.k + kk], y = qb.q[j * p.k + kk];
+        acc += x * y;
+        err += (std::abs(x) + std::abs(y) + 0.5) / 2;
+      }
+      float v = static_cast<float>(acc) * (qa.scale[i] * qb.scale[j]);
+      if (p.bias) v += bias[j];
+      apply_activation(p.act, &v, &v, 1);
+      if (p.residual) v += res[i * p.n + j];
+      e.exact[i * p.n + j] = v;
+      // Activations here are 1-Lipschitz (tanh, relu, silu and gelu up to ~1.13).
+      e.vs_f32.bound[i * p.n + j] += 1.2 * double(qa.scale[i]) * qb.scale[j] * err + 1e-6 * std::fabs(v);
+    }
+  return e;
+}
+
+void expect_bitwise(const std::vector<float> &got, const std::vector<float> &want, const char *what) {
+  ASSERT_EQ(got.size(), want.size());
+  int bad = 0;
+  for (size_t i = 0; i < got.size() && bad < 5; ++i)
+    if (std::memcmp(&got[i], &want[i], 4) != 0 && !(std::isnan(got[i]) && std::isnan(want[i]))) {
+      ADD_FAILURE() << what << ": element " << i << " is " << got[i] << ", expected exactly " << want[i];
+      ++bad;
+    }
+}
+
+TEST(GemmI8, EveryIsaComputesTheDocumentedQuantizationExactly) {
+  SerialParallel serial;
+  for (Isa isa : {Isa::portable, Isa::avx2, Isa::avx512}) {
+    if (!isa_supported(isa)) {
+      std::printf("[   NOTE   ] %s not supported here; not run\n", isa_name(isa));
+      continue;
+    }
+    IsaGuard g(isa);
+    uint32_t seed = 700;
+    for (const Problem &p : kProblems) {
+      Operands o(p, seed += 10);
+      SCOPED_TRACE(testing::Message() << isa_name(isa) << " " << p.m << "x" << p.k << "x" << p.n);
+      const I8Expected e = reference_i8(p, o.a, o.b, o.bias, o.res);
+      const auto got = run_packed(p, o.a, o.b, o.bias, o.res, GemmStorage::i8, serial);
+      expect_bitwise(got, e.exact, "int8");
+      expect_close(got, e.vs_f32, "int8 vs f32");
+    }
+  }
+}
+
+TEST(GemmI8, PartitionsAndTransposedPackingGiveIdenticalResults) {
+  SerialParallel serial;
+  uint32_t seed = 900;
+  for (const Problem &p : kProblems) {
+    Operands o(p, seed += 10);
+    SCOPED_TRACE(testing::Message() << p.m << "x" << p.k << "x" << p.n);
+    const auto one = run_packed(p, o.a, o.b, o.bias, o.res, GemmStorage::i8, serial);
+    EXPECT_EQ(run_packed(p, o.a, o.b, o.bias, o.res, GemmStorage::i8, serial, true), one);
+    for (int t : {2, 3}) {
+      ThreadParallel par(t);
+      EXPECT_EQ(run_packed(p, o.a, o.b, o.bias, o.res, GemmStorage::i8, par), one) << t << " threads";
+    }
+  }
+}
+
+// A row of A with a NaN or an infinity is NaN throughout; a zero (or tiny)
+// row is exactly zero; the other rows do not change.
+TEST(GemmI8, NonFiniteAndZeroRowsStayInTheirRow) {
+  SerialParallel serial;
+  for (Isa isa : {Isa::portable, Isa::avx2}) {
+    if (!isa_supported(isa)) continue;
+    IsaGuard g(isa);
+    Problem p{6, 70, 40};
+    Operands o(p, 31);
+    const auto clean = run_packed(p, o.a, o.b, o.bias, o.res, GemmStorage::i8, serial);
+    o.a[1 * p.k + 65] = std::nanf("");     // row 1: NaN in the scalar tail
+    o.a[2 * p.k + 3] = -INFINITY;          // row 2: infinity in the vector body
+    for (int64_t i = 0; i < p.k; ++i) o.a[3 * p.k + i] = 0.0f, o.a[4 * p.k + i] = 1e-31f;
+    const auto c = run_packed(p, o.a, o.b, o.bias, o.res, GemmStorage::i8, serial);
+    for (int64_t j = 0; j < p.n; ++j) {
+      SCOPED_TRACE(testing::Message() << isa_name(isa) << " column " << j);
+      EXPECT_EQ(c[0 * p.n + j], clean[0 * p.n + j]);
+      EXPECT_TRUE(std::isnan(c[1 * p.n + j]));
+      EXPECT_TRUE(std::isnan(c[2 * p.n + j]));
+      EXPECT_EQ(c[3 * p.n + j], 0.0f);
+      EXPECT_EQ(c[4 * p.n + j], 0.0f);
+      EXPECT_EQ(c[5 * p.n + j], clean[5 * p.n + j]);
+    }
+  }
+}
+
+TEST(GemmI8, PackedLayoutIsScalesSumsAndVnniQuads) {
+  const int64_t k = 5, n = 18;  // 2 panels, 2 quads
+  std::vector<float> b(k * n);
+  for (int64_t kk = 0; kk < k; ++kk)
+    for (int64_t j = 0; j < n; ++j) b[kk * n + j] = float((kk + 1) * (j % 2 ? -1 : 1)) * float(j + 1) / 8.0f;
+  b[0 * n + 17] = std::nanf("");  // column 17 is not finite
+  const uint64_t bytes = gemm_packed_bytes(k, n, GemmStorage::i8);
+  EXPECT_EQ(bytes, 2u * 16 * 8 + 2u * 2 * 64);
+  std::vector<uint8_t> packed(bytes, 0xcd);
+  gemm_pack(b.data(), n, false, k, n, GemmStorage::i8, packed.data());
+  const auto *scale = reinterpret_cast<const float *>(packed.data());
+  const auto *sum = reinterpret_cast<const int32_t *>(packed.data() + 2 * 16 * 4);
+  const auto *w = reinterpret_cast<const int8_t *>(packed.data() + 2 * 16 * 8);
+  for (int64_t j = 0; j < 32; ++j) {
+    SCOPED_TRACE(j);
+    if (j >= n) {
+      EXPECT_EQ(scale[j], 0.0f);
+      EXPECT_EQ(sum[j], 0);
+      continue;
+    }
+    if (j == 17) {
+      EXPECT_TRUE(std::isnan(scale[j]));
+      EXPECT_EQ(sum[j], 0);
+      continue;
+    }
+    // Column j is (j+1)/8 * (1, 2, 3, 4, 5) * sign: max 5 (j+1)/8 -> q = 127 k / 5 rounded.
+    EXPECT_FLOAT_EQ(scale[j], 5.0f * float(j + 1) / 8.0f / 127.0f);
+    int32_t s = 0;
+    for (int64_t kk = 0; kk < 8; ++kk) {
+      const int8_t got = w[(j / 16) * 2 * 64 + (kk / 4) * 64 + (j % 16) * 4 + kk % 4];
+      const int want = kk < k ? static_cast<int>(std::nearbyint(127.0f * float(kk + 1) / 5.0f)) * (j % 2 ? -1 : 1) : 0;
+      EXPECT_EQ(got, want) << "k " << kk;
+      s += got;
+    }
+    EXPECT_EQ(sum[j], s);
+  }
+  GemmStorage s;
+  EXPECT_TRUE(parse_gemm_format("i8.panel16x4", &s));
+  EXPECT_EQ(s, GemmStorage::i8);
+  EXPECT_STREQ(gemm_format_name(GemmStorage::i8), "i8.panel16x4");
+  EXPECT_EQ(gemm_packed_workspace(5, PackedB{nullptr, 70, 8, GemmStorage::f32}), 0u);
+  EXPECT_EQ(gemm_packed_workspace(5, PackedB{nullptr, 70, 8, GemmStorage::i8}), 5u * 128 + 64);
+}
+
+TEST(GemmI8, EmptyDimensions) {
+  SerialParallel serial;
+  Problem p{2, 0, 3, true};  // K = 0: zero product, the bias still applies
+  Operands o(p, 11);
+  auto c = run_packed(p, o.a, o.b, o.bias, o.res, GemmStorage::i8, serial);
+  for (int64_t i = 0; i < 2; ++i)
+    for (int64_t j = 0; j < 3; ++j) EXPECT_EQ(c[i * 3 + j], o.bias[j]);
+  gemm_packed(0, nullptr, 4, PackedB{nullptr, 4, 8, GemmStorage::i8}, nullptr, 8, {}, serial);
 }
 
 }  // namespace

@@ -1,0 +1,108 @@
+// int8 GEMM (i8.panel16x4, gemm.hpp): weight packing with per-column scales,
+// and the portable row quantization and microkernel. The driver is in
+// gemm.cpp; the AVX2 kernels in gemm_i8_avx2.cpp.
+#include <cmath>
+#include <cstring>
+
+#include "kernels/gemm_internal.hpp"
+
+namespace qeff::kernels {
+namespace gemm_detail {
+namespace {
+
+void quantize_rows_portable(const float *a, int64_t lda, int64_t rows, int64_t k, int8_t *q, int64_t ldq,
+                            float *scale) {
+  const int64_t kpad = (k + 3) / 4 * 4;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float *x = a + r * lda;
+    int8_t *qr = q + r * ldq;
+    float amax = 0.0f;
+    bool non_finite = false;
+    for (int64_t i = 0; i < k; ++i) {
+      if (!std::isfinite(x[i])) non_finite = true;
+      else amax = std::max(amax, std::fabs(x[i]));
+    }
+    float inv = 0.0f;
+    if (i8_scale(amax, non_finite, &scale[r], &inv))
+      for (int64_t i = 0; i < k; ++i) qr[i] = quantize_i8(x[i], inv);
+    else
+      std::memset(qr, 0, static_cast<size_t>(k));
+    std::memset(qr + k, 0, static_cast<size_t>(kpad - k));
+  }
+}
+
+template <int MR, int NP>
+struct PortableI8Kernel {
+  static void run(const I8Args &g) {
+    int32_t acc[MR][NP * 16] = {};
+    for (int64_t q = 0; q < g.kq; ++q)
+      for (int p = 0; p < NP; ++p) {
+        const int8_t *w = g.b + p * g.panel_stride + q * 64;
+        for (int r = 0; r < MR; ++r) {
+          const int8_t *a = g.qa + r * g.lda + q * 4;
+          for (int j = 0; j < 16; ++j) {
+            int32_t s = 0;
+            for (int t = 0; t < 4; ++t) s += int32_t(a[t]) * w[j * 4 + t];
+            acc[r][p * 16 + j] += s;
+          }
+        }
+      }
+    for (int r = 0; r < MR; ++r)
+      for (int j = 0; j < g.nr; ++j)
+        g.c[r * g.ldc + j] = static_cast<float>(acc[r][j]) * (g.a_scale[r] * g.b_scale[j]);
+  }
+};
+
+}  // namespace
+
+const I8KernelSet &i8_kernels_portable() {
+  static const I8KernelSet s = make_i8_kernel_set<PortableI8Kernel, 4, 1, 2>(quantize_rows_portable);
+  return s;
+}
+
+}  // namespace gemm_detail
+
+namespace {
+
+int64_t panels_of(int64_t n) { return (n + kGemmPanel - 1) / kGemmPanel; }
+int64_t quads_of(int64_t k) { return (k + 3) / 4; }
+
+}  // namespace
+
+uint64_t gemm_i8_packed_bytes(int64_t k, int64_t n) {
+  const uint64_t p = static_cast<uint64_t>(panels_of(n));
+  return p * kGemmPanel * 8 + p * static_cast<uint64_t>(quads_of(k)) * 64;
+}
+
+void gemm_i8_pack(const float *b, int64_t ldb, bool transposed, int64_t k, int64_t n, void *out) {
+  const int64_t panels = panels_of(n), kq = quads_of(k);
+  auto *bytes = static_cast<uint8_t *>(out);
+  std::memset(bytes, 0, gemm_i8_packed_bytes(k, n));
+  auto *scale = reinterpret_cast<float *>(bytes);
+  auto *colsum = reinterpret_cast<int32_t *>(bytes + panels * kGemmPanel * 4);
+  auto *w = reinterpret_cast<int8_t *>(bytes + panels * kGemmPanel * 8);
+  auto at = [&](int64_t kk, int64_t j) { return transposed ? b[j * ldb + kk] : b[kk * ldb + j]; };
+  for (int64_t j = 0; j < n; ++j) {
+    float amax = 0.0f;
+    bool non_finite = false;
+    for (int64_t kk = 0; kk < k; ++kk) {
+      const float x = at(kk, j);
+      if (!std::isfinite(x)) non_finite = true;
+      else amax = std::max(amax, std::fabs(x));
+    }
+    float s = 0.0f, inv = 0.0f;
+    const bool nonzero = gemm_detail::i8_scale(amax, non_finite, &s, &inv);
+    std::memcpy(scale + j, &s, 4);  // the scales may be unaligned
+    if (!nonzero) continue;
+    int8_t *panel = w + (j / kGemmPanel) * kq * 64 + (j % kGemmPanel) * 4;
+    int32_t sum = 0;
+    for (int64_t kk = 0; kk < k; ++kk) {
+      const int8_t v = gemm_detail::quantize_i8(at(kk, j), inv);
+      panel[(kk / 4) * 64 + kk % 4] = v;
+      sum += v;
+    }
+    std::memcpy(colsum + j, &sum, 4);
+  }
+}
+
+}  // namespace qeff::kernels
