@@ -108,6 +108,16 @@ def max_abs_diff(a, b):
     return float(np.abs(x - y).max())
 
 
+def min_cosine(a, b):
+    """The smallest cosine similarity between corresponding rows (embeddings)."""
+    import numpy as np
+    x, y = read_f32(a).astype(np.float64), read_f32(b).astype(np.float64)
+    if x.shape != y.shape:
+        return float("nan")
+    x, y = x.reshape(-1, x.shape[-1]) if x.ndim > 1 else x[None], y.reshape(-1, y.shape[-1]) if y.ndim > 1 else y[None]
+    return float(((x * y).sum(1) / (np.linalg.norm(x, axis=1) * np.linalg.norm(y, axis=1))).min())
+
+
 def summarize(times):
     return {"min": min(times), "median": statistics.median(times), "n": len(times)}
 
@@ -124,6 +134,9 @@ def main():
     ap.add_argument("--qeff-bf16", default="all", choices=["off", "latency", "all"],
                     help="also run qeff with compile.weight_dtype = bf16: in no workload, the latency workload "
                          "only, or all (default)")
+    ap.add_argument("--qeff-int8", default="all", choices=["off", "latency", "all"],
+                    help="also run qeff with compile.weight_dtype = int8 (W8A8): in no workload, the latency "
+                         "workload only, or all (default)")
     ap.add_argument("--torch-bf16", default="latency", choices=["off", "latency", "all"],
                     help="also run PyTorch under bf16 autocast: in no workload, the latency workload only (default: "
                          "PyTorch 1.13's bf16 matmuls are very slow without AVX-512 BF16), or all")
@@ -230,6 +243,7 @@ def main():
             ids_file = os.path.join(work, f"ids-{wname}.bin")
             ids.tofile(ids_file)
             qeff_bf16 = args.qeff_bf16 == "all" or (args.qeff_bf16 == "latency" and kind == "latency")
+            qeff_int8 = args.qeff_int8 == "all" or (args.qeff_int8 == "latency" and kind == "latency")
             torch_bf16 = args.torch_bf16 == "all" or (args.torch_bf16 == "latency" and kind == "latency")
             specs = [("qeff", [worker, "serve", mdir, cache, ids_file, str(batch), str(seq), str(args.threads), "f32"],
                       None)]
@@ -242,6 +256,9 @@ def main():
             if qeff_bf16:
                 specs.append(("qeff-bf16w", [worker, "serve", mdir, cache, ids_file, str(batch), str(seq),
                                              str(args.threads), "bf16"], None))
+            if qeff_int8:
+                specs.append(("qeff-int8", [worker, "serve", mdir, cache, ids_file, str(batch), str(seq),
+                                            str(args.threads), "int8"], None))
             if torch_bf16 and not args.no_torch:
                 specs.append(("torch-bf16", [args.python, os.path.join(HERE, "torch_worker.py"), mdir, ids_file,
                                                  str(batch), str(seq), str(args.threads), "bf16"], torch_env))
@@ -274,9 +291,11 @@ def main():
             by = {w.label: w.emb for w in workers}
             d = {}
             for a, b in [("qeff", "ort"), ("qeff", "torch"), ("ort", "torch"), ("qeff-bf16w", "torch"),
-                         ("torch-bf16", "torch")]:
+                         ("qeff-int8", "torch"), ("torch-bf16", "torch")]:
                 if a in by and b in by:
                     d[f"{a} vs {b}"] = max_abs_diff(by[a], by[b])
+                    if a != "qeff" and a != "ort":
+                        d[f"{a} vs {b} min cosine"] = min_cosine(by[a], by[b])
             diffs[(m, wname)] = d
     elapsed = time.time() - t_start
     load_end = loadavg()
@@ -337,42 +356,39 @@ def render(args, models, workloads, results, diffs, extra, versions, load_start,
                          f"{fmt(ratio(res, 'qeff', 'ort', 'min'), 2)} / {fmt(ratio(res, 'qeff', 'ort', 'median'), 2)} | "
                          f"{fmt(ratio(res, 'qeff', 'torch', 'min'), 2)} / {fmt(ratio(res, 'qeff', 'torch', 'median'), 2)} |")
             L.append("")
+    variants = ["qeff-bf16w", "qeff-int8", "torch-bf16"]
     bf = [(m, w) for m in models for w in workloads
-          if (m, w) in results and ("qeff-bf16w" in results[(m, w)] or "torch-bf16" in results[(m, w)])]
+          if (m, w) in results and any(v in results[(m, w)] for v in variants)]
     if bf:
-        L.append("## bf16 variants (best / median; throughput in sentences/s, latency in ms)\n")
-        L.append("qeff-bf16w: compile.weight_dtype = bf16 (matmul weights stored as bf16, computed in f32); PyTorch: "
-                 "torch.autocast('cpu', dtype=torch.bfloat16). Ratios as above: > 1 means qeff-bf16w is faster.\n")
-        L.append("| model | workload | qeff bf16 weights | PyTorch bf16 autocast | qeff-bf16w/PyTorch-bf16 (best / median) "
-                 "| qeff-bf16w/ORT f32 (best / median) | qeff-bf16w/qeff f32 (best / median) |")
-        L.append("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+        L.append("## Reduced-precision variants (best / median; throughput in sentences/s, latency in ms)\n")
+        L.append("qeff-bf16w: compile.weight_dtype = bf16 (matmul weights stored as bf16, computed in f32); qeff-int8: "
+                 "compile.weight_dtype = int8 (int8 weights with per-column scales, activations quantized per row at "
+                 "run time, int32 sums); PyTorch: torch.autocast('cpu', dtype=torch.bfloat16). Ratios as above: > 1 "
+                 "means the variant is faster.\n")
+        L.append("| model | workload | variant | time | variant/ORT f32 (best / median) | variant/qeff f32 (best / median) "
+                 "| variant/PyTorch-bf16 (best / median) |")
+        L.append("| --- | --- | --- | ---: | ---: | ---: | ---: |")
         for m, w in bf:
             res = results[(m, w)]
             b, s, kind = WORKLOADS[w]
-
-            def val(lbl):
-                if lbl not in res:
-                    return "-"
-                if kind == "throughput":
-                    return f"{b * 1e3 / res[lbl]['min']:.1f} / {b * 1e3 / res[lbl]['median']:.1f}"
-                return f"{res[lbl]['min']:.2f} / {res[lbl]['median']:.2f}"
-
-            L.append(f"| {m} | {b}x{s} | {val('qeff-bf16w')} | {val('torch-bf16')} | "
-                     f"{fmt(ratio(res, 'qeff-bf16w', 'torch-bf16', 'min'), 2)} / "
-                     f"{fmt(ratio(res, 'qeff-bf16w', 'torch-bf16', 'median'), 2)} | "
-                     f"{fmt(ratio(res, 'qeff-bf16w', 'ort', 'min'), 2)} / "
-                     f"{fmt(ratio(res, 'qeff-bf16w', 'ort', 'median'), 2)} | "
-                     f"{fmt(ratio(res, 'qeff-bf16w', 'qeff', 'min'), 2)} / "
-                     f"{fmt(ratio(res, 'qeff-bf16w', 'qeff', 'median'), 2)} |")
+            for v in variants:
+                if v not in res:
+                    continue
+                val = (f"{b * 1e3 / res[v]['min']:.1f} / {b * 1e3 / res[v]['median']:.1f}" if kind == "throughput"
+                       else f"{res[v]['min']:.2f} / {res[v]['median']:.2f}")
+                cols = [f"{fmt(ratio(res, v, o, 'min'), 2)} / {fmt(ratio(res, v, o, 'median'), 2)}" if v != o else "-"
+                        for o in ("ort", "qeff", "torch-bf16")]
+                L.append(f"| {m} | {b}x{s} | {v} | {val} | " + " | ".join(cols) + " |")
         L.append("")
-    L.append("## Correctness: max abs difference of the pooled embeddings\n")
+    L.append("## Correctness: max abs difference (and min row cosine) of the pooled embeddings\n")
     pairs = sorted({p for d in diffs.values() for p in d})
     if pairs:
         L.append("| model | workload | " + " | ".join(pairs) + " |")
         L.append("| --- | --- | " + " | ".join("---:" for _ in pairs) + " |")
         for (m, w), d in diffs.items():
             b, s, _ = WORKLOADS[w]
-            L.append(f"| {m} | {b}x{s} | " + " | ".join(f"{d[p]:.3g}" if p in d else "-" for p in pairs) + " |")
+            L.append(f"| {m} | {b}x{s} | " + " | ".join((f"{d[p]:.6f}" if "cosine" in p else f"{d[p]:.3g}") if p in d else "-"
+                                                for p in pairs) + " |")
         L.append("")
     L.append("## Worker details\n")
     L.append("Start-up = load + compile (qeff: from the compile cache when warm) + 2 warm-up calls.\n")

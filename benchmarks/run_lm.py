@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Causal-LM benchmark: qeff vs PyTorch, prefill and decode tokens/s.
+"""Causal-LM benchmark: qeff vs PyTorch and llama.cpp, prefill and decode tokens/s.
 
     run_lm.py BUILD_DIR [options]        (see --help; run_lm.sh wraps it)
 
@@ -11,30 +11,39 @@ nothing of qeff is built here. The script
      unless it is there (--model-dir to use another);
   2. compiles the C driver lm_qeff_worker.c against include/qeff/qeff.h and
      BUILD_DIR/src/libqeff.so (into BUILD_DIR/bench-work);
-  3. runs ROUNDS rounds; in each, every variant (qeff fp32, qeff bf16 weights,
-     PyTorch fp32, PyTorch bf16) in turn (rotating order) runs as its own
-     process: load (+ compile for qeff: from the compile cache after the first
-     round), 1 warm-up generation, CALLS measured greedy generations of
+  3. for the llama.cpp variants (only when node-llama-cpp is installed under
+     --node-llama): converts the model to GGUF files of the same weights
+     (make_gguf.py: F32, F16, BF16, Q8_0, Q4_0; into BUILD_DIR/gguf) unless
+     they are there;
+  4. runs ROUNDS rounds; in each, every variant (qeff fp32, qeff bf16 weights,
+     PyTorch fp32, PyTorch bf16, llama.cpp per GGUF type) in turn (rotating
+     order) runs as its own process: load (+ compile for qeff: from the compile
+     cache after the first round), 1 warm-up generation, CALLS measured greedy
+     generations of
      NEW_TOKENS + 1 tokens from one PROMPT_LEN-token prompt (batch 1), exit.
      One process at a time: a 1.1 B model is 4.4 GB in fp32, and nothing else
      of the benchmark runs while a variant measures. Interleaving the variants
      round by round spreads load changes on the machine over all of them;
-  4. prints a markdown report: prefill tokens/s (PROMPT_LEN / time of the
+  5. prints a markdown report: prefill tokens/s (PROMPT_LEN / time of the
      prefill, first token included) and decode tokens/s (NEW_TOKENS / time of
      the decode steps), best (from the minimum time) and median over all
-     calls, and the ratios qeff/PyTorch at equal precision (> 1: qeff faster).
+     calls, and the ratios qeff/PyTorch and qeff/llama.cpp at equal precision
+     (> 1: qeff faster).
 
 qeff's figures are its own statistics (qeff_result_stat "prefill_ms",
 "prefill_tokens_per_s", "decode_ms", "decode_tokens_per_s" of one
 qeff_generate call with generate.max_new_tokens NEW_TOKENS + 1 and
 generate.ignore_eos); PyTorch's are timed around the forward calls and argmax
 (prefill with num_logits_to_keep=1 as HF generate does, decode with the
-DynamicCache).
+DynamicCache); llama.cpp's are its own llama_perf_context timings (prompt
+eval and eval time) of one context sequence, run by llama_cpp_worker.mjs
+through the node-llama-cpp npm package (prebuilt CPU binaries).
 """
 import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -45,8 +54,11 @@ import bench_common  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-VARIANTS = ["qeff-fp32", "qeff-bf16", "torch-fp32", "torch-bf16"]
+GGUF_TYPES = ["f32", "f16", "bf16", "q8_0", "q4_0"]
+LLAMA_VARIANTS = ["llamacpp-" + t for t in GGUF_TYPES]
+VARIANTS = ["qeff-fp32", "qeff-bf16", "qeff-int8", "torch-fp32", "torch-bf16"] + LLAMA_VARIANTS
 IDS_SEED = 20240601
+RUNTIMES = {"qeff": "qeff", "torch": "PyTorch", "llamacpp": "llama.cpp"}
 
 
 def log(msg):
@@ -83,6 +95,29 @@ def run_worker(label, cmd, env, log_path, timeout):
     return res
 
 
+def display(v):
+    """(runtime, precision) as the report names them: llama.cpp's precisions are GGUF types (F32, Q8_0, ...)."""
+    rt, prec = v.split("-")
+    return RUNTIMES[rt], prec.upper() if rt == "llamacpp" else prec
+
+
+def write_prompt_ids(path, n):
+    """The benchmark's prompt: n random token ids in [1000, 30000) (fixed seed), int32, written to path."""
+    import numpy as np
+
+    ids = np.random.default_rng(IDS_SEED).integers(1000, 30000, size=n, dtype=np.int32)
+    ids.tofile(path)
+    return ids
+
+
+def llama_cpp_command(node_llama, gguf, threads, prompt_len, ctx_len, new_tokens, calls, ids_file, logits_out=None,
+                      node="node"):
+    """The llama_cpp_worker.mjs command line (see that file)."""
+    return [node, os.path.join(HERE, "llama_cpp_worker.mjs"), node_llama, gguf] + [
+        str(x) for x in (threads, prompt_len, ctx_len, new_tokens, calls)] + [ids_file] + (
+        [logits_out] if logits_out else [])
+
+
 def common_prefix(a, b):
     n = 0
     for x, y in zip(a, b):
@@ -105,7 +140,9 @@ def main():
                     help="PyTorch: decode steps per generation (default 16: Debian's torch decodes a 1.1 B model at "
                          "well under 1 token/s on 2 cores; at ctx <= 256 the step cost hardly depends on the "
                          "position)")
-    ap.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated subset of " + ",".join(VARIANTS))
+    ap.add_argument("--variants", default=None,
+                    help="comma-separated subset of " + ",".join(VARIANTS) + " (default: all; the llama.cpp ones "
+                         "only when node-llama-cpp is installed under --node-llama)")
     ap.add_argument("--torch-bf16-rounds", type=int, default=1,
                     help="rounds in which PyTorch bf16 runs (the first N; default 1): PyTorch 1.13 has no fast "
                          "bf16 matmul on a CPU without AVX-512 BF16 (a 128-token prefill takes minutes)")
@@ -125,6 +162,10 @@ def main():
     ap.add_argument("--torch-env", default="OMP_WAIT_POLICY=PASSIVE",
                     help="extra environment of the PyTorch worker, space separated (default "
                          "'OMP_WAIT_POLICY=PASSIVE'; OPENBLAS_NUM_THREADS is set to --threads)")
+    ap.add_argument("--node-llama", default=None,
+                    help="npm prefix holding node-llama-cpp for the llama.cpp variants (default BUILD_DIR/node-llama)")
+    ap.add_argument("--gguf-dir", default=None, help="GGUF files of the model (default BUILD_DIR/gguf; make_gguf.py)")
+    ap.add_argument("--node", default=shutil.which("node") or "node", help="node binary")
     ap.add_argument("--worker-timeout", type=int, default=3600, help="seconds one worker process may take (3600)")
     ap.add_argument("--cc", default=os.environ.get("CC", "cc"), help="C compiler for lm_qeff_worker.c")
     ap.add_argument("--out", default=None, help="also write the markdown report to this file")
@@ -134,10 +175,16 @@ def main():
     lib = os.path.join(build, "src", "libqeff.so")
     if not os.path.exists(lib):
         sys.exit(f"no {lib}: build qeff first (meson setup + ninja)")
-    variants = [v for v in args.variants.split(",") if v]
+    node_llama = os.path.abspath(args.node_llama or os.path.join(build, "node-llama"))
+    have_llama = os.path.isfile(os.path.join(node_llama, "node_modules", "node-llama-cpp", "package.json"))
+    variants = ([v for v in args.variants.split(",") if v] if args.variants else
+                [v for v in VARIANTS if have_llama or v not in LLAMA_VARIANTS])
     for v in variants:
         if v not in VARIANTS:
             sys.exit(f"unknown variant {v}")
+    if not have_llama and any(v in LLAMA_VARIANTS for v in variants):
+        sys.exit(f"no node-llama-cpp under {node_llama}: npm install node-llama-cpp @node-llama-cpp/linux-x64 "
+                 f"--omit=optional --ignore-scripts --prefix {node_llama} (see benchmarks/README.md)")
     if args.rounds < 1 or args.calls < 1 or args.new_tokens < 1:
         sys.exit("--rounds, --calls and --new-tokens must be >= 1")
     if args.prompt_len + args.new_tokens + 1 > args.ctx_len:
@@ -167,10 +214,15 @@ def main():
                     os.path.join(HERE, "lm_qeff_worker.c"), "-I", os.path.join(REPO, "include"),
                     "-L", os.path.dirname(lib), "-lqeff", "-Wl,-rpath," + os.path.dirname(lib)], check=True)
 
-    import numpy as np
+    # 3. the GGUF files of the llama.cpp variants (make_gguf.py keeps files made from the same model)
+    gguf_dir = os.path.abspath(args.gguf_dir or os.path.join(build, "gguf"))
+    gguf_types = [v.split("-")[1] for v in variants if v in LLAMA_VARIANTS]
+    if gguf_types:
+        subprocess.run([args.python, os.path.join(HERE, "make_gguf.py"), model_dir, gguf_dir, "--types",
+                        ",".join(gguf_types)], check=True)
 
     ids_file = os.path.join(work, f"lm-ids-{args.prompt_len}.bin")
-    np.random.default_rng(IDS_SEED).integers(1000, 30000, size=args.prompt_len, dtype=np.int32).tofile(ids_file)
+    write_prompt_ids(ids_file, args.prompt_len)
 
     torch_env = dict(os.environ)
     torch_env["OPENBLAS_NUM_THREADS"] = str(args.threads)
@@ -189,10 +241,14 @@ def main():
 
     def command(v):
         if v.startswith("qeff"):
-            dtype = "f32" if v == "qeff-fp32" else "bf16"
+            dtype = {"qeff-fp32": "f32", "qeff-bf16": "bf16", "qeff-int8": "int8"}[v]
             return [qeff_worker, model_dir, cache, str(args.threads), dtype, str(args.prompt_len), str(args.ctx_len),
                     str(args.new_tokens), str(args.calls), ids_file], None
         mode = v.split("-")[1]
+        if v in LLAMA_VARIANTS:
+            return llama_cpp_command(node_llama, os.path.join(gguf_dir, f"tinyllama-shape-{mode}.gguf"), args.threads,
+                                     args.prompt_len, args.ctx_len, args.new_tokens, args.calls, ids_file,
+                                     node=args.node), None
         new, calls, warm = ((tb_new, tb_calls, min(args.torch_bf16_warmup_len, args.prompt_len)) if v == "torch-bf16"
                             else (args.torch_new_tokens, args.calls, args.prompt_len))
         return [args.python, os.path.join(HERE, "lm_torch_worker.py"), model_dir, str(args.threads), mode,
@@ -220,7 +276,12 @@ def main():
             for k in samples[v]:
                 samples[v][k] += res[k]
             tokens[v] = res.get("tokens", [])
-            details[v].append({k: round(res[k], 2) for k in ("load_s", "compile_s", "process_s") if k in res})
+            versions.update(res.get("versions", {}))
+            details[v].append({k: round(res[k], 2) for k in ("load_s", "compile_s", "context_s", "process_s")
+                               if k in res})
+            if v in LLAMA_VARIANTS:  # llama.cpp's timings vs the wall time around the node-llama-cpp calls
+                details[v][-1].update(threads=res["threads"], flash_attention=res["flash_attention"],
+                                      wall_decode_tok_s=round(args.new_tokens * 1e3 / min(res["wall_decode_ms"]), 2))
             log(f"{v} round {r + 1}/{args.rounds}: prefill {statistics.median(res['prefill_tok_s']):.1f} tok/s, "
                 f"decode {statistics.median(res['decode_tok_s']):.2f} tok/s, process {res['process_s']:.0f} s")
         round_loads.append(loadavg())
@@ -256,12 +317,13 @@ def render(args, variants, samples, details, tokens, failures, versions, load_st
         x, y = best_median(a, key), best_median(b, key)
         return "-" if x is None or y is None else f"{x[i] / y[i]:.2f}"
 
-    L = ["# Causal-LM benchmark: qeff vs PyTorch\n"]
+    llama = [v for v in variants if v in LLAMA_VARIANTS]
+    L = ["# Causal-LM benchmark: qeff vs PyTorch" + (" and llama.cpp\n" if llama else "\n")]
     L.append(f"- model: random-weight LlamaForCausalLM of TinyLlama-1.1B's shape (22 layers, hidden 2048, 32 heads / "
              f"4 KV heads, intermediate 5632, vocab 32000; 1.10 G parameters, fp32 safetensors)")
     L.append(f"- workload: batch 1, prompt {args.prompt_len} random token ids (one prefill run), greedy; decode "
-             f"steps per generation: qeff {args.new_tokens}, PyTorch fp32 {args.torch_new_tokens}, PyTorch bf16 "
-             f"{tb_new}; qeff compile.prefill_seq_len {args.prompt_len}, compile.ctx_len {args.ctx_len}")
+             f"steps per generation: qeff and llama.cpp {args.new_tokens}, PyTorch fp32 {args.torch_new_tokens}, "
+             f"PyTorch bf16 {tb_new}; qeff compile.prefill_seq_len {args.prompt_len}, compile.ctx_len {args.ctx_len}")
     L.append(f"- machine: {cpu_name()} ({cpu_isa()}), {os.cpu_count()} CPUs, memory (total, available) GiB "
              f"{mem_gib()}; {args.threads} threads per runtime")
     L.append(f"- rounds {args.rounds} (PyTorch bf16: the first {min(args.torch_bf16_rounds, args.rounds)}), one "
@@ -275,36 +337,40 @@ def render(args, variants, samples, details, tokens, failures, versions, load_st
     L.append(f"- PyTorch: OPENBLAS_NUM_THREADS={args.threads} {args.torch_env}, torch.set_num_threads({args.threads}); "
              "fp32 = torch_dtype float32, bf16 = torch_dtype bfloat16 (bf16 weights and compute). qeff: "
              f"runtime.threads {args.threads}; fp32 = compile.weight_dtype f32, bf16 = compile.weight_dtype bf16 "
-             "(matmul weights stored as bf16, computed in f32)")
+             "(matmul weights stored as bf16, computed in f32), int8 = compile.weight_dtype int8 (int8 weights with per-column "
+             "scales, activations quantized per token at run time, int32 sums)")
+    if llama:
+        L.append(f"- llama.cpp (llama_cpp_worker.mjs, node-llama-cpp's prebuilt CPU binaries): GGUF files of the same "
+                 f"weights (make_gguf.py; norms F32, every matrix in the file's type), context {args.ctx_len} "
+                 f"tokens, batch {args.prompt_len} (the prompt is one llama_decode), {args.threads} threads, "
+                 "llama.cpp's default KV cache (f16) and flash attention (auto); figures from llama_perf_context "
+                 "(prompt eval time, eval time)")
     L.append("- best = highest tok/s (from the minimum time), median = median tok/s over all measured generations\n")
 
     L.append("## Tokens/s (best / median)\n")
     L.append("| runtime | precision | prefill tok/s | decode tok/s | generations |")
     L.append("| --- | --- | ---: | ---: | ---: |")
     for v in variants:
-        rt, prec = v.split("-")
         n = best_median(v, "prefill_tok_s")
-        L.append(f"| {'qeff' if rt == 'qeff' else 'PyTorch'} | {prec} | {cell(v, 'prefill_tok_s')} | "
+        L.append(f"| {' | '.join(display(v))} | {cell(v, 'prefill_tok_s')} | "
                  f"{cell(v, 'decode_tok_s', 2)} | {n[2] if n else 0}{' (failed)' if v in failures else ''} |")
     L.append("")
-    L.append("## Ratios qeff / PyTorch at equal precision (tok/s qeff / tok/s PyTorch; > 1: qeff faster)\n")
-    L.append("| precision | prefill (best / median) | decode (best / median) |")
+    L.append("## Ratios at equal precision (tok/s of the first / tok/s of the second; > 1: the first is faster)\n")
+    L.append("| pair | prefill (best / median) | decode (best / median) |")
     L.append("| --- | ---: | ---: |")
-    for prec in ("fp32", "bf16"):
-        a, b = "qeff-" + prec, "torch-" + prec
+    for a, b in (("qeff-fp32", "torch-fp32"), ("qeff-bf16", "torch-bf16"), ("qeff-fp32", "llamacpp-f32"),
+                 ("qeff-bf16", "llamacpp-bf16"), ("qeff-bf16", "llamacpp-f16"), ("qeff-int8", "llamacpp-q8_0"),
+                 ("qeff-bf16", "qeff-fp32"), ("qeff-int8", "qeff-fp32")):
         if a in variants and b in variants:
-            L.append(f"| {prec} | {ratio(a, b, 'prefill_tok_s', 0)} / {ratio(a, b, 'prefill_tok_s', 1)} | "
+            name = " / ".join(" ".join(display(x)) for x in (a, b))
+            L.append(f"| {name} | {ratio(a, b, 'prefill_tok_s', 0)} / {ratio(a, b, 'prefill_tok_s', 1)} | "
                      f"{ratio(a, b, 'decode_tok_s', 0)} / {ratio(a, b, 'decode_tok_s', 1)} |")
-    if "qeff-bf16" in variants and "qeff-fp32" in variants:
-        a, b = "qeff-bf16", "qeff-fp32"
-        L.append(f"| qeff bf16 / qeff fp32 | {ratio(a, b, 'prefill_tok_s', 0)} / {ratio(a, b, 'prefill_tok_s', 1)} | "
-                 f"{ratio(a, b, 'decode_tok_s', 0)} / {ratio(a, b, 'decode_tok_s', 1)} |")
     L.append("")
     L.append("## Details\n")
     for v in variants:
         L.append(f"- {v}: processes {json.dumps(details[v])}")
-    pairs = [("qeff-fp32", "torch-fp32"), ("qeff-bf16", "torch-bf16"), ("qeff-fp32", "qeff-bf16"),
-             ("qeff-fp32", "torch-bf16")]
+    pairs = [("qeff-fp32", v) for v in variants if v != "qeff-fp32"] + [("qeff-bf16", "torch-bf16"),
+                                                                         ("torch-fp32", "llamacpp-f32")]
     agree = [f"{a} vs {b}: {common_prefix(tokens[a], tokens[b])} of {min(len(tokens[a]), len(tokens[b]))}"
              for a, b in pairs if a in tokens and b in tokens]
     if agree:

@@ -1,6 +1,8 @@
 #!/bin/sh
-# Causal-LM benchmark entry point: qeff vs PyTorch, prefill and decode tokens/s
-# on a random TinyLlama-1.1B-shaped model in fp32 and bf16. See README.md.
+# Causal-LM benchmark entry point: qeff vs PyTorch (and llama.cpp, when
+# node-llama-cpp is installed), prefill and decode tokens/s on a random
+# TinyLlama-1.1B-shaped model in fp32 and bf16 (llama.cpp: GGUF F32, F16, BF16,
+# Q8_0, Q4_0). See README.md.
 #
 #   benchmarks/run_lm.sh BUILD_DIR [run_lm.py options]
 #

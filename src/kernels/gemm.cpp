@@ -154,9 +154,11 @@ void run_block(const KernelSet &ks, const float *a, int64_t lda, const PackedB &
           (bf16 ? ks.gemv_bf16 : ks.gemv_f32)(g);
         else
           (bf16 ? ks.bf16 : ks.f32)[np - 1][mr - 1](g);
-        // Finish the tile while it is in cache.
-        if (last) apply_epilogue(ep, g.c, ldc, residual ? residual + i * ep.ldr + col0 : nullptr, mr, col0, nr);
       }
+      // Finish the column strip of the row block while it is in cache.
+      if (last)
+        apply_epilogue(ep, c + m0 * ldc + col0, ldc, residual ? residual + m0 * ep.ldr + col0 : nullptr, m1 - m0,
+                       col0, nr);
       p += np;
     }
     if (last) break;
@@ -210,8 +212,10 @@ void run_block_i8(const gemm_detail::I8KernelSet &ks, const int8_t *qa, int64_t 
       g.a_scale = a_scale + i;
       g.c = c + i * ldc + col0;
       (wide ? ks.gemv : ks.tile[np - 1][mr - 1])(g);
-      apply_epilogue(ep, g.c, ldc, ep.residual ? ep.residual + i * ep.ldr + col0 : nullptr, mr, col0, g.nr);
     }
+    // Finish the column strip of the row block while it is in cache.
+    apply_epilogue(ep, c + m0 * ldc + col0, ldc, ep.residual ? ep.residual + m0 * ep.ldr + col0 : nullptr, m1 - m0,
+                   col0, g.nr);
     p += np;
   }
 }
@@ -222,12 +226,17 @@ void gemm_packed_i8(int64_t m, const float *a, int64_t lda, const PackedB &b, fl
   const I8Workspace w = i8_workspace(m, b.k);
   auto *qa = static_cast<int8_t *>(workspace);
   auto *a_scale = reinterpret_cast<float *>(static_cast<uint8_t *>(workspace) + w.scale_offset);
-  // Phase 1: quantize the rows of A.
+  // Phase 1: quantize the rows of A (a few rows, e.g. decode, on this thread:
+  // a hand-off to the pool would cost more than the rows).
   constexpr int64_t kRowsPerTask = 16;
-  par.parallel_for(ceil_div(m, kRowsPerTask), [&](int64_t begin, int64_t end) {
+  auto quantize = [&](int64_t begin, int64_t end) {
     const int64_t r0 = begin * kRowsPerTask, r1 = std::min(m, end * kRowsPerTask);
     ks.quantize(a + r0 * lda, lda, r1 - r0, b.k, qa + r0 * w.ldq, w.ldq, a_scale + r0);
-  });
+  };
+  if (m <= kRowsPerTask)
+    quantize(0, 1);
+  else
+    par.parallel_for(ceil_div(m, kRowsPerTask), quantize);
   // Phase 2: the tiles.
   const Plan plan = make_plan(ks.mr_max, ks.np_max, m, b.n, 1, par.num_threads());
   const int64_t panels = ceil_div(b.n, kGemmPanel);
