@@ -291,19 +291,23 @@ TEST(Gemm, TransposedPackingGivesTheSameProduct) {
             run_packed(p, o.a, o.b, o.bias, o.res, GemmStorage::f32, serial, true));
 }
 
-TEST(Gemm, PartitionsGiveIdenticalResults) {
+// Every problem gives the same bits on 1, 2 and 3 threads (and, with
+// `transposed`, from a transposed packing too).
+void expect_partitions_identical(GemmStorage st, uint32_t seed, bool transposed) {
   SerialParallel serial;
-  uint32_t seed = 500;
   for (const Problem &p : kProblems) {
     Operands o(p, seed += 10);
-    SCOPED_TRACE(testing::Message() << p.m << "x" << p.k << "x" << p.n);
-    const auto one = run_packed(p, o.a, o.b, o.bias, o.res, GemmStorage::f32, serial);
+    SCOPED_TRACE(testing::Message() << gemm_format_name(st) << " " << p.m << "x" << p.k << "x" << p.n);
+    const auto one = run_packed(p, o.a, o.b, o.bias, o.res, st, serial);
+    if (transposed) EXPECT_EQ(run_packed(p, o.a, o.b, o.bias, o.res, st, serial, true), one);
     for (int t : {2, 3}) {
       ThreadParallel par(t);
-      EXPECT_EQ(run_packed(p, o.a, o.b, o.bias, o.res, GemmStorage::f32, par), one) << t << " threads";
+      EXPECT_EQ(run_packed(p, o.a, o.b, o.bias, o.res, st, par), one) << t << " threads";
     }
   }
 }
+
+TEST(Gemm, PartitionsGiveIdenticalResults) { expect_partitions_identical(GemmStorage::f32, 500, false); }
 
 TEST(Gemm, DecodeRowUsesEveryThread) {
   ThreadParallel par(2);
@@ -471,18 +475,7 @@ TEST(GemmI8, EveryIsaComputesTheDocumentedQuantizationExactly) {
 }
 
 TEST(GemmI8, PartitionsAndTransposedPackingGiveIdenticalResults) {
-  SerialParallel serial;
-  uint32_t seed = 900;
-  for (const Problem &p : kProblems) {
-    Operands o(p, seed += 10);
-    SCOPED_TRACE(testing::Message() << p.m << "x" << p.k << "x" << p.n);
-    const auto one = run_packed(p, o.a, o.b, o.bias, o.res, GemmStorage::i8, serial);
-    EXPECT_EQ(run_packed(p, o.a, o.b, o.bias, o.res, GemmStorage::i8, serial, true), one);
-    for (int t : {2, 3}) {
-      ThreadParallel par(t);
-      EXPECT_EQ(run_packed(p, o.a, o.b, o.bias, o.res, GemmStorage::i8, par), one) << t << " threads";
-    }
-  }
+  expect_partitions_identical(GemmStorage::i8, 900, true);
 }
 
 // A row of A with a NaN or an infinity is NaN throughout; a zero (or tiny)
