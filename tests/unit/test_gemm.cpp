@@ -299,7 +299,9 @@ void expect_partitions_identical(GemmStorage st, uint32_t seed, bool transposed)
     Operands o(p, seed += 10);
     SCOPED_TRACE(testing::Message() << gemm_format_name(st) << " " << p.m << "x" << p.k << "x" << p.n);
     const auto one = run_packed(p, o.a, o.b, o.bias, o.res, st, serial);
-    if (transposed) EXPECT_EQ(run_packed(p, o.a, o.b, o.bias, o.res, st, serial, true), one);
+    if (transposed) {
+      EXPECT_EQ(run_packed(p, o.a, o.b, o.bias, o.res, st, serial, true), one);
+    }
     for (int t : {2, 3}) {
       ThreadParallel par(t);
       EXPECT_EQ(run_packed(p, o.a, o.b, o.bias, o.res, st, par), one) << t << " threads";
