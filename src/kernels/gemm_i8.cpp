@@ -3,6 +3,7 @@
 // gemm.cpp; the AVX2 kernels in gemm_i8_avx2.cpp.
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "kernels/gemm_internal.hpp"
 
@@ -10,24 +11,32 @@ namespace qeff::kernels {
 namespace gemm_detail {
 namespace {
 
+// Quantizes n values x[0], x[stride], ... into q[0..n) and *scale (gemm.hpp):
+// the one scalar definition, for rows of A here and weight columns in
+// gemm_i8_pack. False when all are zero (a non-finite or tiny vector).
+bool quantize_strided(const float *x, int64_t n, int64_t stride, int8_t *q, float *scale) {
+  float amax = 0.0f;
+  bool non_finite = false;
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = x[i * stride];
+    if (!std::isfinite(v)) non_finite = true;
+    else amax = std::max(amax, std::fabs(v));
+  }
+  float inv = 0.0f;
+  if (!i8_scale(amax, non_finite, scale, &inv)) {
+    std::memset(q, 0, static_cast<size_t>(n));
+    return false;
+  }
+  for (int64_t i = 0; i < n; ++i) q[i] = quantize_i8(x[i * stride], inv);
+  return true;
+}
+
 void quantize_rows_portable(const float *a, int64_t lda, int64_t rows, int64_t k, int8_t *q, int64_t ldq,
                             float *scale) {
   const int64_t kpad = (k + 3) / 4 * 4;
   for (int64_t r = 0; r < rows; ++r) {
-    const float *x = a + r * lda;
-    int8_t *qr = q + r * ldq;
-    float amax = 0.0f;
-    bool non_finite = false;
-    for (int64_t i = 0; i < k; ++i) {
-      if (!std::isfinite(x[i])) non_finite = true;
-      else amax = std::max(amax, std::fabs(x[i]));
-    }
-    float inv = 0.0f;
-    if (i8_scale(amax, non_finite, &scale[r], &inv))
-      for (int64_t i = 0; i < k; ++i) qr[i] = quantize_i8(x[i], inv);
-    else
-      std::memset(qr, 0, static_cast<size_t>(k));
-    std::memset(qr + k, 0, static_cast<size_t>(kpad - k));
+    quantize_strided(a + r * lda, k, 1, q + r * ldq, &scale[r]);
+    std::memset(q + r * ldq + k, 0, static_cast<size_t>(kpad - k));
   }
 }
 
@@ -81,25 +90,18 @@ void gemm_i8_pack(const float *b, int64_t ldb, bool transposed, int64_t k, int64
   auto *scale = reinterpret_cast<float *>(bytes);
   auto *colsum = reinterpret_cast<int32_t *>(bytes + panels * kGemmPanel * 4);
   auto *w = reinterpret_cast<int8_t *>(bytes + panels * kGemmPanel * 8);
-  auto at = [&](int64_t kk, int64_t j) { return transposed ? b[j * ldb + kk] : b[kk * ldb + j]; };
+  std::vector<int8_t> col(static_cast<size_t>(k));
   for (int64_t j = 0; j < n; ++j) {
-    float amax = 0.0f;
-    bool non_finite = false;
-    for (int64_t kk = 0; kk < k; ++kk) {
-      const float x = at(kk, j);
-      if (!std::isfinite(x)) non_finite = true;
-      else amax = std::max(amax, std::fabs(x));
-    }
-    float s = 0.0f, inv = 0.0f;
-    const bool nonzero = gemm_detail::i8_scale(amax, non_finite, &s, &inv);
+    float s = 0.0f;
+    const bool nonzero = transposed ? gemm_detail::quantize_strided(b + j * ldb, k, 1, col.data(), &s)
+                                    : gemm_detail::quantize_strided(b + j, k, ldb, col.data(), &s);
     std::memcpy(scale + j, &s, 4);  // the scales may be unaligned
     if (!nonzero) continue;
     int8_t *panel = w + (j / kGemmPanel) * kq * 64 + (j % kGemmPanel) * 4;
     int32_t sum = 0;
     for (int64_t kk = 0; kk < k; ++kk) {
-      const int8_t v = gemm_detail::quantize_i8(at(kk, j), inv);
-      panel[(kk / 4) * 64 + kk % 4] = v;
-      sum += v;
+      panel[(kk / 4) * 64 + kk % 4] = col[kk];
+      sum += col[kk];
     }
     std::memcpy(colsum + j, &sum, 4);
   }
