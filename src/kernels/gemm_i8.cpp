@@ -24,7 +24,7 @@ bool quantize_strided(const float *x, int64_t n, int64_t stride, int8_t *q, floa
   }
   float inv = 0.0f;
   if (!i8_scale(amax, non_finite, scale, &inv)) {
-    std::memset(q, 0, static_cast<size_t>(n));
+    if (n > 0) std::memset(q, 0, static_cast<size_t>(n));  // q may be null when n == 0
     return false;
   }
   for (int64_t i = 0; i < n; ++i) q[i] = quantize_i8(x[i * stride], inv);
