@@ -51,40 +51,12 @@ const KernelSet &kernels_portable() {
   return s;
 }
 
-}  // namespace gemm_detail
-
-namespace {
-
-using gemm_detail::KernelSet;
-using gemm_detail::MicroArgs;
-
 // Rows of B per block: a 16-column f32 panel slice of kKc rows is 16 KiB, so
 // it stays in L1 while every microtile of a row block streams past it.
 constexpr int64_t kKc = 256;
 // Rows of A per block: an A block of kMc x kKc floats (96 KiB) stays in L2
 // while the block's panels go by.
 constexpr int64_t kMc = 96;
-
-const KernelSet &active_set() {
-  switch (active_isa()) {
-    case Isa::avx512: return gemm_detail::kernels_avx512();
-    case Isa::avx2: return gemm_detail::kernels_avx2();
-    case Isa::portable: break;
-  }
-  return gemm_detail::kernels_portable();
-}
-
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
-size_t storage_bytes(GemmStorage s) { return s == GemmStorage::bf16 ? 2 : 4; }
-
-// How one matrix product is cut into tasks: row blocks of mc rows times
-// column blocks of `pb` panels, task t = (t / nblocks, t % nblocks) so that a
-// thread's contiguous range of tasks shares row blocks (A stays in cache).
-struct Plan {
-  int64_t mc = 0, mblocks = 0, pb = 0, nblocks = 0;
-  int64_t tasks() const { return mblocks * nblocks; }
-};
 
 Plan make_plan(int mr_max, int np_max, int64_t m, int64_t n, int64_t batch, int threads) {
   Plan p;
@@ -119,6 +91,30 @@ void apply_epilogue(const GemmEpilogue &ep, float *c, int64_t ldc, const float *
     }
   }
 }
+
+}  // namespace gemm_detail
+
+namespace {
+
+using gemm_detail::ceil_div;
+using gemm_detail::KernelSet;
+using gemm_detail::kKc;
+using gemm_detail::MicroArgs;
+using gemm_detail::apply_epilogue;
+using gemm_detail::make_plan;
+using gemm_detail::Plan;
+
+
+const KernelSet &active_set() {
+  switch (active_isa()) {
+    case Isa::avx512: return gemm_detail::kernels_avx512();
+    case Isa::avx2: return gemm_detail::kernels_avx2();
+    case Isa::portable: break;
+  }
+  return gemm_detail::kernels_portable();
+}
+
+size_t storage_bytes(GemmStorage s) { return s == GemmStorage::bf16 ? 2 : 4; }
 
 // Rows [m0, m1) x panels [p0, p1) of C = epilogue(A B), B packed. residual
 // points at the residual's row 0 (of this matrix), or is nullptr.
@@ -163,90 +159,6 @@ void run_block(const KernelSet &ks, const float *a, int64_t lda, const PackedB &
     }
     if (last) break;
   }
-}
-
-// The int8 kernels of the active ISA: AVX2's on AVX2 and AVX-512 CPUs.
-const gemm_detail::I8KernelSet &active_i8_set() {
-  return active_isa() == Isa::portable ? gemm_detail::i8_kernels_portable() : gemm_detail::i8_kernels_avx2();
-}
-
-// Where the int8 product keeps A quantized: m rows of ldq bytes, then m scales.
-struct I8Workspace {
-  int64_t ldq = 0;
-  uint64_t scale_offset = 0, total = 0;
-};
-
-I8Workspace i8_workspace(int64_t m, int64_t k) {
-  I8Workspace w;
-  w.ldq = round_up(ceil_div(k, 4) * 4, 64);
-  w.scale_offset = static_cast<uint64_t>(m) * static_cast<uint64_t>(w.ldq);
-  w.total = w.scale_offset + (static_cast<uint64_t>(m) * 4 + 63) / 64 * 64;
-  return w;
-}
-
-// Rows [m0, m1) x panels [p0, p1) of C = epilogue(A B) for i8 B, A already
-// quantized (qa, row stride ldq; a_scale) for those rows.
-void run_block_i8(const gemm_detail::I8KernelSet &ks, const int8_t *qa, int64_t ldq, const float *a_scale,
-                  const PackedB &b, float *c, int64_t ldc, const GemmEpilogue &ep, int64_t m0, int64_t m1,
-                  int64_t p0, int64_t p1) {
-  const auto *bytes = static_cast<const uint8_t *>(b.data);
-  const int64_t panels = ceil_div(b.n, kGemmPanel), kq = ceil_div(b.k, 4);
-  const auto *scales = reinterpret_cast<const float *>(bytes);
-  const auto *weights = reinterpret_cast<const int8_t *>(bytes + panels * kGemmPanel * 8);
-  const bool gemv = m1 - m0 == 1;
-  gemm_detail::I8Args g;
-  g.kq = kq;
-  g.lda = ldq;
-  g.panel_stride = kq * 64;
-  g.ldc = ldc;
-  for (int64_t p = p0; p < p1;) {
-    const bool wide = gemv && p1 - p >= ks.gemv_np;
-    const int np = wide ? ks.gemv_np : static_cast<int>(std::min<int64_t>(ks.np_max, p1 - p));
-    const int64_t col0 = p * kGemmPanel;
-    g.nr = static_cast<int>(std::min<int64_t>(np * kGemmPanel, b.n - col0));
-    g.b = weights + p * g.panel_stride;
-    g.b_scale = scales + col0;
-    for (int64_t i = m0; i < m1; i += ks.mr_max) {
-      const int mr = static_cast<int>(std::min<int64_t>(ks.mr_max, m1 - i));
-      g.qa = qa + i * ldq;
-      g.a_scale = a_scale + i;
-      g.c = c + i * ldc + col0;
-      (wide ? ks.gemv : ks.tile[np - 1][mr - 1])(g);
-    }
-    // Finish the column strip of the row block while it is in cache.
-    apply_epilogue(ep, c + m0 * ldc + col0, ldc, ep.residual ? ep.residual + m0 * ep.ldr + col0 : nullptr, m1 - m0,
-                   col0, g.nr);
-    p += np;
-  }
-}
-
-void gemm_packed_i8(int64_t m, const float *a, int64_t lda, const PackedB &b, float *c, int64_t ldc,
-                    const GemmEpilogue &ep, Parallel &par, void *workspace) {
-  const gemm_detail::I8KernelSet &ks = active_i8_set();
-  const I8Workspace w = i8_workspace(m, b.k);
-  auto *qa = static_cast<int8_t *>(workspace);
-  auto *a_scale = reinterpret_cast<float *>(static_cast<uint8_t *>(workspace) + w.scale_offset);
-  // Phase 1: quantize the rows of A (a few rows, e.g. decode, on this thread:
-  // a hand-off to the pool would cost more than the rows).
-  constexpr int64_t kRowsPerTask = 16;
-  auto quantize = [&](int64_t begin, int64_t end) {
-    const int64_t r0 = begin * kRowsPerTask, r1 = std::min(m, end * kRowsPerTask);
-    ks.quantize(a + r0 * lda, lda, r1 - r0, b.k, qa + r0 * w.ldq, w.ldq, a_scale + r0);
-  };
-  if (m <= kRowsPerTask)
-    quantize(0, 1);
-  else
-    par.parallel_for(ceil_div(m, kRowsPerTask), quantize);
-  // Phase 2: the tiles.
-  const Plan plan = make_plan(ks.mr_max, ks.np_max, m, b.n, 1, par.num_threads());
-  const int64_t panels = ceil_div(b.n, kGemmPanel);
-  par.parallel_for(plan.tasks(), [&](int64_t begin, int64_t end) {
-    for (int64_t t = begin; t < end; ++t) {
-      const int64_t m0 = t / plan.nblocks * plan.mc, p0 = t % plan.nblocks * plan.pb;
-      run_block_i8(ks, qa, w.ldq, a_scale, b, c, ldc, ep, m0, std::min(m, m0 + plan.mc), p0,
-                   std::min(panels, p0 + plan.pb));
-    }
-  });
 }
 
 // Packs panel p of the K x N matrix B (see gemm_pack) into dst.
@@ -306,13 +218,14 @@ const char *gemm_format_name(GemmStorage s) {
   switch (s) {
     case GemmStorage::bf16: return "bf16.panel16";
     case GemmStorage::i8: return "i8.panel16x4";
+    case GemmStorage::q4: return "q4.panel16x32";
     case GemmStorage::f32: break;
   }
   return "f32.panel16";
 }
 
 bool parse_gemm_format(std::string_view name, GemmStorage *out) {
-  for (GemmStorage s : {GemmStorage::f32, GemmStorage::bf16, GemmStorage::i8})
+  for (GemmStorage s : {GemmStorage::f32, GemmStorage::bf16, GemmStorage::i8, GemmStorage::q4})
     if (name == gemm_format_name(s)) {
       *out = s;
       return true;
@@ -322,12 +235,14 @@ bool parse_gemm_format(std::string_view name, GemmStorage *out) {
 
 uint64_t gemm_packed_bytes(int64_t k, int64_t n, GemmStorage s) {
   if (s == GemmStorage::i8) return gemm_i8_packed_bytes(k, n);
+  if (s == GemmStorage::q4) return gemm_q4_packed_bytes(k, n);
   const uint64_t elems = static_cast<uint64_t>(ceil_div(n, kGemmPanel)) * static_cast<uint64_t>(k) * kGemmPanel;
   return (elems * storage_bytes(s) + 63) / 64 * 64;
 }
 
 void gemm_pack(const float *b, int64_t ldb, bool transposed, int64_t k, int64_t n, GemmStorage s, void *out) {
   if (s == GemmStorage::i8) return gemm_i8_pack(b, ldb, transposed, k, n, out);
+  if (s == GemmStorage::q4) return gemm_q4_pack(b, ldb, transposed, k, n, out);
   const uint64_t used = static_cast<uint64_t>(ceil_div(n, kGemmPanel)) * k * kGemmPanel * storage_bytes(s);
   for (int64_t p = 0; p < ceil_div(n, kGemmPanel); ++p) pack_panel_as(s, b, ldb, transposed, k, n, p, out);
   // Zero the tail so the bytes (which go into packages) are deterministic.
@@ -336,13 +251,14 @@ void gemm_pack(const float *b, int64_t ldb, bool transposed, int64_t k, int64_t 
 }
 
 uint64_t gemm_packed_workspace(int64_t m, const PackedB &b) {
-  return b.storage == GemmStorage::i8 && m > 0 ? i8_workspace(m, b.k).total : 0;
+  return gemm_detail::gemm_quant_workspace(m, b);
 }
 
 void gemm_packed(int64_t m, const float *a, int64_t lda, const PackedB &b, float *c, int64_t ldc,
                  const GemmEpilogue &ep, Parallel &par, void *workspace) {
   if (m <= 0 || b.n <= 0) return;
-  if (b.storage == GemmStorage::i8) return gemm_packed_i8(m, a, lda, b, c, ldc, ep, par, workspace);
+  if (b.storage == GemmStorage::i8 || b.storage == GemmStorage::q4)
+    return gemm_detail::gemm_packed_quant(m, a, lda, b, c, ldc, ep, par, workspace);
   const KernelSet &ks = active_set();
   const Plan plan = make_plan(ks.mr_max, ks.np_max, m, b.n, 1, par.num_threads());
   const int64_t panels = ceil_div(b.n, kGemmPanel);

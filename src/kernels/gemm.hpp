@@ -25,6 +25,22 @@
 // A row of A holding a NaN or an infinity gives NaN in every output of the row;
 // a row whose largest magnitude is below kGemmI8MinScale quantizes to zero.
 //
+// 4-bit ("q4.panel16x32", W4A8): K is cut into blocks of 32; each (block b,
+// column j) of the weight is quantized asymmetrically at compile time over
+// [lo, hi] = [min(0, min w), max(0, max w)]: s = bf16((hi - lo) / 15) (rounded
+// to nearest even), z = clamp(round(-lo / s), 0, 15), q = clamp(round(w / s)
+// + z, 0, 15), so w ~ s (q - z). Each block of a row of A is quantized at run
+// time as an int8 row is (its own scale, so an outlier in one block does not
+// coarsen the others). C[i][j] accumulates, block by block with an fma,
+// float(sum_k qa qw - z sum_k qa) * (s_w * s_a): exact integer sums and the
+// same float operations on every ISA, so every path is bit-identical.
+// Layout: P panels of 16 columns, each ceil(K / 128) superblocks of 1216
+// bytes (4 blocks): 4 x 256 bytes of nibbles (block's quad q of k at q * 32;
+// byte 4 j + t, j < 8, holds k = 4 q + t of column j in its low nibble and of
+// column j + 8 in its high one), bf16 scale[4][16], u8 zero[4][16]. A column
+// block holding a NaN or an infinity has scale NaN (NaN in that column); a
+// block with hi - lo below kGemmI8MinScale has scale 0; padding is zero.
+//
 // Threads: every entry point splits its work through the given Parallel (the
 // caller owns the threads) and calls nothing that starts threads of its own.
 // The functions keep no state, so any number of calls may run at once on
@@ -41,7 +57,7 @@ namespace qeff::kernels {
 
 inline constexpr int64_t kGemmPanel = 16;
 
-enum class GemmStorage { f32 = 0, bf16 = 1, i8 = 2 };
+enum class GemmStorage { f32 = 0, bf16 = 1, i8 = 2, q4 = 3 };
 
 // int8: rows of A (and weight columns) with max |x| below this quantize to 0
 // (127 / max would overflow); K above kGemmI8MaxK could overflow the int32 sum.
@@ -53,7 +69,8 @@ inline constexpr int64_t kGemmI8MaxK = 131072;
 uint16_t f32_to_bf16(float x);
 float bf16_to_f32(uint16_t h);
 
-const char *gemm_format_name(GemmStorage s);  // "f32.panel16", "bf16.panel16", "i8.panel16x4"
+// "f32.panel16", "bf16.panel16", "i8.panel16x4", "q4.panel16x32"
+const char *gemm_format_name(GemmStorage s);
 // The storage of a format name; false for an unknown name.
 bool parse_gemm_format(std::string_view name, GemmStorage *out);
 
@@ -64,7 +81,8 @@ uint64_t gemm_packed_bytes(int64_t k, int64_t n, GemmStorage s);
 // alignment; 64-byte alignment makes the kernels faster). b is row-major with
 // row stride ldb: B[k][n] = b[k * ldb + n], or, when transposed,
 // B[k][n] = b[n * ldb + k] (a [N, K] weight such as a HF Linear's). For i8,
-// K must be at most kGemmI8MaxK (the caller checks).
+// K must be at most kGemmI8MaxK (the caller checks). Packing is deterministic:
+// the same input gives the same bytes.
 void gemm_pack(const float *b, int64_t ldb, bool transposed, int64_t k, int64_t n, GemmStorage s,
                void *out);
 
@@ -84,8 +102,8 @@ struct GemmEpilogue {
   int64_t ldr = 0;
 };
 
-// Workspace gemm_packed needs for M rows of A (0 except for i8 storage, which
-// quantizes A into it).
+// Workspace gemm_packed needs for M rows of A (0 except for i8 and q4
+// storage, which quantize A into it).
 uint64_t gemm_packed_workspace(int64_t m, const PackedB &b);
 
 // C = epilogue(A B) for A M x K (row stride lda) and a packed B; C is M x N

@@ -9,12 +9,10 @@
 
 namespace qeff::kernels {
 namespace gemm_detail {
-namespace {
 
-// Quantizes n values x[0], x[stride], ... into q[0..n) and *scale (gemm.hpp):
-// the one scalar definition, for rows of A here and weight columns in
-// gemm_i8_pack. False when all are zero (a non-finite or tiny vector).
-bool quantize_strided(const float *x, int64_t n, int64_t stride, int8_t *q, float *scale) {
+// The one scalar definition (gemm_internal.hpp), for rows of A here, weight
+// columns in gemm_i8_pack and blocks of rows for the 4-bit products.
+bool quantize_i8_span(const float *x, int64_t n, int64_t stride, int8_t *q, float *scale) {
   float amax = 0.0f;
   bool non_finite = false;
   for (int64_t i = 0; i < n; ++i) {
@@ -31,11 +29,13 @@ bool quantize_strided(const float *x, int64_t n, int64_t stride, int8_t *q, floa
   return true;
 }
 
+namespace {
+
 void quantize_rows_portable(const float *a, int64_t lda, int64_t rows, int64_t k, int8_t *q, int64_t ldq,
                             float *scale) {
   const int64_t kpad = (k + 3) / 4 * 4;
   for (int64_t r = 0; r < rows; ++r) {
-    quantize_strided(a + r * lda, k, 1, q + r * ldq, &scale[r]);
+    quantize_i8_span(a + r * lda, k, 1, q + r * ldq, &scale[r]);
     std::memset(q + r * ldq + k, 0, static_cast<size_t>(kpad - k));
   }
 }
@@ -65,7 +65,7 @@ struct PortableI8Kernel {
 }  // namespace
 
 const I8KernelSet &i8_kernels_portable() {
-  static const I8KernelSet s = make_i8_kernel_set<PortableI8Kernel, 4, 1, 2>(quantize_rows_portable);
+  static const I8KernelSet s = make_quant_kernel_set<I8KernelSet, PortableI8Kernel, 4, 1, 2>(quantize_rows_portable);
   return s;
 }
 
@@ -93,8 +93,8 @@ void gemm_i8_pack(const float *b, int64_t ldb, bool transposed, int64_t k, int64
   std::vector<int8_t> col(static_cast<size_t>(k));
   for (int64_t j = 0; j < n; ++j) {
     float s = 0.0f;
-    const bool nonzero = transposed ? gemm_detail::quantize_strided(b + j * ldb, k, 1, col.data(), &s)
-                                    : gemm_detail::quantize_strided(b + j, k, ldb, col.data(), &s);
+    const bool nonzero = transposed ? gemm_detail::quantize_i8_span(b + j * ldb, k, 1, col.data(), &s)
+                                    : gemm_detail::quantize_i8_span(b + j, k, ldb, col.data(), &s);
     std::memcpy(scale + j, &s, 4);  // the scales may be unaligned
     if (!nonzero) continue;
     int8_t *panel = w + (j / kGemmPanel) * kq * 64 + (j % kGemmPanel) * 4;

@@ -69,59 +69,67 @@ struct Avx2I8Kernel {
 // Sign of the float bits cleared.
 inline __m256 abs_ps(__m256 x) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x); }
 
+}  // namespace
+
+bool quantize_i8_span_avx2(const float *x, int64_t k, int8_t *qr, float *scale) {
+  const __m256 inf = _mm256_set1_ps(__builtin_inff());
+  // Largest finite magnitude; |x| >= inf (or unordered: NaN) marks a non-finite value.
+  __m256 vmax = _mm256_setzero_ps(), bad = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= k; i += 8) {
+    const __m256 m = abs_ps(_mm256_loadu_ps(x + i));
+    bad = _mm256_or_ps(bad, _mm256_cmp_ps(m, inf, _CMP_NLT_UQ));
+    vmax = _mm256_max_ps(m, vmax);  // a NaN in m keeps vmax
+  }
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, vmax);
+  float amax = 0.0f;
+  for (float l : lanes) amax = l > amax ? l : amax;
+  bool non_finite = _mm256_movemask_ps(bad) != 0;
+  for (; i < k; ++i) {
+    const float m = __builtin_fabsf(x[i]);
+    if (!(m < __builtin_inff())) non_finite = true;
+    else amax = m > amax ? m : amax;
+  }
+  float inv = 0.0f;
+  if (!i8_scale(amax, non_finite, scale, &inv)) {
+    if (k > 0) __builtin_memset(qr, 0, static_cast<size_t>(k));
+    return false;
+  }
+  const __m256 vinv = _mm256_set1_ps(inv);
+  const __m256 hi = _mm256_set1_ps(127.0f), lo = _mm256_set1_ps(-127.0f);
+  const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+  auto round = [&](const float *p) {
+    const __m256 y = _mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(p), vinv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    return _mm256_cvtps_epi32(_mm256_max_ps(_mm256_min_ps(y, hi), lo));
+  };
+  i = 0;
+  for (; i + 32 <= k; i += 32) {
+    const __m256i w01 = _mm256_packs_epi32(round(x + i), round(x + i + 8));
+    const __m256i w23 = _mm256_packs_epi32(round(x + i + 16), round(x + i + 24));
+    const __m256i bytes = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(w01, w23), order);
+    _mm256_storeu_si256(reinterpret_cast<__m256i *>(qr + i), bytes);
+  }
+  for (; i < k; ++i) qr[i] = quantize_i8(x[i], inv);
+  return true;
+}
+
+namespace {
+
 void quantize_rows_avx2(const float *a, int64_t lda, int64_t rows, int64_t k, int8_t *q, int64_t ldq,
                         float *scale) {
   const int64_t kpad = (k + 3) / 4 * 4;
-  const __m256 inf = _mm256_set1_ps(__builtin_inff());
   for (int64_t r = 0; r < rows; ++r) {
-    const float *x = a + r * lda;
     int8_t *qr = q + r * ldq;
-    // Largest finite magnitude; |x| >= inf (or unordered: NaN) marks a non-finite value.
-    __m256 vmax = _mm256_setzero_ps(), bad = _mm256_setzero_ps();
-    int64_t i = 0;
-    for (; i + 8 <= k; i += 8) {
-      const __m256 m = abs_ps(_mm256_loadu_ps(x + i));
-      bad = _mm256_or_ps(bad, _mm256_cmp_ps(m, inf, _CMP_NLT_UQ));
-      vmax = _mm256_max_ps(m, vmax);  // a NaN in m keeps vmax
-    }
-    alignas(32) float lanes[8];
-    _mm256_store_ps(lanes, vmax);
-    float amax = 0.0f;
-    for (float l : lanes) amax = l > amax ? l : amax;
-    bool non_finite = _mm256_movemask_ps(bad) != 0;
-    for (; i < k; ++i) {
-      const float m = __builtin_fabsf(x[i]);
-      if (!(m < __builtin_inff())) non_finite = true;
-      else amax = m > amax ? m : amax;
-    }
-    float inv = 0.0f;
-    if (!i8_scale(amax, non_finite, &scale[r], &inv)) {
-      __builtin_memset(qr, 0, static_cast<size_t>(kpad));
-      continue;
-    }
-    const __m256 vinv = _mm256_set1_ps(inv);
-    const __m256 hi = _mm256_set1_ps(127.0f), lo = _mm256_set1_ps(-127.0f);
-    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
-    auto round = [&](const float *p) {
-      const __m256 y = _mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(p), vinv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-      return _mm256_cvtps_epi32(_mm256_max_ps(_mm256_min_ps(y, hi), lo));
-    };
-    i = 0;
-    for (; i + 32 <= k; i += 32) {
-      const __m256i w01 = _mm256_packs_epi32(round(x + i), round(x + i + 8));
-      const __m256i w23 = _mm256_packs_epi32(round(x + i + 16), round(x + i + 24));
-      const __m256i bytes = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(w01, w23), order);
-      _mm256_storeu_si256(reinterpret_cast<__m256i *>(qr + i), bytes);
-    }
-    for (; i < k; ++i) qr[i] = quantize_i8(x[i], inv);
-    for (; i < kpad; ++i) qr[i] = 0;
+    quantize_i8_span_avx2(a + r * lda, k, qr, &scale[r]);
+    for (int64_t i = k; i < kpad; ++i) qr[i] = 0;
   }
 }
 
 }  // namespace
 
 const I8KernelSet &i8_kernels_avx2() {
-  static const I8KernelSet s = make_i8_kernel_set<Avx2I8Kernel, 4, 1, 4>(quantize_rows_avx2);
+  static const I8KernelSet s = make_quant_kernel_set<I8KernelSet, Avx2I8Kernel, 4, 1, 4>(quantize_rows_avx2);
   return s;
 }
 

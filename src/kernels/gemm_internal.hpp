@@ -102,21 +102,27 @@ struct I8Args {
   int nr = 0;
 };
 
-using I8Kernel = void (*)(const I8Args &);
-
 // Quantizes rows [0, rows) of A (K columns, row stride lda) into q (row stride
 // ldq >= 4 ceil(K / 4) bytes, zero-padded) and scale[rows], as gemm.hpp says.
 using I8Quantize = void (*)(const float *a, int64_t lda, int64_t rows, int64_t k, int8_t *q, int64_t ldq,
                             float *scale);
 
-struct I8KernelSet {
+// The kernels of one quantized storage on one ISA: mr x (np panels) tiles,
+// indexed [np - 1][mr - 1], a single-row (decode) kernel over gemv_np panels,
+// and the row quantizer of A.
+template <class Args, class Quantize>
+struct QuantKernelSet {
+  using args_type = Args;
+  using quantize_type = Quantize;
   int mr_max = 0;
   int np_max = 0;
-  I8Kernel tile[kMaxNp][kMaxMr] = {};
-  int gemv_np = 0;  // a single row: 1 x gemv_np panels
-  I8Kernel gemv = nullptr;
-  I8Quantize quantize = nullptr;
+  void (*tile[kMaxNp][kMaxMr])(const Args &) = {};
+  int gemv_np = 0;
+  void (*gemv)(const Args &) = nullptr;
+  Quantize quantize = nullptr;
 };
+
+using I8KernelSet = QuantKernelSet<I8Args, I8Quantize>;
 
 const I8KernelSet &i8_kernels_portable();
 // AVX2 (maddubs with the sign trick; also what AVX-512 CPUs run for now).
@@ -147,11 +153,64 @@ inline int8_t quantize_i8(float x, float inv) {
   return static_cast<int8_t>(v);
 }
 
-// Fills the tile table of an I8KernelSet from a template Kernel<MR, NP>.
-template <template <int, int> class Kernel, int MR, int NP, int GEMV_NP>
-I8KernelSet make_i8_kernel_set(I8Quantize quantize) {
+// ---- 4-bit (q4.panel16x32, see gemm.hpp)
+
+inline constexpr int64_t kQ4Block = 32;            // k per scale
+inline constexpr int64_t kQ4SuperBytes = 1216;     // 4 blocks of one panel: 1024 nibble bytes, scales, zeros
+inline constexpr int64_t kQ4ScaleOffset = 1024;    // bf16 scale[4][16]
+inline constexpr int64_t kQ4ZeroOffset = 1152;     // u8 zero[4][16]
+
+// Byte offsets of block b (k = 32 b ..) within a panel.
+inline int64_t q4_nibbles_at(int64_t b) { return b / 4 * kQ4SuperBytes + b % 4 * 256; }
+inline int64_t q4_scales_at(int64_t b) { return b / 4 * kQ4SuperBytes + kQ4ScaleOffset + b % 4 * 32; }
+inline int64_t q4_zeros_at(int64_t b) { return b / 4 * kQ4SuperBytes + kQ4ZeroOffset + b % 4 * 16; }
+
+// One 4-bit microtile: for r < mr, j < nr, with blocks b < nb in order,
+//   c_b = sum_{k in b} qa[r][k] * qw[k][j] - zero[b][j] * a_sum[r][b]   (exact int32)
+//   acc = fma(float(c_b), scale[b][j] * a_scale[r][b], acc)            (from acc = 0)
+//   C[r][j] = acc
+// b points at panel 0 of np (panel q at b + q * panel_stride bytes); qa is
+// row-major int8, row stride lda bytes, zero-padded to 32 nb; a_scale and
+// a_sum are [row][block] with row stride lds. The same operations in the
+// same order on every ISA, so every path is bit-identical.
+struct Q4Args {
+  int64_t nb = 0;  // blocks of 32 k
+  const int8_t *qa = nullptr;
+  int64_t lda = 0;
+  const float *a_scale = nullptr;
+  const int32_t *a_sum = nullptr;
+  int64_t lds = 0;
+  const uint8_t *b = nullptr;
+  int64_t panel_stride = 0;
+  float *c = nullptr;
+  int64_t ldc = 0;
+  int nr = 0;
+};
+
+// Quantizes rows [0, rows) of A in blocks of 32: q (row stride ldq >= 32
+// ceil(K / 32), zero-padded), scale and sum of each block's q ([row][block],
+// row stride lds). A block is quantized as an int8 row is (gemm.hpp).
+using Q4Quantize = void (*)(const float *a, int64_t lda, int64_t rows, int64_t k, int8_t *q, int64_t ldq,
+                            float *scale, int32_t *sum, int64_t lds);
+
+using Q4KernelSet = QuantKernelSet<Q4Args, Q4Quantize>;
+
+const Q4KernelSet &q4_kernels_portable();
+const Q4KernelSet &q4_kernels_avx2();
+
+// The scalar quantization of n values x[0], x[stride], ... into q[0..n) and
+// *scale, as gemm.hpp defines it for int8 (gemm_i8.cpp); false when all are
+// zero (a non-finite or tiny vector).
+bool quantize_i8_span(const float *x, int64_t n, int64_t stride, int8_t *q, float *scale);
+// The same for stride 1 with AVX2 (gemm_i8_avx2.cpp; AVX2 builds only), bit
+// for bit equal to it.
+bool quantize_i8_span_avx2(const float *x, int64_t n, int8_t *q, float *scale);
+
+// Fills a QuantKernelSet from a template Kernel<MR, NP> (run(const Args &)).
+template <class Set, template <int, int> class Kernel, int MR, int NP, int GEMV_NP>
+Set make_quant_kernel_set(typename Set::quantize_type quantize) {
   static_assert(MR >= 1 && MR <= kMaxMr && NP >= 1 && NP <= kMaxNp && GEMV_NP >= NP);
-  I8KernelSet s;
+  Set s;
   s.mr_max = MR;
   s.np_max = NP;
   s.gemv_np = GEMV_NP;
@@ -164,10 +223,38 @@ I8KernelSet make_i8_kernel_set(I8Quantize quantize) {
   return s;
 }
 
+// ---- shared by the drivers (gemm.cpp, gemm_quant.cpp)
+
+inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+inline int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
+
+// How one matrix product is cut into tasks: row blocks of mc rows times
+// column blocks of `pb` panels, task t = (t / nblocks, t % nblocks) so that a
+// thread's contiguous range of tasks shares row blocks (A stays in cache).
+struct Plan {
+  int64_t mc = 0, mblocks = 0, pb = 0, nblocks = 0;
+  int64_t tasks() const { return mblocks * nblocks; }
+};
+
+Plan make_plan(int mr_max, int np_max, int64_t m, int64_t n, int64_t batch, int threads);
+
+// C = activation(C + bias) + residual on rows x cols of C (columns col0.. of
+// the whole product); residual points at the residual of C's first row.
+void apply_epilogue(const GemmEpilogue &ep, float *c, int64_t ldc, const float *residual, int64_t rows,
+                    int64_t col0, int64_t cols);
+
+// The quantized products (gemm_quant.cpp).
+void gemm_packed_quant(int64_t m, const float *a, int64_t lda, const PackedB &b, float *c, int64_t ldc,
+                       const GemmEpilogue &ep, Parallel &par, void *workspace);
+uint64_t gemm_quant_workspace(int64_t m, const PackedB &b);
+
 }  // namespace qeff::kernels::gemm_detail
 
 namespace qeff::kernels {
-// Size and packing of the i8.panel16x4 layout (gemm_i8.cpp).
+// Size and packing of the i8.panel16x4 layout (gemm_i8.cpp) and the
+// q4.panel16x32 one (gemm_q4.cpp).
 uint64_t gemm_i8_packed_bytes(int64_t k, int64_t n);
 void gemm_i8_pack(const float *b, int64_t ldb, bool transposed, int64_t k, int64_t n, void *out);
+uint64_t gemm_q4_packed_bytes(int64_t k, int64_t n);
+void gemm_q4_pack(const float *b, int64_t ldb, bool transposed, int64_t k, int64_t n, void *out);
 }  // namespace qeff::kernels

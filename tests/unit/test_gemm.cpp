@@ -23,32 +23,11 @@
 #include "kernels/cpu.hpp"
 #include "kernels/gemm.hpp"
 #include "kernels/parallel.hpp"
+#include "gemm_test_support.hpp"
 
 using namespace qeff::kernels;
 
 namespace qeff_test {
-
-// A Parallel that runs each range on its own std::thread (the caller takes
-// range 0), splitting [0, n) into min(n, threads) near-equal ranges. Also
-// shared with test_linear_ops.cpp.
-class ThreadParallel final : public Parallel {
- public:
-  explicit ThreadParallel(int threads) : threads_(threads) {}
-  int num_threads() const override { return threads_; }
-  void parallel_for(int64_t n, const std::function<void(int64_t, int64_t)> &fn) override {
-    if (n <= 0) return;
-    calls.push_back(n);
-    const int64_t parts = std::min<int64_t>(n, threads_);
-    std::vector<std::thread> ts;
-    for (int64_t i = 1; i < parts; ++i) ts.emplace_back([&, i] { fn(n * i / parts, n * (i + 1) / parts); });
-    fn(0, n / parts);
-    for (auto &t : ts) t.join();
-  }
-  std::vector<int64_t> calls;  // n of every parallel_for
-
- private:
-  int threads_;
-};
 
 std::unique_ptr<Parallel> make_thread_parallel(int threads) { return std::make_unique<ThreadParallel>(threads); }
 
@@ -56,114 +35,8 @@ std::unique_ptr<Parallel> make_thread_parallel(int threads) { return std::make_u
 
 namespace {
 
+using namespace gemm_test;
 using qeff_test::ThreadParallel;
-
-std::vector<float> random_vec(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (float &x : v) x = d(rng);
-  return v;
-}
-
-struct Problem {
-  int64_t m, k, n;
-  bool bias = false, residual = false;
-  Activation act = Activation::none;
-};
-
-struct Expected {
-  std::vector<float> value;
-  std::vector<double> bound;  // allowed absolute error per element
-};
-
-// Double-precision reference of epilogue(A B); b is K x N.
-Expected reference(const Problem &p, const std::vector<float> &a, const std::vector<float> &b,
-                   const std::vector<float> &bias, const std::vector<float> &res) {
-  Expected e;
-  e.value.resize(p.m * p.n);
-  e.bound.resize(p.m * p.n);
-  for (int64_t i = 0; i < p.m; ++i)
-    for (int64_t j = 0; j < p.n; ++j) {
-      double s = 0, mag = 0;
-      for (int64_t kk = 0; kk < p.k; ++kk) {
-        s += double(a[i * p.k + kk]) * b[kk * p.n + j];
-        mag += std::fabs(double(a[i * p.k + kk]) * b[kk * p.n + j]);
-      }
-      if (p.bias) s += bias[j], mag += std::fabs(bias[j]);
-      float v = static_cast<float>(s);
-      apply_activation(p.act, &v, &v, 1);
-      if (p.residual) v += res[i * p.n + j];
-      e.value[i * p.n + j] = v;
-      e.bound[i * p.n + j] = 1e-6 * std::sqrt(double(p.k) + 1) * (mag + 1e-3) + 1e-6 * std::fabs(v);
-    }
-  return e;
-}
-
-// Runs the packed GEMM of p with the given storage on `par`.
-std::vector<float> run_packed(const Problem &p, const std::vector<float> &a, const std::vector<float> &b,
-                              const std::vector<float> &bias, const std::vector<float> &res, GemmStorage st,
-                              Parallel &par, bool transposed_pack = false) {
-  std::vector<uint8_t> packed(gemm_packed_bytes(p.k, p.n, st));
-  if (transposed_pack) {
-    std::vector<float> bt(p.k * p.n);
-    for (int64_t kk = 0; kk < p.k; ++kk)
-      for (int64_t j = 0; j < p.n; ++j) bt[j * p.k + kk] = b[kk * p.n + j];
-    gemm_pack(bt.data(), p.k, true, p.k, p.n, st, packed.data());
-  } else {
-    gemm_pack(b.data(), p.n, false, p.k, p.n, st, packed.data());
-  }
-  GemmEpilogue ep;
-  ep.bias = p.bias ? bias.data() : nullptr;
-  ep.activation = p.act;
-  ep.residual = p.residual ? res.data() : nullptr;
-  ep.ldr = p.n;
-  std::vector<float> c(p.m * p.n, std::nanf(""));
-  const PackedB pb{packed.data(), p.k, p.n, st};
-  std::vector<uint8_t> ws(gemm_packed_workspace(p.m, pb) + 64, 0xcd);  // poisoned
-  void *aligned = ws.data() + (64 - reinterpret_cast<uintptr_t>(ws.data()) % 64) % 64;
-  gemm_packed(p.m, a.data(), p.k, pb, c.data(), p.n, ep, par, aligned);
-  return c;
-}
-
-void expect_close(const std::vector<float> &got, const Expected &e, const char *what) {
-  ASSERT_EQ(got.size(), e.value.size());
-  int bad = 0;
-  for (size_t i = 0; i < got.size() && bad < 5; ++i)
-    if (!(std::fabs(double(got[i]) - e.value[i]) <= e.bound[i])) {
-      ADD_FAILURE() << what << ": element " << i << " is " << got[i] << ", expected " << e.value[i] << " +- "
-                    << e.bound[i];
-      ++bad;
-    }
-}
-
-const Problem kProblems[] = {
-    {1, 1, 1},
-    {1, 7, 5, true},
-    {3, 1, 17, false, true},
-    {5, 13, 33, true, true, Activation::relu},
-    {7, 300, 40, true, false, Activation::gelu_erf},  // K past one K block, N not a multiple of 16
-    {17, 37, 100, false, true, Activation::silu},
-    {13, 4096, 20},                                  // large K
-    {1, 2048, 150, true, true, Activation::gelu_tanh},  // decode GEMV, ragged N
-    {130, 64, 70, true, false, Activation::tanh},     // several row blocks
-    {200, 96, 64},                                    // M past one row block
-};
-
-struct Operands {
-  std::vector<float> a, b, bias, res;
-  explicit Operands(const Problem &p, uint32_t seed)
-      : a(random_vec(p.m * p.k, seed)),
-        b(random_vec(p.k * p.n, seed + 1)),
-        bias(random_vec(p.n, seed + 2)),
-        res(random_vec(p.m * p.n, seed + 3)) {}
-};
-
-class IsaGuard {
- public:
-  explicit IsaGuard(Isa isa) { force_isa(isa); }
-  ~IsaGuard() { reset_isa(); }
-};
 
 TEST(Gemm, PortableMatchesDoubleReference) {
   IsaGuard guard(Isa::portable);
@@ -291,24 +164,6 @@ TEST(Gemm, TransposedPackingGivesTheSameProduct) {
             run_packed(p, o.a, o.b, o.bias, o.res, GemmStorage::f32, serial, true));
 }
 
-// Every problem gives the same bits on 1, 2 and 3 threads (and, with
-// `transposed`, from a transposed packing too).
-void expect_partitions_identical(GemmStorage st, uint32_t seed, bool transposed) {
-  SerialParallel serial;
-  for (const Problem &p : kProblems) {
-    Operands o(p, seed += 10);
-    SCOPED_TRACE(testing::Message() << gemm_format_name(st) << " " << p.m << "x" << p.k << "x" << p.n);
-    const auto one = run_packed(p, o.a, o.b, o.bias, o.res, st, serial);
-    if (transposed) {
-      EXPECT_EQ(run_packed(p, o.a, o.b, o.bias, o.res, st, serial, true), one);
-    }
-    for (int t : {2, 3}) {
-      ThreadParallel par(t);
-      EXPECT_EQ(run_packed(p, o.a, o.b, o.bias, o.res, st, par), one) << t << " threads";
-    }
-  }
-}
-
 TEST(Gemm, PartitionsGiveIdenticalResults) { expect_partitions_identical(GemmStorage::f32, 500, false); }
 
 TEST(Gemm, DecodeRowUsesEveryThread) {
@@ -378,83 +233,6 @@ TEST(Gemm, EmptyDimensions) {
 }
 
 // ---- int8 (i8.panel16x4)
-
-// The documented int8 semantics (gemm.hpp), written out independently of the
-// kernels: symmetric scales, round half to even, exact integer sums.
-struct Quantized {
-  std::vector<int8_t> q;  // rows x k
-  std::vector<float> scale;
-};
-
-Quantized quantize_rows_ref(const float *x, int64_t rows, int64_t k, int64_t row_stride, int64_t elem_stride) {
-  Quantized out;
-  out.q.assign(rows * k, 0);
-  out.scale.assign(rows, 0.0f);
-  for (int64_t r = 0; r < rows; ++r) {
-    float amax = 0;
-    bool bad = false;
-    for (int64_t i = 0; i < k; ++i) {
-      const float v = x[r * row_stride + i * elem_stride];
-      if (!std::isfinite(v)) bad = true;
-      else amax = std::max(amax, std::fabs(v));
-    }
-    if (bad) {
-      out.scale[r] = std::nanf("");
-      continue;
-    }
-    if (amax < kGemmI8MinScale) continue;
-    out.scale[r] = amax / 127.0f;
-    const float inv = 127.0f / amax;
-    for (int64_t i = 0; i < k; ++i)
-      out.q[r * k + i] = static_cast<int8_t>(std::clamp(std::nearbyint(x[r * row_stride + i * elem_stride] * inv), -127.0f, 127.0f));
-  }
-  return out;
-}
-
-// Exactly what every int8 path must return, and a bound on its distance from
-// the true product: with a = sa (qa + ea), b = sb (qb + eb), |ea|, |eb| <= 1/2,
-// |ab - sa sb qa qb| <= sa sb (|qa| + |qb| + 1/2) / 2 per term.
-struct I8Expected {
-  std::vector<float> exact;
-  Expected vs_f32;
-};
-
-I8Expected reference_i8(const Problem &p, const std::vector<float> &a, const std::vector<float> &b,
-                        const std::vector<float> &bias, const std::vector<float> &res) {
-  const Quantized qa = quantize_rows_ref(a.data(), p.m, p.k, p.k, 1);
-  const Quantized qb = quantize_rows_ref(b.data(), p.n, p.k, 1, p.n);  // columns of B
-  I8Expected e;
-  e.vs_f32 = reference(p, a, b, bias, res);
-  e.exact.resize(p.m * p.n);
-  for (int64_t i = 0; i < p.m; ++i)
-    for (int64_t j = 0; j < p.n; ++j) {
-      int32_t acc = 0;
-      double err = 0;
-      for (int64_t kk = 0; kk < p.k; ++kk) {
-        const int x = qa.q[i * p.k + kk], y = qb.q[j * p.k + kk];
-        acc += x * y;
-        err += (std::abs(x) + std::abs(y) + 0.5) / 2;
-      }
-      float v = static_cast<float>(acc) * (qa.scale[i] * qb.scale[j]);
-      if (p.bias) v += bias[j];
-      apply_activation(p.act, &v, &v, 1);
-      if (p.residual) v += res[i * p.n + j];
-      e.exact[i * p.n + j] = v;
-      // Activations here are 1-Lipschitz (tanh, relu, silu and gelu up to ~1.13).
-      e.vs_f32.bound[i * p.n + j] += 1.2 * double(qa.scale[i]) * qb.scale[j] * err + 1e-6 * std::fabs(v);
-    }
-  return e;
-}
-
-void expect_bitwise(const std::vector<float> &got, const std::vector<float> &want, const char *what) {
-  ASSERT_EQ(got.size(), want.size());
-  int bad = 0;
-  for (size_t i = 0; i < got.size() && bad < 5; ++i)
-    if (std::memcmp(&got[i], &want[i], 4) != 0 && !(std::isnan(got[i]) && std::isnan(want[i]))) {
-      ADD_FAILURE() << what << ": element " << i << " is " << got[i] << ", expected exactly " << want[i];
-      ++bad;
-    }
-}
 
 TEST(GemmI8, EveryIsaComputesTheDocumentedQuantizationExactly) {
   SerialParallel serial;

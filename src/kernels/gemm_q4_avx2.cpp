@@ -1,0 +1,129 @@
+// AVX2 4-bit GEMM microkernels (q4.panel16x32, gemm.hpp) and the block
+// quantization of A.
+//
+// The weights are unsigned nibbles (0..15) and A is int8, which is exactly
+// what vpmaddubsw multiplies (unsigned x signed, pairs summed into int16): a
+// pair is at most 2 x 15 x 127 = 3810, so the 8 quads of a block add up in
+// int16 without overflow (8 x 3810 = 30480 < 32767) and one vpmaddwd with
+// ones per block widens the pairs to each column's int32 sum. A 32-byte load
+// holds one quad of k of all 16 columns: the low nibbles are columns 0..7, the
+// high ones 8..15. Per block and row: the zero-point correction in int32, the
+// scale product and one FMA per 8 columns, in the order gemm_internal.hpp
+// fixes for every ISA.
+#include <immintrin.h>
+
+#include <algorithm>
+
+#include "kernels/gemm_internal.hpp"
+
+namespace qeff::kernels::gemm_detail {
+namespace {
+
+// 8 bf16 scales -> f32 (the upper halves).
+inline __m256 load_bf16x8(const uint8_t *p) {
+  const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p));
+  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+
+// 8 u8 zero points -> int32.
+inline __m256i load_u8x8(const uint8_t *p) {
+  return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(p)));
+}
+
+template <int MR, int NP>
+struct Avx2Q4Kernel {
+  static constexpr int kVecs = NP * 2;  // 8 columns per vector
+
+  static void run(const Q4Args &g) {
+    __m256 acc[MR][kVecs];
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 8
+      for (int v = 0; v < kVecs; ++v) acc[r][v] = _mm256_setzero_ps();
+    const __m256i low = _mm256_set1_epi8(0x0f), ones = _mm256_set1_epi16(1);
+    for (int64_t b = 0; b < g.nb; ++b) {
+      __m256i part[MR][kVecs];
+#pragma GCC unroll 16
+      for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 8
+        for (int v = 0; v < kVecs; ++v) part[r][v] = _mm256_setzero_si256();
+      const int64_t nib = q4_nibbles_at(b);
+#pragma GCC unroll 8
+      for (int q = 0; q < 8; ++q) {
+        __m256i w[kVecs];
+#pragma GCC unroll 4
+        for (int p = 0; p < NP; ++p) {
+          const __m256i x =
+              _mm256_loadu_si256(reinterpret_cast<const __m256i *>(g.b + p * g.panel_stride + nib + q * 32));
+          w[p * 2] = _mm256_and_si256(x, low);
+          w[p * 2 + 1] = _mm256_and_si256(_mm256_srli_epi16(x, 4), low);
+        }
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; ++r) {
+          int32_t quad;
+          __builtin_memcpy(&quad, g.qa + r * g.lda + b * kQ4Block + q * 4, 4);
+          const __m256i a = _mm256_set1_epi32(quad);
+#pragma GCC unroll 8
+          for (int v = 0; v < kVecs; ++v) part[r][v] = _mm256_add_epi16(part[r][v], _mm256_maddubs_epi16(w[v], a));
+        }
+      }
+      __m256 scale[kVecs];
+      __m256i zero[kVecs];
+#pragma GCC unroll 4
+      for (int p = 0; p < NP; ++p)
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; ++h) {
+          const uint8_t *panel = g.b + p * g.panel_stride;
+          scale[p * 2 + h] = load_bf16x8(panel + q4_scales_at(b) + h * 16);
+          zero[p * 2 + h] = load_u8x8(panel + q4_zeros_at(b) + h * 8);
+        }
+#pragma GCC unroll 16
+      for (int r = 0; r < MR; ++r) {
+        const __m256 sa = _mm256_set1_ps(g.a_scale[r * g.lds + b]);
+        const __m256i asum = _mm256_set1_epi32(g.a_sum[r * g.lds + b]);
+#pragma GCC unroll 8
+        for (int v = 0; v < kVecs; ++v) {
+          const __m256i c = _mm256_sub_epi32(_mm256_madd_epi16(part[r][v], ones), _mm256_mullo_epi32(zero[v], asum));
+          acc[r][v] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(c), _mm256_mul_ps(scale[v], sa), acc[r][v]);
+        }
+      }
+    }
+    const bool full = g.nr == kVecs * 8;
+    alignas(32) float tmp[MR][kVecs * 8];
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 8
+      for (int v = 0; v < kVecs; ++v) _mm256_storeu_ps(full ? g.c + r * g.ldc + v * 8 : &tmp[r][v * 8], acc[r][v]);
+    if (!full)
+      for (int r = 0; r < MR; ++r)
+        for (int j = 0; j < g.nr; ++j) g.c[r * g.ldc + j] = tmp[r][j];
+  }
+};
+
+void quantize_blocks_avx2(const float *a, int64_t lda, int64_t rows, int64_t k, int8_t *q, int64_t ldq,
+                          float *scale, int32_t *sum, int64_t lds) {
+  const int64_t nb = ceil_div(k, kQ4Block);
+  const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t b = 0; b < nb; ++b) {
+      const int64_t k0 = b * kQ4Block, len = std::min(kQ4Block, k - k0);
+      int8_t *qb = q + r * ldq + k0;
+      quantize_i8_span_avx2(a + r * lda + k0, len, qb, &scale[r * lds + b]);
+      for (int64_t i = len; i < kQ4Block; ++i) qb[i] = 0;
+      // Sum of the 32 values: maddubs by ones (unsigned 1 x signed q), then pairs.
+      const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(qb));
+      const __m256i s8 = _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, x), ones16);
+      const __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(s8), _mm256_extracti128_si256(s8, 1));
+      const __m128i s2 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4e));
+      sum[r * lds + b] = _mm_cvtsi128_si32(_mm_add_epi32(s2, _mm_shuffle_epi32(s2, 0xb1)));
+    }
+}
+
+}  // namespace
+
+const Q4KernelSet &q4_kernels_avx2() {
+  static const Q4KernelSet s = make_quant_kernel_set<Q4KernelSet, Avx2Q4Kernel, 4, 1, 2>(quantize_blocks_avx2);
+  return s;
+}
+
+}  // namespace qeff::kernels::gemm_detail

@@ -1,0 +1,185 @@
+// The driver of the quantized products (i8.panel16x4 and q4.panel16x32,
+// gemm.hpp): quantize the rows of A into the workspace, then run the
+// storage's tiles over the same partitioning and epilogues as the f32 driver
+// (gemm.cpp). One template over a Storage traits type, so both formats are
+// driven one way.
+#include <algorithm>
+
+#include "kernels/cpu.hpp"
+#include "kernels/gemm_internal.hpp"
+
+namespace qeff::kernels::gemm_detail {
+namespace {
+
+// Rows of A quantized per task (a few rows, e.g. decode, stay on the calling
+// thread: a hand-off to the pool would cost more than the rows).
+constexpr int64_t kRowsPerTask = 16;
+
+// Where A's quantized rows go: m rows of ldq bytes, then per row `blocks`
+// f32 scales, then (q4) per row `blocks` int32 sums; 64-byte aligned pieces.
+struct Workspace {
+  int64_t ldq = 0, blocks = 0;
+  uint64_t scale_offset = 0, sum_offset = 0, total = 0;
+};
+
+uint64_t align64(uint64_t n) { return (n + 63) / 64 * 64; }
+
+// int8: one scale per row; the tiles read A in quads.
+struct I8Storage {
+  using Set = I8KernelSet;
+
+  static const Set &active() { return active_isa() == Isa::portable ? i8_kernels_portable() : i8_kernels_avx2(); }
+
+  static Workspace workspace(int64_t m, int64_t k) {
+    Workspace w;
+    w.ldq = round_up(ceil_div(k, 4) * 4, 64);
+    w.blocks = 1;
+    w.scale_offset = static_cast<uint64_t>(m) * static_cast<uint64_t>(w.ldq);
+    w.sum_offset = w.total = w.scale_offset + align64(static_cast<uint64_t>(m) * 4);
+    return w;
+  }
+
+  static void quantize(const Set &ks, const float *a, int64_t lda, int64_t rows, int64_t k, int8_t *q,
+                       const Workspace &w, float *scale, int32_t *) {
+    ks.quantize(a, lda, rows, k, q, w.ldq, scale);
+  }
+
+  static I8Args args(const PackedB &b, const Workspace &w) {
+    I8Args g;
+    g.kq = ceil_div(b.k, 4);
+    g.lda = w.ldq;
+    g.panel_stride = g.kq * 64;
+    return g;
+  }
+
+  static void at_panel(I8Args &g, const PackedB &b, int64_t p) {
+    const auto *bytes = static_cast<const uint8_t *>(b.data);
+    const int64_t panels = ceil_div(b.n, kGemmPanel);
+    g.b = reinterpret_cast<const int8_t *>(bytes + panels * kGemmPanel * 8) + p * g.panel_stride;
+    g.b_scale = reinterpret_cast<const float *>(bytes) + p * kGemmPanel;
+  }
+
+  static void at_row(I8Args &g, const int8_t *qa, const float *scale, const int32_t *, int64_t i) {
+    g.qa = qa + i * g.lda;
+    g.a_scale = scale + i;
+  }
+};
+
+// 4-bit: one scale and one sum per block of 32 k of each row.
+struct Q4Storage {
+  using Set = Q4KernelSet;
+
+  static const Set &active() { return active_isa() == Isa::portable ? q4_kernels_portable() : q4_kernels_avx2(); }
+
+  static Workspace workspace(int64_t m, int64_t k) {
+    Workspace w;
+    w.blocks = ceil_div(k, kQ4Block);
+    w.ldq = round_up(w.blocks * kQ4Block, 64);
+    const uint64_t meta = align64(static_cast<uint64_t>(m) * static_cast<uint64_t>(w.blocks) * 4);
+    w.scale_offset = static_cast<uint64_t>(m) * static_cast<uint64_t>(w.ldq);
+    w.sum_offset = w.scale_offset + meta;
+    w.total = w.sum_offset + meta;
+    return w;
+  }
+
+  static void quantize(const Set &ks, const float *a, int64_t lda, int64_t rows, int64_t k, int8_t *q,
+                       const Workspace &w, float *scale, int32_t *sum) {
+    ks.quantize(a, lda, rows, k, q, w.ldq, scale, sum, w.blocks);
+  }
+
+  static Q4Args args(const PackedB &b, const Workspace &w) {
+    Q4Args g;
+    g.nb = w.blocks;
+    g.lda = w.ldq;
+    g.lds = w.blocks;
+    g.panel_stride = ceil_div(b.k, 4 * kQ4Block) * kQ4SuperBytes;
+    return g;
+  }
+
+  static void at_panel(Q4Args &g, const PackedB &b, int64_t p) {
+    g.b = static_cast<const uint8_t *>(b.data) + p * g.panel_stride;
+  }
+
+  static void at_row(Q4Args &g, const int8_t *qa, const float *scale, const int32_t *sum, int64_t i) {
+    g.qa = qa + i * g.lda;
+    g.a_scale = scale + i * g.lds;
+    g.a_sum = sum + i * g.lds;
+  }
+};
+
+// Rows [m0, m1) x panels [p0, p1) of C = epilogue(A B), A already quantized.
+template <class S>
+void run_block(const typename S::Set &ks, typename S::Set::args_type g, const int8_t *qa, const float *scale,
+               const int32_t *sum, const PackedB &b, float *c, int64_t ldc, const GemmEpilogue &ep, int64_t m0,
+               int64_t m1, int64_t p0, int64_t p1) {
+  const bool gemv = m1 - m0 == 1;
+  g.ldc = ldc;
+  for (int64_t p = p0; p < p1;) {
+    const bool wide = gemv && p1 - p >= ks.gemv_np;
+    const int np = wide ? ks.gemv_np : static_cast<int>(std::min<int64_t>(ks.np_max, p1 - p));
+    const int64_t col0 = p * kGemmPanel;
+    g.nr = static_cast<int>(std::min<int64_t>(np * kGemmPanel, b.n - col0));
+    S::at_panel(g, b, p);
+    for (int64_t i = m0; i < m1; i += ks.mr_max) {
+      const int mr = static_cast<int>(std::min<int64_t>(ks.mr_max, m1 - i));
+      S::at_row(g, qa, scale, sum, i);
+      g.c = c + i * ldc + col0;
+      (wide ? ks.gemv : ks.tile[np - 1][mr - 1])(g);
+    }
+    // Finish the column strip of the row block while it is in cache.
+    apply_epilogue(ep, c + m0 * ldc + col0, ldc, ep.residual ? ep.residual + m0 * ep.ldr + col0 : nullptr, m1 - m0,
+                   col0, g.nr);
+    p += np;
+  }
+}
+
+template <class S>
+void run(int64_t m, const float *a, int64_t lda, const PackedB &b, float *c, int64_t ldc, const GemmEpilogue &ep,
+         Parallel &par, void *workspace) {
+  const typename S::Set &ks = S::active();
+  const Workspace w = S::workspace(m, b.k);
+  auto *bytes = static_cast<uint8_t *>(workspace);
+  auto *qa = reinterpret_cast<int8_t *>(bytes);
+  auto *scale = reinterpret_cast<float *>(bytes + w.scale_offset);
+  auto *sum = reinterpret_cast<int32_t *>(bytes + w.sum_offset);
+  // Phase 1: quantize the rows of A.
+  auto quantize = [&](int64_t begin, int64_t end) {
+    const int64_t r0 = begin * kRowsPerTask, r1 = std::min(m, end * kRowsPerTask);
+    S::quantize(ks, a + r0 * lda, lda, r1 - r0, b.k, qa + r0 * w.ldq, w, scale + r0 * w.blocks,
+                sum + r0 * w.blocks);
+  };
+  if (m <= kRowsPerTask)
+    quantize(0, 1);
+  else
+    par.parallel_for(ceil_div(m, kRowsPerTask), quantize);
+  // Phase 2: the tiles.
+  const Plan plan = make_plan(ks.mr_max, ks.np_max, m, b.n, 1, par.num_threads());
+  const int64_t panels = ceil_div(b.n, kGemmPanel);
+  const auto g = S::args(b, w);
+  par.parallel_for(plan.tasks(), [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) {
+      const int64_t m0 = t / plan.nblocks * plan.mc, p0 = t % plan.nblocks * plan.pb;
+      run_block<S>(ks, g, qa, scale, sum, b, c, ldc, ep, m0, std::min(m, m0 + plan.mc), p0,
+                   std::min(panels, p0 + plan.pb));
+    }
+  });
+}
+
+}  // namespace
+
+uint64_t gemm_quant_workspace(int64_t m, const PackedB &b) {
+  if (m <= 0) return 0;
+  if (b.storage == GemmStorage::i8) return I8Storage::workspace(m, b.k).total;
+  if (b.storage == GemmStorage::q4) return Q4Storage::workspace(m, b.k).total;
+  return 0;
+}
+
+void gemm_packed_quant(int64_t m, const float *a, int64_t lda, const PackedB &b, float *c, int64_t ldc,
+                       const GemmEpilogue &ep, Parallel &par, void *workspace) {
+  if (b.storage == GemmStorage::q4)
+    run<Q4Storage>(m, a, lda, b, c, ldc, ep, par, workspace);
+  else
+    run<I8Storage>(m, a, lda, b, c, ldc, ep, par, workspace);
+}
+
+}  // namespace qeff::kernels::gemm_detail

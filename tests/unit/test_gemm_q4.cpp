@@ -1,0 +1,262 @@
+// Unit tests: 4-bit weights (q4.panel16x32, src/kernels/gemm_q4*.cpp). Every
+// ISA path is compared bit for bit with the documented quantization written
+// out here in plain C++ (gemm.hpp: asymmetric weight blocks of 32 with bf16
+// scales and u8 zero points, int8 activation blocks, exact integer sums, one
+// fma per block), and with the double-precision product within the
+// quantization error those quantized values imply.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "gemm_test_support.hpp"
+
+namespace {
+
+using namespace gemm_test;
+
+constexpr int64_t kBlock = 32;
+
+struct WeightBlocks {  // column j, block b at [j * nb + b]; values at [j * k + kk]
+  std::vector<uint8_t> q, zero;
+  std::vector<float> scale;
+};
+
+WeightBlocks quantize_weights_ref(const std::vector<float> &b, int64_t k, int64_t n) {
+  const int64_t nb = (k + kBlock - 1) / kBlock;
+  WeightBlocks w;
+  w.q.assign(n * k, 0);
+  w.zero.assign(n * nb, 0);
+  w.scale.assign(n * nb, 0.0f);
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t blk = 0; blk < nb; ++blk) {
+      const int64_t k0 = blk * kBlock, k1 = std::min(k, k0 + kBlock);
+      float lo = 0, hi = 0;
+      bool bad = false;
+      for (int64_t kk = k0; kk < k1; ++kk) {
+        const float v = b[kk * n + j];
+        if (!std::isfinite(v)) bad = true;
+        else lo = std::min(lo, v), hi = std::max(hi, v);
+      }
+      float &s = w.scale[j * nb + blk];
+      if (bad) {
+        s = std::nanf("");
+        continue;
+      }
+      if (!(hi - lo >= kGemmI8MinScale)) continue;
+      s = bf16_to_f32(f32_to_bf16((hi - lo) / 15.0f));
+      const float z = std::clamp(std::nearbyint(-lo / s), 0.0f, 15.0f);
+      w.zero[j * nb + blk] = static_cast<uint8_t>(z);
+      for (int64_t kk = k0; kk < k1; ++kk)
+        w.q[j * k + kk] = static_cast<uint8_t>(std::clamp(std::nearbyint(b[kk * n + j] / s) + z, 0.0f, 15.0f));
+    }
+  return w;
+}
+
+// Exactly what every path must return, and the distance from the true
+// product that the quantized values imply (each term's error computed from
+// the dequantized operands, plus float accumulation slack).
+struct Q4Expected {
+  std::vector<float> exact;
+  Expected vs_f32;
+};
+
+Q4Expected reference_q4(const Problem &p, const std::vector<float> &a, const std::vector<float> &b,
+                        const std::vector<float> &bias, const std::vector<float> &res) {
+  const int64_t nb = (p.k + kBlock - 1) / kBlock;
+  const WeightBlocks w = quantize_weights_ref(b, p.k, p.n);
+  // Activation blocks: each quantized as an int8 row of its own.
+  std::vector<int8_t> qa(p.m * p.k);
+  std::vector<float> sa(p.m * nb);
+  for (int64_t i = 0; i < p.m; ++i)
+    for (int64_t blk = 0; blk < nb; ++blk) {
+      const int64_t k0 = blk * kBlock, len = std::min(kBlock, p.k - k0);
+      const Quantized q = quantize_rows_ref(a.data() + i * p.k + k0, 1, len, len, 1);
+      std::copy(q.q.begin(), q.q.end(), qa.begin() + i * p.k + k0);
+      sa[i * nb + blk] = q.scale[0];
+    }
+  Q4Expected e;
+  e.vs_f32 = reference(p, a, b, bias, res);
+  e.exact.resize(p.m * p.n);
+  for (int64_t i = 0; i < p.m; ++i)
+    for (int64_t j = 0; j < p.n; ++j) {
+      float acc = 0.0f;
+      double err = 0, mag = 0;
+      for (int64_t blk = 0; blk < nb; ++blk) {
+        const int64_t k0 = blk * kBlock, k1 = std::min(p.k, k0 + kBlock);
+        int32_t s = 0, asum = 0;
+        const float sw = w.scale[j * nb + blk], sx = sa[i * nb + blk];
+        const int z = w.zero[j * nb + blk];
+        for (int64_t kk = k0; kk < k1; ++kk) {
+          const int x = qa[i * p.k + kk], y = w.q[j * p.k + kk];
+          s += x * y;
+          asum += x;
+          const double av = a[i * p.k + kk], wv = b[kk * p.n + j];
+          const double aq = double(sx) * x, wq = double(sw) * (y - z);
+          err += std::fabs(av - aq) * std::fabs(wv) + std::fabs(aq) * std::fabs(wv - wq);
+          mag += std::fabs(aq * wq);
+        }
+        acc = std::fma(static_cast<float>(s - z * asum), sw * sx, acc);
+      }
+      float v = acc;
+      if (p.bias) v += bias[j];
+      apply_activation(p.act, &v, &v, 1);
+      if (p.residual) v += res[i * p.n + j];
+      e.exact[i * p.n + j] = v;
+      // Activations here are 1-Lipschitz (tanh, relu, silu and gelu up to ~1.13).
+      e.vs_f32.bound[i * p.n + j] += 1.2 * err + 1e-6 * double(nb + 1) * mag + 1e-6 * std::fabs(v);
+    }
+  return e;
+}
+
+TEST(GemmQ4, EveryIsaComputesTheDocumentedQuantizationExactly) {
+  SerialParallel serial;
+  for (Isa isa : {Isa::portable, Isa::avx2, Isa::avx512}) {
+    if (!isa_supported(isa)) {
+      std::printf("[   NOTE   ] %s not supported here; not run\n", isa_name(isa));
+      continue;
+    }
+    IsaGuard g(isa);
+    uint32_t seed = 1700;
+    for (const Problem &p : kProblems) {
+      Operands o(p, seed += 10);
+      SCOPED_TRACE(testing::Message() << isa_name(isa) << " " << p.m << "x" << p.k << "x" << p.n);
+      const Q4Expected e = reference_q4(p, o.a, o.b, o.bias, o.res);
+      const auto got = run_packed(p, o.a, o.b, o.bias, o.res, GemmStorage::q4, serial);
+      expect_bitwise(got, e.exact, "q4");
+      expect_close(got, e.vs_f32, "q4 vs f32");
+    }
+  }
+}
+
+// Weights that are not centred on zero (all positive, or offset) use the
+// zero point; the product stays within the bound.
+TEST(GemmQ4, OffsetWeightsUseTheZeroPoint) {
+  SerialParallel serial;
+  Problem p{3, 96, 40, true};
+  Operands o(p, 77);
+  for (size_t i = 0; i < o.b.size(); ++i) o.b[i] = 0.75f + 0.25f * o.b[i] + (i % 7 == 0 ? -1.5f : 0.0f);
+  const Q4Expected e = reference_q4(p, o.a, o.b, o.bias, o.res);
+  for (Isa isa : {Isa::portable, Isa::avx2}) {
+    if (!isa_supported(isa)) continue;
+    IsaGuard g(isa);
+    const auto got = run_packed(p, o.a, o.b, o.bias, o.res, GemmStorage::q4, serial);
+    expect_bitwise(got, e.exact, isa_name(isa));
+    expect_close(got, e.vs_f32, "q4 vs f32");
+  }
+  // The integer zero point shifts the grid by up to half a step, so a value
+  // at the edge of its block's range may be clamped a full step away; on
+  // average the error is a quarter step (uniform rounding error).
+  const WeightBlocks w = quantize_weights_ref(o.b, p.k, p.n);
+  double sum_steps = 0;
+  for (int64_t j = 0; j < p.n; ++j)
+    for (int64_t kk = 0; kk < p.k; ++kk) {
+      const int64_t blk = j * 3 + kk / kBlock;
+      const double deq = double(w.scale[blk]) * (w.q[j * p.k + kk] - w.zero[blk]);
+      const double steps = std::fabs(deq - o.b[kk * p.n + j]) / w.scale[blk];
+      EXPECT_LE(steps, 1.0) << j << " " << kk;
+      sum_steps += steps;
+    }
+  EXPECT_LT(sum_steps / double(p.n * p.k), 0.3);
+}
+
+TEST(GemmQ4, PartitionsAndTransposedPackingGiveIdenticalResults) {
+  expect_partitions_identical(GemmStorage::q4, 1900, true);
+}
+
+// A NaN or an infinity in a row of A makes that row NaN; a zero (or tiny)
+// row is exactly zero; a zero block in an otherwise normal row changes
+// nothing else; the other rows do not change. A weight block with a NaN makes
+// its column NaN.
+TEST(GemmQ4, NonFiniteAndZeroRowsStayInTheirRow) {
+  SerialParallel serial;
+  for (Isa isa : {Isa::portable, Isa::avx2}) {
+    if (!isa_supported(isa)) continue;
+    IsaGuard g(isa);
+    Problem p{7, 70, 40};
+    Operands o(p, 31);
+    const auto clean = run_packed(p, o.a, o.b, o.bias, o.res, GemmStorage::q4, serial);
+    o.a[1 * p.k + 65] = std::nanf("");  // row 1: NaN in the partial last block
+    o.a[2 * p.k + 3] = -INFINITY;       // row 2: infinity in the first block
+    for (int64_t i = 0; i < p.k; ++i) o.a[3 * p.k + i] = 0.0f, o.a[4 * p.k + i] = 1e-31f;
+    for (int64_t i = 32; i < 64; ++i) o.a[6 * p.k + i] = 0.0f;  // row 6: one zero block
+    const auto c = run_packed(p, o.a, o.b, o.bias, o.res, GemmStorage::q4, serial);
+    const Q4Expected e = reference_q4(p, o.a, o.b, o.bias, o.res);
+    for (int64_t j = 0; j < p.n; ++j) {
+      SCOPED_TRACE(testing::Message() << isa_name(isa) << " column " << j);
+      EXPECT_EQ(c[0 * p.n + j], clean[0 * p.n + j]);
+      EXPECT_TRUE(std::isnan(c[1 * p.n + j]));
+      EXPECT_TRUE(std::isnan(c[2 * p.n + j]));
+      EXPECT_EQ(c[3 * p.n + j], 0.0f);
+      EXPECT_EQ(c[4 * p.n + j], 0.0f);
+      EXPECT_EQ(c[5 * p.n + j], clean[5 * p.n + j]);
+      EXPECT_EQ(c[6 * p.n + j], e.exact[6 * p.n + j]);
+    }
+    o.b[40 * p.n + 9] = std::nanf("");  // weight column 9, block 1
+    const auto d = run_packed(p, o.a, o.b, o.bias, o.res, GemmStorage::q4, serial);
+    for (int64_t i : {0, 5}) {
+      EXPECT_TRUE(std::isnan(d[i * p.n + 9]));
+      EXPECT_EQ(d[i * p.n + 8], c[i * p.n + 8]);
+    }
+  }
+}
+
+TEST(GemmQ4, PackedLayoutIsSuperblocksOfNibblesScalesAndZeros) {
+  const int64_t k = 150, n = 18;  // 2 panels; 5 blocks (2 superblocks), the last partial
+  std::vector<float> b(k * n);
+  for (int64_t kk = 0; kk < k; ++kk)
+    for (int64_t j = 0; j < n; ++j) b[kk * n + j] = float((kk * 7 + j * 3) % 16) * 0.5f - 2.0f;  // 16 levels
+  b[0 * n + 17] = std::nanf("");  // column 17, block 0: not finite
+  const uint64_t bytes = gemm_packed_bytes(k, n, GemmStorage::q4);
+  EXPECT_EQ(bytes, 2u * 2 * 1216);
+  std::vector<uint8_t> packed(bytes, 0xcd);
+  gemm_pack(b.data(), n, false, k, n, GemmStorage::q4, packed.data());
+  const WeightBlocks w = quantize_weights_ref(b, k, n);
+  for (int64_t j = 0; j < 32; ++j)
+    for (int64_t blk = 0; blk < 8; ++blk) {
+      SCOPED_TRACE(testing::Message() << "column " << j << " block " << blk);
+      const uint8_t *super = packed.data() + (j / 16) * 2 * 1216 + (blk / 4) * 1216;
+      uint16_t scale;
+      std::memcpy(&scale, super + 1024 + (blk % 4) * 32 + (j % 16) * 2, 2);
+      const uint8_t zero = super[1152 + (blk % 4) * 16 + j % 16];
+      const bool real = j < n && blk < 5;
+      if (!real) {
+        EXPECT_EQ(scale, 0);
+        EXPECT_EQ(zero, 0);
+      } else if (j == 17 && blk == 0) {
+        EXPECT_TRUE(std::isnan(bf16_to_f32(scale)));
+      } else {
+        EXPECT_EQ(bf16_to_f32(scale), w.scale[j * 5 + blk]);
+        EXPECT_EQ(zero, w.zero[j * 5 + blk]);
+        // 16 levels 0.5 apart from -2: scale exactly 0.5, zero point 4.
+        EXPECT_EQ(bf16_to_f32(scale), 0.5f);
+        EXPECT_EQ(zero, 4);
+      }
+      for (int64_t i = 0; i < 32; ++i) {
+        const int64_t kk = blk * 32 + i;
+        const uint8_t byte = super[(blk % 4) * 256 + (i / 4) * 32 + (j % 8) * 4 + i % 4];
+        const int got = (j % 16) < 8 ? byte & 15 : byte >> 4;
+        const int want = real && kk < k && !(j == 17 && blk == 0) ? w.q[j * k + kk] : 0;
+        ASSERT_EQ(got, want) << "k " << kk;
+      }
+    }
+  GemmStorage s;
+  EXPECT_TRUE(parse_gemm_format("q4.panel16x32", &s));
+  EXPECT_EQ(s, GemmStorage::q4);
+  EXPECT_STREQ(gemm_format_name(GemmStorage::q4), "q4.panel16x32");
+  // 5 rows of A, 2 blocks of 32 bytes each (rows 64-aligned), then 5 x 2 scales and sums (64 bytes each).
+  EXPECT_EQ(gemm_packed_workspace(5, PackedB{nullptr, 50, 8, GemmStorage::q4}), 5u * 64 + 64 + 64);
+}
+
+TEST(GemmQ4, EmptyDimensions) {
+  SerialParallel serial;
+  Problem p{2, 0, 3, true};  // K = 0: zero product, the bias still applies
+  Operands o(p, 11);
+  auto c = run_packed(p, o.a, o.b, o.bias, o.res, GemmStorage::q4, serial);
+  for (int64_t i = 0; i < 2; ++i)
+    for (int64_t j = 0; j < 3; ++j) EXPECT_EQ(c[i * 3 + j], o.bias[j]);
+  gemm_packed(0, nullptr, 4, PackedB{nullptr, 4, 8, GemmStorage::q4}, nullptr, 8, {}, serial);
+}
+
+}  // namespace
