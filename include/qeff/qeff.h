@@ -338,7 +338,10 @@ typedef enum qeff_dtype {
   QEFF_DTYPE_F6_E2M3 = 17,
   QEFF_DTYPE_F6_E3M2 = 18,
   QEFF_DTYPE_F4 = 19,
-  QEFF_DTYPE_C64 = 20
+  QEFF_DTYPE_C64 = 20,
+  /** 4-bit unsigned integers: never a tensor in a model file; the storage
+   * named by compile.weight_dtype "int4" (docs/kernels.md "4-bit weights"). */
+  QEFF_DTYPE_U4 = 21
 } qeff_dtype;
 
 /** Name of a dtype as safetensors writes it ("F32", "BF16", ...); "UNKNOWN" otherwise. */
@@ -691,7 +694,8 @@ QEFF_API qeff_status qeff_decoder_finish(qeff_decoder *decoder, const char **pie
  * "symbols": {"batch_size": 1, "seq_len": 32, "ctx_len": 128}}, ...]) or the
  * natural parameters "compile.batch_size", "compile.seq_len" (encoders: one
  * specialization per length), "compile.prefill_seq_len" and "compile.ctx_len"
- * (causal LMs: Prefill and Decode), "compile.weight_dtype" ("f32", "bf16"),
+ * (causal LMs: Prefill and Decode), "compile.weight_dtype" ("f32", "bf16",
+ * "int8", "int4"),
  * "compile.fuse", and "cache.enabled" / "cache.dir" (compiled programs are
  * cached, keyed by the model's content, the library version and the options).
  */
@@ -784,7 +788,7 @@ QEFF_API void qeff_program_free(qeff_program *program);
 
 /**
  * A JSON description of the program (target, weight_dtype: the storage of
- * the matmul weights, "F32", "BF16" or "I8"; specializations with their
+ * the matmul weights, "F32", "BF16", "I8" or "U4"; specializations with their
  * symbols, inputs and outputs with dtypes and symbolic shapes, retained-state
  * pairs, whether it came from the cache). `*out` is owned by the program and
  * valid until it is freed.

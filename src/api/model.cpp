@@ -166,7 +166,7 @@ qeff_status qeff_model_config_get(const qeff_model *m, const char *key, const ch
 
 const char *qeff_dtype_name(qeff_dtype dtype) {
   int v = qeff::api::enum_value(dtype);
-  for (int d = QEFF_DTYPE_F32; d <= QEFF_DTYPE_C64; ++d)
+  for (int d = QEFF_DTYPE_F32; d <= QEFF_DTYPE_U4; ++d)
     if (d == v) return qeff::dtype_name(static_cast<qeff_dtype>(d));
   return "UNKNOWN";
 }

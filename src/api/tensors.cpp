@@ -43,7 +43,7 @@ qeff_status qeff_tensors_set(qeff_tensors *tensors, const char *name, qeff_dtype
     if (n.empty() || qeff::utf8_first_invalid(n) != n.size())
       qeff::fail(QEFF_E_INVALID_ARGUMENT, std::string(fn) + ": name must be non-empty UTF-8");
     int d = qeff::api::enum_value(dtype);
-    if (d < QEFF_DTYPE_F32 || d > QEFF_DTYPE_C64 || qeff::dtype_bits(static_cast<qeff_dtype>(d)) == 0)
+    if (d < QEFF_DTYPE_F32 || d > QEFF_DTYPE_U4 || qeff::dtype_bits(static_cast<qeff_dtype>(d)) == 0)
       qeff::fail(QEFF_E_INVALID_ARGUMENT, std::string(fn) + ": tensor " + qeff::quote(n, 96) + ": unknown dtype " +
                                               std::to_string(d));
     if (rank > kMaxRank)

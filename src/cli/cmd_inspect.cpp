@@ -18,7 +18,7 @@ uint64_t dtype_bits(qeff_dtype d) {
     case QEFF_DTYPE_F32: case QEFF_DTYPE_I32: case QEFF_DTYPE_U32: return 32;
     case QEFF_DTYPE_F16: case QEFF_DTYPE_BF16: case QEFF_DTYPE_I16: case QEFF_DTYPE_U16: return 16;
     case QEFF_DTYPE_F6_E2M3: case QEFF_DTYPE_F6_E3M2: return 6;
-    case QEFF_DTYPE_F4: return 4;
+    case QEFF_DTYPE_F4: case QEFF_DTYPE_U4: return 4;
     default: return 8;
   }
 }

@@ -21,6 +21,7 @@ constexpr DtypeInfo kDtypes[] = {
     {QEFF_DTYPE_F8_E5M2, "F8_E5M2", 8, true}, {QEFF_DTYPE_F8_E8M0, "F8_E8M0", 8, true},
     {QEFF_DTYPE_F6_E2M3, "F6_E2M3", 6, true}, {QEFF_DTYPE_F6_E3M2, "F6_E3M2", 6, true},
     {QEFF_DTYPE_F4, "F4", 4, true},           {QEFF_DTYPE_C64, "C64", 64, false},
+    {QEFF_DTYPE_U4, "U4", 4, false},
 };
 
 const DtypeInfo *info(qeff_dtype d) {

@@ -86,7 +86,7 @@ SafetensorsHeader parse_safetensors(const uint8_t *data, uint64_t size, const st
     if (!dt.is_string()) dt.type_error("a dtype string");
     std::string dname = dt.as_string();
     auto dtype = dtype_from_name(dname);
-    if (!dtype)
+    if (!dtype || *dtype == QEFF_DTYPE_U4)  // U4 is a compiled storage, not a safetensors dtype
       dt.fail_here(QEFF_E_FORMAT, "has unknown dtype " + quote(dname) +
                                       " (known: BOOL, U8, I8, I16, U16, I32, U32, I64, U64, F16, "
                                       "BF16, F32, F64, F8_E4M3, F8_E5M2, F8_E8M0, F6_E2M3, "

@@ -30,9 +30,10 @@ struct PackedWeight {
 // Packs a constant weight for PackedMatMul: w is f32 [K, N] (transposed ==
 // false, an ONNX MatMul B) or [N, K] (transposed == true, a HF Linear weight,
 // Gemm transB=1). storage is QEFF_DTYPE_F32, QEFF_DTYPE_BF16 (round to
-// nearest even; computed in f32) or QEFF_DTYPE_I8 (kernels/gemm.hpp: per-column
-// scales, A quantized per row at run time; K <= kGemmI8MaxK). The layout does not depend on the ISA, so a
-// package runs on any CPU.
+// nearest even; computed in f32), QEFF_DTYPE_I8 (kernels/gemm.hpp: per-column
+// scales, A quantized per row at run time; K <= kGemmI8MaxK) or QEFF_DTYPE_U4
+// (4-bit blocks of 32 with scales and zero points, A quantized per block).
+// The layout does not depend on the ISA, so a package runs on any CPU.
 PackedWeight pack_matmul_weight(const TensorView &w, bool transposed, qeff_dtype storage);
 
 }  // namespace qeff::ops

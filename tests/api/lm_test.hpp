@@ -97,6 +97,31 @@ struct LmReference {
   }
 };
 
+// reference/quantized/<name>.json: the logits of the PyTorch model with
+// fake-quantized weights (tests/fixtures/fixturegen/quantized.py), one mode.
+struct QuantizedReference {
+  std::vector<int32_t> input_ids;
+  std::vector<float> logits;  // positions x vocab
+  double min_cosine_to_fp32 = 0;
+  int argmax_agreement = 0;
+
+  QuantizedReference(const std::string &name, const std::string &mode) {
+    std::ifstream f(qeff_test::fixtures_dir() + "/reference/quantized/" + name + ".json");
+    std::stringstream ss;
+    ss << f.rdbuf();
+    cJSON *root = cJSON_Parse(ss.str().c_str());
+    if (root == nullptr) throw std::runtime_error("cannot parse the quantized reference of " + name);
+    for (const cJSON *x = cJSON_GetObjectItemCaseSensitive(root, "input_ids")->child; x; x = x->next)
+      input_ids.push_back(x->valueint);
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "modes"), mode.c_str());
+    if (m == nullptr) throw std::runtime_error("no mode " + mode + " in the quantized reference of " + name);
+    logits = Reference::floats(cJSON_GetObjectItemCaseSensitive(m, "logits"));
+    min_cosine_to_fp32 = cJSON_GetObjectItemCaseSensitive(m, "min_cosine_to_fp32")->valuedouble;
+    argmax_agreement = cJSON_GetObjectItemCaseSensitive(m, "argmax_agreement_with_fp32")->valueint;
+    cJSON_Delete(root);
+  }
+};
+
 using Tensors = std::unique_ptr<qeff_tensors, Deleter<qeff_tensors, qeff_tensors_free>>;
 using Session = std::unique_ptr<qeff_session, Deleter<qeff_session, qeff_session_free>>;
 

@@ -103,43 +103,100 @@ TEST_P(CausalLm, GreedyGenerationMatchesTransformers) {
 
 namespace {
 
-// Reduced-precision weights: every position's logits (token by token through
-// the KV cache) stay close to the fp32 reference. bf16 storage (f32 math):
-// cosine >= 0.999 and the same argmax at >= 80% of positions; int8 (W8A8,
-// per-token activation quantization): cosine >= 0.995 and argmax >= 75% (the
-// random-weight fixtures have nearly flat logits, so close calls flip; the
-// observed figures are printed and tabled in docs/kernels.md).
-void expect_close_to_fp32(const char *dtype, double min_cos, size_t min_agree_percent) {
+// Reduced-precision weights, every position's logits token by token through
+// the KV cache. bf16 storage (f32 math): cosine to the fp32 reference >= 0.999
+// and the same argmax at >= 80% of positions. int8 (W8A8) and int4 (W4A8)
+// are held to the PyTorch model fake-quantized the documented way
+// (tests/fixtures/fixturegen/quantized.py): the program must compute that
+// quantization (logits within 1e-5 of the largest at all but one position,
+// within 1e-2 there: see below), and its distance from
+// fp32 is then what the quantization costs (printed, and tabled in
+// docs/kernels.md; random-weight fixtures have nearly flat logits, so 4-bit
+// flips many close calls).
+struct PrecisionRun {
+  std::vector<std::vector<float>> logits;  // per position
+};
+
+PrecisionRun run_positions(const std::string &name, const char *dtype, const std::vector<int32_t> &ids) {
+  Model m = load_model(name);
+  Program p = compile(m.get(), {{"compile.prefill_seq_len", "4"}, {"compile.ctx_len", "32"},
+                                {"compile.weight_dtype", dtype}});
+  PrecisionRun r;
+  if (!p) {
+    ADD_FAILURE() << name << " " << dtype << ": compile failed";
+    return r;
+  }
+  qeff_session *s = nullptr;
+  if (qeff_session_create(p.get(), nullptr, &s) != QEFF_OK) {
+    ADD_FAILURE() << name << " " << dtype << ": qeff_session_create failed";
+    return r;
+  }
+  Session session(s);
+  for (size_t i = 0; i < ids.size(); ++i) r.logits.push_back(run_step(s, {ids[i]}, {static_cast<int64_t>(i)}));
+  return r;
+}
+
+size_t argmax(const std::vector<float> &v) { return std::max_element(v.begin(), v.end()) - v.begin(); }
+
+TEST(CausalLmPrecision, Bf16WeightsStayCloseToFp32) {
   for (const char *name : {"llama-tiny", "qwen2-tiny", "gpt2-tiny"}) {
     LmReference ref(name);
-    Model m = load_model(name);
-    Program p = compile(m.get(), {{"compile.prefill_seq_len", "4"}, {"compile.ctx_len", "32"},
-                                  {"compile.weight_dtype", dtype}});
-    ASSERT_TRUE(p);
-    qeff_session *s = nullptr;
-    ASSERT_QEFF_OK(qeff_session_create(p.get(), nullptr, &s));
-    Session session(s);
-    const size_t n = ref.logits_ids.size(), vocab = static_cast<size_t>(ref.vocab);
+    const PrecisionRun run = run_positions(name, "bf16", ref.logits_ids);
+    const size_t vocab = static_cast<size_t>(ref.vocab);
     size_t same = 0;
     double worst = 1;
-    for (size_t i = 0; i < n; ++i) {
-      std::vector<float> out = run_step(s, {ref.logits_ids[i]}, {static_cast<int64_t>(i)});
+    for (size_t i = 0; i < run.logits.size(); ++i) {
       std::vector<float> want(ref.logits.begin() + static_cast<long>(i * vocab),
                               ref.logits.begin() + static_cast<long>((i + 1) * vocab));
-      const double cos = min_cosine(out, want, vocab);
-      worst = std::min(worst, cos);
-      EXPECT_GE(cos, min_cos) << name << " position " << i;
-      same += std::max_element(out.begin(), out.end()) - out.begin() ==
-              std::max_element(want.begin(), want.end()) - want.begin();
+      worst = std::min(worst, min_cosine(run.logits[i], want, vocab));
+      same += argmax(run.logits[i]) == argmax(want);
     }
-    std::printf("[   NOTE   ] %s %s: min cosine %.6f, argmax agrees at %zu of %zu positions\n", name, dtype, worst,
-                same, n);
-    EXPECT_GE(same * 100, n * min_agree_percent) << name << ": argmax agrees at " << same << " of " << n << " positions";
+    std::printf("[   NOTE   ] %s bf16: min cosine %.6f, argmax agrees at %zu of %zu positions\n", name, worst, same,
+                run.logits.size());
+    EXPECT_GE(worst, 0.999) << name;
+    EXPECT_GE(same * 100, run.logits.size() * 80) << name;
   }
 }
 
-TEST(CausalLmPrecision, Bf16WeightsStayCloseToFp32) { expect_close_to_fp32("bf16", 0.999, 80); }
+void expect_matches_fake_quantized(const char *dtype) {
+  for (const char *name : {"llama-tiny", "qwen2-tiny", "gpt2-tiny"}) {
+    SCOPED_TRACE(name);
+    LmReference ref(name);
+    QuantizedReference q(name, dtype);
+    ASSERT_EQ(q.input_ids, ref.logits_ids);
+    const PrecisionRun run = run_positions(name, dtype, ref.logits_ids);
+    ASSERT_EQ(run.logits.size(), ref.logits_ids.size());
+    const size_t vocab = static_cast<size_t>(ref.vocab);
+    size_t same = 0, tight = 0;
+    double worst = 1, worst_diff = 0;
+    for (size_t i = 0; i < run.logits.size(); ++i) {
+      const auto at = [&](const std::vector<float> &all) {
+        return std::vector<float>(all.begin() + static_cast<long>(i * vocab), all.begin() + static_cast<long>((i + 1) * vocab));
+      };
+      const std::vector<float> fp32 = at(ref.logits), fake = at(q.logits);
+      float top = 0, diff = 0;
+      for (size_t j = 0; j < vocab; ++j) {
+        top = std::max(top, std::fabs(fake[j]));
+        diff = std::max(diff, std::fabs(run.logits[i][j] - fake[j]));
+      }
+      worst_diff = std::max(worst_diff, double(diff / top));
+      EXPECT_LE(diff, 1e-2f * top) << "position " << i << ": logits differ from the fake-quantized PyTorch model";
+      tight += diff <= 1e-5f * top;
+      worst = std::min(worst, min_cosine(run.logits[i], fp32, vocab));
+      same += argmax(run.logits[i]) == argmax(fp32);
+    }
+    std::printf("[   NOTE   ] %s %s: largest difference to the fake-quantized model %.2e of the top logit; "
+                "to fp32: min cosine %.6f (PyTorch fake-quantized: %.6f), argmax agrees at %zu of %zu positions (%d)\n",
+                name, dtype, worst_diff, worst, q.min_cosine_to_fp32, same, run.logits.size(), q.argmax_agreement);
+    // f32 sums in another order can land an activation on the other side of
+    // a rounding tie, which moves that position's logits by one quantization
+    // step of that value (seen: 2e-3 of the top logit, once); allow one such.
+    EXPECT_GE(tight + 1, run.logits.size()) << "positions within 1e-5 of the top logit: " << tight;
+  }
+}
 
-TEST(CausalLmPrecision, Int8WeightsStayCloseToFp32) { expect_close_to_fp32("int8", 0.995, 75); }
+TEST(CausalLmPrecision, Int8WeightsComputeTheDocumentedQuantization) { expect_matches_fake_quantized("int8"); }
+
+TEST(CausalLmPrecision, Int4WeightsComputeTheDocumentedQuantization) { expect_matches_fake_quantized("int4"); }
 
 }  // namespace

@@ -89,18 +89,23 @@ TEST_P(EveryEmbedder, Bf16WeightsStayWithinCosine0999) {
   EXPECT_GE(min_cosine(matrix(r.get()), ref.pooled.at("mean"), size_t(ref.hidden)), 0.999);
 }
 
-// int8 weights with per-token activation quantization (W8A8): cosine to the
-// fp32 reference >= 0.999 (observed minimum printed; docs/kernels.md has the table).
-TEST_P(EveryEmbedder, Int8WeightsStayWithinCosine0999) {
-  const std::string name = GetParam();
+// Quantized weights: the smallest cosine of the mean-pooled embeddings to the
+// fp32 reference (observed minimum printed; docs/kernels.md has the table).
+void expect_embeddings_close(const std::string &name, const char *dtype, double min_cos) {
   Reference ref(name);
   Model m = load_model(name);
-  Program p = compile(m.get(), {{"model.pooling", "mean"}, {"compile.seq_len", "64"}, {"compile.weight_dtype", "int8"}});
+  Program p = compile(m.get(), {{"model.pooling", "mean"}, {"compile.seq_len", "64"}, {"compile.weight_dtype", dtype}});
   Result r = generate(p.get(), text_request(ref).get());
   const double cos = min_cosine(matrix(r.get()), ref.pooled.at("mean"), size_t(ref.hidden));
-  std::printf("[   NOTE   ] %s int8: min cosine %.6f\n", name.c_str(), cos);
-  EXPECT_GE(cos, 0.999);
+  std::printf("[   NOTE   ] %s %s: min cosine %.6f\n", name.c_str(), dtype, cos);
+  EXPECT_GE(cos, min_cos);
 }
+
+// int8 weights with per-token activation quantization (W8A8).
+TEST_P(EveryEmbedder, Int8WeightsStayWithinCosine0999) { expect_embeddings_close(GetParam(), "int8", 0.999); }
+
+// 4-bit weight blocks with int8 activation blocks (W4A8).
+TEST_P(EveryEmbedder, Int4WeightsStayWithinCosine099) { expect_embeddings_close(GetParam(), "int4", 0.99); }
 
 INSTANTIATE_TEST_SUITE_P(Embeddings, EveryEmbedder, ::testing::ValuesIn(kEmbedders),
                          [](const auto &info) {

@@ -198,9 +198,10 @@ TEST(Program, SessionRunErrors) {
 }
 
 // Every weight storage (the packed formats f32.panel16, bf16.panel16,
-// i8.panel16x4) round-trips through a package.
+// i8.panel16x4, q4.panel16x32) round-trips through a package.
 TEST(Program, PackageLoadsInANewProcessWithTheSameOutputs) {
-  for (const char *dtype : {"f32", "bf16", "int8"}) {
+  const std::pair<const char *, const char *> storages[] = {{"f32", "F32"}, {"bf16", "BF16"}, {"int8", "I8"}, {"int4", "U4"}};
+  for (const auto &[dtype, dtype_name] : storages) {
     SCOPED_TRACE(dtype);
     TempDir dir;
     std::string pkg = (dir / "pkg").string();
@@ -210,7 +211,7 @@ TEST(Program, PackageLoadsInANewProcessWithTheSameOutputs) {
     EXPECT_QEFF_ERROR(qeff_program_save(p.p, pkg.c_str(), nullptr), QEFF_E_IO);  // no overwrite by default
     const char *info = nullptr;
     ASSERT_QEFF_OK(qeff_program_info(p.p, &info));
-    const std::string want_dtype = std::string("\"weight_dtype\": \"") + (dtype == std::string("int8") ? "I8" : dtype == std::string("bf16") ? "BF16" : "F32");
+    const std::string want_dtype = std::string("\"weight_dtype\": \"") + dtype_name;
     EXPECT_NE(std::string(info).find(want_dtype), std::string::npos) << info;
     Session s;
     ASSERT_QEFF_OK(qeff_session_create(p.p, nullptr, &s.s));

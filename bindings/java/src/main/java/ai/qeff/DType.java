@@ -6,7 +6,7 @@ import ai.qeff.internal.QeffNative;
 public enum DType {
   UNKNOWN(0), F32(1), F16(2), BF16(3), F64(4), I64(5), I32(6), I16(7), I8(8), U8(9), BOOL(10),
   U16(11), U32(12), U64(13), F8_E4M3(14), F8_E5M2(15), F8_E8M0(16), F6_E2M3(17), F6_E3M2(18),
-  F4(19), C64(20);
+  F4(19), C64(20), U4(21);
 
   private final int code;
 

@@ -43,6 +43,8 @@ class QeffTest {
     assertEquals("F32", DType.F32.safetensorsName());
     assertEquals("BF16", DType.BF16.safetensorsName());
     assertEquals(DType.C64, DType.of(20));
+    assertEquals(DType.U4, DType.of(21));
+    assertEquals("U4", DType.U4.safetensorsName());
     assertEquals("causal-lm", Task.CAUSAL_LM.label());
     assertEquals("embedding", Task.EMBEDDING.label());
     assertEquals("sequence-classification", Task.SEQUENCE_CLASSIFICATION.label());
