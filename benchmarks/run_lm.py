@@ -56,7 +56,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 GGUF_TYPES = ["f32", "f16", "bf16", "q8_0", "q4_0"]
 LLAMA_VARIANTS = ["llamacpp-" + t for t in GGUF_TYPES]
-VARIANTS = ["qeff-fp32", "qeff-bf16", "qeff-int8", "torch-fp32", "torch-bf16"] + LLAMA_VARIANTS
+VARIANTS = ["qeff-fp32", "qeff-bf16", "qeff-int8", "qeff-int4", "torch-fp32", "torch-bf16"] + LLAMA_VARIANTS
 IDS_SEED = 20240601
 RUNTIMES = {"qeff": "qeff", "torch": "PyTorch", "llamacpp": "llama.cpp"}
 
@@ -241,7 +241,7 @@ def main():
 
     def command(v):
         if v.startswith("qeff"):
-            dtype = {"qeff-fp32": "f32", "qeff-bf16": "bf16", "qeff-int8": "int8"}[v]
+            dtype = {"qeff-fp32": "f32", "qeff-bf16": "bf16", "qeff-int8": "int8", "qeff-int4": "int4"}[v]
             return [qeff_worker, model_dir, cache, str(args.threads), dtype, str(args.prompt_len), str(args.ctx_len),
                     str(args.new_tokens), str(args.calls), ids_file], None
         mode = v.split("-")[1]
@@ -360,7 +360,8 @@ def render(args, variants, samples, details, tokens, failures, versions, load_st
     L.append("| --- | ---: | ---: |")
     for a, b in (("qeff-fp32", "torch-fp32"), ("qeff-bf16", "torch-bf16"), ("qeff-fp32", "llamacpp-f32"),
                  ("qeff-bf16", "llamacpp-bf16"), ("qeff-bf16", "llamacpp-f16"), ("qeff-int8", "llamacpp-q8_0"),
-                 ("qeff-bf16", "qeff-fp32"), ("qeff-int8", "qeff-fp32")):
+                 ("qeff-int4", "llamacpp-q4_0"), ("qeff-bf16", "qeff-fp32"), ("qeff-int8", "qeff-fp32"),
+                 ("qeff-int4", "qeff-fp32")):
         if a in variants and b in variants:
             name = " / ".join(" ".join(display(x)) for x in (a, b))
             L.append(f"| {name} | {ratio(a, b, 'prefill_tok_s', 0)} / {ratio(a, b, 'prefill_tok_s', 1)} | "

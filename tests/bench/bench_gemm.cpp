@@ -6,11 +6,12 @@
 // the runtime would run it; OpenBLAS with its own threads is shown as a
 // reference only. Not a test: run it by hand on an idle machine.
 //
-//   build-k1/tests/bench/bench_gemm [runs=7] [threads=2]
+//   build-k1/tests/bench/bench_gemm [runs=7] [threads=2] [shape-name-substring]
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <functional>
 #include <memory>
@@ -144,7 +145,9 @@ int main(int argc, char **argv) {
       {"MiniLM 4096x384x384", 4096, 384, 384},    {"MiniLM 4096x384x1536", 4096, 384, 1536},
       {"small 16x384x384", 16, 384, 384},         {"Llama 128x2048x2048", 128, 2048, 2048},
       {"Llama 128x2048x5632", 128, 2048, 5632},   {"decode 1x2048x5632", 1, 2048, 5632},
+      {"lm_head 1x2048x32000", 1, 2048, 32000},  // past the caches: weight streaming
   };
+  const char *only = argc > 3 ? argv[3] : nullptr;  // run the shapes whose name contains this
   Pool pool(threads);
 #ifdef QEFF_BENCH_OPENBLAS
   openblas_set_num_threads(1);  // one single-threaded call per partition
@@ -160,12 +163,13 @@ int main(int argc, char **argv) {
   std::mt19937 rng(42);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   for (const Shape &s : shapes) {
+    if (only != nullptr && std::strstr(s.name, only) == nullptr) continue;
     std::vector<float> a(s.m * s.k), b(s.k * s.n), c(s.m * s.n);
     for (float &x : a) x = dist(rng);
     for (float &x : b) x = dist(rng);
 
     using namespace qeff::kernels;
-    for (GemmStorage st : {GemmStorage::f32, GemmStorage::bf16, GemmStorage::i8}) {
+    for (GemmStorage st : {GemmStorage::f32, GemmStorage::bf16, GemmStorage::i8, GemmStorage::q4}) {
       std::vector<uint8_t> packed(gemm_packed_bytes(s.k, s.n, st) + 64);
       void *aligned = packed.data() + (64 - reinterpret_cast<uintptr_t>(packed.data()) % 64) % 64;
       gemm_pack(b.data(), s.n, false, s.k, s.n, st, aligned);
