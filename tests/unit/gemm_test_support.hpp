@@ -190,19 +190,19 @@ inline Quantized quantize_rows_ref(const float *x, int64_t rows, int64_t k, int6
   return out;
 }
 
-// Exactly what every int8 path must return, and a bound on its distance from
+// Exactly what every path of a quantized storage must return, and a bound on its distance from
 // the true product: with a = sa (qa + ea), b = sb (qb + eb), |ea|, |eb| <= 1/2,
 // |ab - sa sb qa qb| <= sa sb (|qa| + |qb| + 1/2) / 2 per term.
-struct I8Expected {
+struct QuantExpected {
   std::vector<float> exact;
   Expected vs_f32;
 };
 
-inline I8Expected reference_i8(const Problem &p, const std::vector<float> &a, const std::vector<float> &b,
+inline QuantExpected reference_i8(const Problem &p, const std::vector<float> &a, const std::vector<float> &b,
                         const std::vector<float> &bias, const std::vector<float> &res) {
   const Quantized qa = quantize_rows_ref(a.data(), p.m, p.k, p.k, 1);
   const Quantized qb = quantize_rows_ref(b.data(), p.n, p.k, 1, p.n);  // columns of B
-  I8Expected e;
+  QuantExpected e;
   e.vs_f32 = reference(p, a, b, bias, res);
   e.exact.resize(p.m * p.n);
   for (int64_t i = 0; i < p.m; ++i)
@@ -249,6 +249,30 @@ inline void expect_partitions_identical(GemmStorage st, uint32_t seed, bool tran
     for (int t : {2, 3}) {
       ThreadParallel par(t);
       EXPECT_EQ(run_packed(p, o.a, o.b, o.bias, o.res, st, par), one) << t << " threads";
+    }
+  }
+}
+
+// Every ISA path of a quantized storage gives exactly `reference`'s values on
+// every problem, and they are within its bound of the true product.
+template <class Reference>
+void expect_every_isa_exact(GemmStorage st, uint32_t seed, Reference reference) {
+  SerialParallel serial;
+  for (Isa isa : {Isa::portable, Isa::avx2, Isa::avx512}) {
+    if (!isa_supported(isa)) {
+      std::printf("[   NOTE   ] %s not supported here; not run\n", isa_name(isa));
+      continue;
+    }
+    IsaGuard g(isa);
+    uint32_t s = seed;
+    for (const Problem &p : kProblems) {
+      Operands o(p, s += 10);
+      SCOPED_TRACE(testing::Message() << isa_name(isa) << " " << gemm_format_name(st) << " " << p.m << "x" << p.k
+                                      << "x" << p.n);
+      const QuantExpected e = reference(p, o.a, o.b, o.bias, o.res);
+      const auto got = run_packed(p, o.a, o.b, o.bias, o.res, st, serial);
+      expect_bitwise(got, e.exact, "exact");
+      expect_close(got, e.vs_f32, "vs f32");
     }
   }
 }

@@ -235,23 +235,7 @@ TEST(Gemm, EmptyDimensions) {
 // ---- int8 (i8.panel16x4)
 
 TEST(GemmI8, EveryIsaComputesTheDocumentedQuantizationExactly) {
-  SerialParallel serial;
-  for (Isa isa : {Isa::portable, Isa::avx2, Isa::avx512}) {
-    if (!isa_supported(isa)) {
-      std::printf("[   NOTE   ] %s not supported here; not run\n", isa_name(isa));
-      continue;
-    }
-    IsaGuard g(isa);
-    uint32_t seed = 700;
-    for (const Problem &p : kProblems) {
-      Operands o(p, seed += 10);
-      SCOPED_TRACE(testing::Message() << isa_name(isa) << " " << p.m << "x" << p.k << "x" << p.n);
-      const I8Expected e = reference_i8(p, o.a, o.b, o.bias, o.res);
-      const auto got = run_packed(p, o.a, o.b, o.bias, o.res, GemmStorage::i8, serial);
-      expect_bitwise(got, e.exact, "int8");
-      expect_close(got, e.vs_f32, "int8 vs f32");
-    }
-  }
+  expect_every_isa_exact(GemmStorage::i8, 700, reference_i8);
 }
 
 TEST(GemmI8, PartitionsAndTransposedPackingGiveIdenticalResults) {

@@ -57,12 +57,7 @@ WeightBlocks quantize_weights_ref(const std::vector<float> &b, int64_t k, int64_
 // Exactly what every path must return, and the distance from the true
 // product that the quantized values imply (each term's error computed from
 // the dequantized operands, plus float accumulation slack).
-struct Q4Expected {
-  std::vector<float> exact;
-  Expected vs_f32;
-};
-
-Q4Expected reference_q4(const Problem &p, const std::vector<float> &a, const std::vector<float> &b,
+QuantExpected reference_q4(const Problem &p, const std::vector<float> &a, const std::vector<float> &b,
                         const std::vector<float> &bias, const std::vector<float> &res) {
   const int64_t nb = (p.k + kBlock - 1) / kBlock;
   const WeightBlocks w = quantize_weights_ref(b, p.k, p.n);
@@ -76,7 +71,7 @@ Q4Expected reference_q4(const Problem &p, const std::vector<float> &a, const std
       std::copy(q.q.begin(), q.q.end(), qa.begin() + i * p.k + k0);
       sa[i * nb + blk] = q.scale[0];
     }
-  Q4Expected e;
+  QuantExpected e;
   e.vs_f32 = reference(p, a, b, bias, res);
   e.exact.resize(p.m * p.n);
   for (int64_t i = 0; i < p.m; ++i)
@@ -111,23 +106,7 @@ Q4Expected reference_q4(const Problem &p, const std::vector<float> &a, const std
 }
 
 TEST(GemmQ4, EveryIsaComputesTheDocumentedQuantizationExactly) {
-  SerialParallel serial;
-  for (Isa isa : {Isa::portable, Isa::avx2, Isa::avx512}) {
-    if (!isa_supported(isa)) {
-      std::printf("[   NOTE   ] %s not supported here; not run\n", isa_name(isa));
-      continue;
-    }
-    IsaGuard g(isa);
-    uint32_t seed = 1700;
-    for (const Problem &p : kProblems) {
-      Operands o(p, seed += 10);
-      SCOPED_TRACE(testing::Message() << isa_name(isa) << " " << p.m << "x" << p.k << "x" << p.n);
-      const Q4Expected e = reference_q4(p, o.a, o.b, o.bias, o.res);
-      const auto got = run_packed(p, o.a, o.b, o.bias, o.res, GemmStorage::q4, serial);
-      expect_bitwise(got, e.exact, "q4");
-      expect_close(got, e.vs_f32, "q4 vs f32");
-    }
-  }
+  expect_every_isa_exact(GemmStorage::q4, 1700, reference_q4);
 }
 
 // Weights that are not centred on zero (all positive, or offset) use the
@@ -137,7 +116,7 @@ TEST(GemmQ4, OffsetWeightsUseTheZeroPoint) {
   Problem p{3, 96, 40, true};
   Operands o(p, 77);
   for (size_t i = 0; i < o.b.size(); ++i) o.b[i] = 0.75f + 0.25f * o.b[i] + (i % 7 == 0 ? -1.5f : 0.0f);
-  const Q4Expected e = reference_q4(p, o.a, o.b, o.bias, o.res);
+  const QuantExpected e = reference_q4(p, o.a, o.b, o.bias, o.res);
   for (Isa isa : {Isa::portable, Isa::avx2}) {
     if (!isa_supported(isa)) continue;
     IsaGuard g(isa);
@@ -182,7 +161,7 @@ TEST(GemmQ4, NonFiniteAndZeroRowsStayInTheirRow) {
     for (int64_t i = 0; i < p.k; ++i) o.a[3 * p.k + i] = 0.0f, o.a[4 * p.k + i] = 1e-31f;
     for (int64_t i = 32; i < 64; ++i) o.a[6 * p.k + i] = 0.0f;  // row 6: one zero block
     const auto c = run_packed(p, o.a, o.b, o.bias, o.res, GemmStorage::q4, serial);
-    const Q4Expected e = reference_q4(p, o.a, o.b, o.bias, o.res);
+    const QuantExpected e = reference_q4(p, o.a, o.b, o.bias, o.res);
     for (int64_t j = 0; j < p.n; ++j) {
       SCOPED_TRACE(testing::Message() << isa_name(isa) << " column " << j);
       EXPECT_EQ(c[0 * p.n + j], clean[0 * p.n + j]);
