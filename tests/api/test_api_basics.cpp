@@ -215,6 +215,7 @@ TEST(Pipeline, CompileAndGenerateAreNotAvailableYet) {
 TEST(Names, DtypesAndTasks) {
   EXPECT_STREQ(qeff_dtype_name(QEFF_DTYPE_BF16), "BF16");
   EXPECT_STREQ(qeff_dtype_name(QEFF_DTYPE_F8_E4M3), "F8_E4M3");
+  EXPECT_STREQ(qeff_dtype_name(QEFF_DTYPE_U4), "U4");
   EXPECT_STREQ(qeff_dtype_name(static_cast<qeff_dtype>(200)), "UNKNOWN");
   EXPECT_STREQ(qeff_task_name(QEFF_TASK_CAUSAL_LM), "causal-lm");
   EXPECT_STREQ(qeff_task_name(QEFF_TASK_EMBEDDING), "embedding");

@@ -213,6 +213,9 @@ TEST(Safetensors, EveryKnownDtypeIsAccepted) {
     EXPECT_STREQ(qeff::dtype_name(k.dtype), k.name);
     EXPECT_EQ(qeff::dtype_from_name(k.name), k.dtype);
   }
+  // U4 names qeff's compiled 4-bit storage, not a safetensors dtype.
+  EXPECT_QEFF_ERROR(parse(one("U4", "[2,4]", range(0, 4), 4)), QEFF_E_FORMAT, "unknown dtype", "\"U4\"");
+  EXPECT_EQ(qeff::dtype_bits(QEFF_DTYPE_U4), 4u);
 }
 
 // ---------------------------------------------------------------------------
