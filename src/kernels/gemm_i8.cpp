@@ -31,13 +31,8 @@ bool quantize_i8_span(const float *x, int64_t n, int64_t stride, int8_t *q, floa
 
 namespace {
 
-void quantize_rows_portable(const float *a, int64_t lda, int64_t rows, int64_t k, int8_t *q, int64_t ldq,
-                            float *scale) {
-  const int64_t kpad = (k + 3) / 4 * 4;
-  for (int64_t r = 0; r < rows; ++r) {
-    quantize_i8_span(a + r * lda, k, 1, q + r * ldq, &scale[r]);
-    std::memset(q + r * ldq + k, 0, static_cast<size_t>(kpad - k));
-  }
+bool quantize_span_portable(const float *x, int64_t n, int8_t *q, float *scale) {
+  return quantize_i8_span(x, n, 1, q, scale);
 }
 
 template <int MR, int NP>
@@ -65,7 +60,7 @@ struct PortableI8Kernel {
 }  // namespace
 
 const I8KernelSet &i8_kernels_portable() {
-  static const I8KernelSet s = make_quant_kernel_set<I8KernelSet, PortableI8Kernel, 4, 1, 2>(quantize_rows_portable);
+  static const I8KernelSet s = make_quant_kernel_set<I8KernelSet, PortableI8Kernel, 4, 1, 2>(quantize_rows<quantize_span_portable>);
   return s;
 }
 

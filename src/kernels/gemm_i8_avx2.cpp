@@ -114,22 +114,9 @@ bool quantize_i8_span_avx2(const float *x, int64_t k, int8_t *qr, float *scale) 
   return true;
 }
 
-namespace {
-
-void quantize_rows_avx2(const float *a, int64_t lda, int64_t rows, int64_t k, int8_t *q, int64_t ldq,
-                        float *scale) {
-  const int64_t kpad = (k + 3) / 4 * 4;
-  for (int64_t r = 0; r < rows; ++r) {
-    int8_t *qr = q + r * ldq;
-    quantize_i8_span_avx2(a + r * lda, k, qr, &scale[r]);
-    for (int64_t i = k; i < kpad; ++i) qr[i] = 0;
-  }
-}
-
-}  // namespace
-
 const I8KernelSet &i8_kernels_avx2() {
-  static const I8KernelSet s = make_quant_kernel_set<I8KernelSet, Avx2I8Kernel, 4, 1, 4>(quantize_rows_avx2);
+  static const I8KernelSet s =
+      make_quant_kernel_set<I8KernelSet, Avx2I8Kernel, 4, 1, 4>(quantize_rows<quantize_i8_span_avx2>);
   return s;
 }
 

@@ -206,6 +206,38 @@ bool quantize_i8_span(const float *x, int64_t n, int64_t stride, int8_t *q, floa
 // for bit equal to it.
 bool quantize_i8_span_avx2(const float *x, int64_t n, int8_t *q, float *scale);
 
+// A quantizer of n contiguous values (quantize_i8_span with stride 1, or an
+// ISA's equal of it); the row and block loops below are written once over it.
+using SpanQuantize = bool (*)(const float *x, int64_t n, int8_t *q, float *scale);
+
+// I8Quantize over Span: each row of A, zero-padded to a multiple of 4.
+template <SpanQuantize Span>
+void quantize_rows(const float *a, int64_t lda, int64_t rows, int64_t k, int8_t *q, int64_t ldq, float *scale) {
+  const int64_t kpad = (k + 3) / 4 * 4;
+  for (int64_t r = 0; r < rows; ++r) {
+    int8_t *qr = q + r * ldq;
+    Span(a + r * lda, k, qr, &scale[r]);
+    for (int64_t i = k; i < kpad; ++i) qr[i] = 0;
+  }
+}
+
+// Q4Quantize over Span: each block of 32 of each row, zero-padded, and its sum.
+template <SpanQuantize Span>
+void quantize_blocks(const float *a, int64_t lda, int64_t rows, int64_t k, int8_t *q, int64_t ldq, float *scale,
+                     int32_t *sum, int64_t lds) {
+  const int64_t nb = (k + kQ4Block - 1) / kQ4Block;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t b = 0; b < nb; ++b) {
+      const int64_t k0 = b * kQ4Block, len = k - k0 < kQ4Block ? k - k0 : kQ4Block;
+      int8_t *qb = q + r * ldq + k0;
+      Span(a + r * lda + k0, len, qb, &scale[r * lds + b]);
+      int32_t s = 0;
+      for (int64_t i = 0; i < len; ++i) s += qb[i];
+      for (int64_t i = len; i < kQ4Block; ++i) qb[i] = 0;
+      sum[r * lds + b] = s;
+    }
+}
+
 // Fills a QuantKernelSet from a template Kernel<MR, NP> (run(const Args &)).
 template <class Set, template <int, int> class Kernel, int MR, int NP, int GEMV_NP>
 Set make_quant_kernel_set(typename Set::quantize_type quantize) {

@@ -23,19 +23,8 @@ int nibble(const uint8_t *block, int q, int j, int t) {
   return j < 8 ? byte & 15 : byte >> 4;
 }
 
-void quantize_blocks_portable(const float *a, int64_t lda, int64_t rows, int64_t k, int8_t *q, int64_t ldq,
-                              float *scale, int32_t *sum, int64_t lds) {
-  const int64_t nb = ceil_div(k, kQ4Block);
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t b = 0; b < nb; ++b) {
-      const int64_t k0 = b * kQ4Block, len = std::min(kQ4Block, k - k0);
-      int8_t *qb = q + r * ldq + k0;
-      quantize_i8_span(a + r * lda + k0, len, 1, qb, &scale[r * lds + b]);
-      int32_t s = 0;
-      for (int64_t i = 0; i < len; ++i) s += qb[i];
-      for (int64_t i = len; i < kQ4Block; ++i) qb[i] = 0;
-      sum[r * lds + b] = s;
-    }
+bool quantize_span_portable(const float *x, int64_t n, int8_t *q, float *scale) {
+  return quantize_i8_span(x, n, 1, q, scale);
 }
 
 template <int MR, int NP>
@@ -69,7 +58,7 @@ struct PortableQ4Kernel {
 
 const Q4KernelSet &q4_kernels_portable() {
   static const Q4KernelSet s =
-      make_quant_kernel_set<Q4KernelSet, PortableQ4Kernel, 4, 1, 2>(quantize_blocks_portable);
+      make_quant_kernel_set<Q4KernelSet, PortableQ4Kernel, 4, 1, 2>(quantize_blocks<quantize_span_portable>);
   return s;
 }
 

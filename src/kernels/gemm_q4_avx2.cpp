@@ -1,5 +1,5 @@
-// AVX2 4-bit GEMM microkernels (q4.panel16x32, gemm.hpp) and the block
-// quantization of A.
+// AVX2 4-bit GEMM microkernels (q4.panel16x32, gemm.hpp); A's blocks are
+// quantized by quantize_blocks over the AVX2 span quantizer.
 //
 // The weights are unsigned nibbles (0..15) and A is int8, which is exactly
 // what vpmaddubsw multiplies (unsigned x signed, pairs summed into int16): a
@@ -11,8 +11,6 @@
 // scale product and one FMA per 8 columns, in the order gemm_internal.hpp
 // fixes for every ISA.
 #include <immintrin.h>
-
-#include <algorithm>
 
 #include "kernels/gemm_internal.hpp"
 
@@ -109,29 +107,10 @@ struct Avx2Q4Kernel {
   }
 };
 
-void quantize_blocks_avx2(const float *a, int64_t lda, int64_t rows, int64_t k, int8_t *q, int64_t ldq,
-                          float *scale, int32_t *sum, int64_t lds) {
-  const int64_t nb = ceil_div(k, kQ4Block);
-  const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t b = 0; b < nb; ++b) {
-      const int64_t k0 = b * kQ4Block, len = std::min(kQ4Block, k - k0);
-      int8_t *qb = q + r * ldq + k0;
-      quantize_i8_span_avx2(a + r * lda + k0, len, qb, &scale[r * lds + b]);
-      for (int64_t i = len; i < kQ4Block; ++i) qb[i] = 0;
-      // Sum of the 32 values: maddubs by ones (unsigned 1 x signed q), then pairs.
-      const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(qb));
-      const __m256i s8 = _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, x), ones16);
-      const __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(s8), _mm256_extracti128_si256(s8, 1));
-      const __m128i s2 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4e));
-      sum[r * lds + b] = _mm_cvtsi128_si32(_mm_add_epi32(s2, _mm_shuffle_epi32(s2, 0xb1)));
-    }
-}
-
 }  // namespace
 
 const Q4KernelSet &q4_kernels_avx2() {
-  static const Q4KernelSet s = make_quant_kernel_set<Q4KernelSet, Avx2Q4Kernel, 4, 1, 2>(quantize_blocks_avx2);
+  static const Q4KernelSet s = make_quant_kernel_set<Q4KernelSet, Avx2Q4Kernel, 4, 1, 2>(quantize_blocks<quantize_i8_span_avx2>);
   return s;
 }
 
