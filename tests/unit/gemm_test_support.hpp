@@ -277,4 +277,17 @@ void expect_every_isa_exact(GemmStorage st, uint32_t seed, Reference reference) 
   }
 }
 
+// K = 0 gives a zero product to which the epilogue (bias) still applies;
+// M = 0 and N = 0 write and read nothing.
+inline void expect_empty_dimensions(GemmStorage st) {
+  SerialParallel serial;
+  Problem p{2, 0, 3, true};
+  Operands o(p, 11);
+  auto c = run_packed(p, o.a, o.b, o.bias, o.res, st, serial);
+  for (int64_t i = 0; i < 2; ++i)
+    for (int64_t j = 0; j < 3; ++j) EXPECT_EQ(c[i * 3 + j], o.bias[j]);
+  gemm_packed(0, nullptr, 4, PackedB{nullptr, 4, 8, st}, nullptr, 8, {}, serial);
+  gemm_packed(3, nullptr, 4, PackedB{nullptr, 4, 0, st}, nullptr, 0, {}, serial);
+}
+
 }  // namespace gemm_test
