@@ -28,7 +28,16 @@ nothing of qeff is built here. The script
      prefill, first token included) and decode tokens/s (NEW_TOKENS / time of
      the decode steps), best (from the minimum time) and median over all
      calls, and the ratios qeff/PyTorch and qeff/llama.cpp at equal precision
-     (> 1: qeff faster).
+     (> 1: qeff faster);
+  6. unless --no-bandwidth: measures the machine's memory read bandwidth with
+     --threads threads (bandwidth.c, a STREAM-like sum over a 1 GiB buffer,
+     compiled with --cc -O3 -march=native) before the first round and after
+     the last, and reports per variant the bytes of weights one decode token
+     reads (from the model's config.json and the variant's weight format, see
+     decode_bytes_per_token), the decode ceiling tok/s = GB/s / GB per token
+     and the fraction of it reached (best / best, median / median).
+     --bandwidth-only measures the bandwidth and prints the ceilings without
+     running any variant (no qeff build needed).
 
 qeff's figures are its own statistics (qeff_result_stat "prefill_ms",
 "prefill_tokens_per_s", "decode_ms", "decode_tokens_per_s" of one
@@ -127,6 +136,158 @@ def common_prefix(a, b):
     return n
 
 
+# ---- the decode bandwidth ceiling ---------------------------------------------------------------------------------
+# Decode (batch 1) streams every matmul weight once per token, so decode tok/s <= read bandwidth / bytes of weights
+# read per token. The bytes of an in x out matrix (in = K, the reduced dimension) per storage format:
+
+
+def _dense(bytes_per_weight):
+    return lambda k, n: bytes_per_weight * k * n
+
+
+def _blocks_of_k(block_k, block_bytes):
+    """Blocks of block_k consecutive k of one column (llama.cpp's Q8_0 / Q4_0, MX formats), block_bytes each."""
+    return lambda k, n: -(-k // block_k) * block_bytes * n
+
+
+WEIGHT_FORMATS = {  # name: (bytes per weight, as the report states it; bytes of a K x N matrix)
+    "f32": ("4 B", _dense(4)),
+    "bf16": ("2 B", _dense(2)),
+    "f16": ("2 B", _dense(2)),
+    # qeff int8: one byte per weight + an f32 scale per column (the int32 column sums of the layout are for VNNI
+    # kernels; the AVX2 kernels do not read them)
+    "i8.panel16x4": ("1 B + 4 B per column", lambda k, n: k * n + 4 * n),
+    # qeff int4: superblocks of 16 columns x 128 k in 1216 bytes (nibbles + bf16 scales + u8 zero points) = 4.75 bits
+    "q4.panel16x32": ("4.75 bits (1216 B per 16 columns x 128 k)",
+                      lambda k, n: -(-k // 128) * -(-n // 16) * 1216),
+    # MXFP6 E2M3 (OCP MX): blocks of 32 six-bit values + an E8M0 scale = 6.25 bits; qeff's layout packs superblocks
+    # of 16 columns x 128 k in 1600 bytes
+    "mxfp6.panel16x32": ("6.25 bits (1600 B per 16 columns x 128 k)",
+                         lambda k, n: -(-k // 128) * -(-n // 16) * 1600),
+    # GGUF types (llama.cpp)
+    "F32": ("4 B", _dense(4)),
+    "F16": ("2 B", _dense(2)),
+    "BF16": ("2 B", _dense(2)),
+    "Q8_0": ("34 B per block of 32 k = 8.5 bits", _blocks_of_k(32, 34)),
+    "Q4_0": ("18 B per block of 32 k = 4.5 bits", _blocks_of_k(32, 18)),
+}
+# variant: (format of the matmul weights, lm_head included; format of the embedding table). qeff converts only the
+# matmul weights (compile.weight_dtype), its embedding Gather reads f32; make_gguf.py writes every matrix, token_embd
+# included, in the file's type.
+VARIANT_WEIGHTS = {"qeff-fp32": ("f32", "f32"), "qeff-bf16": ("bf16", "f32"), "qeff-int8": ("i8.panel16x4", "f32"),
+                   "qeff-int4": ("q4.panel16x32", "f32"), "torch-fp32": ("f32", "f32"),
+                   "torch-bf16": ("bf16", "bf16")}
+VARIANT_WEIGHTS.update({"llamacpp-" + t: (t.upper(), t.upper()) for t in GGUF_TYPES})
+DECODE_BYTES_FORMULA = ("bytes/token = layers x (bytes(h, heads x hd) [q] + 2 bytes(h, kv_heads x hd) [k, v] + "
+                        "bytes(heads x hd, h) [o] + 2 bytes(h, i) [gate, up] + bytes(i, h) [down]) + bytes(h, vocab) "
+                        "[lm_head] + bytes(h, 1) [the one embedding row gathered]; bytes(K, N) = the bytes of a "
+                        "K x N matrix (K reduced) in the variant's format; norms, the KV cache and activations not "
+                        "counted")
+
+
+def lm_shape(cfg):
+    """The dimensions the ceiling needs from a HF LLaMA-style config.json (dict): h, i, layers, heads, kv_heads, hd,
+    vocab. Raises ValueError when one is missing."""
+    try:
+        h, heads = int(cfg["hidden_size"]), int(cfg["num_attention_heads"])
+        return dict(h=h, i=int(cfg["intermediate_size"]), layers=int(cfg["num_hidden_layers"]), heads=heads,
+                    kv_heads=int(cfg.get("num_key_value_heads") or heads),
+                    hd=int(cfg.get("head_dim") or h // heads), vocab=int(cfg["vocab_size"]))
+    except (KeyError, TypeError, ValueError) as e:
+        raise ValueError(f"config.json lacks a LLaMA dimension: {e!r}") from None
+
+
+def decode_matrices(cfg):
+    """[(name, K, N, count)]: the matrices one decode token streams (K = the reduced dimension)."""
+    s = lm_shape(cfg)
+    h, i, L, q, kv = s["h"], s["i"], s["layers"], s["heads"] * s["hd"], s["kv_heads"] * s["hd"]
+    return [("q_proj", h, q, L), ("k_proj", h, kv, L), ("v_proj", h, kv, L), ("o_proj", q, h, L),
+            ("gate_proj", h, i, L), ("up_proj", h, i, L), ("down_proj", i, h, L), ("lm_head", h, s["vocab"], 1)]
+
+
+def decode_bytes_per_token(cfg, variant):
+    """Bytes of weights one decode token reads for a variant (see DECODE_BYTES_FORMULA), as
+    {"bytes", "matrix_format", "embedding_format", "matrix_bytes", "embedding_bytes", "weights"}, or None when the
+    variant's weight format is unknown."""
+    fmts = VARIANT_WEIGHTS.get(variant)
+    if fmts is None or fmts[0] not in WEIGHT_FORMATS or fmts[1] not in WEIGHT_FORMATS:
+        return None
+    mat, emb = (WEIGHT_FORMATS[f][1] for f in fmts)
+    mats = decode_matrices(cfg)
+    matrix_bytes = sum(c * mat(k, n) for _, k, n, c in mats)
+    embedding_bytes = emb(lm_shape(cfg)["h"], 1)
+    return {"bytes": matrix_bytes + embedding_bytes, "matrix_format": fmts[0], "embedding_format": fmts[1],
+            "matrix_bytes": matrix_bytes, "embedding_bytes": embedding_bytes,
+            "weights": sum(c * k * n for _, k, n, c in mats)}
+
+
+def bandwidth_summary(bw):
+    """(best GB/s over the runs, median GB/s over all their rounds), or None without a successful run."""
+    runs = [r for r in (bw or {}).get("runs", []) if r.get("rounds")]
+    if not runs:
+        return None
+    return max(r["best"] for r in runs), statistics.median([x for r in runs for x in r["rounds"]])
+
+
+def decode_ceiling(cfg, variant, bw, decode_tok_s=None):
+    """The ceiling of one variant: {"gb_per_token", "ceiling": (best, median) tok/s or None, "fraction": (best,
+    median) or None} with best = best GB/s / GB per token, median = median GB/s / GB per token, fraction = best
+    decode tok/s / best ceiling and median / median (decode_tok_s: the variant's list of decode tok/s). None when
+    the variant's weight format is unknown."""
+    d = decode_bytes_per_token(cfg, variant)
+    if d is None:
+        return None
+    gb = d["bytes"] / 1e9
+    out = dict(d, gb_per_token=gb, ceiling=None, fraction=None)
+    s = bandwidth_summary(bw)
+    if s is not None:
+        out["ceiling"] = (s[0] / gb, s[1] / gb)
+        if decode_tok_s:
+            out["fraction"] = (max(decode_tok_s) / out["ceiling"][0],
+                               statistics.median(decode_tok_s) / out["ceiling"][1])
+    return out
+
+
+def compile_bandwidth(cc, out):
+    """Compile bandwidth.c into out; returns None or an error message."""
+    cmd = [cc, "-O3", "-march=native", "-std=c11", "-pthread", "-Wall", "-Wextra", "-o", out,
+           os.path.join(HERE, "bandwidth.c")]
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True)
+    except OSError as e:
+        return f"{' '.join(cmd)} failed: {e}"
+    if p.returncode != 0:
+        return f"{' '.join(cmd)} failed ({p.returncode}): {p.stderr.strip()[-500:]}"
+    return None
+
+
+def measure_bandwidth(bw, exe, when, args, log_path):
+    """Run bandwidth.c once (--threads threads); appends its JSON (plus "when") to bw["runs"], or the error to
+    bw["errors"]."""
+    cmd = [exe, str(args.threads), "--mib", str(args.bandwidth_mib), "--rounds", str(args.bandwidth_rounds)]
+    time.sleep(1.0)  # let the previous process's memory and threads go
+    try:
+        res = run_worker(f"bandwidth ({when})", cmd, None, log_path, 600)
+    except (RuntimeError, subprocess.TimeoutExpired, ValueError, IndexError) as e:
+        bw["errors"].append(f"{when}: {e}")
+        log(f"bandwidth ({when}) FAILED: {e}")
+        return
+    res["when"] = when
+    bw["runs"].append(res)
+    log(f"bandwidth ({when}), {args.threads} threads: best {res['best']:.2f} / median {res['median']:.2f} GB/s")
+
+
+def model_config(model_dir):
+    """The model's config.json, or make_lm_model.py's CONFIG when model_dir has none (--bandwidth-only)."""
+    try:
+        with open(os.path.join(model_dir, "config.json")) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        import make_lm_model
+
+        return dict(make_lm_model.CONFIG)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("build_dir", help="qeff build directory holding src/libqeff.so")
@@ -167,9 +328,23 @@ def main():
     ap.add_argument("--gguf-dir", default=None, help="GGUF files of the model (default BUILD_DIR/gguf; make_gguf.py)")
     ap.add_argument("--node", default=shutil.which("node") or "node", help="node binary")
     ap.add_argument("--worker-timeout", type=int, default=3600, help="seconds one worker process may take (3600)")
-    ap.add_argument("--cc", default=os.environ.get("CC", "cc"), help="C compiler for lm_qeff_worker.c")
+    ap.add_argument("--cc", default=os.environ.get("CC", "cc"), help="C compiler for lm_qeff_worker.c and bandwidth.c")
     ap.add_argument("--out", default=None, help="also write the markdown report to this file")
+    ap.add_argument("--no-bandwidth", action="store_true",
+                    help="do not measure the memory read bandwidth (bandwidth.c) nor report the decode ceilings")
+    ap.add_argument("--bandwidth-only", action="store_true",
+                    help="only measure the bandwidth and print every variant's decode ceiling (no variant runs; "
+                         "BUILD_DIR needs no qeff build, it only holds bench-work/)")
+    ap.add_argument("--bandwidth-mib", type=int, default=1024, help="bandwidth.c buffer in MiB (default 1024)")
+    ap.add_argument("--bandwidth-rounds", type=int, default=10, help="bandwidth.c timed rounds per run (default 10)")
     args = ap.parse_args()
+    if args.no_bandwidth and args.bandwidth_only:
+        sys.exit("--no-bandwidth and --bandwidth-only exclude each other")
+    if args.bandwidth_mib < args.threads or args.bandwidth_rounds < 1 or args.threads < 1:
+        sys.exit("--threads and --bandwidth-rounds must be >= 1, --bandwidth-mib >= --threads")
+    if args.bandwidth_only:
+        bandwidth_only(args)
+        return
 
     build = os.path.abspath(args.build_dir)
     lib = os.path.join(build, "src", "libqeff.so")
@@ -213,6 +388,17 @@ def main():
     subprocess.run([args.cc, "-O2", "-std=c11", "-Wall", "-Wextra", "-o", qeff_worker,
                     os.path.join(HERE, "lm_qeff_worker.c"), "-I", os.path.join(REPO, "include"),
                     "-L", os.path.dirname(lib), "-lqeff", "-Wl,-rpath," + os.path.dirname(lib)], check=True)
+
+    # the bandwidth probe (bandwidth.c), measured before the first round and after the last
+    bw = None
+    if not args.no_bandwidth:
+        bw = {"runs": [], "errors": []}
+        bw_exe = os.path.join(work, "bandwidth")
+        err = compile_bandwidth(args.cc, bw_exe)
+        if err:
+            bw["errors"].append(err)
+            log(f"bandwidth: {err}")
+        bw["compiled"] = err is None
 
     # 3. the GGUF files of the llama.cpp variants (make_gguf.py keeps files made from the same model)
     gguf_dir = os.path.abspath(args.gguf_dir or os.path.join(build, "gguf"))
@@ -259,6 +445,8 @@ def main():
     tokens = {}
     failures = {}
     round_loads = []
+    if bw is not None and bw["compiled"]:
+        measure_bandwidth(bw, bw_exe, "before", args, worker_log)
     t_start = time.time()
     for r in range(args.rounds):
         order = variants[r % len(variants):] + variants[:r % len(variants)]
@@ -287,10 +475,12 @@ def main():
         round_loads.append(loadavg())
         log(f"round {r + 1} done, load average {round_loads[-1]}")
     elapsed = time.time() - t_start
+    if bw is not None and bw["compiled"]:
+        measure_bandwidth(bw, bw_exe, "after", args, worker_log)
     load_end = loadavg()
 
     report = render(args, variants, samples, details, tokens, failures, versions, load_start, load_end, round_loads,
-                    elapsed, tb_calls, tb_new)
+                    elapsed, tb_calls, tb_new, bw, model_config(model_dir))
     print(report)
     if args.out:
         with open(args.out, "w") as f:
@@ -300,8 +490,96 @@ def main():
         sys.exit(1)
 
 
+def bandwidth_only(args):
+    """--bandwidth-only: compile and run bandwidth.c once, print the read bandwidth and every variant's ceiling."""
+    build = os.path.abspath(args.build_dir)
+    work = os.path.join(build, "bench-work")
+    os.makedirs(work, exist_ok=True)
+    log_path = os.path.join(work, "lm-bandwidth.log")
+    open(log_path, "w").close()
+    model_dir = os.path.abspath(args.model_dir or os.path.join(build, "models", "tinyllama-shape"))
+    variants = [v for v in args.variants.split(",") if v] if args.variants else list(VARIANTS)
+    for v in variants:
+        if v not in VARIANTS:
+            sys.exit(f"unknown variant {v}")
+    bw = {"runs": [], "errors": []}
+    exe = os.path.join(work, "bandwidth")
+    err = compile_bandwidth(args.cc, exe)
+    if err:
+        bw["errors"].append(err)
+    else:
+        measure_bandwidth(bw, exe, "alone", args, log_path)
+    L = ["# Decode bandwidth ceilings (run_lm.py --bandwidth-only: no variant ran)\n",
+         f"- machine: {cpu_name()} ({cpu_isa()}), {os.cpu_count()} CPUs, memory (total, available) GiB "
+         f"{mem_gib()}; load average {loadavg()}",
+         "- model config: " + (os.path.join(model_dir, "config.json") if os.path.isfile(
+             os.path.join(model_dir, "config.json")) else f"make_lm_model.py's (no config.json in {model_dir})") + "\n"]
+    L += render_bandwidth(args, variants, {}, bw, model_config(model_dir))
+    report = "\n".join(L)
+    print(report)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(report + "\n")
+    if bw["errors"]:
+        sys.exit(1)
+
+
+def render_bandwidth(args, variants, samples, bw, cfg):
+    """The report's section on the memory-bandwidth ceiling of decode (markdown lines)."""
+    L = ["## Decode against the memory-bandwidth ceiling\n"]
+    runs = bw.get("runs", [])
+    summary = bandwidth_summary(bw)
+    if runs:
+        r0 = runs[0]
+        L.append(f"- read bandwidth: `bandwidth.c` ({args.cc} -O3 -march=native), a STREAM-like sum of 64-bit "
+                 f"integers over a {r0['bytes'] / 2**20:.0f} MiB buffer that its {r0['threads']} "
+                 f"thread{'s' if r0['threads'] != 1 else ''} "
+                 f"first-touch in contiguous slices, {len(r0['rounds'])} timed rounds after 1 warm-up; GB/s = "
+                 "1e9 bytes / s of the slowest thread. "
+                 + "; ".join(f"{r['when']}: best {r['best']:.2f} / median {r['median']:.2f} GB/s" for r in runs))
+        L.append(f"- the ceilings use the best run ({summary[0]:.2f} GB/s) and the median of all rounds "
+                 f"({summary[1]:.2f} GB/s): ceiling tok/s = GB/s / GB per token; of the ceiling = decode tok/s / "
+                 "ceiling, best / best and median / median")
+    for e in bw.get("errors", []):
+        L.append(f"- bandwidth FAILED: {e.strip()}")
+    try:
+        shape = lm_shape(cfg)
+    except ValueError as e:
+        L.append(f"- no ceilings: {e}\n")
+        return L
+    mats = decode_matrices(cfg)
+    n_weights = sum(c * k * n for _, k, n, c in mats)
+    L.append(f"- weights read per decode token: {DECODE_BYTES_FORMULA}. Here h {shape['h']}, i {shape['i']}, layers "
+             f"{shape['layers']}, heads {shape['heads']} / kv_heads {shape['kv_heads']}, hd {shape['hd']}, vocab "
+             f"{shape['vocab']}: " + ", ".join(f"{name[:-5] if name.endswith('_proj') else name} {k} x {n}"
+                                               for name, k, n, _ in mats)
+             + f"; {n_weights / 1e6:.1f} M weights streamed per token")
+    kv = 2 * shape["layers"] * shape["kv_heads"] * shape["hd"] * (args.prompt_len + args.new_tokens) * 4
+    L.append(f"- not counted: the KV cache read grows with the position, at most {kv / 1e6:.1f} MB per token in f32 "
+             f"at position {args.prompt_len + args.new_tokens} ({kv / 2e6:.1f} MB in f16)")
+    used = sorted({f for v in variants for f in VARIANT_WEIGHTS.get(v, ()) if f in WEIGHT_FORMATS},
+                  key=list(WEIGHT_FORMATS).index)
+    L.append("- bytes per weight: " + ", ".join(f"{f} {WEIGHT_FORMATS[f][0]}" for f in used) + "\n")
+    L.append("| runtime | precision | matmul weights | GB / token | ceiling tok/s (best / median) | "
+             "decode tok/s (best / median) | of the ceiling (best / median) |")
+    L.append("| --- | --- | --- | ---: | ---: | ---: | ---: |")
+    for v in variants:
+        dec = samples.get(v, {}).get("decode_tok_s")
+        c = decode_ceiling(cfg, v, bw, dec)
+        dec_cell = f"{max(dec):.2f} / {statistics.median(dec):.2f}" if dec else "-"
+        if c is None:
+            L.append(f"| {' | '.join(display(v))} | ? | - | - | {dec_cell} | - |")
+            continue
+        ceil_cell = "-" if c["ceiling"] is None else f"{c['ceiling'][0]:.2f} / {c['ceiling'][1]:.2f}"
+        frac_cell = "-" if c["fraction"] is None else f"{c['fraction'][0]:.0%} / {c['fraction'][1]:.0%}"
+        L.append(f"| {' | '.join(display(v))} | {c['matrix_format']} | {c['gb_per_token']:.4f} | {ceil_cell} | "
+                 f"{dec_cell} | {frac_cell} |")
+    L.append("")
+    return L
+
+
 def render(args, variants, samples, details, tokens, failures, versions, load_start, load_end, round_loads, elapsed,
-           tb_calls, tb_new):
+           tb_calls, tb_new, bw=None, cfg=None):
     def best_median(v, key):
         """(best = max tok/s, i.e. from the min time; median tok/s; count), None when absent."""
         rate = samples.get(v, {}).get(key)
@@ -367,6 +645,8 @@ def render(args, variants, samples, details, tokens, failures, versions, load_st
             L.append(f"| {name} | {ratio(a, b, 'prefill_tok_s', 0)} / {ratio(a, b, 'prefill_tok_s', 1)} | "
                      f"{ratio(a, b, 'decode_tok_s', 0)} / {ratio(a, b, 'decode_tok_s', 1)} |")
     L.append("")
+    if bw is not None:
+        L += render_bandwidth(args, variants, samples, bw, cfg or {})
     L.append("## Details\n")
     for v in variants:
         L.append(f"- {v}: processes {json.dumps(details[v])}")
