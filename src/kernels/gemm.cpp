@@ -219,13 +219,14 @@ const char *gemm_format_name(GemmStorage s) {
     case GemmStorage::bf16: return "bf16.panel16";
     case GemmStorage::i8: return "i8.panel16x4";
     case GemmStorage::q4: return "q4.panel16x32";
+    case GemmStorage::mx6: return "mxfp6.panel16x32";
     case GemmStorage::f32: break;
   }
   return "f32.panel16";
 }
 
 bool parse_gemm_format(std::string_view name, GemmStorage *out) {
-  for (GemmStorage s : {GemmStorage::f32, GemmStorage::bf16, GemmStorage::i8, GemmStorage::q4})
+  for (GemmStorage s : {GemmStorage::f32, GemmStorage::bf16, GemmStorage::i8, GemmStorage::q4, GemmStorage::mx6})
     if (name == gemm_format_name(s)) {
       *out = s;
       return true;
@@ -236,6 +237,7 @@ bool parse_gemm_format(std::string_view name, GemmStorage *out) {
 uint64_t gemm_packed_bytes(int64_t k, int64_t n, GemmStorage s) {
   if (s == GemmStorage::i8) return gemm_i8_packed_bytes(k, n);
   if (s == GemmStorage::q4) return gemm_q4_packed_bytes(k, n);
+  if (s == GemmStorage::mx6) return gemm_mx6_packed_bytes(k, n);
   const uint64_t elems = static_cast<uint64_t>(ceil_div(n, kGemmPanel)) * static_cast<uint64_t>(k) * kGemmPanel;
   return (elems * storage_bytes(s) + 63) / 64 * 64;
 }
@@ -243,6 +245,7 @@ uint64_t gemm_packed_bytes(int64_t k, int64_t n, GemmStorage s) {
 void gemm_pack(const float *b, int64_t ldb, bool transposed, int64_t k, int64_t n, GemmStorage s, void *out) {
   if (s == GemmStorage::i8) return gemm_i8_pack(b, ldb, transposed, k, n, out);
   if (s == GemmStorage::q4) return gemm_q4_pack(b, ldb, transposed, k, n, out);
+  if (s == GemmStorage::mx6) return gemm_mx6_pack(b, ldb, transposed, k, n, out);
   const uint64_t used = static_cast<uint64_t>(ceil_div(n, kGemmPanel)) * k * kGemmPanel * storage_bytes(s);
   for (int64_t p = 0; p < ceil_div(n, kGemmPanel); ++p) pack_panel_as(s, b, ldb, transposed, k, n, p, out);
   // Zero the tail so the bytes (which go into packages) are deterministic.
@@ -257,7 +260,7 @@ uint64_t gemm_packed_workspace(int64_t m, const PackedB &b) {
 void gemm_packed(int64_t m, const float *a, int64_t lda, const PackedB &b, float *c, int64_t ldc,
                  const GemmEpilogue &ep, Parallel &par, void *workspace) {
   if (m <= 0 || b.n <= 0) return;
-  if (b.storage == GemmStorage::i8 || b.storage == GemmStorage::q4)
+  if (b.storage == GemmStorage::i8 || b.storage == GemmStorage::q4 || b.storage == GemmStorage::mx6)
     return gemm_detail::gemm_packed_quant(m, a, lda, b, c, ldc, ep, par, workspace);
   const KernelSet &ks = active_set();
   const Plan plan = make_plan(ks.mr_max, ks.np_max, m, b.n, 1, par.num_threads());

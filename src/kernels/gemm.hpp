@@ -41,6 +41,24 @@
 // block holding a NaN or an infinity has scale NaN (NaN in that column); a
 // block with hi - lo below kGemmI8MinScale has scale 0; padding is zero.
 //
+// MXFP6 ("mxfp6.panel16x32", W6A8, OCP Microscaling MXFP6 E2M3): each block
+// of 32 along K of each weight column shares an E8M0 scale X = 2^(floor(log2
+// amax) - 2) (amax: the block's largest magnitude; 2 is E2M3's largest
+// exponent) and each value is stored as the FP6 E2M3 number nearest to w / X
+// (ties to even, saturating at +-7.5): sign, 2 exponent bits (bias 1), 3
+// mantissa bits. An element times 8 is an integer in [-60, 60], so the
+// arithmetic is the 4-bit one without a zero point: c = sum_k qa (8 e) exact
+// in int32, acc = fma(float(c), 2^(E - 130) * s_a, acc) for the scale byte E.
+// A block whose amax is below 2^-121 is stored as zero (scale byte 0), one
+// holding a NaN or an infinity gets the NaN scale byte 255. Layout: P panels
+// of 16 columns, each ceil(K / 128) superblocks of 1600 bytes (4 blocks):
+// 4 x 256 bytes of the codes' low 4 bits (exponent bit 0, mantissa) in the
+// q4 nibble layout, 4 x 128 bytes of their high 2 bits (bit 0 exponent bit 1,
+// bit 1 sign; block's quad q at q * 16: byte i holds in its low nibble the
+// fields of position i of that quad's nibble bytes, in its high nibble those
+// of position 16 + i, each nibble column j's field in bits 0-1 and column
+// j + 8's in bits 2-3), then the u8 scale[4][16]: 6.25 bits per weight.
+//
 // Threads: every entry point splits its work through the given Parallel (the
 // caller owns the threads) and calls nothing that starts threads of its own.
 // The functions keep no state, so any number of calls may run at once on
@@ -57,7 +75,7 @@ namespace qeff::kernels {
 
 inline constexpr int64_t kGemmPanel = 16;
 
-enum class GemmStorage { f32 = 0, bf16 = 1, i8 = 2, q4 = 3 };
+enum class GemmStorage { f32 = 0, bf16 = 1, i8 = 2, q4 = 3, mx6 = 4 };
 
 // int8: rows of A (and weight columns) with max |x| below this quantize to 0
 // (127 / max would overflow); K above kGemmI8MaxK could overflow the int32 sum.
@@ -69,7 +87,7 @@ inline constexpr int64_t kGemmI8MaxK = 131072;
 uint16_t f32_to_bf16(float x);
 float bf16_to_f32(uint16_t h);
 
-// "f32.panel16", "bf16.panel16", "i8.panel16x4", "q4.panel16x32"
+// "f32.panel16", "bf16.panel16", "i8.panel16x4", "q4.panel16x32", "mxfp6.panel16x32"
 const char *gemm_format_name(GemmStorage s);
 // The storage of a format name; false for an unknown name.
 bool parse_gemm_format(std::string_view name, GemmStorage *out);
@@ -102,7 +120,7 @@ struct GemmEpilogue {
   int64_t ldr = 0;
 };
 
-// Workspace gemm_packed needs for M rows of A (0 except for i8 and q4
+// Workspace gemm_packed needs for M rows of A (0 except for i8, q4 and mx6
 // storage, which quantize A into it).
 uint64_t gemm_packed_workspace(int64_t m, const PackedB &b);
 

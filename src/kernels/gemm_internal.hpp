@@ -165,15 +165,18 @@ inline int64_t q4_nibbles_at(int64_t b) { return b / 4 * kQ4SuperBytes + b % 4 *
 inline int64_t q4_scales_at(int64_t b) { return b / 4 * kQ4SuperBytes + kQ4ScaleOffset + b % 4 * 32; }
 inline int64_t q4_zeros_at(int64_t b) { return b / 4 * kQ4SuperBytes + kQ4ZeroOffset + b % 4 * 16; }
 
-// One 4-bit microtile: for r < mr, j < nr, with blocks b < nb in order,
+// One microtile of a block-quantized storage (q4, mx6): for r < mr, j < nr,
+// with blocks b < nb in order,
 //   c_b = sum_{k in b} qa[r][k] * qw[k][j] - zero[b][j] * a_sum[r][b]   (exact int32)
 //   acc = fma(float(c_b), scale[b][j] * a_scale[r][b], acc)            (from acc = 0)
 //   C[r][j] = acc
-// b points at panel 0 of np (panel q at b + q * panel_stride bytes); qa is
-// row-major int8, row stride lda bytes, zero-padded to 32 nb; a_scale and
-// a_sum are [row][block] with row stride lds. The same operations in the
-// same order on every ISA, so every path is bit-identical.
-struct Q4Args {
+// (mx6: qw is the signed element value times 8, no zero point, and scale is
+// the block's power of two over 8). b points at panel 0 of np (panel q at
+// b + q * panel_stride bytes); qa is row-major int8, row stride lda bytes,
+// zero-padded to 32 nb; a_scale and a_sum are [row][block] with row stride
+// lds. The same operations in the same order on every ISA, so every path is
+// bit-identical.
+struct BlockArgs {
   int64_t nb = 0;  // blocks of 32 k
   const int8_t *qa = nullptr;
   int64_t lda = 0;
@@ -190,13 +193,44 @@ struct Q4Args {
 // Quantizes rows [0, rows) of A in blocks of 32: q (row stride ldq >= 32
 // ceil(K / 32), zero-padded), scale and sum of each block's q ([row][block],
 // row stride lds). A block is quantized as an int8 row is (gemm.hpp).
-using Q4Quantize = void (*)(const float *a, int64_t lda, int64_t rows, int64_t k, int8_t *q, int64_t ldq,
+using BlockQuantize = void (*)(const float *a, int64_t lda, int64_t rows, int64_t k, int8_t *q, int64_t ldq,
                             float *scale, int32_t *sum, int64_t lds);
 
-using Q4KernelSet = QuantKernelSet<Q4Args, Q4Quantize>;
+using Q4KernelSet = QuantKernelSet<BlockArgs, BlockQuantize>;
 
 const Q4KernelSet &q4_kernels_portable();
 const Q4KernelSet &q4_kernels_avx2();
+
+// ---- MXFP6 (mxfp6.panel16x32, see gemm.hpp)
+
+inline constexpr int64_t kMx6SuperBytes = 1600;   // 4 blocks of one panel: nibbles, high bits, scales
+inline constexpr int64_t kMx6HighOffset = 1024;   // high 2 bits: 4 blocks x 8 quads x 16 bytes
+inline constexpr int64_t kMx6ScaleOffset = 1536;  // E8M0 scale[4][16]
+
+// Byte offsets of block b (k = 32 b ..) within a panel: its low nibbles (the
+// q4 nibble layout), its high 2-bit fields (quad q at + 16 q) and its scales.
+inline int64_t mx6_nibbles_at(int64_t b) { return b / 4 * kMx6SuperBytes + b % 4 * 256; }
+inline int64_t mx6_high_at(int64_t b) { return b / 4 * kMx6SuperBytes + kMx6HighOffset + b % 4 * 128; }
+inline int64_t mx6_scales_at(int64_t b) { return b / 4 * kMx6SuperBytes + kMx6ScaleOffset + b % 4 * 16; }
+
+// An E8M0 scale byte as the f32 factor of the integer element values
+// (element value x 8): 2^(e - 130) for e in [4, 254], 0 below (blocks that
+// small are stored as zero), NaN for 255.
+inline float mx6_scale(uint8_t e) {
+  if (e == 255) return __builtin_nanf("");
+  if (e < 4) return 0.0f;
+  return __builtin_bit_cast(float, static_cast<uint32_t>(e - 3) << 23);
+}
+
+// The magnitude x 8 of the E2M3 elements whose low 4 bits (exponent bit 0
+// and mantissa) are i and whose exponent bit 1 is set: 16 + 2 m, 32 + 4 m.
+// (With exponent bit 1 clear the magnitude x 8 is i itself.)
+inline constexpr uint8_t kMx6HighMagnitude[16] = {16, 18, 20, 22, 24, 26, 28, 30, 32, 36, 40, 44, 48, 52, 56, 60};
+
+using Mx6KernelSet = QuantKernelSet<BlockArgs, BlockQuantize>;
+
+const Mx6KernelSet &mx6_kernels_portable();
+const Mx6KernelSet &mx6_kernels_avx2();
 
 // The scalar quantization of n values x[0], x[stride], ... into q[0..n) and
 // *scale, as gemm.hpp defines it for int8 (gemm_i8.cpp); false when all are
@@ -221,7 +255,7 @@ void quantize_rows(const float *a, int64_t lda, int64_t rows, int64_t k, int8_t 
   }
 }
 
-// Q4Quantize over Span: each block of 32 of each row, zero-padded, and its sum.
+// BlockQuantize over Span: each block of 32 of each row, zero-padded, and its sum.
 template <SpanQuantize Span>
 void quantize_blocks(const float *a, int64_t lda, int64_t rows, int64_t k, int8_t *q, int64_t ldq, float *scale,
                      int32_t *sum, int64_t lds) {
@@ -284,9 +318,11 @@ uint64_t gemm_quant_workspace(int64_t m, const PackedB &b);
 
 namespace qeff::kernels {
 // Size and packing of the i8.panel16x4 layout (gemm_i8.cpp) and the
-// q4.panel16x32 one (gemm_q4.cpp).
+// q4.panel16x32 one (gemm_q4.cpp) and mxfp6.panel16x32 (gemm_mx6.cpp).
 uint64_t gemm_i8_packed_bytes(int64_t k, int64_t n);
 void gemm_i8_pack(const float *b, int64_t ldb, bool transposed, int64_t k, int64_t n, void *out);
 uint64_t gemm_q4_packed_bytes(int64_t k, int64_t n);
 void gemm_q4_pack(const float *b, int64_t ldb, bool transposed, int64_t k, int64_t n, void *out);
+uint64_t gemm_mx6_packed_bytes(int64_t k, int64_t n);
+void gemm_mx6_pack(const float *b, int64_t ldb, bool transposed, int64_t k, int64_t n, void *out);
 }  // namespace qeff::kernels

@@ -29,7 +29,7 @@ bool quantize_span_portable(const float *x, int64_t n, int8_t *q, float *scale) 
 
 template <int MR, int NP>
 struct PortableQ4Kernel {
-  static void run(const Q4Args &g) {
+  static void run(const BlockArgs &g) {
     float acc[MR][NP * 16] = {};
     for (int64_t b = 0; b < g.nb; ++b)
       for (int p = 0; p < NP; ++p) {

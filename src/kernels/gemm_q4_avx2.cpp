@@ -33,7 +33,7 @@ struct Avx2Q4Kernel {
   static constexpr int kVecs = NP * 2;  // 8 columns per vector
   static constexpr int64_t kPrefetchSupers = 1;
 
-  static void run(const Q4Args &g) {
+  static void run(const BlockArgs &g) {
     __m256 acc[MR][kVecs];
 #pragma GCC unroll 16
     for (int r = 0; r < MR; ++r)

@@ -1,7 +1,7 @@
-// The driver of the quantized products (i8.panel16x4 and q4.panel16x32,
-// gemm.hpp): quantize the rows of A into the workspace, then run the
+// The driver of the quantized products (i8.panel16x4, q4.panel16x32 and
+// mxfp6.panel16x32, gemm.hpp): quantize the rows of A into the workspace, then run the
 // storage's tiles over the same partitioning and epilogues as the f32 driver
-// (gemm.cpp). One template over a Storage traits type, so both formats are
+// (gemm.cpp). One template over a Storage traits type, so every format is
 // driven one way.
 #include <algorithm>
 
@@ -87,8 +87,8 @@ struct Q4Storage {
     ks.quantize(a, lda, rows, k, q, w.ldq, scale, sum, w.blocks);
   }
 
-  static Q4Args args(const PackedB &b, const Workspace &w) {
-    Q4Args g;
+  static BlockArgs args(const PackedB &b, const Workspace &w) {
+    BlockArgs g;
     g.nb = w.blocks;
     g.lda = w.ldq;
     g.lds = w.blocks;
@@ -96,14 +96,26 @@ struct Q4Storage {
     return g;
   }
 
-  static void at_panel(Q4Args &g, const PackedB &b, int64_t p) {
+  static void at_panel(BlockArgs &g, const PackedB &b, int64_t p) {
     g.b = static_cast<const uint8_t *>(b.data) + p * g.panel_stride;
   }
 
-  static void at_row(Q4Args &g, const int8_t *qa, const float *scale, const int32_t *sum, int64_t i) {
+  static void at_row(BlockArgs &g, const int8_t *qa, const float *scale, const int32_t *sum, int64_t i) {
     g.qa = qa + i * g.lda;
     g.a_scale = scale + i * g.lds;
     g.a_sum = sum + i * g.lds;
+  }
+};
+
+// MXFP6: A is quantized as for 4-bit (the sums go unused); its own tiles
+// and superblocks.
+struct Mx6Storage : Q4Storage {
+  static const Set &active() { return active_isa() == Isa::portable ? mx6_kernels_portable() : mx6_kernels_avx2(); }
+
+  static BlockArgs args(const PackedB &b, const Workspace &w) {
+    BlockArgs g = Q4Storage::args(b, w);
+    g.panel_stride = ceil_div(b.k, 4 * kQ4Block) * kMx6SuperBytes;
+    return g;
   }
 };
 
@@ -170,7 +182,7 @@ void run(int64_t m, const float *a, int64_t lda, const PackedB &b, float *c, int
 uint64_t gemm_quant_workspace(int64_t m, const PackedB &b) {
   if (m <= 0) return 0;
   if (b.storage == GemmStorage::i8) return I8Storage::workspace(m, b.k).total;
-  if (b.storage == GemmStorage::q4) return Q4Storage::workspace(m, b.k).total;
+  if (b.storage == GemmStorage::q4 || b.storage == GemmStorage::mx6) return Q4Storage::workspace(m, b.k).total;
   return 0;
 }
 
@@ -178,6 +190,8 @@ void gemm_packed_quant(int64_t m, const float *a, int64_t lda, const PackedB &b,
                        const GemmEpilogue &ep, Parallel &par, void *workspace) {
   if (b.storage == GemmStorage::q4)
     run<Q4Storage>(m, a, lda, b, c, ldc, ep, par, workspace);
+  else if (b.storage == GemmStorage::mx6)
+    run<Mx6Storage>(m, a, lda, b, c, ldc, ep, par, workspace);
   else
     run<I8Storage>(m, a, lda, b, c, ldc, ep, par, workspace);
 }

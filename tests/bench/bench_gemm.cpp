@@ -169,7 +169,7 @@ int main(int argc, char **argv) {
     for (float &x : b) x = dist(rng);
 
     using namespace qeff::kernels;
-    for (GemmStorage st : {GemmStorage::f32, GemmStorage::bf16, GemmStorage::i8, GemmStorage::q4}) {
+    for (GemmStorage st : {GemmStorage::f32, GemmStorage::bf16, GemmStorage::i8, GemmStorage::q4, GemmStorage::mx6}) {
       std::vector<uint8_t> packed(gemm_packed_bytes(s.k, s.n, st) + 64);
       void *aligned = packed.data() + (64 - reinterpret_cast<uintptr_t>(packed.data()) % 64) % 64;
       gemm_pack(b.data(), s.n, false, s.k, s.n, st, aligned);

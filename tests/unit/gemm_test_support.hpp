@@ -1,4 +1,4 @@
-// Shared by the GEMM unit tests (test_gemm.cpp, test_gemm_q4.cpp): problems,
+// Shared by the GEMM unit tests (test_gemm.cpp, test_gemm_q4.cpp, test_gemm_mx6.cpp): problems,
 // random operands, the double-precision reference, a packed-GEMM runner and
 // comparisons. Tolerances are explained in test_gemm.cpp.
 #pragma once
@@ -221,6 +221,70 @@ inline QuantExpected reference_i8(const Problem &p, const std::vector<float> &a,
       e.exact[i * p.n + j] = v;
       // Activations here are 1-Lipschitz (tanh, relu, silu and gelu up to ~1.13).
       e.vs_f32.bound[i * p.n + j] += 1.2 * double(qa.scale[i]) * qb.scale[j] * err + 1e-6 * std::fabs(v);
+    }
+  return e;
+}
+
+// The block-quantized storages (q4, mx6; gemm.hpp): each weight column's
+// blocks of 32 k as integers q with a scale and a zero point (w ~ scale
+// (q - zero)); column j, block b at [j * nb + b]; values at [j * k + kk].
+inline constexpr int64_t kRefBlock = 32;
+
+struct WeightBlocks {
+  std::vector<int> q, zero;
+  std::vector<float> scale;
+};
+
+// Exactly what every path of a block storage must return for weights w
+// (activation blocks of 32 quantized as int8 rows of their own, exact integer
+// sums, one fma per block), and the distance from the true product that the
+// quantized values imply (each term's error computed from the dequantized
+// operands, plus float accumulation slack).
+inline QuantExpected reference_blocks(const Problem &p, const std::vector<float> &a, const std::vector<float> &b,
+                                      const std::vector<float> &bias, const std::vector<float> &res,
+                                      const WeightBlocks &w) {
+  constexpr int64_t kBlock = kRefBlock;
+  const int64_t nb = (p.k + kBlock - 1) / kBlock;
+  // Activation blocks: each quantized as an int8 row of its own.
+  std::vector<int8_t> qa(p.m * p.k);
+  std::vector<float> sa(p.m * nb);
+  for (int64_t i = 0; i < p.m; ++i)
+    for (int64_t blk = 0; blk < nb; ++blk) {
+      const int64_t k0 = blk * kBlock, len = std::min(kBlock, p.k - k0);
+      const Quantized q = quantize_rows_ref(a.data() + i * p.k + k0, 1, len, len, 1);
+      std::copy(q.q.begin(), q.q.end(), qa.begin() + i * p.k + k0);
+      sa[i * nb + blk] = q.scale[0];
+    }
+  QuantExpected e;
+  e.vs_f32 = reference(p, a, b, bias, res);
+  e.exact.resize(p.m * p.n);
+  for (int64_t i = 0; i < p.m; ++i)
+    for (int64_t j = 0; j < p.n; ++j) {
+      float acc = 0.0f;
+      double err = 0, mag = 0;
+      for (int64_t blk = 0; blk < nb; ++blk) {
+        const int64_t k0 = blk * kBlock, k1 = std::min(p.k, k0 + kBlock);
+        int32_t s = 0, asum = 0;
+        const float sw = w.scale[j * nb + blk], sx = sa[i * nb + blk];
+        const int z = w.zero[j * nb + blk];
+        for (int64_t kk = k0; kk < k1; ++kk) {
+          const int x = qa[i * p.k + kk], y = w.q[j * p.k + kk];
+          s += x * y;
+          asum += x;
+          const double av = a[i * p.k + kk], wv = b[kk * p.n + j];
+          const double aq = double(sx) * x, wq = double(sw) * (y - z);
+          err += std::fabs(av - aq) * std::fabs(wv) + std::fabs(aq) * std::fabs(wv - wq);
+          mag += std::fabs(aq * wq);
+        }
+        acc = std::fma(static_cast<float>(s - z * asum), sw * sx, acc);
+      }
+      float v = acc;
+      if (p.bias) v += bias[j];
+      apply_activation(p.act, &v, &v, 1);
+      if (p.residual) v += res[i * p.n + j];
+      e.exact[i * p.n + j] = v;
+      // Activations here are 1-Lipschitz (tanh, relu, silu and gelu up to ~1.13).
+      e.vs_f32.bound[i * p.n + j] += 1.2 * err + 1e-6 * double(nb + 1) * mag + 1e-6 * std::fabs(v);
     }
   return e;
 }

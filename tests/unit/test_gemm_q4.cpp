@@ -16,12 +16,7 @@ namespace {
 
 using namespace gemm_test;
 
-constexpr int64_t kBlock = 32;
-
-struct WeightBlocks {  // column j, block b at [j * nb + b]; values at [j * k + kk]
-  std::vector<uint8_t> q, zero;
-  std::vector<float> scale;
-};
+constexpr int64_t kBlock = kRefBlock;
 
 WeightBlocks quantize_weights_ref(const std::vector<float> &b, int64_t k, int64_t n) {
   const int64_t nb = (k + kBlock - 1) / kBlock;
@@ -47,62 +42,16 @@ WeightBlocks quantize_weights_ref(const std::vector<float> &b, int64_t k, int64_
       if (!(hi - lo >= kGemmI8MinScale)) continue;
       s = bf16_to_f32(f32_to_bf16((hi - lo) / 15.0f));
       const float z = std::clamp(std::nearbyint(-lo / s), 0.0f, 15.0f);
-      w.zero[j * nb + blk] = static_cast<uint8_t>(z);
+      w.zero[j * nb + blk] = static_cast<int>(z);
       for (int64_t kk = k0; kk < k1; ++kk)
-        w.q[j * k + kk] = static_cast<uint8_t>(std::clamp(std::nearbyint(b[kk * n + j] / s) + z, 0.0f, 15.0f));
+        w.q[j * k + kk] = static_cast<int>(std::clamp(std::nearbyint(b[kk * n + j] / s) + z, 0.0f, 15.0f));
     }
   return w;
 }
 
-// Exactly what every path must return, and the distance from the true
-// product that the quantized values imply (each term's error computed from
-// the dequantized operands, plus float accumulation slack).
 QuantExpected reference_q4(const Problem &p, const std::vector<float> &a, const std::vector<float> &b,
-                        const std::vector<float> &bias, const std::vector<float> &res) {
-  const int64_t nb = (p.k + kBlock - 1) / kBlock;
-  const WeightBlocks w = quantize_weights_ref(b, p.k, p.n);
-  // Activation blocks: each quantized as an int8 row of its own.
-  std::vector<int8_t> qa(p.m * p.k);
-  std::vector<float> sa(p.m * nb);
-  for (int64_t i = 0; i < p.m; ++i)
-    for (int64_t blk = 0; blk < nb; ++blk) {
-      const int64_t k0 = blk * kBlock, len = std::min(kBlock, p.k - k0);
-      const Quantized q = quantize_rows_ref(a.data() + i * p.k + k0, 1, len, len, 1);
-      std::copy(q.q.begin(), q.q.end(), qa.begin() + i * p.k + k0);
-      sa[i * nb + blk] = q.scale[0];
-    }
-  QuantExpected e;
-  e.vs_f32 = reference(p, a, b, bias, res);
-  e.exact.resize(p.m * p.n);
-  for (int64_t i = 0; i < p.m; ++i)
-    for (int64_t j = 0; j < p.n; ++j) {
-      float acc = 0.0f;
-      double err = 0, mag = 0;
-      for (int64_t blk = 0; blk < nb; ++blk) {
-        const int64_t k0 = blk * kBlock, k1 = std::min(p.k, k0 + kBlock);
-        int32_t s = 0, asum = 0;
-        const float sw = w.scale[j * nb + blk], sx = sa[i * nb + blk];
-        const int z = w.zero[j * nb + blk];
-        for (int64_t kk = k0; kk < k1; ++kk) {
-          const int x = qa[i * p.k + kk], y = w.q[j * p.k + kk];
-          s += x * y;
-          asum += x;
-          const double av = a[i * p.k + kk], wv = b[kk * p.n + j];
-          const double aq = double(sx) * x, wq = double(sw) * (y - z);
-          err += std::fabs(av - aq) * std::fabs(wv) + std::fabs(aq) * std::fabs(wv - wq);
-          mag += std::fabs(aq * wq);
-        }
-        acc = std::fma(static_cast<float>(s - z * asum), sw * sx, acc);
-      }
-      float v = acc;
-      if (p.bias) v += bias[j];
-      apply_activation(p.act, &v, &v, 1);
-      if (p.residual) v += res[i * p.n + j];
-      e.exact[i * p.n + j] = v;
-      // Activations here are 1-Lipschitz (tanh, relu, silu and gelu up to ~1.13).
-      e.vs_f32.bound[i * p.n + j] += 1.2 * err + 1e-6 * double(nb + 1) * mag + 1e-6 * std::fabs(v);
-    }
-  return e;
+                           const std::vector<float> &bias, const std::vector<float> &res) {
+  return reference_blocks(p, a, b, bias, res, quantize_weights_ref(b, p.k, p.n));
 }
 
 TEST(GemmQ4, EveryIsaComputesTheDocumentedQuantizationExactly) {
