@@ -31,8 +31,9 @@ struct PackedWeight {
 // false, an ONNX MatMul B) or [N, K] (transposed == true, a HF Linear weight,
 // Gemm transB=1). storage is QEFF_DTYPE_F32, QEFF_DTYPE_BF16 (round to
 // nearest even; computed in f32), QEFF_DTYPE_I8 (kernels/gemm.hpp: per-column
-// scales, A quantized per row at run time; K <= kGemmI8MaxK) or QEFF_DTYPE_U4
-// (4-bit blocks of 32 with scales and zero points, A quantized per block).
+// scales, A quantized per row at run time; K <= kGemmI8MaxK), QEFF_DTYPE_U4
+// (4-bit blocks of 32 with scales and zero points, A quantized per block) or
+// QEFF_DTYPE_F6_E2M3 (MXFP6: E2M3 blocks of 32 with E8M0 scales, A likewise).
 // The layout does not depend on the ISA, so a package runs on any CPU.
 PackedWeight pack_matmul_weight(const TensorView &w, bool transposed, qeff_dtype storage);
 

@@ -105,8 +105,8 @@ namespace {
 
 // Reduced-precision weights, every position's logits token by token through
 // the KV cache. bf16 storage (f32 math): cosine to the fp32 reference >= 0.999
-// and the same argmax at >= 80% of positions. int8 (W8A8) and int4 (W4A8)
-// are held to the PyTorch model fake-quantized the documented way
+// and the same argmax at >= 80% of positions. int8 (W8A8), int4 (W4A8) and
+// mxfp6 (W6A8) are held to the PyTorch model fake-quantized the documented way
 // (tests/fixtures/fixturegen/quantized.py): the program must compute that
 // quantization (logits within 1e-5 of the largest at all but one position,
 // within 1e-2 there: see below), and its distance from
@@ -198,5 +198,7 @@ void expect_matches_fake_quantized(const char *dtype) {
 TEST(CausalLmPrecision, Int8WeightsComputeTheDocumentedQuantization) { expect_matches_fake_quantized("int8"); }
 
 TEST(CausalLmPrecision, Int4WeightsComputeTheDocumentedQuantization) { expect_matches_fake_quantized("int4"); }
+
+TEST(CausalLmPrecision, Mxfp6WeightsComputeTheDocumentedQuantization) { expect_matches_fake_quantized("mxfp6"); }
 
 }  // namespace

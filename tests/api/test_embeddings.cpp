@@ -106,6 +106,7 @@ TEST_P(EveryEmbedder, Int8WeightsStayWithinCosine0999) { expect_embeddings_close
 
 // 4-bit weight blocks with int8 activation blocks (W4A8).
 TEST_P(EveryEmbedder, Int4WeightsStayWithinCosine099) { expect_embeddings_close(GetParam(), "int4", 0.99); }
+TEST_P(EveryEmbedder, Mxfp6WeightsStayWithinCosine0999) { expect_embeddings_close(GetParam(), "mxfp6", 0.999); }
 
 INSTANTIATE_TEST_SUITE_P(Embeddings, EveryEmbedder, ::testing::ValuesIn(kEmbedders),
                          [](const auto &info) {
