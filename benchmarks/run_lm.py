@@ -65,7 +65,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 GGUF_TYPES = ["f32", "f16", "bf16", "q8_0", "q4_0"]
 LLAMA_VARIANTS = ["llamacpp-" + t for t in GGUF_TYPES]
-VARIANTS = ["qeff-fp32", "qeff-bf16", "qeff-int8", "qeff-int4", "torch-fp32", "torch-bf16"] + LLAMA_VARIANTS
+VARIANTS = ["qeff-fp32", "qeff-bf16", "qeff-int8", "qeff-mxfp6", "qeff-int4", "torch-fp32", "torch-bf16"] + LLAMA_VARIANTS
 IDS_SEED = 20240601
 RUNTIMES = {"qeff": "qeff", "torch": "PyTorch", "llamacpp": "llama.cpp"}
 
@@ -175,7 +175,8 @@ WEIGHT_FORMATS = {  # name: (bytes per weight, as the report states it; bytes of
 # matmul weights (compile.weight_dtype), its embedding Gather reads f32; make_gguf.py writes every matrix, token_embd
 # included, in the file's type.
 VARIANT_WEIGHTS = {"qeff-fp32": ("f32", "f32"), "qeff-bf16": ("bf16", "f32"), "qeff-int8": ("i8.panel16x4", "f32"),
-                   "qeff-int4": ("q4.panel16x32", "f32"), "torch-fp32": ("f32", "f32"),
+                   "qeff-mxfp6": ("mxfp6.panel16x32", "f32"), "qeff-int4": ("q4.panel16x32", "f32"),
+                   "torch-fp32": ("f32", "f32"),
                    "torch-bf16": ("bf16", "bf16")}
 VARIANT_WEIGHTS.update({"llamacpp-" + t: (t.upper(), t.upper()) for t in GGUF_TYPES})
 DECODE_BYTES_FORMULA = ("bytes/token = layers x (bytes(h, heads x hd) [q] + 2 bytes(h, kv_heads x hd) [k, v] + "
@@ -427,7 +428,8 @@ def main():
 
     def command(v):
         if v.startswith("qeff"):
-            dtype = {"qeff-fp32": "f32", "qeff-bf16": "bf16", "qeff-int8": "int8", "qeff-int4": "int4"}[v]
+            dtype = {"qeff-fp32": "f32", "qeff-bf16": "bf16", "qeff-int8": "int8", "qeff-mxfp6": "mxfp6",
+                     "qeff-int4": "int4"}[v]
             return [qeff_worker, model_dir, cache, str(args.threads), dtype, str(args.prompt_len), str(args.ctx_len),
                     str(args.new_tokens), str(args.calls), ids_file], None
         mode = v.split("-")[1]
@@ -639,7 +641,7 @@ def render(args, variants, samples, details, tokens, failures, versions, load_st
     for a, b in (("qeff-fp32", "torch-fp32"), ("qeff-bf16", "torch-bf16"), ("qeff-fp32", "llamacpp-f32"),
                  ("qeff-bf16", "llamacpp-bf16"), ("qeff-bf16", "llamacpp-f16"), ("qeff-int8", "llamacpp-q8_0"),
                  ("qeff-int4", "llamacpp-q4_0"), ("qeff-bf16", "qeff-fp32"), ("qeff-int8", "qeff-fp32"),
-                 ("qeff-int4", "qeff-fp32")):
+                 ("qeff-mxfp6", "qeff-fp32"), ("qeff-int4", "qeff-fp32")):
         if a in variants and b in variants:
             name = " / ".join(" ".join(display(x)) for x in (a, b))
             L.append(f"| {name} | {ratio(a, b, 'prefill_tok_s', 0)} / {ratio(a, b, 'prefill_tok_s', 1)} | "

@@ -54,10 +54,10 @@
 // of 16 columns, each ceil(K / 128) superblocks of 1600 bytes (4 blocks):
 // 4 x 256 bytes of the codes' low 4 bits (exponent bit 0, mantissa) in the
 // q4 nibble layout, 4 x 128 bytes of their high 2 bits (bit 0 exponent bit 1,
-// bit 1 sign; block's quad q at q * 16: byte i holds in its low nibble the
-// fields of position i of that quad's nibble bytes, in its high nibble those
-// of position 16 + i, each nibble column j's field in bits 0-1 and column
-// j + 8's in bits 2-3), then the u8 scale[4][16]: 6.25 bits per weight.
+// bit 1 sign): the block's quads 2 u and 2 u + 1 at u * 32, whose byte i
+// holds the fields of the values at nibble byte i of quad 2 u (column j's in
+// bits 0-1, column j + 8's in bits 2-3) and of quad 2 u + 1 (bits 4-5, 6-7),
+// then the u8 scale[4][16]: 6.25 bits per weight.
 //
 // Threads: every entry point splits its work through the given Parallel (the
 // caller owns the threads) and calls nothing that starts threads of its own.

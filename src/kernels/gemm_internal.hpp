@@ -208,7 +208,8 @@ inline constexpr int64_t kMx6HighOffset = 1024;   // high 2 bits: 4 blocks x 8 q
 inline constexpr int64_t kMx6ScaleOffset = 1536;  // E8M0 scale[4][16]
 
 // Byte offsets of block b (k = 32 b ..) within a panel: its low nibbles (the
-// q4 nibble layout), its high 2-bit fields (quad q at + 16 q) and its scales.
+// q4 nibble layout), its high 2-bit fields (quads 2 u, 2 u + 1 at + 32 u)
+// and its scales.
 inline int64_t mx6_nibbles_at(int64_t b) { return b / 4 * kMx6SuperBytes + b % 4 * 256; }
 inline int64_t mx6_high_at(int64_t b) { return b / 4 * kMx6SuperBytes + kMx6HighOffset + b % 4 * 128; }
 inline int64_t mx6_scales_at(int64_t b) { return b / 4 * kMx6SuperBytes + kMx6ScaleOffset + b % 4 * 16; }

@@ -17,8 +17,7 @@ int code_at(const uint8_t *nibbles, const uint8_t *high, int q, int j, int t) {
   const int pos = (j % 8) * 4 + t;
   const uint8_t byte = nibbles[q * 32 + pos];
   const int low = j < 8 ? byte & 15 : byte >> 4;
-  const uint8_t h = high[q * 16 + pos % 16];
-  const int field = (pos < 16 ? h & 15 : h >> 4) >> (j < 8 ? 0 : 2) & 3;
+  const int field = high[q / 2 * 32 + pos] >> (q % 2 * 4 + (j < 8 ? 0 : 2)) & 3;
   return low | field << 4;
 }
 
@@ -74,18 +73,24 @@ namespace {
 using gemm_detail::ceil_div;
 using gemm_detail::kQ4Block;
 
-float round_half_even(float x) { return std::nearbyint(x); }  // the default rounding mode
+// x rounded to an integer, ties to even, for 0 <= x < 2^22: adding 1.5 2^23
+// leaves no fraction bits, so the float adder rounds (in the default mode)
+// exactly as nearbyint would, without a library call on baseline x86-64.
+float round_half_even(float x) {
+  volatile float big = 12582912.0f;  // volatile: the sum must be rounded to float, not folded
+  return (x + big) - big;
+}
 
 // The E2M3 code nearest to y (ties to even, saturating at +-7.5); y finite.
 uint8_t encode_e2m3(float y) {
-  const float t = std::fabs(y) * 8.0f;  // the magnitude in eighths: 0..15 step 1, 16..30 step 2, 32..60 step 4
+  const float t = std::min(std::fabs(y) * 8.0f, 64.0f);  // the magnitude in eighths: 0..15 step 1, 16..30 step 2, 32..60 step 4
   int r;
   if (t < 16.0f)
     r = static_cast<int>(round_half_even(t));
   else if (t < 32.0f)
-    r = 2 * static_cast<int>(round_half_even(t / 2.0f));
+    r = 2 * static_cast<int>(round_half_even(t * 0.5f));
   else
-    r = std::min(60, 4 * static_cast<int>(round_half_even(std::min(t, 64.0f) / 4.0f)));
+    r = std::min(60, 4 * static_cast<int>(round_half_even(t * 0.25f)));
   int code;
   if (r < 16)
     code = r;  // exponent 0 (subnormal, m = r) or 1 (m = r - 8): the low 4 bits are r itself
@@ -113,11 +118,12 @@ void quantize_weight_block(const float *w, int64_t n, int64_t stride, uint8_t *s
     return;
   }
   if (!(amax >= 0x1p-121f)) return;
-  int e2;
-  std::frexp(amax, &e2);  // amax = f 2^e2 with f in [0.5, 1): floor(log2 amax) = e2 - 1
-  const int shared = e2 - 1 - 2;  // X = 2^shared, in [-123, 125]
+  // amax >= 2^-121 is normal: its biased exponent field is floor(log2 amax) + 127.
+  const int biased = static_cast<int>(__builtin_bit_cast(uint32_t, amax) >> 23);
+  const int shared = biased - 127 - 2;  // X = 2^shared, in [-123, 125]
   *scale = static_cast<uint8_t>(shared + 127);
-  for (int64_t i = 0; i < n; ++i) codes[i] = encode_e2m3(std::ldexp(w[i * stride], -shared));
+  const float inv = __builtin_bit_cast(float, static_cast<uint32_t>(127 - shared) << 23);  // 1 / X, exact
+  for (int64_t i = 0; i < n; ++i) codes[i] = encode_e2m3(w[i * stride] * inv);
 }
 
 }  // namespace
@@ -146,7 +152,7 @@ void gemm_mx6_pack(const float *b, int64_t ldb, bool transposed, int64_t k, int6
         const int q = static_cast<int>(i / 4), pos = (jj % 8) * 4 + static_cast<int>(i % 4);
         const int low = codes[i] & 15, field = codes[i] >> 4;
         nib[q * 32 + pos] |= static_cast<uint8_t>(jj < 8 ? low : low << 4);
-        high[q * 16 + pos % 16] |= static_cast<uint8_t>(field << ((jj < 8 ? 0 : 2) + (pos < 16 ? 0 : 4)));
+        high[q / 2 * 32 + pos] |= static_cast<uint8_t>(field << (q % 2 * 4 + (jj < 8 ? 0 : 2)));
       }
     }
   }

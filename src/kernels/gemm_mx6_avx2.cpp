@@ -2,12 +2,13 @@
 // quantized by quantize_blocks over the AVX2 span quantizer.
 //
 // Decoding a quad of k for 16 columns: one 32-byte load of the low 4 bits
-// (columns 0..7 in the low nibbles, 8..15 in the high ones) and one 16-byte
-// load of the high 2 bits, widened so that each byte lines up with its
-// nibble byte. The magnitude x 8 is the low 4 bits themselves when exponent
-// bit 1 is clear and kMx6HighMagnitude[low] (a vpshufb) when it is set; the
-// sign is +-1 from a vpshufb of the high field and goes onto A with vpsignb,
-// so vpmaddubsw multiplies the unsigned magnitude by the signed activation.
+// (columns 0..7 in the low nibbles, 8..15 in the high ones); one 32-byte load
+// of the high 2 bits serves two quads, each byte lined up with its nibble
+// byte. The magnitude x 8 is the low 4 bits themselves when exponent bit 1 is
+// clear and kMx6HighMagnitude[low] (a vpshufb) when it is set (a vpblendvb on
+// that bit shifted into place); the sign bit, shifted to each byte's top, goes
+// onto A with vpsignb, so vpmaddubsw multiplies the unsigned magnitude by the
+// signed activation.
 // A pair is at most 2 x 60 x 127 = 15240, so two quads add up in int16
 // before vpmaddwd with ones widens them into the block's int32 sums. Per
 // block and row: the scale product and one FMA per 8 columns, in the order
@@ -29,31 +30,30 @@ inline __m256 load_scales(const uint8_t *p) {
   return _mm256_castsi256_ps(bits);
 }
 
-// The weights of one quad of one panel: magnitudes x 8 and signs (+-1) of
-// columns 0..7 (index 0) and 8..15 (index 1).
+// The weights of one quad of one panel: magnitudes x 8 and signs (bytes
+// < 0 for a negative weight, > 0 otherwise, for vpsignb) of columns 0..7
+// (index 0) and 8..15 (index 1). high: the 32 bytes of the quad's pair of
+// quads; u: which of the two it is.
 struct Quad {
   __m256i mag[2], sign[2];
 };
 
-inline Quad decode(const uint8_t *nibbles, const uint8_t *high) {
-  const __m256i low4 = _mm256_set1_epi8(0x0f), two = _mm256_set1_epi8(3);
+template <int U>
+inline Quad decode(const uint8_t *nibbles, __m256i high) {
+  const __m256i low4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
   const __m256i high_mag = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i *>(kMx6HighMagnitude)));
-  // Field 0: +1, 1: +1 (exponent bit only), 2 and 3: -1 (sign bit set).
-  const __m256i sign_of = _mm256_setr_epi8(1, 1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                                           1, 1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
   const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(nibbles));
-  const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i *>(high));
-  // Byte i of hv: the 4 bits of position i (low lane: 0..15, high lane 16..31).
-  const __m256i hv = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(h, 4), h), low4);
   const __m256i low[2] = {_mm256_and_si256(x, low4), _mm256_and_si256(_mm256_srli_epi16(x, 4), low4)};
-  const __m256i field[2] = {_mm256_and_si256(hv, two), _mm256_and_si256(_mm256_srli_epi16(hv, 2), two)};
   Quad w;
 #pragma GCC unroll 2
-  for (int s = 0; s < 2; ++s) {
-    // Exponent bit 1 (field bit 0) moved to each byte's top bit for the blend.
-    const __m256i e1 = _mm256_slli_epi16(field[s], 7);
-    w.mag[s] = _mm256_blendv_epi8(low[s], _mm256_shuffle_epi8(high_mag, low[s]), e1);
-    w.sign[s] = _mm256_shuffle_epi8(sign_of, field[s]);
+  for (int h = 0; h < 2; ++h) {
+    // The field of (quad U, half h) is at bits s, s + 1 of each byte; a
+    // 16-bit shift by 7 - s puts bit s at bit 7 of the same byte (what
+    // vpblendvb reads), by 6 - s the sign bit there (what vpsignb reads;
+    // or-ing in bit 0 keeps positive bytes nonzero).
+    const int s = U * 4 + h * 2;
+    w.mag[h] = _mm256_blendv_epi8(low[h], _mm256_shuffle_epi8(high_mag, low[h]), _mm256_slli_epi16(high, 7 - s));
+    w.sign[h] = _mm256_or_si256(_mm256_slli_epi16(high, 6 - s), one);
   }
   return w;
 }
@@ -88,13 +88,18 @@ struct Avx2Mx6Kernel {
 #pragma GCC unroll 4
       for (int qq = 0; qq < 8; qq += 2) {
         __m256i pair[MR][kVecs];
+        __m256i high[NP];
+#pragma GCC unroll 4
+        for (int p = 0; p < NP; ++p)
+          high[p] = _mm256_loadu_si256(
+              reinterpret_cast<const __m256i *>(g.b + p * g.panel_stride + mx6_high_at(b) + qq / 2 * 32));
 #pragma GCC unroll 2
         for (int q = qq; q < qq + 2; ++q) {
           Quad w[NP];
 #pragma GCC unroll 4
           for (int p = 0; p < NP; ++p) {
-            const uint8_t *panel = g.b + p * g.panel_stride;
-            w[p] = decode(panel + mx6_nibbles_at(b) + q * 32, panel + mx6_high_at(b) + q * 16);
+            const uint8_t *nib = g.b + p * g.panel_stride + mx6_nibbles_at(b) + q * 32;
+            w[p] = q == qq ? decode<0>(nib, high[p]) : decode<1>(nib, high[p]);
           }
 #pragma GCC unroll 16
           for (int r = 0; r < MR; ++r) {

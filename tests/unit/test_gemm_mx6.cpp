@@ -162,8 +162,8 @@ TEST(GemmMx6, PackedLayoutIsSuperblocksOfNibblesHighBitsAndScales) {
         const int q = static_cast<int>(i / 4), pos = static_cast<int>((j % 8) * 4 + i % 4);
         const uint8_t byte = super[(blk % 4) * 256 + q * 32 + pos];
         const int low = (j % 16) < 8 ? byte & 15 : byte >> 4;
-        const uint8_t hb = super[1024 + (blk % 4) * 128 + q * 16 + pos % 16];
-        const int field = ((pos < 16 ? hb & 15 : hb >> 4) >> ((j % 16) < 8 ? 0 : 2)) & 3;
+        const uint8_t hb = super[1024 + (blk % 4) * 128 + q / 2 * 32 + pos];
+        const int field = (hb >> (q % 2 * 4 + ((j % 16) < 8 ? 0 : 2))) & 3;
         const int code = low | field << 4;
         const int want = real && kk < k && !(j == 17 && blk == 0) ? w.q[j * k + kk] : 0;
         ASSERT_EQ(e2m3_value(code) * 8, want) << "k " << kk << " code " << code;
