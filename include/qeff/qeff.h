@@ -697,7 +697,7 @@ QEFF_API qeff_status qeff_decoder_finish(qeff_decoder *decoder, const char **pie
  * natural parameters "compile.batch_size", "compile.seq_len" (encoders: one
  * specialization per length), "compile.prefill_seq_len" and "compile.ctx_len"
  * (causal LMs: Prefill and Decode), "compile.weight_dtype" ("f32", "bf16",
- * "int8", "int4", "mxfp6"),
+ * "f16", "int8", "int4", "mxfp6"),
  * "compile.fuse", and "cache.enabled" / "cache.dir" (compiled programs are
  * cached, keyed by the model's content, the library version and the options).
  */
@@ -790,7 +790,7 @@ QEFF_API void qeff_program_free(qeff_program *program);
 
 /**
  * A JSON description of the program (target, weight_dtype: the storage of
- * the matmul weights, "F32", "BF16", "I8", "U4" or "F6_E2M3"; specializations
+ * the matmul weights, "F32", "BF16", "F16", "I8", "U4" or "F6_E2M3"; specializations
  * with their symbols, inputs and outputs with dtypes and symbolic shapes, retained-state
  * pairs, whether it came from the cache). `*out` is owned by the program and
  * valid until it is freed.

@@ -17,11 +17,12 @@ namespace {
 qeff_dtype weight_dtype(const std::string &text) {
   if (text == "f32" || text == "fp32") return QEFF_DTYPE_F32;
   if (text == "bf16") return QEFF_DTYPE_BF16;
+  if (text == "f16" || text == "fp16") return QEFF_DTYPE_F16;
   if (text == "int8" || text == "i8") return QEFF_DTYPE_I8;
   if (text == "int4" || text == "q4" || text == "u4") return QEFF_DTYPE_U4;
   if (text == "mxfp6" || text == "fp6") return QEFF_DTYPE_F6_E2M3;
   fail(QEFF_E_INVALID_ARGUMENT,
-       "compile.weight_dtype = " + quote(text, 32) + " (expected f32, bf16, int8, int4 or mxfp6)");
+       "compile.weight_dtype = " + quote(text, 32) + " (expected f32, bf16, f16, int8, int4 or mxfp6)");
 }
 
 void write_value_info(JsonWriter &w, const graph::ValueInfo &v) {

@@ -19,9 +19,9 @@ void check_options(const CompileOptions &o) {
   auto targets = available_targets();
   if (std::find(targets.begin(), targets.end(), o.target) == targets.end())
     fail(QEFF_E_UNSUPPORTED, "target " + quote(o.target, 32) + " is not available in this build (available: cpu)");
-  if (o.weight_dtype != QEFF_DTYPE_F32 && o.weight_dtype != QEFF_DTYPE_BF16 && o.weight_dtype != QEFF_DTYPE_I8 &&
-      o.weight_dtype != QEFF_DTYPE_U4 && o.weight_dtype != QEFF_DTYPE_F6_E2M3)
-    fail(QEFF_E_INVALID_ARGUMENT, "weight dtype must be f32, bf16, int8, int4 or mxfp6");
+  if (o.weight_dtype != QEFF_DTYPE_F32 && o.weight_dtype != QEFF_DTYPE_BF16 && o.weight_dtype != QEFF_DTYPE_F16 &&
+      o.weight_dtype != QEFF_DTYPE_I8 && o.weight_dtype != QEFF_DTYPE_U4 && o.weight_dtype != QEFF_DTYPE_F6_E2M3)
+    fail(QEFF_E_INVALID_ARGUMENT, "weight dtype must be f32, bf16, f16, int8, int4 or mxfp6");
   if (o.specializations.empty()) fail(QEFF_E_INVALID_ARGUMENT, "no specializations to compile");
   std::set<std::string> names;
   for (const auto &s : o.specializations) {

@@ -20,6 +20,7 @@ template <int MR, int NP, class BT>
 struct PortableKernel {
   static float load(float v) { return v; }
   static float load(uint16_t v) { return bf16_to_f32(v); }
+  static float load(F16Bits v) { return f16_to_f32(v.bits); }
 
   static void run(const MicroArgs &g) {
     float acc[MR][NP * 16] = {};
@@ -99,7 +100,11 @@ namespace {
 using gemm_detail::ceil_div;
 using gemm_detail::KernelSet;
 using gemm_detail::kKc;
+using gemm_detail::F16Bits;
+using gemm_detail::kMaxMr;
+using gemm_detail::kMaxNp;
 using gemm_detail::MicroArgs;
+using gemm_detail::MicroKernel;
 using gemm_detail::apply_epilogue;
 using gemm_detail::make_plan;
 using gemm_detail::Plan;
@@ -114,7 +119,7 @@ const KernelSet &active_set() {
   return gemm_detail::kernels_portable();
 }
 
-size_t storage_bytes(GemmStorage s) { return s == GemmStorage::bf16 ? 2 : 4; }
+size_t storage_bytes(GemmStorage s) { return s == GemmStorage::bf16 || s == GemmStorage::f16 ? 2 : 4; }
 
 // Rows [m0, m1) x panels [p0, p1) of C = epilogue(A B), B packed. residual
 // points at the residual's row 0 (of this matrix), or is nullptr.
@@ -124,7 +129,12 @@ void run_block(const KernelSet &ks, const float *a, int64_t lda, const PackedB &
   const auto *bytes = static_cast<const uint8_t *>(b.data);
   const size_t esz = storage_bytes(b.storage);
   const int64_t panel_stride = b.k * kGemmPanel;
-  const bool bf16 = b.storage == GemmStorage::bf16;
+  const MicroKernel gemv_kernel = b.storage == GemmStorage::bf16  ? ks.gemv_bf16
+                          : b.storage == GemmStorage::f16 ? ks.gemv_f16
+                                                          : ks.gemv_f32;
+  const MicroKernel(&tiles)[kMaxNp][kMaxMr] = b.storage == GemmStorage::bf16  ? ks.bf16
+                                              : b.storage == GemmStorage::f16 ? ks.f16
+                                                                              : ks.f32;
   for (int64_t k0 = 0;; k0 += kKc) {
     const int64_t kc = std::min(kKc, b.k - k0);
     const bool last = k0 + kc >= b.k;
@@ -146,10 +156,7 @@ void run_block(const KernelSet &ks, const float *a, int64_t lda, const PackedB &
         const int mr = static_cast<int>(std::min<int64_t>(ks.mr_max, m1 - i));
         g.a = a + i * lda + k0;
         g.c = c + i * ldc + col0;
-        if (wide)
-          (bf16 ? ks.gemv_bf16 : ks.gemv_f32)(g);
-        else
-          (bf16 ? ks.bf16 : ks.f32)[np - 1][mr - 1](g);
+        (wide ? gemv_kernel : tiles[np - 1][mr - 1])(g);
       }
       // Finish the column strip of the row block while it is in cache.
       if (last)
@@ -169,6 +176,8 @@ void pack_panel(const float *b, int64_t ldb, bool transposed, int64_t k, int64_t
   auto put = [](float v) {
     if constexpr (std::is_same_v<T, float>)
       return v;
+    else if constexpr (std::is_same_v<T, F16Bits>)
+      return F16Bits{f32_to_f16(std::clamp(v, -kF16Max, kF16Max))};  // finite values saturate (NaN stays NaN)
     else
       return f32_to_bf16(v);
   };
@@ -193,26 +202,13 @@ void pack_panel_as(GemmStorage s, const float *b, int64_t ldb, bool transposed, 
                    int64_t p, void *out) {
   if (s == GemmStorage::bf16)
     pack_panel(b, ldb, transposed, k, n, p, static_cast<uint16_t *>(out) + p * k * kGemmPanel);
+  else if (s == GemmStorage::f16)
+    pack_panel(b, ldb, transposed, k, n, p, static_cast<F16Bits *>(out) + p * k * kGemmPanel);
   else
     pack_panel(b, ldb, transposed, k, n, p, static_cast<float *>(out) + p * k * kGemmPanel);
 }
 
 }  // namespace
-
-uint16_t f32_to_bf16(float x) {
-  uint32_t u;
-  std::memcpy(&u, &x, 4);
-  if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((u >> 16) | 0x40u);  // quiet NaN
-  u += 0x7fffu + ((u >> 16) & 1u);  // round half to even
-  return static_cast<uint16_t>(u >> 16);
-}
-
-float bf16_to_f32(uint16_t h) {
-  uint32_t u = static_cast<uint32_t>(h) << 16;
-  float x;
-  std::memcpy(&x, &u, 4);
-  return x;
-}
 
 const char *gemm_format_name(GemmStorage s) {
   switch (s) {
@@ -220,13 +216,15 @@ const char *gemm_format_name(GemmStorage s) {
     case GemmStorage::i8: return "i8.panel16x4";
     case GemmStorage::q4: return "q4.panel16x32";
     case GemmStorage::mx6: return "mxfp6.panel16x32";
+    case GemmStorage::f16: return "f16.panel16";
     case GemmStorage::f32: break;
   }
   return "f32.panel16";
 }
 
 bool parse_gemm_format(std::string_view name, GemmStorage *out) {
-  for (GemmStorage s : {GemmStorage::f32, GemmStorage::bf16, GemmStorage::i8, GemmStorage::q4, GemmStorage::mx6})
+  for (GemmStorage s : {GemmStorage::f32, GemmStorage::bf16, GemmStorage::i8, GemmStorage::q4, GemmStorage::mx6,
+                        GemmStorage::f16})
     if (name == gemm_format_name(s)) {
       *out = s;
       return true;

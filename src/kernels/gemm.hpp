@@ -7,9 +7,11 @@
 // Packed layout (the same on every ISA, so a package built on one CPU runs on
 // any other): the N columns are cut into panels of kGemmPanel = 16 columns (the
 // last zero-padded); panel p holds rows k = 0..K-1 of its 16 columns, each row
-// contiguous, at element offset p * K * 16. Storage is f32 or bf16 (the upper
-// half of the f32 bits, rounded to nearest even); the arithmetic is f32 either
-// way. The format name is "f32.panel16" or "bf16.panel16".
+// contiguous, at element offset p * K * 16. Storage is f32, bf16 (the upper
+// half of the f32 bits, rounded to nearest even) or f16 (IEEE half, rounded to
+// nearest even; finite weights beyond +-65504 saturate there, as QEfficient's
+// FP16 clipping does, rather than become infinite); the arithmetic is f32
+// every way. The format name is "f32.panel16", "bf16.panel16" or "f16.panel16".
 //
 // int8 ("i8.panel16x4", W8A8): each weight column j is quantized symmetrically,
 // q = round(w / s_j) in [-127, 127] with s_j = max_k |w[k][j]| / 127; at run
@@ -69,25 +71,25 @@
 #include <string_view>
 
 #include "kernels/activation.hpp"
+#include "kernels/half.hpp"
 #include "kernels/parallel.hpp"
 
 namespace qeff::kernels {
 
 inline constexpr int64_t kGemmPanel = 16;
 
-enum class GemmStorage { f32 = 0, bf16 = 1, i8 = 2, q4 = 3, mx6 = 4 };
+enum class GemmStorage { f32 = 0, bf16 = 1, i8 = 2, q4 = 3, mx6 = 4, f16 = 5 };
+
+// The largest finite f16; f16 packing saturates finite weights to +-this.
+inline constexpr float kF16Max = 65504.0f;
 
 // int8: rows of A (and weight columns) with max |x| below this quantize to 0
 // (127 / max would overflow); K above kGemmI8MaxK could overflow the int32 sum.
 inline constexpr float kGemmI8MinScale = 1e-30f;
 inline constexpr int64_t kGemmI8MaxK = 131072;
 
-// f32 -> bf16 rounded to nearest even; NaN stays a (quiet) NaN, overflow
-// rounds to infinity as IEEE rounding does.
-uint16_t f32_to_bf16(float x);
-float bf16_to_f32(uint16_t h);
-
-// "f32.panel16", "bf16.panel16", "i8.panel16x4", "q4.panel16x32", "mxfp6.panel16x32"
+// "f32.panel16", "bf16.panel16", "f16.panel16", "i8.panel16x4", "q4.panel16x32",
+// "mxfp6.panel16x32"
 const char *gemm_format_name(GemmStorage s);
 // The storage of a format name; false for an unknown name.
 bool parse_gemm_format(std::string_view name, GemmStorage *out);

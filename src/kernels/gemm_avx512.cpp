@@ -22,6 +22,9 @@ struct Avx512 {
     const __mmask16 all = 0xffff;
     return _mm512_castsi512_ps(_mm512_maskz_slli_epi32(all, _mm512_maskz_cvtepu16_epi32(all, h), 16));
   }
+  static vec load(const F16Bits *p) {
+    return _mm512_maskz_cvtph_ps(0xffff, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(p)));
+  }
   static vec broadcast(const float *p) { return _mm512_set1_ps(*p); }
   static vec fma(vec a, vec b, vec c) { return _mm512_fmadd_ps(a, b, c); }
   static vec add(vec a, vec b) { return _mm512_add_ps(a, b); }

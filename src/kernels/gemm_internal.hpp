@@ -21,7 +21,7 @@ struct MicroArgs {
   int64_t kc = 0;
   const float *a = nullptr;
   int64_t lda = 0;
-  const void *b = nullptr;  // float or uint16_t (bf16), per the kernel
+  const void *b = nullptr;  // float, uint16_t (bf16) or F16Bits, per the kernel
   int64_t panel_stride = 0;
   float *c = nullptr;
   int64_t ldc = 0;
@@ -30,6 +30,12 @@ struct MicroArgs {
 };
 
 using MicroKernel = void (*)(const MicroArgs &);
+
+// An IEEE half as stored in an f16 panel (a distinct type from bf16's
+// uint16_t, so kernels overload their loads on it).
+struct F16Bits {
+  uint16_t bits;
+};
 
 inline constexpr int kMaxMr = 16;
 inline constexpr int kMaxNp = 2;
@@ -46,9 +52,11 @@ struct KernelSet {
   int np_max = 0;
   MicroKernel f32[kMaxNp][kMaxMr] = {};
   MicroKernel bf16[kMaxNp][kMaxMr] = {};
+  MicroKernel f16[kMaxNp][kMaxMr] = {};
   int gemv_np = 0;
   MicroKernel gemv_f32 = nullptr;
   MicroKernel gemv_bf16 = nullptr;
+  MicroKernel gemv_f16 = nullptr;
 };
 
 // Built once per ISA; the AVX2/AVX-512 sets live in their own libraries and
@@ -57,12 +65,12 @@ const KernelSet &kernels_portable();
 const KernelSet &kernels_avx2();
 const KernelSet &kernels_avx512();
 
-// Fills a KernelSet from a template Kernel<MR, NP, BT> (BT = float or
-// uint16_t): shared by every ISA file so the tables are built one way.
+// Fills a KernelSet from a template Kernel<MR, NP, BT> (BT = float,
+// uint16_t for bf16 or F16Bits): shared by every ISA file so the tables are built one way.
 template <template <int, int, class> class Kernel, int NP, int... Ms>
 void fill_kernels(KernelSet &s, std::integer_sequence<int, Ms...>) {
   ((s.f32[NP - 1][Ms] = &Kernel<Ms + 1, NP, float>::run,
-    s.bf16[NP - 1][Ms] = &Kernel<Ms + 1, NP, uint16_t>::run),
+    s.bf16[NP - 1][Ms] = &Kernel<Ms + 1, NP, uint16_t>::run, s.f16[NP - 1][Ms] = &Kernel<Ms + 1, NP, F16Bits>::run),
    ...);
 }
 
@@ -75,6 +83,7 @@ KernelSet make_kernel_set() {
   s.gemv_np = GEMV_NP;
   s.gemv_f32 = &Kernel<1, GEMV_NP, float>::run;
   s.gemv_bf16 = &Kernel<1, GEMV_NP, uint16_t>::run;
+  s.gemv_f16 = &Kernel<1, GEMV_NP, F16Bits>::run;
   fill_kernels<Kernel, 1>(s, std::make_integer_sequence<int, MR>{});
   if constexpr (NP == 2) fill_kernels<Kernel, 2>(s, std::make_integer_sequence<int, MR>{});
   return s;

@@ -7,6 +7,7 @@
 //
 // Traits V provide: type vec; width (floats per vec, dividing 16); zero();
 // load(const float *); load(const uint16_t *) (bf16 -> f32, exact);
+// load(const F16Bits *) (f16 -> f32, exact);
 // broadcast(const float *); fma(a, b, c) = a * b + c rounded once; add; store.
 #pragma once
 

@@ -30,52 +30,6 @@ Dims contiguous_strides(const Dims &d) {
   return s;
 }
 
-// ---- 16-bit floats ------------------------------------------------------------
-
-float half_to_float(uint16_t h) {
-  uint32_t sign = (h & 0x8000u) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ffu;
-  uint32_t bits;
-  if (exp == 0x1f) {
-    bits = sign | 0x7f800000u | (man << 13);  // inf / NaN (payload kept)
-  } else if (exp != 0) {
-    bits = sign | ((exp + 112) << 23) | (man << 13);
-  } else if (man == 0) {
-    bits = sign;
-  } else {  // subnormal: value = man * 2^-24, exact in float
-    float v = static_cast<float>(man) * 0x1p-24f;
-    return sign ? -v : v;
-  }
-  return std::bit_cast<float>(bits);
-}
-
-uint16_t float_to_half(float f) {
-  uint32_t x = std::bit_cast<uint32_t>(f);
-  uint16_t sign = static_cast<uint16_t>((x >> 16) & 0x8000u);
-  uint32_t ax = x & 0x7fffffffu;
-  if (ax > 0x7f800000u) return sign | 0x7e00u;  // NaN -> quiet NaN
-  if (ax >= 0x477ff000u) return sign | 0x7c00u;  // rounds to >= 65520: inf
-  if (ax < 0x38800000u) {  // below the smallest normal half (2^-14): subnormal or zero
-    // Scale so that one half subnormal step is 1.0, then round to nearest even
-    // by the float adder (exact: the value has < 24 significant bits here).
-    float v = std::bit_cast<float>(ax) * 0x1p24f;
-    float r = std::nearbyint(v);
-    return sign | static_cast<uint16_t>(r);
-  }
-  // Normal: rebias the exponent and round the 13 dropped mantissa bits to even.
-  uint32_t m = ax + ((uint32_t(15) - 127) << 23);
-  m += 0xfffu + ((m >> 13) & 1u);
-  return sign | static_cast<uint16_t>(m >> 13);
-}
-
-float bf16_to_float(uint16_t b) { return std::bit_cast<float>(uint32_t(b) << 16); }
-
-uint16_t float_to_bf16(float f) {
-  uint32_t x = std::bit_cast<uint32_t>(f);
-  if ((x & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((x >> 16) | 0x40u);  // quiet NaN
-  x += 0x7fffu + ((x >> 16) & 1u);
-  return static_cast<uint16_t>(x >> 16);
-}
-
 // ---- dtypes --------------------------------------------------------------------
 
 void fail_dtype(const graph::Node &node, qeff_dtype dt, const std::vector<qeff_dtype> &supported,
@@ -248,8 +202,8 @@ int64_t load_int(qeff_dtype dt, const void *data, int64_t i) {
 }
 
 double load_double(qeff_dtype dt, const void *data, int64_t i) {
-  if (dt == QEFF_DTYPE_F16) return half_to_float(static_cast<const uint16_t *>(data)[i]);
-  if (dt == QEFF_DTYPE_BF16) return bf16_to_float(static_cast<const uint16_t *>(data)[i]);
+  if (dt == QEFF_DTYPE_F16) return kernels::f16_to_f32(static_cast<const uint16_t *>(data)[i]);
+  if (dt == QEFF_DTYPE_BF16) return kernels::bf16_to_f32(static_cast<const uint16_t *>(data)[i]);
   double r = 0;
   dispatch(NumericBoolTypes{}, dt, graph::Node{}, [&](auto tag) {
     using T = typename decltype(tag)::type;

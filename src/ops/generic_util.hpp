@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "kernels/half.hpp"
 #include "ops/op.hpp"
 
 namespace qeff::ops::generic {
@@ -31,13 +32,10 @@ Dims contiguous_strides(const Dims &d);
 
 // ---- element types ----------------------------------------------------------
 
-// 16-bit floats as stored; arithmetic on them goes through float.
+// 16-bit floats as stored; arithmetic on them goes through float
+// (kernels/half.hpp converts).
 struct Half { uint16_t bits; };
 struct BFloat16 { uint16_t bits; };
-float half_to_float(uint16_t h);
-uint16_t float_to_half(float f);   // round to nearest even; overflow -> inf; NaN stays NaN
-float bf16_to_float(uint16_t b);
-uint16_t float_to_bf16(float f);   // round to nearest even; NaN -> quiet NaN
 
 template <class T>
 constexpr qeff_dtype dtype_of() {
@@ -180,13 +178,13 @@ double load_double(qeff_dtype dt, const void *data, int64_t i);
 template <class To, class From>
 To cast_value(From v) {
   if constexpr (std::is_same_v<From, Half>) {
-    return cast_value<To>(half_to_float(v.bits));
+    return cast_value<To>(kernels::f16_to_f32(v.bits));
   } else if constexpr (std::is_same_v<From, BFloat16>) {
-    return cast_value<To>(bf16_to_float(v.bits));
+    return cast_value<To>(kernels::bf16_to_f32(v.bits));
   } else if constexpr (std::is_same_v<To, Half>) {
-    return Half{float_to_half(static_cast<float>(v))};
+    return Half{kernels::f32_to_f16(static_cast<float>(v))};
   } else if constexpr (std::is_same_v<To, BFloat16>) {
-    return BFloat16{float_to_bf16(static_cast<float>(v))};
+    return BFloat16{kernels::f32_to_bf16(static_cast<float>(v))};
   } else if constexpr (std::is_same_v<To, bool>) {
     return v != From(0);
   } else if constexpr (std::is_integral_v<To> && std::is_floating_point_v<From>) {

@@ -407,11 +407,12 @@ PackedWeight pack_matmul_weight(const TensorView &w, bool transposed, qeff_dtype
                                  " is not supported (F32 only)");
   if (w.shape.size() != 2)
     fail(QEFF_E_FORMAT, "pack_matmul_weight: weight " + shape_str(w.shape) + " is not rank 2");
-  if (storage != QEFF_DTYPE_F32 && storage != QEFF_DTYPE_BF16 && storage != QEFF_DTYPE_I8 &&
-      storage != QEFF_DTYPE_U4 && storage != QEFF_DTYPE_F6_E2M3)
+  if (storage != QEFF_DTYPE_F32 && storage != QEFF_DTYPE_BF16 && storage != QEFF_DTYPE_F16 &&
+      storage != QEFF_DTYPE_I8 && storage != QEFF_DTYPE_U4 && storage != QEFF_DTYPE_F6_E2M3)
     fail(QEFF_E_UNSUPPORTED, std::string("pack_matmul_weight: storage ") + dtype_name(storage) +
-                                 " is not supported (F32, BF16, I8, U4 or F6_E2M3)");
+                                 " is not supported (F32, BF16, F16, I8, U4 or F6_E2M3)");
   const GemmStorage s = storage == QEFF_DTYPE_BF16      ? GemmStorage::bf16
+                        : storage == QEFF_DTYPE_F16     ? GemmStorage::f16
                         : storage == QEFF_DTYPE_I8      ? GemmStorage::i8
                         : storage == QEFF_DTYPE_U4      ? GemmStorage::q4
                         : storage == QEFF_DTYPE_F6_E2M3 ? GemmStorage::mx6

@@ -200,7 +200,7 @@ TEST(Program, SessionRunErrors) {
 // Every weight storage (the packed formats f32.panel16, bf16.panel16,
 // i8.panel16x4, q4.panel16x32) round-trips through a package.
 TEST(Program, PackageLoadsInANewProcessWithTheSameOutputs) {
-  const std::pair<const char *, const char *> storages[] = {{"f32", "F32"}, {"bf16", "BF16"}, {"int8", "I8"}, {"int4", "U4"}, {"mxfp6", "F6_E2M3"}};
+  const std::pair<const char *, const char *> storages[] = {{"f32", "F32"}, {"bf16", "BF16"}, {"f16", "F16"}, {"int8", "I8"}, {"int4", "U4"}, {"mxfp6", "F6_E2M3"}};
   for (const auto &[dtype, dtype_name] : storages) {
     SCOPED_TRACE(dtype);
     TempDir dir;

@@ -75,31 +75,49 @@ TEST(Gemm, EveryIsaMatchesPortable) {
       e.value = portable;
       for (double &x : e.bound) x *= 2;  // both paths are within one bound of the exact value
       expect_close(simd, e, isa_name(isa));
-      // bf16 storage too: the same rounded weights on both paths.
-      {
-        IsaGuard g(Isa::portable);
-        portable = run_packed(p, o.a, o.b, o.bias, o.res, GemmStorage::bf16, serial);
+      // bf16 and f16 storage too: the same rounded weights on both paths.
+      for (GemmStorage st : {GemmStorage::bf16, GemmStorage::f16}) {
+        {
+          IsaGuard g(Isa::portable);
+          portable = run_packed(p, o.a, o.b, o.bias, o.res, st, serial);
+        }
+        {
+          IsaGuard g(isa);
+          simd = run_packed(p, o.a, o.b, o.bias, o.res, st, serial);
+        }
+        e.value = portable;
+        expect_close(simd, e, gemm_format_name(st));
       }
-      {
-        IsaGuard g(isa);
-        simd = run_packed(p, o.a, o.b, o.bias, o.res, GemmStorage::bf16, serial);
-      }
-      e.value = portable;
-      expect_close(simd, e, "bf16");
     }
   }
 }
 
-TEST(Gemm, Bf16StorageMatchesReferenceWithRoundedWeights) {
+// 16-bit storage computes the product of the rounded weights (f16: finite
+// weights beyond 65504 saturate there) in f32, on every path.
+TEST(Gemm, SixteenBitStorageMatchesReferenceWithRoundedWeights) {
   SerialParallel serial;
-  uint32_t seed = 300;
-  for (const Problem &p : kProblems) {
-    Operands o(p, seed += 10);
-    std::vector<float> rounded = o.b;
-    for (float &x : rounded) x = bf16_to_f32(f32_to_bf16(x));
-    SCOPED_TRACE(testing::Message() << p.m << "x" << p.k << "x" << p.n);
-    expect_close(run_packed(p, o.a, o.b, o.bias, o.res, GemmStorage::bf16, serial),
-                 reference(p, o.a, rounded, o.bias, o.res), "bf16");
+  for (GemmStorage st : {GemmStorage::bf16, GemmStorage::f16}) {
+    uint32_t seed = 300;
+    for (const Problem &p : kProblems) {
+      Operands o(p, seed += 10);
+      const bool extremes = st == GemmStorage::f16 && o.b.size() >= 3;
+      if (extremes) o.b[0] = 1e6f, o.b[1] = -7e4f, o.b[2] = 1e-6f;  // saturated, saturated, subnormal
+      std::vector<float> rounded = o.b;
+      for (float &x : rounded)
+        x = st == GemmStorage::bf16 ? bf16_to_f32(f32_to_bf16(x)) : f16_to_f32(f32_to_f16(std::clamp(x, -65504.0f, 65504.0f)));
+      if (extremes) {
+        EXPECT_EQ(rounded[0], 65504.0f);
+        EXPECT_EQ(rounded[1], -65504.0f);
+      }
+      for (Isa isa : {Isa::portable, Isa::avx2, Isa::avx512}) {
+        if (!isa_supported(isa)) continue;
+        IsaGuard g(isa);
+        SCOPED_TRACE(testing::Message() << gemm_format_name(st) << " " << isa_name(isa) << " " << p.m << "x" << p.k
+                                        << "x" << p.n);
+        expect_close(run_packed(p, o.a, o.b, o.bias, o.res, st, serial), reference(p, o.a, rounded, o.bias, o.res),
+                     gemm_format_name(st));
+      }
+    }
   }
 }
 
@@ -121,6 +139,29 @@ TEST(Gemm, Bf16RoundsToNearestEven) {
   EXPECT_EQ(nan & 0x7f80, 0x7f80);
   EXPECT_NE(nan & 0x007f, 0);  // still a NaN, not infinity
   EXPECT_EQ(bf16_to_f32(0x4049), 3.140625f);
+}
+
+TEST(Gemm, F16RoundsToNearestEven) {
+  auto bits = [](uint32_t u) {
+    float f;
+    std::memcpy(&f, &u, 4);
+    return f32_to_f16(f);
+  };
+  EXPECT_EQ(bits(0x3f800000u), 0x3c00);  // 1.0
+  EXPECT_EQ(bits(0x3f801000u), 0x3c00);  // halfway (13 dropped bits), even below: down
+  EXPECT_EQ(bits(0x3f803000u), 0x3c02);  // halfway, odd below: up
+  EXPECT_EQ(bits(0x3f801001u), 0x3c01);  // above halfway: up
+  EXPECT_EQ(bits(0x477fe000u), 0x7bff);  // 65504, the largest finite half
+  EXPECT_EQ(bits(0x477ff000u), 0x7c00);  // 65520 rounds to infinity
+  EXPECT_EQ(bits(0x33800000u), 0x0001);  // 2^-24, the smallest subnormal
+  EXPECT_EQ(bits(0x33000000u), 0x0000);  // 2^-25: halfway to it, ties to even (zero)
+  EXPECT_EQ(bits(0x80000000u), 0x8000);  // -0
+  EXPECT_EQ(bits(0xff800000u), 0xfc00);  // -infinity
+  EXPECT_EQ(bits(0x7fc00000u) & 0x7e00, 0x7e00);  // NaN stays a quiet NaN
+  EXPECT_EQ(f16_to_f32(0x4248), 3.140625f);
+  EXPECT_EQ(f16_to_f32(0x0001), 0x1p-24f);
+  for (uint32_t h = 0; h < 0x7c00; ++h)  // every finite half survives the round trip
+    ASSERT_EQ(f32_to_f16(f16_to_f32(static_cast<uint16_t>(h))), h);
 }
 
 TEST(Gemm, PackedLayoutIsPanelsOf16) {
@@ -153,6 +194,16 @@ TEST(Gemm, PackedLayoutIsPanelsOf16) {
   GemmStorage s;
   EXPECT_TRUE(parse_gemm_format("bf16.panel16", &s));
   EXPECT_EQ(s, GemmStorage::bf16);
+  EXPECT_TRUE(parse_gemm_format("f16.panel16", &s));
+  EXPECT_EQ(s, GemmStorage::f16);
+  EXPECT_EQ(gemm_packed_bytes(k, n, GemmStorage::f16), 192u);
+  std::vector<uint16_t> halves(gemm_packed_bytes(k, n, GemmStorage::f16) / 2, 0xcdcd);
+  gemm_pack(b.data(), n, false, k, n, GemmStorage::f16, halves.data());
+  for (int64_t kk = 0; kk < k; ++kk) {
+    EXPECT_EQ(f16_to_f32(halves[kk * 16 + 3]), b[kk * n + 3]);      // panel 0, column 3
+    EXPECT_EQ(f16_to_f32(halves[k * 16 + kk * 16 + 2]), b[kk * n + 18]);  // panel 1, column 18
+    EXPECT_EQ(halves[k * 16 + kk * 16 + 4], 0);                          // padding
+  }
   EXPECT_FALSE(parse_gemm_format("f32.panel8", &s));
 }
 

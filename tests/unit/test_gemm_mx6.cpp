@@ -119,10 +119,15 @@ TEST(GemmMx6, NonFiniteValuesStayInTheirRowAndColumn) {
     for (int64_t j = 0; j < p.n; ++j) {
       SCOPED_TRACE(testing::Message() << isa_name(isa) << " column " << j);
       EXPECT_TRUE(std::isnan(c[1 * p.n + j]));
-      if (j != 9) EXPECT_EQ(c[3 * p.n + j], 0.0f);  // (0 times the NaN scale is NaN)
+      if (j != 9) {
+        EXPECT_EQ(c[3 * p.n + j], 0.0f);  // (0 times the NaN scale is NaN)
+      }
       for (int64_t i : {0, 2, 3, 4}) {
-        if (j == 9) EXPECT_TRUE(std::isnan(c[i * p.n + j]));
-        else if (i != 3) EXPECT_EQ(c[i * p.n + j], clean[i * p.n + j]);
+        if (j == 9) {
+          EXPECT_TRUE(std::isnan(c[i * p.n + j]));
+        } else if (i != 3) {
+          EXPECT_EQ(c[i * p.n + j], clean[i * p.n + j]);
+        }
       }
     }
   }

@@ -337,8 +337,8 @@ TEST(LinearOps, Errors) {
 
   EXPECT_QEFF_ERROR(pack_matmul_weight(TensorView{QEFF_DTYPE_BF16, w.shape, w.f.data()}, false, QEFF_DTYPE_F32),
                     QEFF_E_UNSUPPORTED, "BF16");
-  EXPECT_QEFF_ERROR(pack_matmul_weight(TensorView{QEFF_DTYPE_F32, w.shape, w.f.data()}, false, QEFF_DTYPE_F16),
-                    QEFF_E_UNSUPPORTED, "storage F16");
+  EXPECT_QEFF_ERROR(pack_matmul_weight(TensorView{QEFF_DTYPE_F32, w.shape, w.f.data()}, false, QEFF_DTYPE_F8_E4M3),
+                    QEFF_E_UNSUPPORTED, "storage F8_E4M3");
   EXPECT_QEFF_ERROR(pack_matmul_weight(TensorView{QEFF_DTYPE_F32, {24}, w.f.data()}, false, QEFF_DTYPE_F32),
                     QEFF_E_FORMAT, "rank 2");
 }
