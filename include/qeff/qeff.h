@@ -792,7 +792,7 @@ QEFF_API void qeff_program_free(qeff_program *program);
  * A JSON description of the program (target, weight_dtype: the storage of
  * the matmul weights, "F32", "BF16", "F16", "I8", "U4" or "F6_E2M3"; specializations
  * with their symbols, inputs and outputs with dtypes and symbolic shapes, retained-state
- * pairs, whether it came from the cache). `*out` is owned by the program and
+ * pairs with their dtype (a causal LM's KV cache: model.kv_cache_dtype), whether it came from the cache). `*out` is owned by the program and
  * valid until it is freed.
  */
 QEFF_API qeff_status qeff_program_info(const qeff_program *program, const char **out);

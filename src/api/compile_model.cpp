@@ -25,6 +25,14 @@ qeff::models::BuildOptions build_options(const qeff::Options &o) {
                                               qeff::transforms::pooling_names() + ")");
   }
   if (o.is_set("model.normalize")) b.normalize = o.get_bool("model.normalize");
+  const std::string &kv = o.get_string("model.kv_cache_dtype");
+  if (kv == "f16" || kv == "fp16")
+    b.kv_cache_dtype = QEFF_DTYPE_F16;
+  else if (kv == "bf16")
+    b.kv_cache_dtype = QEFF_DTYPE_BF16;
+  else if (kv != "f32" && kv != "fp32")
+    qeff::fail(QEFF_E_INVALID_ARGUMENT,
+               "model.kv_cache_dtype = " + qeff::quote(kv, 32) + " (expected f32, f16 or bf16)");
   return b;
 }
 

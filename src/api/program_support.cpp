@@ -49,7 +49,15 @@ std::string describe(const compiler::Program &p, bool from_cache) {
   w.end_array().key("outputs").begin_array();
   for (const auto &v : p.outputs) write_value_info(w, v);
   w.end_array().key("retained_state").begin_array();
-  for (const auto &r : p.retained) w.begin_object(true).key("input").value(r.input).key("output").value(r.output).end_object();
+  for (size_t k = 0; k < p.retained.size(); ++k) {
+    // The element type, from the first specialization's plan (every plan keeps the same state).
+    qeff_dtype dtype = QEFF_DTYPE_UNKNOWN;
+    if (!p.plans.empty())
+      for (const auto &v : p.plans.front().values)
+        if (v.placement == compiler::Placement::state && v.index == static_cast<int64_t>(k)) dtype = v.type.dtype;
+    w.begin_object(true).key("input").value(p.retained[k].input).key("output").value(p.retained[k].output);
+    w.key("dtype").value(dtype_name(dtype)).end_object();
+  }
   uint64_t constant_bytes = 0;
   for (const auto &c : p.constants) constant_bytes += c.data.size();
   w.end_array().key("constant_bytes").value(constant_bytes);

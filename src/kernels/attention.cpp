@@ -73,13 +73,43 @@ KeyRange scan_mask(const uint8_t *m, int64_t t) {
   return r;
 }
 
+// The row loops of RowOps for K / V elements of type T.
+struct KvLoops {
+  template <class T>
+  using Dot = void (*)(const float *, const T *, int64_t, int64_t, int64_t, float, float *);
+  template <class T>
+  using Axpy = void (*)(const float *, const T *, int64_t, int64_t, int64_t, float *);
+};
+
+template <class T>
+struct KvOps;
+template <>
+struct KvOps<float> {
+  static KvLoops::Dot<float> dot(const RowOps &o) { return o.dot_rows; }
+  static KvLoops::Axpy<float> axpy(const RowOps &o) { return o.axpy_rows; }
+};
+template <>
+struct KvOps<Bf16Bits> {
+  static KvLoops::Dot<Bf16Bits> dot(const RowOps &o) { return o.dot_rows_bf16; }
+  static KvLoops::Axpy<Bf16Bits> axpy(const RowOps &o) { return o.axpy_rows_bf16; }
+};
+template <>
+struct KvOps<F16Bits> {
+  static KvLoops::Dot<F16Bits> dot(const RowOps &o) { return o.dot_rows_f16; }
+  static KvLoops::Axpy<F16Bits> axpy(const RowOps &o) { return o.axpy_rows_f16; }
+};
+
+template <class T>
 struct Task {
   const AttentionDims &d;
   const Plan &p;
   const RowOps &ops;
-  const float *q, *k, *v;
+  const float *q;
+  const T *k, *v;
   const uint8_t *mask;
   float *y;
+  KvLoops::Dot<T> dot_rows = KvOps<T>::dot(ops);
+  KvLoops::Axpy<T> axpy_rows = KvOps<T>::axpy(ops);
 
   const uint8_t *mask_row(int64_t b, int64_t head, int64_t s) const {
     const int64_t mb = d.mask_batch == 1 ? 0 : b, mh = d.mask_heads == 1 ? 0 : head, ms = d.mask_rows == 1 ? 0 : s;
@@ -104,7 +134,7 @@ struct Task {
     const int64_t head0 = kvh * p.groups;
     const float *qg = q + ((b * d.q_heads + head0) * d.q_len + r0) * hd;
     float *yg = y + ((b * d.q_heads + head0) * d.q_len + r0) * vd;
-    const float *kh = k + bk * t * hd, *vh = v + bk * t * vd;
+    const T *kh = k + bk * t * hd, *vh = v + bk * t * vd;
     const uint8_t *masks[kMaxRowsPerTask];
 
     int64_t ulo = t, uhi = 0;
@@ -124,7 +154,7 @@ struct Task {
       for (int64_t r = 0; r < nr; ++r) {
         const int64_t a = std::max(kb, range[r].lo), e = std::min(kb + kKeyBlock, range[r].hi), n = e - a;
         if (n <= 0) continue;
-        ops.dot_rows(qg + r * hd, kh + a * hd, hd, n, hd, d.scale, scores);
+        dot_rows(qg + r * hd, kh + a * hd, hd, n, hd, d.scale, scores);
         for (int64_t j = 0; j < n; ++j)
           if (masks[r][a + j]) scores[j] = kNegInf;
         const float bm = ops.max(scores, n);
@@ -133,7 +163,7 @@ struct Task {
         const float alpha = std::exp(mx[r] - m);  // 0 on the row's first block
         den[r] = den[r] * alpha + ops.exp_sum(scores, m, scores, n);
         if (alpha != 1.0f) ops.scale_add(acc + r * vd, alpha, 0.0f, acc + r * vd, vd);
-        ops.axpy_rows(scores, vh + a * vd, vd, n, vd, acc + r * vd);
+        axpy_rows(scores, vh + a * vd, vd, n, vd, acc + r * vd);
         mx[r] = m;
       }
     }
@@ -148,7 +178,7 @@ struct Task {
   // kKeyBlock scratch row; vsum (sum of v over all keys) is computed once per
   // task for its fully masked rows (prefill padding rows), which all equal
   // mean(v).
-  void finish_row(const uint8_t *m, const KeyRange &range, float mx, float den, float *acc, const float *vh,
+  void finish_row(const uint8_t *m, const KeyRange &range, float mx, float den, float *acc, const T *vh,
                   float *out, float *p, float *vsum, bool &have_vsum) const {
     const int64_t vd = d.v_dim, t = d.kv_len, masked = t - range.unmasked;
     if (masked > 0) {
@@ -160,7 +190,7 @@ struct Task {
           std::fill(vsum, vsum + vd, 0.0f);
           std::fill(p, p + kKeyBlock, 1.0f);
           for (int64_t kb = 0; kb < t; kb += kKeyBlock)
-            ops.axpy_rows(p, vh + kb * vd, vd, std::min(kKeyBlock, t - kb), vd, vsum);
+            axpy_rows(p, vh + kb * vd, vd, std::min(kKeyBlock, t - kb), vd, vsum);
           have_vsum = true;
         }
         ops.scale_add(vsum, w / (static_cast<float>(t) * w), 0.0f, out, vd);
@@ -173,7 +203,7 @@ struct Task {
         for (int64_t kb = 0; kb < t; kb += kKeyBlock) {
           const int64_t n = std::min(kKeyBlock, t - kb);
           for (int64_t j = 0; j < n; ++j) p[j] = m[kb + j] ? w : 0.0f;
-          ops.axpy_rows(p, vh + kb * vd, vd, n, vd, acc);
+          axpy_rows(p, vh + kb * vd, vd, n, vd, acc);
         }
       }
     }
@@ -192,11 +222,13 @@ uint64_t attention_workspace_bytes(const AttentionDims &dims) {
   return static_cast<uint64_t>(p.slots) * p.slot_bytes;
 }
 
-void attention(const AttentionDims &dims, const float *q, const float *k, const float *v, const uint8_t *mask,
-               float *y, void *workspace, Parallel &parallel) {
-  if (dims.batch <= 0 || dims.q_heads <= 0 || dims.q_len <= 0 || dims.v_dim <= 0) return;
+namespace {
+
+template <class T>
+void run_attention(const AttentionDims &dims, const float *q, const void *k, const void *v, const uint8_t *mask,
+                   float *y, void *workspace, Parallel &parallel) {
   const Plan p = plan_for(dims);
-  const Task task{dims, p, rowops(), q, k, v, mask, y};
+  const Task<T> task{dims, p, rowops(), q, static_cast<const T *>(k), static_cast<const T *>(v), mask, y};
   auto *base = static_cast<uint8_t *>(workspace);
   parallel.parallel_for(p.slots, [&](int64_t b, int64_t e) {
     for (int64_t s = b; s < e; ++s) {
@@ -204,6 +236,19 @@ void attention(const AttentionDims &dims, const float *q, const float *k, const 
       for (int64_t t = t0; t < t1; ++t) task.run(t, base + s * p.slot_bytes);
     }
   });
+}
+
+}  // namespace
+
+void attention(const AttentionDims &dims, const float *q, const void *k, const void *v, const uint8_t *mask,
+               float *y, void *workspace, Parallel &parallel) {
+  if (dims.batch <= 0 || dims.q_heads <= 0 || dims.q_len <= 0 || dims.v_dim <= 0) return;
+  switch (dims.kv) {
+    case KvDtype::bf16: return run_attention<Bf16Bits>(dims, q, k, v, mask, y, workspace, parallel);
+    case KvDtype::f16: return run_attention<F16Bits>(dims, q, k, v, mask, y, workspace, parallel);
+    case KvDtype::f32: break;
+  }
+  run_attention<float>(dims, q, k, v, mask, y, workspace, parallel);
 }
 
 }  // namespace qeff::kernels

@@ -29,6 +29,10 @@
 
 namespace qeff::kernels {
 
+// The element type of K and V: f32, or a 16-bit KV cache read as it is
+// (each element widened exactly to f32 as it is loaded; the math is f32).
+enum class KvDtype { f32 = 0, bf16 = 1, f16 = 2 };
+
 struct AttentionDims {
   int64_t batch = 1, q_heads = 1, kv_heads = 1;  // q_heads = kv_heads * groups
   int64_t q_len = 1, kv_len = 1;
@@ -36,6 +40,7 @@ struct AttentionDims {
   int64_t mask_batch = 1, mask_heads = 1, mask_rows = 1;  // each 1 (broadcast) or the full size
   float scale = 1.0f;
   float masked_value = -3.40282347e38f;
+  KvDtype kv = KvDtype::f32;
 };
 
 inline constexpr int64_t kKeyBlock = 64;
@@ -44,11 +49,13 @@ inline constexpr int64_t kKeyBlock = 64;
 uint64_t attention_workspace_bytes(const AttentionDims &dims);
 
 // q [batch, q_heads, q_len, head_dim], k [batch, kv_heads, kv_len, head_dim],
-// v [batch, kv_heads, kv_len, v_dim], mask [mask_batch, mask_heads, mask_rows,
-// kv_len] (bytes), y [batch, q_heads, q_len, v_dim]. workspace: 64-byte
-// aligned, attention_workspace_bytes(dims). Results do not depend on the
-// number of threads.
-void attention(const AttentionDims &dims, const float *q, const float *k, const float *v, const uint8_t *mask,
+// v [batch, kv_heads, kv_len, v_dim] (k and v of dims.kv's element type),
+// mask [mask_batch, mask_heads, mask_rows, kv_len] (bytes), y [batch,
+// q_heads, q_len, v_dim]. workspace: 64-byte aligned,
+// attention_workspace_bytes(dims). Results do not depend on the number of
+// threads, and a 16-bit K and V give exactly what f32 K and V holding the
+// same values give.
+void attention(const AttentionDims &dims, const float *q, const void *k, const void *v, const uint8_t *mask,
                float *y, void *workspace, Parallel &parallel);
 
 }  // namespace qeff::kernels

@@ -31,11 +31,9 @@ struct MicroArgs {
 
 using MicroKernel = void (*)(const MicroArgs &);
 
-// An IEEE half as stored in an f16 panel (a distinct type from bf16's
-// uint16_t, so kernels overload their loads on it).
-struct F16Bits {
-  uint16_t bits;
-};
+// An IEEE half as stored in an f16 panel (kernels/half.hpp; a distinct type
+// from bf16's uint16_t, so kernels overload their loads on it).
+using kernels::F16Bits;
 
 inline constexpr int kMaxMr = 16;
 inline constexpr int kMaxNp = 2;

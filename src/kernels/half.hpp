@@ -7,6 +7,15 @@
 
 namespace qeff::kernels {
 
+// 16-bit floats as stored, as distinct types so that kernels overload their
+// loads on the format.
+struct F16Bits {
+  uint16_t bits;
+};
+struct Bf16Bits {
+  uint16_t bits;
+};
+
 // f32 -> bf16 rounded to nearest even; NaN stays a (quiet) NaN, overflow
 // rounds to infinity as IEEE rounding does.
 uint16_t f32_to_bf16(float x);

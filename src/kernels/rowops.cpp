@@ -85,25 +85,34 @@ void rotary(const float *x, const float *cs, const float *sn, float *y, int64_t 
   }
 }
 
-void dot_rows(const float *q, const float *k, int64_t k_stride, int64_t nk, int64_t d, float scale, float *s) {
+inline float widen(float x) { return x; }
+inline float widen(Bf16Bits h) { return bf16_to_f32(h.bits); }
+inline float widen(F16Bits h) { return f16_to_f32(h.bits); }
+
+template <class T>
+void dot_rows(const float *q, const T *k, int64_t k_stride, int64_t nk, int64_t d, float scale, float *s) {
   for (int64_t j = 0; j < nk; ++j) {
-    const float *kr = k + j * k_stride;
+    const T *kr = k + j * k_stride;
     double a = 0;
-    for (int64_t c = 0; c < d; ++c) a += static_cast<double>(q[c]) * kr[c];
+    for (int64_t c = 0; c < d; ++c) a += static_cast<double>(q[c]) * widen(kr[c]);
     s[j] = static_cast<float>(a) * scale;
   }
 }
 
-void axpy_rows(const float *p, const float *v, int64_t v_stride, int64_t nv, int64_t d, float *acc) {
+template <class T>
+void axpy_rows(const float *p, const T *v, int64_t v_stride, int64_t nv, int64_t d, float *acc) {
   for (int64_t j = 0; j < nv; ++j) {
     if (p[j] == 0.0f) continue;
-    const float *vr = v + j * v_stride;
-    for (int64_t c = 0; c < d; ++c) acc[c] += p[j] * vr[c];
+    const T *vr = v + j * v_stride;
+    for (int64_t c = 0; c < d; ++c) acc[c] += p[j] * widen(vr[c]);
   }
 }
 
-const RowOps kPortable{Isa::portable, activation, max, exp_sum, sum_sq, sum, scale_add, normalize, rotary,
-                       dot_rows, axpy_rows};
+const RowOps kPortable{Isa::portable,        activation,          max,
+                       exp_sum,              sum_sq,              sum,
+                       scale_add,            normalize,           rotary,
+                       dot_rows<float>,      axpy_rows<float>,    dot_rows<Bf16Bits>,
+                       axpy_rows<Bf16Bits>,  dot_rows<F16Bits>,   axpy_rows<F16Bits>};
 
 }  // namespace
 

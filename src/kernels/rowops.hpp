@@ -15,6 +15,7 @@
 
 #include "kernels/activation.hpp"
 #include "kernels/cpu.hpp"
+#include "kernels/half.hpp"
 
 namespace qeff::kernels {
 
@@ -42,6 +43,14 @@ struct RowOps {
   // acc[c] += sum_j p[j] v[j v_stride + c] for c < d, j < nv; rows with
   // p[j] == 0 are skipped (never read: masked cache rows may hold anything).
   void (*axpy_rows)(const float *p, const float *v, int64_t v_stride, int64_t nv, int64_t d, float *acc);
+  // The same two over k / v rows of 16-bit floats (a bf16 or f16 KV cache),
+  // widened exactly as they are read.
+  void (*dot_rows_bf16)(const float *q, const Bf16Bits *k, int64_t k_stride, int64_t nk, int64_t d, float scale,
+                        float *s);
+  void (*axpy_rows_bf16)(const float *p, const Bf16Bits *v, int64_t v_stride, int64_t nv, int64_t d, float *acc);
+  void (*dot_rows_f16)(const float *q, const F16Bits *k, int64_t k_stride, int64_t nk, int64_t d, float scale,
+                       float *s);
+  void (*axpy_rows_f16)(const float *p, const F16Bits *v, int64_t v_stride, int64_t nv, int64_t d, float *acc);
 };
 
 // The table of active_isa().

@@ -4,11 +4,16 @@
 #pragma once
 
 #include <limits>
+#include <type_traits>
 
+#include "kernels/half.hpp"
 #include "kernels/rowops.hpp"
 #include "kernels/simd.hpp"
 
 namespace qeff::kernels::simd {
+
+inline float to_f32(Bf16Bits h) { return bf16_to_f32(h.bits); }
+inline float to_f32(F16Bits h) { return f16_to_f32(h.bits); }
 
 template <class V>
 struct RowKernels {
@@ -143,55 +148,73 @@ struct RowKernels {
     }
   }
 
+  // A whole vector / the first n < N lanes (the rest 0) of floats or of
+  // 16-bit floats (widened exactly).
+  template <class T>
+  static F load_k(const T *p) {
+    return V::load(p);
+  }
+  template <class T>
+  static F load_k_part(const T *p, int64_t n) {
+    if constexpr (std::is_same_v<T, float>) {
+      return V::load_part(p, n, 0.0f);
+    } else {
+      alignas(64) float t[N] = {};
+      for (int64_t i = 0; i < n; ++i) t[i] = to_f32(p[i]);
+      return V::load(t);
+    }
+  }
+
   // Four keys at a time: four accumulators over d, one hadd tree.
-  static void dot_rows(const float *q, const float *k, int64_t k_stride, int64_t nk, int64_t d, float scale,
-                       float *s) {
+  template <class T>
+  static void dot_rows(const float *q, const T *k, int64_t k_stride, int64_t nk, int64_t d, float scale, float *s) {
     const int64_t dv = d - d % N, rest = d - dv;
     int64_t j = 0;
     for (; j + 4 <= nk; j += 4) {
-      const float *k0 = k + j * k_stride, *k1 = k0 + k_stride, *k2 = k1 + k_stride, *k3 = k2 + k_stride;
+      const T *k0 = k + j * k_stride, *k1 = k0 + k_stride, *k2 = k1 + k_stride, *k3 = k2 + k_stride;
       F a0 = V::zero(), a1 = V::zero(), a2 = V::zero(), a3 = V::zero();
       for (int64_t c = 0; c < dv; c += N) {
         F qv = V::load(q + c);
-        a0 = V::fmadd(qv, V::load(k0 + c), a0);
-        a1 = V::fmadd(qv, V::load(k1 + c), a1);
-        a2 = V::fmadd(qv, V::load(k2 + c), a2);
-        a3 = V::fmadd(qv, V::load(k3 + c), a3);
+        a0 = V::fmadd(qv, load_k(k0 + c), a0);
+        a1 = V::fmadd(qv, load_k(k1 + c), a1);
+        a2 = V::fmadd(qv, load_k(k2 + c), a2);
+        a3 = V::fmadd(qv, load_k(k3 + c), a3);
       }
       if (rest) {
         F qv = V::load_part(q + dv, rest, 0.0f);
-        a0 = V::fmadd(qv, V::load_part(k0 + dv, rest, 0.0f), a0);
-        a1 = V::fmadd(qv, V::load_part(k1 + dv, rest, 0.0f), a1);
-        a2 = V::fmadd(qv, V::load_part(k2 + dv, rest, 0.0f), a2);
-        a3 = V::fmadd(qv, V::load_part(k3 + dv, rest, 0.0f), a3);
+        a0 = V::fmadd(qv, load_k_part(k0 + dv, rest), a0);
+        a1 = V::fmadd(qv, load_k_part(k1 + dv, rest), a1);
+        a2 = V::fmadd(qv, load_k_part(k2 + dv, rest), a2);
+        a3 = V::fmadd(qv, load_k_part(k3 + dv, rest), a3);
       }
       V::hsum4(a0, a1, a2, a3, s + j);
       for (int t = 0; t < 4; ++t) s[j + t] *= scale;
     }
     for (; j < nk; ++j) {
-      const float *kr = k + j * k_stride;
+      const T *kr = k + j * k_stride;
       F a = V::zero();
-      for (int64_t c = 0; c < dv; c += N) a = V::fmadd(V::load(q + c), V::load(kr + c), a);
-      if (rest) a = V::fmadd(V::load_part(q + dv, rest, 0.0f), V::load_part(kr + dv, rest, 0.0f), a);
+      for (int64_t c = 0; c < dv; c += N) a = V::fmadd(V::load(q + c), load_k(kr + c), a);
+      if (rest) a = V::fmadd(V::load_part(q + dv, rest, 0.0f), load_k_part(kr + dv, rest), a);
       s[j] = V::reduce_add(a) * scale;
     }
   }
 
   // acc[c0, c0 + W) held in W / N registers while the rows stream by.
-  template <int W>
-  static void axpy_block(const float *p, const float *v, int64_t v_stride, int64_t nv, float *acc) {
+  template <int W, class T>
+  static void axpy_block(const float *p, const T *v, int64_t v_stride, int64_t nv, float *acc) {
     F a[W];
     for (int t = 0; t < W; ++t) a[t] = V::load(acc + t * N);
     for (int64_t j = 0; j < nv; ++j) {
       if (p[j] == 0.0f) continue;
       F pj = V::set1(p[j]);
-      const float *vr = v + j * v_stride;
-      for (int t = 0; t < W; ++t) a[t] = V::fmadd(pj, V::load(vr + t * N), a[t]);
+      const T *vr = v + j * v_stride;
+      for (int t = 0; t < W; ++t) a[t] = V::fmadd(pj, load_k(vr + t * N), a[t]);
     }
     for (int t = 0; t < W; ++t) V::store(acc + t * N, a[t]);
   }
 
-  static void axpy_rows(const float *p, const float *v, int64_t v_stride, int64_t nv, int64_t d, float *acc) {
+  template <class T>
+  static void axpy_rows(const float *p, const T *v, int64_t v_stride, int64_t nv, int64_t d, float *acc) {
     int64_t c = 0;
     for (; c + 4 * N <= d; c += 4 * N) axpy_block<4>(p, v + c, v_stride, nv, acc + c);
     for (; c + N <= d; c += N) axpy_block<1>(p, v + c, v_stride, nv, acc + c);
@@ -199,13 +222,27 @@ struct RowKernels {
       const int64_t r = d - c;
       F a = V::load_part(acc + c, r, 0.0f);
       for (int64_t j = 0; j < nv; ++j)
-        if (p[j] != 0.0f) a = V::fmadd(V::set1(p[j]), V::load_part(v + j * v_stride + c, r, 0.0f), a);
+        if (p[j] != 0.0f) a = V::fmadd(V::set1(p[j]), load_k_part(v + j * v_stride + c, r), a);
       V::store_part(acc + c, a, r);
     }
   }
 
   static RowOps table(Isa isa) {
-    return RowOps{isa, activation, max, exp_sum, sum_sq, sum, scale_add, normalize, rotary, dot_rows, axpy_rows};
+    return RowOps{isa,
+                  activation,
+                  max,
+                  exp_sum,
+                  sum_sq,
+                  sum,
+                  scale_add,
+                  normalize,
+                  rotary,
+                  dot_rows<float>,
+                  axpy_rows<float>,
+                  dot_rows<Bf16Bits>,
+                  axpy_rows<Bf16Bits>,
+                  dot_rows<F16Bits>,
+                  axpy_rows<F16Bits>};
   }
 };
 

@@ -26,6 +26,8 @@
 #include <cstdint>
 #include <limits>
 
+#include "kernels/half.hpp"
+
 namespace qeff::kernels::simd {
 
 #if defined(__AVX2__) && defined(__FMA__)
@@ -37,6 +39,12 @@ struct Avx2 {
   static F zero() { return _mm256_setzero_ps(); }
   static F set1(float v) { return _mm256_set1_ps(v); }
   static F load(const float *p) { return _mm256_loadu_ps(p); }
+  // 16-bit floats widened exactly (bf16: a shift; f16: F16C).
+  static F load(const Bf16Bits *p) {
+    return _mm256_castsi256_ps(
+        _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p))), 16));
+  }
+  static F load(const F16Bits *p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p))); }
   static void store(float *p, F v) { _mm256_storeu_ps(p, v); }
   static __m256i tail(int64_t n) {  // lanes [0, n) set, n < N
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
@@ -104,6 +112,13 @@ struct Avx512 {
   static F zero() { return _mm512_setzero_ps(); }
   static F set1(float v) { return _mm512_set1_ps(v); }
   static F load(const float *p) { return _mm512_loadu_ps(p); }
+  static F load(const Bf16Bits *p) {
+    const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(p));
+    return _mm512_castsi512_ps(_mm512_maskz_slli_epi32(0xffff, _mm512_maskz_cvtepu16_epi32(0xffff, h), 16));
+  }
+  static F load(const F16Bits *p) {
+    return _mm512_maskz_cvtph_ps(0xffff, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(p)));
+  }
   static void store(float *p, F v) { _mm512_storeu_ps(p, v); }
   static M tail(int64_t n) { return static_cast<M>((1u << n) - 1u); }  // n < N
   static F load_part(const float *p, int64_t n, float fill) { return _mm512_mask_loadu_ps(set1(fill), tail(n), p); }

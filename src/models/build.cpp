@@ -3,6 +3,7 @@
 // the classification head, outputs and metadata.
 #include <algorithm>
 
+#include "common/dtype.hpp"
 #include "common/error.hpp"
 #include "common/json_writer.hpp"
 #include "hub/model_source.hpp"
@@ -116,7 +117,7 @@ std::string generation_defaults(const hub::ModelSource &src) {
   return w.take();
 }
 
-graph::Graph build_causal_lm(std::shared_ptr<const hub::ModelSource> source, SpecReader reader) {
+graph::Graph build_causal_lm(std::shared_ptr<const hub::ModelSource> source, SpecReader reader, qeff_dtype kv_dtype) {
   const hub::ModelSource &src = *source;
   const hub::ModelConfig &cfg = src.config;
   JsonView config = src.config_json.root();
@@ -129,7 +130,7 @@ graph::Graph build_causal_lm(std::shared_ptr<const hub::ModelSource> source, Spe
   const graph::Shape tokens{graph::Dim::sym("batch_size"), graph::Dim::sym("seq_len")};
   std::string ids = b.input("input_ids", {QEFF_DTYPE_I64, tokens});
   std::string positions = b.input("position_ids", {QEFF_DTYPE_I64, tokens});
-  build_decoder(spec, l, ids, positions);
+  build_decoder(spec, l, ids, positions, kv_dtype);
   b.set_metadata(kMetaTask, qeff_task_name(QEFF_TASK_CAUSAL_LM));
   b.set_metadata(kMetaArchitecture, cfg.architecture);
   b.set_metadata(kMetaModelType, cfg.model_type);
@@ -158,6 +159,7 @@ std::string canonical_text(const BuildOptions &o) {
   s += o.pooling ? transforms::pooling_name(*o.pooling) : "default";
   s += ";normalize=";
   s += o.normalize ? (*o.normalize ? "true" : "false") : "default";
+  if (o.kv_cache_dtype != QEFF_DTYPE_F32) s += std::string(";kv_cache_dtype=") + dtype_name(o.kv_cache_dtype);
   return s;
 }
 
@@ -169,7 +171,7 @@ graph::Graph build_graph(std::shared_ptr<const hub::ModelSource> source, const B
     if (options.pooling || options.normalize)
       fail(QEFF_E_INVALID_ARGUMENT, std::string("pooling options apply to embedding models; ") + cfg.architecture +
                                         " is a causal-lm model");
-    return build_causal_lm(std::move(source), lm);
+    return build_causal_lm(std::move(source), lm, options.kv_cache_dtype);
   }
   if (family == nullptr) {
     std::string list;
@@ -178,6 +180,9 @@ graph::Graph build_graph(std::shared_ptr<const hub::ModelSource> source, const B
                                  quote(cfg.architecture, 64) + " in qeff " + QEFF_VERSION_STRING +
                                  " (supported: " + list + ")");
   }
+  if (options.kv_cache_dtype != QEFF_DTYPE_F32)
+    fail(QEFF_E_INVALID_ARGUMENT, std::string("model.kv_cache_dtype applies to causal LMs; ") + cfg.architecture +
+                                      " has no KV cache");
   const qeff_task task = cfg.arch->task;
   if (task != QEFF_TASK_EMBEDDING && (options.pooling || options.normalize))
     fail(QEFF_E_INVALID_ARGUMENT, std::string("pooling options apply to embedding models; ") + cfg.architecture +

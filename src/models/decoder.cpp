@@ -176,6 +176,10 @@ class DecoderWriter {
     auto [keys, values] = kv_.update(i, k, v);
     const std::string mask = kv_.mask(s_.window[static_cast<size_t>(i)]);
     const double scale = s_.attn_scale > 0 ? s_.attn_scale : 1.0 / std::sqrt(static_cast<double>(s_.head_dim));
+    if (s_.attn_softcap > 0 && kv_.dtype() != QEFF_DTYPE_F32) {  // the eager form computes in f32
+      keys = b_.op("Cast", {keys}, {{"to", int64_t{1}}});
+      values = b_.op("Cast", {values}, {{"to", int64_t{1}}});
+    }
     std::string y = s_.attn_softcap > 0 ? eager_attention(q, keys, values, mask, scale)
                                         : l_.attention(q, keys, values, mask, scale, s_.heads / s_.kv_heads);
     return linear(l_.merge_heads(y, s_.heads, s_.head_dim), i, s_.o, qd, s_.hidden, s_.o_bias);
@@ -234,11 +238,11 @@ class DecoderWriter {
 }  // namespace
 
 std::string build_decoder(const DecoderSpec &spec, Layers &l, const std::string &input_ids,
-                          const std::string &position_ids) {
+                          const std::string &position_ids, qeff_dtype kv_dtype) {
   if (spec.heads % spec.kv_heads != 0)
     fail(QEFF_E_CONFIG, "num_attention_heads " + std::to_string(spec.heads) + " is not a multiple of " +
                             "num_key_value_heads " + std::to_string(spec.kv_heads));
-  transforms::KvCache kv(l.b, position_ids, spec.layers, spec.kv_heads, spec.head_dim);
+  transforms::KvCache kv(l.b, position_ids, spec.layers, spec.kv_heads, spec.head_dim, kv_dtype);
   DecoderWriter writer(spec, l, kv);
   std::string logits = writer.run(input_ids);
   l.b.output(logits, {QEFF_DTYPE_F32, {graph::Dim::sym("batch_size"), graph::Dim::fixed(1), graph::Dim::fixed(spec.vocab)}},

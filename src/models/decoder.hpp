@@ -105,9 +105,10 @@ DecoderSpec gpt2_spec(const DecoderConfig &c);
 struct Layers;
 // Writes the graph of `spec` (inputs input_ids and position_ids already
 // declared): past_key.N / past_value.N inputs, then outputs logits
-// [batch_size, 1, vocab] and the *_RetainedState caches. Returns logits.
+// [batch_size, 1, vocab] and the *_RetainedState caches (of element type
+// kv_dtype: F32, F16 or BF16). Returns logits.
 std::string build_decoder(const DecoderSpec &spec, Layers &l, const std::string &input_ids,
-                          const std::string &position_ids);
+                          const std::string &position_ids, qeff_dtype kv_dtype = QEFF_DTYPE_F32);
 
 // A reader for hub::ArchitectureInfo::family, or nullptr.
 using SpecReader = DecoderSpec (*)(const DecoderConfig &);

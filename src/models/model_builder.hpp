@@ -36,6 +36,8 @@ struct BuildOptions {
   // mean pooling without normalization (last_token for decoder embedders).
   std::optional<transforms::Pooling> pooling;
   std::optional<bool> normalize;
+  // Causal LMs: the element type of the KV cache (F32, F16 or BF16).
+  qeff_dtype kv_cache_dtype = QEFF_DTYPE_F32;
 };
 
 // Metadata keys every built graph carries.

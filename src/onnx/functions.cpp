@@ -109,9 +109,12 @@ void attention(Body &b) {
   b.from_attr("g_scalar", "num_kv_groups", false);
   b.ints("axis0", {0});
   b.n("Unsqueeze", {"g_scalar", "axis0"}, {"groups"});
-  repeat_kv(b, "K");
-  repeat_kv(b, "V");
-  b.attr_ints(b.n("Transpose", {"K_rep"}, {"Kt"}), "perm", {0, 1, 3, 2});
+  // K and V may be a 16-bit cache: the math is in Q's type (no-ops for f32).
+  b.n("CastLike", {"K", "Q"}, {"Kq"});
+  b.n("CastLike", {"V", "Q"}, {"Vq"});
+  repeat_kv(b, "Kq");
+  repeat_kv(b, "Vq");
+  b.attr_ints(b.n("Transpose", {"Kq_rep"}, {"Kt"}), "perm", {0, 1, 3, 2});
   b.n("MatMul", {"Q", "Kt"}, {"qk"});
   b.from_attr("scale_f", "scale", true);
   b.n("CastLike", {"scale_f", "Q"}, {"scale_t"});
@@ -120,7 +123,7 @@ void attention(Body &b) {
   b.n("CastLike", {"masked_f", "Q"}, {"masked_t"});
   b.n("Where", {"mask", "masked_t", "scores"}, {"masked"});
   b.attr_i(b.n("Softmax", {"masked"}, {"probs"}), "axis", -1);
-  b.n("MatMul", {"probs", "V_rep"}, {"Y"});
+  b.n("MatMul", {"probs", "Vq_rep"}, {"Y"});
 }
 
 // [b, h, s] index grids for the cache ops: batch and head indices and `ctx`

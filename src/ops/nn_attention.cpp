@@ -1,8 +1,10 @@
 // qeff.Attention: Y = softmax(where(mask, masked_value, Q K^T scale)) V with
 // GQA (src/onnx/functions.cpp), run by the fused kernel of
-// kernels/attention.hpp (online softmax, valid-prefix reads).
+// kernels/attention.hpp (online softmax, valid-prefix reads). K and V may be
+// f16 or bf16 (a 16-bit KV cache), widened as they are read.
 #include <cmath>
 
+#include "common/dtype.hpp"
 #include "kernels/attention.hpp"
 #include "ops/nn_common.hpp"
 
@@ -58,11 +60,20 @@ kernels::AttentionDims attention_dims(const graph::Node &node, const std::vector
   return d;
 }
 
+// K and V: f32, or both of one 16-bit type (a compressed KV cache read in place).
+kernels::KvDtype kv_dtype(qeff_dtype t) {
+  return t == QEFF_DTYPE_BF16 ? kernels::KvDtype::bf16 : t == QEFF_DTYPE_F16 ? kernels::KvDtype::f16 : kernels::KvDtype::f32;
+}
+
 std::vector<graph::TensorType> infer_attention(const InferContext &ctx) {
   expect_arity(ctx, 4, 4);
   expect_dtype(ctx, 0, "Q", {QEFF_DTYPE_F32});
-  expect_dtype(ctx, 1, "K", {QEFF_DTYPE_F32});
-  expect_dtype(ctx, 2, "V", {QEFF_DTYPE_F32});
+  expect_dtype(ctx, 1, "K", {QEFF_DTYPE_F32, QEFF_DTYPE_F16, QEFF_DTYPE_BF16});
+  expect_dtype(ctx, 2, "V", {QEFF_DTYPE_F32, QEFF_DTYPE_F16, QEFF_DTYPE_BF16});
+  if (ctx.inputs[1].dtype != ctx.inputs[2].dtype)
+    fail_node(ctx.node, QEFF_E_FORMAT,
+              std::string("K is ") + dtype_name(ctx.inputs[1].dtype) + ", V " + dtype_name(ctx.inputs[2].dtype) +
+                  " (they must have one element type)");
   expect_dtype(ctx, 3, "mask", {QEFF_DTYPE_BOOL}, /*unsupported=*/false);  // Where needs a bool condition
   const std::vector<int64_t> q = input_dims(ctx, 0, "Q", 4), k = input_dims(ctx, 1, "K", 4),
                              v = input_dims(ctx, 2, "V", 4);
@@ -74,8 +85,8 @@ class AttentionKernel final : public Kernel {
  public:
   explicit AttentionKernel(kernels::AttentionDims d) : d_(d) {}
   void run(const RunArgs &args) const override {
-    kernels::attention(d_, static_cast<const float *>(args.inputs[0]), static_cast<const float *>(args.inputs[1]),
-                       static_cast<const float *>(args.inputs[2]), static_cast<const uint8_t *>(args.inputs[3]),
+    kernels::attention(d_, static_cast<const float *>(args.inputs[0]), args.inputs[1], args.inputs[2],
+                       static_cast<const uint8_t *>(args.inputs[3]),
                        static_cast<float *>(args.outputs[0]), args.workspace, parallel_of(args));
   }
   uint64_t workspace_bytes() const override { return kernels::attention_workspace_bytes(d_); }
@@ -85,8 +96,10 @@ class AttentionKernel final : public Kernel {
 };
 
 std::unique_ptr<Kernel> prepare_attention(const PrepareContext &ctx) {
-  return std::make_unique<AttentionKernel>(attention_dims(ctx.node, dims_of(ctx.inputs[0]), dims_of(ctx.inputs[1]),
-                                                          dims_of(ctx.inputs[2]), dims_of(ctx.inputs[3])));
+  kernels::AttentionDims d = attention_dims(ctx.node, dims_of(ctx.inputs[0]), dims_of(ctx.inputs[1]),
+                                            dims_of(ctx.inputs[2]), dims_of(ctx.inputs[3]));
+  d.kv = kv_dtype(ctx.inputs[1].dtype);
+  return std::make_unique<AttentionKernel>(d);
 }
 
 }  // namespace

@@ -5,8 +5,8 @@
 namespace qeff::transforms {
 namespace {
 
-graph::TensorType cache_type(int64_t kv_heads, int64_t head_dim) {
-  return {QEFF_DTYPE_F32,
+graph::TensorType cache_type(qeff_dtype dtype, int64_t kv_heads, int64_t head_dim) {
+  return {dtype,
           {graph::Dim::sym("batch_size"), graph::Dim::fixed(kv_heads), graph::Dim::sym("ctx_len"),
            graph::Dim::fixed(head_dim)}};
 }
@@ -17,19 +17,31 @@ std::string past_key_name(int64_t layer) { return "past_key." + std::to_string(l
 std::string past_value_name(int64_t layer) { return "past_value." + std::to_string(layer); }
 
 KvCache::KvCache(graph::GraphBuilder &b, std::string position_ids, int64_t layers, int64_t kv_heads,
-                 int64_t head_dim)
-    : b_(b), position_ids_(std::move(position_ids)), layers_(layers), kv_heads_(kv_heads), head_dim_(head_dim) {
+                 int64_t head_dim, qeff_dtype dtype)
+    : b_(b),
+      position_ids_(std::move(position_ids)),
+      layers_(layers),
+      kv_heads_(kv_heads),
+      head_dim_(head_dim),
+      dtype_(dtype) {
+  if (dtype_ != QEFF_DTYPE_F32 && dtype_ != QEFF_DTYPE_F16 && dtype_ != QEFF_DTYPE_BF16)
+    fail(QEFF_E_INTERNAL, "KvCache: cache element type " + std::to_string(dtype_) + " is not F32, F16 or BF16");
   for (int64_t i = 0; i < layers_; ++i) {
-    b_.input(past_key_name(i), cache_type(kv_heads_, head_dim_));
-    b_.input(past_value_name(i), cache_type(kv_heads_, head_dim_));
+    b_.input(past_key_name(i), cache_type(dtype_, kv_heads_, head_dim_));
+    b_.input(past_value_name(i), cache_type(dtype_, kv_heads_, head_dim_));
   }
 }
 
 std::pair<std::string, std::string> KvCache::update(int64_t layer, const std::string &k, const std::string &v) {
   if (layer < 0 || layer >= layers_ || updated_.count(layer))
     fail(QEFF_E_INTERNAL, "KvCache::update: layer " + std::to_string(layer) + " is out of range or updated twice");
-  std::string keys = b_.op("CtxScatter", {past_key_name(layer), position_ids_, k}, {}, std::nullopt, "qeff");
-  std::string values = b_.op("CtxScatter", {past_value_name(layer), position_ids_, v}, {}, std::nullopt, "qeff");
+  auto stored = [&](const std::string &x) {
+    if (dtype_ == QEFF_DTYPE_F32) return x;
+    return b_.op("Cast", {x}, {{"to", int64_t{dtype_ == QEFF_DTYPE_F16 ? 10 : 16}}});  // ONNX FLOAT16 / BFLOAT16
+  };
+  std::string keys = b_.op("CtxScatter", {past_key_name(layer), position_ids_, stored(k)}, {}, std::nullopt, "qeff");
+  std::string values =
+      b_.op("CtxScatter", {past_value_name(layer), position_ids_, stored(v)}, {}, std::nullopt, "qeff");
   updated_[layer] = {keys, values};
   return {keys, values};
 }
@@ -38,8 +50,8 @@ void KvCache::declare_outputs() {
   for (int64_t i = 0; i < layers_; ++i) {
     auto it = updated_.find(i);
     if (it == updated_.end()) fail(QEFF_E_INTERNAL, "KvCache: layer " + std::to_string(i) + " was never updated");
-    b_.output(it->second.first, cache_type(kv_heads_, head_dim_), past_key_name(i) + kRetainedSuffix);
-    b_.output(it->second.second, cache_type(kv_heads_, head_dim_), past_value_name(i) + kRetainedSuffix);
+    b_.output(it->second.first, cache_type(dtype_, kv_heads_, head_dim_), past_key_name(i) + kRetainedSuffix);
+    b_.output(it->second.second, cache_type(dtype_, kv_heads_, head_dim_), past_value_name(i) + kRetainedSuffix);
   }
 }
 

@@ -3,6 +3,7 @@
 //
 //   inputs   input_ids, position_ids  I64 [batch_size, seq_len]  (position -1: padding)
 //            past_key.N, past_value.N F32 [batch_size, kv_heads, ctx_len, head_dim]
+//                                      (or F16 / BF16: model.kv_cache_dtype)
 //   outputs  logits                    F32 [batch_size, 1, vocab] (last real token of each row)
 //            past_key.N_RetainedState, past_value.N_RetainedState (same as the inputs)
 //
@@ -12,6 +13,10 @@
 // mask that hides every slot after the query's position (and, for sliding-
 // window layers, every slot at or before position - window). The runtime keeps
 // the *_RetainedState outputs as the next run's inputs, updated in place.
+// A 16-bit cache stores the new keys/values rounded to nearest even (a Cast
+// before the scatter) and qeff.Attention reads it in place (its ONNX body
+// casts to Q's type; the CPU kernel widens each element as it loads it), so
+// the cache costs half the memory and the decode reads half the bytes.
 #pragma once
 
 #include <cstdint>
@@ -24,12 +29,14 @@ namespace qeff::transforms {
 
 class KvCache {
  public:
-  // Declares past_key.N / past_value.N for `layers` layers.
-  KvCache(graph::GraphBuilder &b, std::string position_ids, int64_t layers, int64_t kv_heads, int64_t head_dim);
+  // Declares past_key.N / past_value.N for `layers` layers, of element type
+  // dtype (QEFF_DTYPE_F32, QEFF_DTYPE_F16 or QEFF_DTYPE_BF16).
+  KvCache(graph::GraphBuilder &b, std::string position_ids, int64_t layers, int64_t kv_heads, int64_t head_dim,
+          qeff_dtype dtype = QEFF_DTYPE_F32);
 
-  // Scatters k/v [batch, kv_heads, seq, head_dim] of layer `layer` into its
-  // cache and returns the updated caches (the attention keys/values,
-  // [batch, kv_heads, ctx_len, head_dim]).
+  // Scatters k/v [batch, kv_heads, seq, head_dim] (f32) of layer `layer` into
+  // its cache and returns the updated caches (the attention keys/values,
+  // [batch, kv_heads, ctx_len, head_dim], of the cache's dtype).
   std::pair<std::string, std::string> update(int64_t layer, const std::string &k, const std::string &v);
 
   // Declares the RetainedState outputs (after logits, as the contract orders
@@ -46,11 +53,13 @@ class KvCache {
   std::string last_token(const std::string &hidden, int64_t dim);
 
   const std::string &position_ids() const { return position_ids_; }
+  qeff_dtype dtype() const { return dtype_; }
 
  private:
   graph::GraphBuilder &b_;
   std::string position_ids_;
   int64_t layers_, kv_heads_, head_dim_;
+  qeff_dtype dtype_;
   std::string slots_;                  // I64 [ctx_len]: 0 .. ctx_len-1
   std::string query_pos_;              // I64 [batch, 1, seq, 1]
   std::map<int64_t, std::string> masks_;

@@ -118,10 +118,11 @@ struct PrecisionRun {
   std::vector<std::vector<float>> logits;  // per position
 };
 
-PrecisionRun run_positions(const std::string &name, const char *dtype, const std::vector<int32_t> &ids) {
+PrecisionRun run_positions(const std::string &name, const char *dtype, const std::vector<int32_t> &ids,
+                           const char *kv_dtype = "f32") {
   Model m = load_model(name);
   Program p = compile(m.get(), {{"compile.prefill_seq_len", "4"}, {"compile.ctx_len", "32"},
-                                {"compile.weight_dtype", dtype}});
+                                {"compile.weight_dtype", dtype}, {"model.kv_cache_dtype", kv_dtype}});
   PrecisionRun r;
   if (!p) {
     ADD_FAILURE() << name << " " << dtype << ": compile failed";
@@ -205,5 +206,64 @@ TEST(CausalLmPrecision, Int8WeightsComputeTheDocumentedQuantization) { expect_ma
 TEST(CausalLmPrecision, Int4WeightsComputeTheDocumentedQuantization) { expect_matches_fake_quantized("int4"); }
 
 TEST(CausalLmPrecision, Mxfp6WeightsComputeTheDocumentedQuantization) { expect_matches_fake_quantized("mxfp6"); }
+
+// A 16-bit KV cache (model.kv_cache_dtype): the program's cache inputs and
+// outputs have that type, and the logits stay close to the fp32 reference on
+// every LM fixture (gemma2's soft-capped eager attention included): f16
+// cosine >= 0.9999, bf16 >= 0.999, the same argmax at >= 90% of positions.
+void expect_kv_cache_close(const char *kv_dtype, const char *dtype_name, double min_cos) {
+  for (const std::string &name : lm_fixtures()) {
+    if (!fixture_exists(name)) continue;
+    SCOPED_TRACE(name);
+    LmReference ref(name);
+    const PrecisionRun run = run_positions(name, "f32", ref.logits_ids, kv_dtype);
+    ASSERT_EQ(run.logits.size(), ref.logits_ids.size());
+    const size_t vocab = static_cast<size_t>(ref.vocab);
+    double worst = 1;
+    size_t same = 0;
+    for (size_t i = 0; i < run.logits.size(); ++i) {
+      std::vector<float> want(ref.logits.begin() + static_cast<long>(i * vocab),
+                              ref.logits.begin() + static_cast<long>((i + 1) * vocab));
+      worst = std::min(worst, min_cosine(run.logits[i], want, vocab));
+      same += argmax(run.logits[i]) == argmax(want);
+    }
+    std::printf("[   NOTE   ] %s kv cache %s: min cosine %.7f, argmax agrees at %zu of %zu positions\n", name.c_str(),
+                kv_dtype, worst, same, run.logits.size());
+    EXPECT_GE(worst, min_cos);
+    EXPECT_GE(same * 100, run.logits.size() * 90);
+  }
+  Model m = load_model("llama-tiny");
+  Program p = compile(m.get(), {{"compile.prefill_seq_len", "4"}, {"compile.ctx_len", "32"},
+                                {"model.kv_cache_dtype", kv_dtype}});
+  ASSERT_TRUE(p);
+  const char *info = nullptr;
+  ASSERT_EQ(qeff_program_info(p.get(), &info), QEFF_OK);
+  const std::string text = info;
+  EXPECT_NE(text.find(std::string("\"output\": \"past_key.0_RetainedState\", \"dtype\": \"") + dtype_name + "\""),
+            std::string::npos)
+      << text.substr(0, 2000);
+}
+
+TEST(CausalLmKvCache, F16CacheStaysCloseToFp32) { expect_kv_cache_close("f16", "F16", 0.9999); }
+
+TEST(CausalLmKvCache, Bf16CacheStaysCloseToFp32) { expect_kv_cache_close("bf16", "BF16", 0.999); }
+
+TEST(CausalLmKvCache, BadValuesAndEncodersAreRefused) {
+  Model m = load_model("llama-tiny");
+  qeff_options *o = nullptr;
+  ASSERT_EQ(qeff_options_create(&o), QEFF_OK);
+  Options opts(o);
+  ASSERT_EQ(qeff_options_set(o, "model.kv_cache_dtype", "int8"), QEFF_OK);
+  qeff_program *prog = nullptr;
+  EXPECT_EQ(qeff_compile(m.get(), o, &prog), QEFF_E_INVALID_ARGUMENT);
+  EXPECT_EQ(prog, nullptr);
+  EXPECT_NE(std::string(qeff_last_error_message()).find("model.kv_cache_dtype = \"int8\""), std::string::npos)
+      << qeff_last_error_message();
+  Model enc = load_model("bert-tiny");
+  ASSERT_EQ(qeff_options_set(o, "model.kv_cache_dtype", "f16"), QEFF_OK);
+  EXPECT_EQ(qeff_compile(enc.get(), o, &prog), QEFF_E_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(qeff_last_error_message()).find("applies to causal LMs"), std::string::npos)
+      << qeff_last_error_message();
+}
 
 }  // namespace

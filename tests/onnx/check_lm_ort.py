@@ -26,6 +26,11 @@ by listing the reference directory, so new fixtures are picked up):
   each_row_generated_alone_new_token_ids.
 Tokens are compared up to and including the first EOS (HF pads after it).
 
+Then llama-tiny and gemma2-tiny (soft-capped eager attention) exported with
+model.kv_cache_dtype = f16: past_* inputs and outputs are float16, the
+checker passes, ORT runs the token-by-token logits within cosine 0.9999 of
+the fp32 reference and generate_single gives the reference tokens.
+
 usage: check_lm_ort.py LIBQEFF FIXTURES_DIR WORK_DIR
 Exits 77 (skipped) when numpy, onnx or onnxruntime cannot be imported.
 """
@@ -110,7 +115,8 @@ class Runner:
         self.runs = 0
 
     def zeros(self, batch):
-        return {i.name: np.zeros([batch, i.shape[1], CTX_LEN, i.shape[3]], np.float32) for i in self.past}
+        types = {"tensor(float)": np.float32, "tensor(float16)": np.float16}
+        return {i.name: np.zeros([batch, i.shape[1], CTX_LEN, i.shape[3]], types[i.type]) for i in self.past}
 
     def run(self, cache, ids, pos):
         """One run; `cache` is replaced by the RetainedState outputs. Returns
@@ -253,6 +259,38 @@ def check_fixture(q, name, ref, fixtures, work):
     return ok, worst, "%d/%d" % (sum(agree), len(agree)), r.runs
 
 
+def check_kv16(q, name, ref, fixtures, work):
+    """The export with a float16 KV cache in ONNX Runtime."""
+    model = q.load(os.path.join(fixtures, "models", name))
+    try:
+        out_dir = os.path.join(work, name + "-kv16")
+        q.export(model, out_dir, {"export.overwrite": "true", "model.kv_cache_dtype": "f16"})
+    finally:
+        q.lib.qeff_model_free(model)
+    path = os.path.join(out_dir, "model.onnx")
+    onnx.checker.check_model(path, full_check=True)
+    g = onnx.load(path, load_external_data=False).graph
+    f16 = onnx.TensorProto.FLOAT16
+    types_ok = all(v.type.tensor_type.elem_type == f16 for v in list(g.input) + list(g.output)
+                   if v.name.startswith("past_"))
+    r = Runner(path)
+    lg = ref["logits"]
+    want = np.array(lg["logits"]["data"], np.float32).reshape(lg["logits"]["shape"])
+    _, _, seen = r.prefill([lg["input_ids"]], 1)
+    got = np.stack([l for _, _, l in sorted(seen, key=lambda s: s[1])]).astype(np.float64)
+    cos = min(float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b))) for a, b in zip(got, want))
+    gs = ref["generate_single"]
+    eos = ref["special_token_ids"]["eos_token_id"]
+    eos = set(eos if isinstance(eos, list) else [] if eos is None else [eos])
+    tokens = r.generate([gs["input_ids"]], len(gs["input_ids"]), gs["max_new_tokens"], eos)[0]
+    tokens_ok = tokens == until_eos(gs["new_token_ids"], eos)
+    ok = types_ok and cos >= 0.9999 and tokens_ok
+    print("%-44s float16 caches %s, min cosine %.7f, generate_single %s %s" % (
+        name + " kv cache f16", "yes" if types_ok else "NO", cos, "equal" if tokens_ok else "DIFFERS",
+        "ok" if ok else "MISMATCH"))
+    return ok
+
+
 def main():
     lib, fixtures, work = sys.argv[1], sys.argv[2], sys.argv[3]
     shutil.rmtree(work, ignore_errors=True)
@@ -273,6 +311,15 @@ def main():
             print("%s: %s: %s" % (name, type(e).__name__, e))
             ok, worst, agree, runs = False, float("nan"), "-", 0
         summary.append((name, worst, agree, runs, time.monotonic() - t0, ok))
+        failures += not ok
+    for name, ref in fixtures_found:
+        if name not in ("llama-tiny", "gemma2-tiny"):
+            continue
+        try:
+            ok = check_kv16(q, name, ref, fixtures, work)
+        except Exception as e:
+            print("%s kv cache f16: %s: %s" % (name, type(e).__name__, e))
+            ok = False
         failures += not ok
     print("--- per model: max |ort - reference| logits (atol %g), token runs equal, ORT runs, time" % ATOL)
     for name, worst, agree, runs, secs, ok in summary:
