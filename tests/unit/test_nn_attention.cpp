@@ -9,6 +9,7 @@
 #include <string>
 
 #include "kernels/attention.hpp"
+#include "kernels/half.hpp"
 #include "test_nn_support.hpp"
 
 namespace {
@@ -242,6 +243,37 @@ TEST(NnAttention, WorkspaceIsSmallAndIndependentOfTheContextLength) {
   EXPECT_LE(decode, 64u * 1024u);
   p.d.q_len = 4096;  // prefill: 64 slots of ~9 KiB, no [seq x ctx] matrix
   EXPECT_LE(attention_workspace_bytes(p.d), 64u * 10u * 1024u);
+}
+
+// A 16-bit K and V (a bf16 or f16 KV cache) give exactly what f32 K and V
+// holding the same (rounded) values give, on every ISA, for head dims with
+// and without a vector tail, GQA and decode/prefill shapes.
+TEST(NnAttention, SixteenBitKeysAndValuesEqualTheirF32Values) {
+  for (KvDtype kv : {KvDtype::bf16, KvDtype::f16})
+    for (int64_t dim : {64, 72, 13})
+      for (int64_t s : {1, 5}) {
+        Problem p = make(2, 6, 2, s, 150, dim, dim, 77 + static_cast<uint32_t>(dim + s));
+        set_mask_shape(p, 2, 1, s);
+        for (int64_t b = 0; b < 2; ++b)
+          for (int64_t i = 0; i < s; ++i)
+            for (int64_t j = 0; j < p.d.kv_len; ++j) p.m(b, 0, i, j) = j > 140 - s + i;
+        std::vector<uint16_t> k16(p.k.size()), v16(p.v.size());
+        auto narrow = [kv](float x) { return kv == KvDtype::bf16 ? f32_to_bf16(x) : f32_to_f16(x); };
+        auto widen = [kv](uint16_t h) { return kv == KvDtype::bf16 ? bf16_to_f32(h) : f16_to_f32(h); };
+        for (size_t i = 0; i < p.k.size(); ++i) p.k[i] = widen(k16[i] = narrow(p.k[i]));
+        for (size_t i = 0; i < p.v.size(); ++i) p.v[i] = widen(v16[i] = narrow(p.v[i]));
+        SerialParallel serial;
+        for (Isa isa : nn_test::supported_isas()) {
+          IsaScope scope(isa);
+          const std::vector<float> f32 = run(p, serial);
+          AttentionDims d = p.d;
+          d.kv = kv;
+          std::vector<float> y(f32.size(), kNaN);
+          Workspace ws(attention_workspace_bytes(d));
+          attention(d, p.q.data(), k16.data(), v16.data(), p.mask.data(), y.data(), ws.get(), serial);
+          EXPECT_EQ(y, f32) << isa_name(isa) << (kv == KvDtype::bf16 ? " bf16" : " f16") << " dim " << dim << " s " << s;
+        }
+      }
 }
 
 }  // namespace

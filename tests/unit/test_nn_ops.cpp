@@ -285,6 +285,17 @@ TEST(NnOps, AttentionErrors) {
   EXPECT_QEFF_ERROR(infer(make_node("Attention", "qeff", 4, attention_attrs(1.0, 2)),
                           {typed(QEFF_DTYPE_F32, {2, 4, 3, 8}), k, v, mask}),
                     QEFF_E_UNSUPPORTED, "batch broadcast is not supported");
+  // K and V may be a 16-bit cache, both of one type; Q stays f32.
+  EXPECT_QEFF_ERROR(infer(make_node("Attention", "qeff", 4, attention_attrs(1.0, 2)),
+                          {q, typed(QEFF_DTYPE_F16, {1, 2, 5, 8}), v, mask}),
+                    QEFF_E_FORMAT, "K is F16, V F32 (they must have one element type)");
+  EXPECT_QEFF_ERROR(infer(make_node("Attention", "qeff", 4, attention_attrs(1.0, 2)),
+                          {typed(QEFF_DTYPE_F16, {1, 4, 3, 8}), k, v, mask}),
+                    QEFF_E_UNSUPPORTED, "input Q has element type F16");
+  for (qeff_dtype kv : {QEFF_DTYPE_F16, QEFF_DTYPE_BF16})
+    EXPECT_EQ(infer(make_node("Attention", "qeff", 4, attention_attrs(1.0, 2)),
+                    {q, typed(kv, {1, 2, 5, 8}), typed(kv, {1, 2, 5, 8}), mask})[0].dtype,
+              QEFF_DTYPE_F32);
   // dv may differ from d; the output takes V's last dim.
   auto t = infer(make_node("Attention", "qeff", 4, attention_attrs(1.0, 2)),
                  {q, k, typed(QEFF_DTYPE_F32, {1, 2, 5, 6}), mask});
