@@ -29,6 +29,7 @@ constexpr Mapping kTable[] = {
     {"--prefill-seq-len", "compile.prefill_seq_len", Kind::Int},
     {"--ctx-len", "compile.ctx_len", Kind::Int},
     {"--dtype", "compile.weight_dtype", Kind::String},
+    {"--kv-cache-dtype", "model.kv_cache_dtype", Kind::String},
     {"--specializations", "compile.specializations", Kind::JsonOrFile},
     {"--no-fuse", "compile.fuse", Kind::SetFalse},
     {"--pooling", "model.pooling", Kind::String},
@@ -141,6 +142,7 @@ void add_lm_compile_flags(Spec &s) {
       .value("--ctx-len", "N", "context length: prompt + generated tokens (default 128)")
       .value("--batch-size", "N", "rows run together (default 1)")
       .value("--dtype", "f32|bf16|f16|int8|int4|mxfp6", "storage of the matmul weights (default f32)")
+      .value("--kv-cache-dtype", "f32|f16|bf16", "element type of the KV cache (default f32)")
       .value("--specializations", "JSON|FILE", "explicit specializations (overrides the lengths above)")
       .flag("--no-fuse", "skip the fusion pass");
 }
