@@ -65,7 +65,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 GGUF_TYPES = ["f32", "f16", "bf16", "q8_0", "q4_0"]
 LLAMA_VARIANTS = ["llamacpp-" + t for t in GGUF_TYPES]
-VARIANTS = ["qeff-fp32", "qeff-bf16", "qeff-int8", "qeff-mxfp6", "qeff-int4", "torch-fp32", "torch-bf16"] + LLAMA_VARIANTS
+VARIANTS = ["qeff-fp32", "qeff-bf16", "qeff-f16", "qeff-int8", "qeff-mxfp6", "qeff-int4", "torch-fp32", "torch-bf16"] + LLAMA_VARIANTS
 IDS_SEED = 20240601
 RUNTIMES = {"qeff": "qeff", "torch": "PyTorch", "llamacpp": "llama.cpp"}
 
@@ -174,7 +174,8 @@ WEIGHT_FORMATS = {  # name: (bytes per weight, as the report states it; bytes of
 # variant: (format of the matmul weights, lm_head included; format of the embedding table). qeff converts only the
 # matmul weights (compile.weight_dtype), its embedding Gather reads f32; make_gguf.py writes every matrix, token_embd
 # included, in the file's type.
-VARIANT_WEIGHTS = {"qeff-fp32": ("f32", "f32"), "qeff-bf16": ("bf16", "f32"), "qeff-int8": ("i8.panel16x4", "f32"),
+VARIANT_WEIGHTS = {"qeff-fp32": ("f32", "f32"), "qeff-bf16": ("bf16", "f32"), "qeff-f16": ("f16", "f32"),
+                   "qeff-int8": ("i8.panel16x4", "f32"),
                    "qeff-mxfp6": ("mxfp6.panel16x32", "f32"), "qeff-int4": ("q4.panel16x32", "f32"),
                    "torch-fp32": ("f32", "f32"),
                    "torch-bf16": ("bf16", "bf16")}
@@ -428,7 +429,8 @@ def main():
 
     def command(v):
         if v.startswith("qeff"):
-            dtype = {"qeff-fp32": "f32", "qeff-bf16": "bf16", "qeff-int8": "int8", "qeff-mxfp6": "mxfp6",
+            dtype = {"qeff-fp32": "f32", "qeff-bf16": "bf16", "qeff-f16": "f16", "qeff-int8": "int8",
+                     "qeff-mxfp6": "mxfp6",
                      "qeff-int4": "int4"}[v]
             return [qeff_worker, model_dir, cache, str(args.threads), dtype, str(args.prompt_len), str(args.ctx_len),
                     str(args.new_tokens), str(args.calls), ids_file], None
@@ -639,7 +641,7 @@ def render(args, variants, samples, details, tokens, failures, versions, load_st
     L.append("| pair | prefill (best / median) | decode (best / median) |")
     L.append("| --- | ---: | ---: |")
     for a, b in (("qeff-fp32", "torch-fp32"), ("qeff-bf16", "torch-bf16"), ("qeff-fp32", "llamacpp-f32"),
-                 ("qeff-bf16", "llamacpp-bf16"), ("qeff-bf16", "llamacpp-f16"), ("qeff-int8", "llamacpp-q8_0"),
+                 ("qeff-bf16", "llamacpp-bf16"), ("qeff-bf16", "llamacpp-f16"), ("qeff-f16", "llamacpp-f16"), ("qeff-int8", "llamacpp-q8_0"),
                  ("qeff-int4", "llamacpp-q4_0"), ("qeff-bf16", "qeff-fp32"), ("qeff-int8", "qeff-fp32"),
                  ("qeff-mxfp6", "qeff-fp32"), ("qeff-int4", "qeff-fp32")):
         if a in variants and b in variants:

@@ -177,7 +177,7 @@ void pack_panel(const float *b, int64_t ldb, bool transposed, int64_t k, int64_t
     if constexpr (std::is_same_v<T, float>)
       return v;
     else if constexpr (std::is_same_v<T, F16Bits>)
-      return F16Bits{f32_to_f16(std::clamp(v, -kF16Max, kF16Max))};  // finite values saturate (NaN stays NaN)
+      return F16Bits{f32_to_f16(std::clamp(v, -kF16Max, kF16Max))};  // saturates, infinities too (NaN stays NaN)
     else
       return f32_to_bf16(v);
   };

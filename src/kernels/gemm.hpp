@@ -9,9 +9,9 @@
 // last zero-padded); panel p holds rows k = 0..K-1 of its 16 columns, each row
 // contiguous, at element offset p * K * 16. Storage is f32, bf16 (the upper
 // half of the f32 bits, rounded to nearest even) or f16 (IEEE half, rounded to
-// nearest even; finite weights beyond +-65504 saturate there, as QEfficient's
-// FP16 clipping does, rather than become infinite); the arithmetic is f32
-// every way. The format name is "f32.panel16", "bf16.panel16" or "f16.panel16".
+// nearest even; weights beyond +-65504, infinities included, saturate there as
+// QEfficient's FP16 clipping does; NaN stays NaN); the arithmetic is f32 every
+// way. The format name is "f32.panel16", "bf16.panel16" or "f16.panel16".
 //
 // int8 ("i8.panel16x4", W8A8): each weight column j is quantized symmetrically,
 // q = round(w / s_j) in [-127, 127] with s_j = max_k |w[k][j]| / 127; at run
@@ -80,7 +80,7 @@ inline constexpr int64_t kGemmPanel = 16;
 
 enum class GemmStorage { f32 = 0, bf16 = 1, i8 = 2, q4 = 3, mx6 = 4, f16 = 5 };
 
-// The largest finite f16; f16 packing saturates finite weights to +-this.
+// The largest finite f16; f16 packing saturates weights (infinities too) to +-this.
 inline constexpr float kF16Max = 65504.0f;
 
 // int8: rows of A (and weight columns) with max |x| below this quantize to 0

@@ -92,22 +92,23 @@ TEST(Gemm, EveryIsaMatchesPortable) {
   }
 }
 
-// 16-bit storage computes the product of the rounded weights (f16: finite
-// weights beyond 65504 saturate there) in f32, on every path.
+// 16-bit storage computes the product of the rounded weights (f16: weights
+// beyond 65504, infinities included, saturate there) in f32, on every path.
 TEST(Gemm, SixteenBitStorageMatchesReferenceWithRoundedWeights) {
   SerialParallel serial;
   for (GemmStorage st : {GemmStorage::bf16, GemmStorage::f16}) {
     uint32_t seed = 300;
     for (const Problem &p : kProblems) {
       Operands o(p, seed += 10);
-      const bool extremes = st == GemmStorage::f16 && o.b.size() >= 3;
-      if (extremes) o.b[0] = 1e6f, o.b[1] = -7e4f, o.b[2] = 1e-6f;  // saturated, saturated, subnormal
+      const bool extremes = st == GemmStorage::f16 && o.b.size() >= 4;
+      if (extremes) o.b[0] = 1e6f, o.b[1] = -7e4f, o.b[2] = 1e-6f, o.b[3] = -INFINITY;  // saturated x2, subnormal, saturated
       std::vector<float> rounded = o.b;
       for (float &x : rounded)
         x = st == GemmStorage::bf16 ? bf16_to_f32(f32_to_bf16(x)) : f16_to_f32(f32_to_f16(std::clamp(x, -65504.0f, 65504.0f)));
       if (extremes) {
         EXPECT_EQ(rounded[0], 65504.0f);
         EXPECT_EQ(rounded[1], -65504.0f);
+        EXPECT_EQ(rounded[3], -65504.0f);
       }
       for (Isa isa : {Isa::portable, Isa::avx2, Isa::avx512}) {
         if (!isa_supported(isa)) continue;
