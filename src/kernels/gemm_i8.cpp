@@ -31,9 +31,6 @@ bool quantize_i8_span(const float *x, int64_t n, int64_t stride, int8_t *q, floa
 
 namespace {
 
-bool quantize_span_portable(const float *x, int64_t n, int8_t *q, float *scale) {
-  return quantize_i8_span(x, n, 1, q, scale);
-}
 
 template <int MR, int NP>
 struct PortableI8Kernel {

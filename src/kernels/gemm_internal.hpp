@@ -252,6 +252,11 @@ bool quantize_i8_span_avx2(const float *x, int64_t n, int8_t *q, float *scale);
 // ISA's equal of it); the row and block loops below are written once over it.
 using SpanQuantize = bool (*)(const float *x, int64_t n, int8_t *q, float *scale);
 
+// The portable SpanQuantize.
+inline bool quantize_span_portable(const float *x, int64_t n, int8_t *q, float *scale) {
+  return quantize_i8_span(x, n, 1, q, scale);
+}
+
 // I8Quantize over Span: each row of A, zero-padded to a multiple of 4.
 template <SpanQuantize Span>
 void quantize_rows(const float *a, int64_t lda, int64_t rows, int64_t k, int8_t *q, int64_t ldq, float *scale) {

@@ -15,6 +15,7 @@
 // gemm_internal.hpp fixes for every ISA.
 #include <immintrin.h>
 
+#include "kernels/gemm_avx2_tile.hpp"
 #include "kernels/gemm_internal.hpp"
 
 namespace qeff::kernels::gemm_detail {
@@ -61,30 +62,15 @@ inline Quad decode(const uint8_t *nibbles, __m256i high) {
 template <int MR, int NP>
 struct Avx2Mx6Kernel {
   static constexpr int kVecs = NP * 2;  // 8 columns per vector
-  static constexpr int64_t kPrefetchSupers = 1;
-  static constexpr int kPrefetchLines = 7;  // per block: 4 x 7 lines cover a superblock's 25
 
   static void run(const BlockArgs &g) {
     __m256 acc[MR][kVecs];
-#pragma GCC unroll 16
-    for (int r = 0; r < MR; ++r)
-#pragma GCC unroll 8
-      for (int v = 0; v < kVecs; ++v) acc[r][v] = _mm256_setzero_ps();
+    zero_tile(acc);
     const __m256i ones = _mm256_set1_epi16(1);
     for (int64_t b = 0; b < g.nb; ++b) {
       __m256i sum[MR][kVecs];
-#pragma GCC unroll 16
-      for (int r = 0; r < MR; ++r)
-#pragma GCC unroll 8
-        for (int v = 0; v < kVecs; ++v) sum[r][v] = _mm256_setzero_si256();
-#pragma GCC unroll 4
-      for (int p = 0; p < NP; ++p) {
-        const uint8_t *pf =
-            g.b + p * g.panel_stride + (b / 4 + kPrefetchSupers) * kMx6SuperBytes + (b % 4) * kPrefetchLines * 64;
-#pragma GCC unroll 7
-        for (int line = 0; line < kPrefetchLines; ++line)
-          _mm_prefetch(reinterpret_cast<const char *>(pf + line * 64), _MM_HINT_T0);
-      }
+      zero_tile(sum);
+      prefetch_next_superblock<NP, kMx6SuperBytes, 7>(g.b, g.panel_stride, b);  // 4 x 7 lines cover 25
 #pragma GCC unroll 4
       for (int qq = 0; qq < 8; qq += 2) {
         __m256i pair[MR][kVecs];
@@ -131,15 +117,7 @@ struct Avx2Mx6Kernel {
           acc[r][v] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum[r][v]), _mm256_mul_ps(scale[v], sa), acc[r][v]);
       }
     }
-    const bool full = g.nr == kVecs * 8;
-    alignas(32) float tmp[MR][kVecs * 8];
-#pragma GCC unroll 16
-    for (int r = 0; r < MR; ++r)
-#pragma GCC unroll 8
-      for (int v = 0; v < kVecs; ++v) _mm256_storeu_ps(full ? g.c + r * g.ldc + v * 8 : &tmp[r][v * 8], acc[r][v]);
-    if (!full)
-      for (int r = 0; r < MR; ++r)
-        for (int j = 0; j < g.nr; ++j) g.c[r * g.ldc + j] = tmp[r][j];
+    store_tile(acc, g.c, g.ldc, g.nr);
   }
 };
 

@@ -12,6 +12,7 @@
 // fixes for every ISA.
 #include <immintrin.h>
 
+#include "kernels/gemm_avx2_tile.hpp"
 #include "kernels/gemm_internal.hpp"
 
 namespace qeff::kernels::gemm_detail {
@@ -31,30 +32,16 @@ inline __m256i load_u8x8(const uint8_t *p) {
 template <int MR, int NP>
 struct Avx2Q4Kernel {
   static constexpr int kVecs = NP * 2;  // 8 columns per vector
-  static constexpr int64_t kPrefetchSupers = 1;
 
   static void run(const BlockArgs &g) {
     __m256 acc[MR][kVecs];
-#pragma GCC unroll 16
-    for (int r = 0; r < MR; ++r)
-#pragma GCC unroll 8
-      for (int v = 0; v < kVecs; ++v) acc[r][v] = _mm256_setzero_ps();
+    zero_tile(acc);
     const __m256i low = _mm256_set1_epi8(0x0f), ones = _mm256_set1_epi16(1);
     for (int64_t b = 0; b < g.nb; ++b) {
       __m256i part[MR][kVecs];
-#pragma GCC unroll 16
-      for (int r = 0; r < MR; ++r)
-#pragma GCC unroll 8
-        for (int v = 0; v < kVecs; ++v) part[r][v] = _mm256_setzero_si256();
+      zero_tile(part);
       const int64_t nib = q4_nibbles_at(b);
-      // Prefetch the next superblock: a fifth of it per block (4 x 5
-      // lines cover its 19), in every panel.
-#pragma GCC unroll 4
-      for (int p = 0; p < NP; ++p) {
-        const uint8_t *pf = g.b + p * g.panel_stride + (b / 4 + kPrefetchSupers) * kQ4SuperBytes + (b % 4) * 320;
-#pragma GCC unroll 5
-        for (int line = 0; line < 5; ++line) _mm_prefetch(reinterpret_cast<const char *>(pf + line * 64), _MM_HINT_T0);
-      }
+      prefetch_next_superblock<NP, kQ4SuperBytes, 5>(g.b, g.panel_stride, b);  // 4 x 5 lines cover 19
 #pragma GCC unroll 8
       for (int q = 0; q < 8; ++q) {
         __m256i w[kVecs];
@@ -95,15 +82,7 @@ struct Avx2Q4Kernel {
         }
       }
     }
-    const bool full = g.nr == kVecs * 8;
-    alignas(32) float tmp[MR][kVecs * 8];
-#pragma GCC unroll 16
-    for (int r = 0; r < MR; ++r)
-#pragma GCC unroll 8
-      for (int v = 0; v < kVecs; ++v) _mm256_storeu_ps(full ? g.c + r * g.ldc + v * 8 : &tmp[r][v * 8], acc[r][v]);
-    if (!full)
-      for (int r = 0; r < MR; ++r)
-        for (int j = 0; j < g.nr; ++j) g.c[r * g.ldc + j] = tmp[r][j];
+    store_tile(acc, g.c, g.ldc, g.nr);
   }
 };
 

@@ -140,10 +140,17 @@ PrecisionRun run_positions(const std::string &name, const char *dtype, const std
 
 size_t argmax(const std::vector<float> &v) { return std::max_element(v.begin(), v.end()) - v.begin(); }
 
-void expect_close_to_fp32(const char *dtype, double min_cos, size_t min_same_percent) {
-  for (const char *name : {"llama-tiny", "qwen2-tiny", "gpt2-tiny"}) {
+// Every position's logits of the fixtures `names` compiled with these
+// weight and KV cache dtypes against the fp32 reference: the smallest cosine
+// and how often the argmax agrees (printed).
+void expect_close_to_fp32(const std::vector<std::string> &names, const char *dtype, const char *kv_dtype,
+                          double min_cos, size_t min_same_percent) {
+  for (const std::string &name : names) {
+    if (!fixture_exists(name)) continue;
+    SCOPED_TRACE(name);
     LmReference ref(name);
-    const PrecisionRun run = run_positions(name, dtype, ref.logits_ids);
+    const PrecisionRun run = run_positions(name, dtype, ref.logits_ids, kv_dtype);
+    ASSERT_EQ(run.logits.size(), ref.logits_ids.size());
     const size_t vocab = static_cast<size_t>(ref.vocab);
     size_t same = 0;
     double worst = 1;
@@ -153,16 +160,20 @@ void expect_close_to_fp32(const char *dtype, double min_cos, size_t min_same_per
       worst = std::min(worst, min_cosine(run.logits[i], want, vocab));
       same += argmax(run.logits[i]) == argmax(want);
     }
-    std::printf("[   NOTE   ] %s %s: min cosine %.6f, argmax agrees at %zu of %zu positions\n", name, dtype, worst,
-                same, run.logits.size());
-    EXPECT_GE(worst, min_cos) << name;
-    EXPECT_GE(same * 100, run.logits.size() * min_same_percent) << name;
+    std::printf("[   NOTE   ] %s weights %s, kv cache %s: min cosine %.7f, argmax agrees at %zu of %zu positions\n",
+                name.c_str(), dtype, kv_dtype, worst, same, run.logits.size());
+    EXPECT_GE(worst, min_cos);
+    EXPECT_GE(same * 100, run.logits.size() * min_same_percent);
   }
 }
 
-TEST(CausalLmPrecision, Bf16WeightsStayCloseToFp32) { expect_close_to_fp32("bf16", 0.999, 80); }
+const std::vector<std::string> kPrecisionFixtures = {"llama-tiny", "qwen2-tiny", "gpt2-tiny"};
 
-TEST(CausalLmPrecision, F16WeightsStayCloseToFp32) { expect_close_to_fp32("f16", 0.99999, 100); }
+TEST(CausalLmPrecision, Bf16WeightsStayCloseToFp32) { expect_close_to_fp32(kPrecisionFixtures, "bf16", "f32", 0.999, 80); }
+
+TEST(CausalLmPrecision, F16WeightsStayCloseToFp32) {
+  expect_close_to_fp32(kPrecisionFixtures, "f16", "f32", 0.99999, 100);
+}
 
 void expect_matches_fake_quantized(const char *dtype) {
   for (const char *name : {"llama-tiny", "qwen2-tiny", "gpt2-tiny"}) {
@@ -212,26 +223,7 @@ TEST(CausalLmPrecision, Mxfp6WeightsComputeTheDocumentedQuantization) { expect_m
 // every LM fixture (gemma2's soft-capped eager attention included): f16
 // cosine >= 0.9999, bf16 >= 0.999, the same argmax at >= 90% of positions.
 void expect_kv_cache_close(const char *kv_dtype, const char *dtype_name, double min_cos) {
-  for (const std::string &name : lm_fixtures()) {
-    if (!fixture_exists(name)) continue;
-    SCOPED_TRACE(name);
-    LmReference ref(name);
-    const PrecisionRun run = run_positions(name, "f32", ref.logits_ids, kv_dtype);
-    ASSERT_EQ(run.logits.size(), ref.logits_ids.size());
-    const size_t vocab = static_cast<size_t>(ref.vocab);
-    double worst = 1;
-    size_t same = 0;
-    for (size_t i = 0; i < run.logits.size(); ++i) {
-      std::vector<float> want(ref.logits.begin() + static_cast<long>(i * vocab),
-                              ref.logits.begin() + static_cast<long>((i + 1) * vocab));
-      worst = std::min(worst, min_cosine(run.logits[i], want, vocab));
-      same += argmax(run.logits[i]) == argmax(want);
-    }
-    std::printf("[   NOTE   ] %s kv cache %s: min cosine %.7f, argmax agrees at %zu of %zu positions\n", name.c_str(),
-                kv_dtype, worst, same, run.logits.size());
-    EXPECT_GE(worst, min_cos);
-    EXPECT_GE(same * 100, run.logits.size() * 90);
-  }
+  expect_close_to_fp32(lm_fixtures(), "f32", kv_dtype, min_cos, 90);
   Model m = load_model("llama-tiny");
   Program p = compile(m.get(), {{"compile.prefill_seq_len", "4"}, {"compile.ctx_len", "32"},
                                 {"model.kv_cache_dtype", kv_dtype}});

@@ -235,6 +235,26 @@ struct WeightBlocks {
   std::vector<float> scale;
 };
 
+// The finite range and largest magnitude of column j's values k0..k1-1 of a
+// row-major K x N matrix b, and whether any is not finite.
+struct BlockStats {
+  float lo = 0, hi = 0, amax = 0;
+  bool non_finite = false;
+};
+
+inline BlockStats block_stats(const std::vector<float> &b, int64_t n, int64_t j, int64_t k0, int64_t k1) {
+  BlockStats s;
+  for (int64_t kk = k0; kk < k1; ++kk) {
+    const float v = b[kk * n + j];
+    if (!std::isfinite(v)) {
+      s.non_finite = true;
+      continue;
+    }
+    s.lo = std::min(s.lo, v), s.hi = std::max(s.hi, v), s.amax = std::max(s.amax, std::fabs(v));
+  }
+  return s;
+}
+
 // Exactly what every path of a block storage must return for weights w
 // (activation blocks of 32 quantized as int8 rows of their own, exact integer
 // sums, one fma per block), and the distance from the true product that the

@@ -27,15 +27,10 @@ WeightBlocks quantize_weights_ref(const std::vector<float> &b, int64_t k, int64_
   for (int64_t j = 0; j < n; ++j)
     for (int64_t blk = 0; blk < nb; ++blk) {
       const int64_t k0 = blk * kBlock, k1 = std::min(k, k0 + kBlock);
-      float lo = 0, hi = 0;
-      bool bad = false;
-      for (int64_t kk = k0; kk < k1; ++kk) {
-        const float v = b[kk * n + j];
-        if (!std::isfinite(v)) bad = true;
-        else lo = std::min(lo, v), hi = std::max(hi, v);
-      }
+      const BlockStats st = block_stats(b, n, j, k0, k1);
+      const float lo = st.lo, hi = st.hi;
       float &s = w.scale[j * nb + blk];
-      if (bad) {
+      if (st.non_finite) {
         s = std::nanf("");
         continue;
       }

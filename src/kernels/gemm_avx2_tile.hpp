@@ -1,0 +1,50 @@
+// Shared by the AVX2 block-format kernels (gemm_q4_avx2.cpp,
+// gemm_mx6_avx2.cpp); include only from files compiled with -mavx2.
+#pragma once
+
+#include <immintrin.h>
+
+#include <cstdint>
+
+namespace qeff::kernels::gemm_detail {
+
+// Zeroes a tile of accumulators (f32 or int32 vectors).
+template <class T, int MR, int V>
+__attribute__((always_inline)) inline void zero_tile(T (&x)[MR][V]) {
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 8
+    for (int v = 0; v < V; ++v) x[r][v] = T{};
+}
+
+// While block `blk` of NP panels is computed, prefetches Lines cache lines of
+// the next superblock of each panel (block blk % 4's share of it: 4 x Lines
+// lines cover SuperBytes): one row of A leaves the hardware prefetcher behind.
+template <int NP, int64_t SuperBytes, int Lines>
+__attribute__((always_inline)) inline void prefetch_next_superblock(const uint8_t *b, int64_t panel_stride,
+                                                                   int64_t blk) {
+  static_assert(4 * Lines * 64 >= SuperBytes);
+#pragma GCC unroll 4
+  for (int p = 0; p < NP; ++p) {
+    const uint8_t *pf = b + p * panel_stride + (blk / 4 + 1) * SuperBytes + (blk % 4) * Lines * 64;
+#pragma GCC unroll 8
+    for (int line = 0; line < Lines; ++line) _mm_prefetch(reinterpret_cast<const char *>(pf + line * 64), _MM_HINT_T0);
+  }
+}
+
+// Stores an MR x (8 V) tile of f32 accumulators at c (row stride ldc), only
+// its first nr columns: a full tile directly, a partial one through a spill.
+template <int MR, int V>
+__attribute__((always_inline)) inline void store_tile(const __m256 (&acc)[MR][V], float *c, int64_t ldc, int nr) {
+  const bool full = nr == V * 8;
+  alignas(32) float tmp[MR][V * 8];
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 8
+    for (int v = 0; v < V; ++v) _mm256_storeu_ps(full ? c + r * ldc + v * 8 : &tmp[r][v * 8], acc[r][v]);
+  if (!full)
+    for (int r = 0; r < MR; ++r)
+      for (int j = 0; j < nr; ++j) c[r * ldc + j] = tmp[r][j];
+}
+
+}  // namespace qeff::kernels::gemm_detail
