@@ -501,3 +501,19 @@ func TestExportSessionPackage(t *testing.T) {
 		t.Errorf("LoadProgram(missing): %v", err)
 	}
 }
+
+func TestWeightAndKVCacheDTypes(t *testing.T) {
+	m := must(Load(modelDir(t, "llama-tiny")))
+	defer m.Close()
+	p := must(m.Compile(WithPrefillSeqLen(4), WithCtxLen(16), WithWeightDType("mxfp6"), WithKVCacheDType("f16"),
+		WithCache(false, "")))
+	defer p.Close()
+	info := must(p.Info())
+	if !strings.Contains(info, `"weight_dtype": "F6_E2M3"`) ||
+		!strings.Contains(info, `"output": "past_key.0_RetainedState", "dtype": "F16"`) {
+		t.Errorf("mxfp6 weights, f16 cache: %s", info)
+	}
+	if _, err := m.Compile(WithKVCacheDType("int8")); !errors.Is(err, ErrInvalidArgument) {
+		t.Errorf("kv_cache_dtype int8: %v", err)
+	}
+}

@@ -242,8 +242,13 @@ func WithPrefillSeqLen(n int) Option { return opt("compile.prefill_seq_len", int
 // WithCtxLen sets "compile.ctx_len", the causal-LM context length.
 func WithCtxLen(n int) Option { return opt("compile.ctx_len", int64(n)) }
 
-// WithWeightDType sets "compile.weight_dtype" ("f32" or "bf16").
+// WithWeightDType sets "compile.weight_dtype" ("f32", "bf16", "f16", "int8",
+// "int4" or "mxfp6").
 func WithWeightDType(dtype string) Option { return opt("compile.weight_dtype", dtype) }
+
+// WithKVCacheDType sets "model.kv_cache_dtype": a causal LM's KV cache in
+// "f32", "f16" or "bf16".
+func WithKVCacheDType(dtype string) Option { return opt("model.kv_cache_dtype", dtype) }
 
 // WithThreads sets "runtime.threads", the threads per session (QEfficient's
 // num_cores); 0 means one per hardware thread.

@@ -170,6 +170,7 @@ ALIASES: Dict[str, str] = {
     "threads": "runtime.threads",
     "pooling": "model.pooling",
     "normalize": "model.normalize",
+    "kv_cache_dtype": "model.kv_cache_dtype",
     "cache": "cache.enabled",
     "cache_dir": "cache.dir",
     "add_special_tokens": "tokenize.add_special_tokens",

@@ -409,6 +409,24 @@ def test_embeddings_tokens_and_truncation(encoder):
         encoder.generate([])
 
 
+def test_kv_cache_dtype_and_weight_dtypes():
+    """model.kv_cache_dtype as a keyword: the program's caches are F16 and it
+    generates; every weight storage compiles and reports its dtype."""
+    with qeff.AutoModelForCausalLM.from_pretrained(model_dir("llama-tiny")) as lm:
+        lm.compile(prefill_seq_len=4, ctx_len=32, kv_cache_dtype="f16", weight_dtype="mxfp6", cache=False)
+        info = lm.program.info
+        assert {r["dtype"] for r in info["retained_state"]} == {"F16"}
+        assert info["weight_dtype"] == "F6_E2M3"
+        assert len(lm.generate([[1, 2, 3]], max_new_tokens=3, ignore_eos=True).generated_ids[0]) == 3
+    with qeff.Model.load(model_dir("llama-tiny")) as m:
+        for name, dtype in (("f16", "F16"), ("int4", "U4"), ("bf16", "BF16")):
+            with m.compile(**{"compile.weight_dtype": name, "compile.prefill_seq_len": 4, "compile.ctx_len": 16,
+                              "cache.enabled": False}) as p:
+                assert p.info["weight_dtype"] == dtype
+        with pytest.raises(qeff.InvalidArgumentError, match="kv_cache_dtype"):
+            m.compile(**{"model.kv_cache_dtype": "int8"})
+
+
 def test_pooling_none_gives_token_states():
     enc = BERT["encoder"]
     states = ref_array(enc["last_hidden_state"])

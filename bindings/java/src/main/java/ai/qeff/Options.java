@@ -160,9 +160,14 @@ public final class Options extends NativeHandle {
     return set("compile.ctx_len", (long) n);
   }
 
-  /** {@code compile.weight_dtype}: "f32" or "bf16". */
+  /** {@code compile.weight_dtype}: "f32", "bf16", "f16", "int8", "int4" or "mxfp6". */
   public Options weightDtype(String dtype) {
     return set("compile.weight_dtype", dtype);
+  }
+
+  /** {@code model.kv_cache_dtype}: a causal LM's KV cache in "f32", "f16" or "bf16". */
+  public Options kvCacheDtype(String dtype) {
+    return set("model.kv_cache_dtype", dtype);
   }
 
   /** {@code model.pooling}: "mean", "cls", "max", "mean_sqrt_len", "last_token", "none". */

@@ -89,7 +89,7 @@ class QeffTest {
     try (Options o = new Options().batchSize(2).seqLen(16, 32).prefillSeqLen(8).ctxLen(64).threads(1)
         .maxNewTokens(5).doSample(true).temperature(0.7).topK(3).topP(0.9).minP(0.1).repetitionPenalty(1.1)
         .seed(42).eosTokenIds(2, 3).truncate(true).addSpecialTokens(false).pooling("mean").normalize(true)
-        .weightDtype("bf16").cache(false).stop(List.of("a\"b", "\n"))) {
+        .weightDtype("bf16").kvCacheDtype("f16").cache(false).stop(List.of("a\"b", "\n"))) {
       assertEquals("2", o.get("compile.batch_size"));
       assertEquals("16,32", o.get("compile.seq_len"));
       assertEquals("8", o.get("compile.prefill_seq_len"));
@@ -99,6 +99,7 @@ class QeffTest {
       assertEquals("42", o.get("generate.seed"));
       assertEquals("2,3", o.get("generate.eos_token_ids"));
       assertEquals("bf16", o.get("compile.weight_dtype"));
+      assertEquals("f16", o.get("model.kv_cache_dtype"));
       assertEquals(List.of("a\"b", "\n"), Json.parse(o.get("generate.stop")));
     }
     try (Options o = Options.of(Map.of("compile.batch_size", 3, "cache.enabled", true,
