@@ -714,9 +714,11 @@ typedef struct qeff_program qeff_program;
  * sentence-transformers files, else mean) and "model.normalize" (L2-normalize
  * the embeddings, or each token's state with pooling "none"; default: whether
  * the sentence-transformers pipeline has a Normalize module, and never for
- * pooling "none"). Encoders compile one specialization per "compile.seq_len"
- * entry (default 32, 128 and 512, those the position table allows) at
- * "compile.batch_size" (default 1). A sequence length beyond the position
+ * pooling "none"), and "model.kv_cache_dtype" (causal LMs: the KV cache's
+ * element type, "f32" (default), "f16" or "bf16"; QEFF_E_INVALID_ARGUMENT for
+ * another value or an embedding model). Encoders compile one specialization
+ * per "compile.seq_len" entry (default 32, 128 and 512, those the position
+ * table allows) at "compile.batch_size" (default 1). A sequence length beyond the position
  * table is QEFF_E_INVALID_ARGUMENT naming it and the limit.
  *
  * `out` receives a new program owned by the caller (qeff_program_free); the
