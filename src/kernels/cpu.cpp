@@ -5,8 +5,21 @@
 #include <algorithm>
 #include <cstring>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
 namespace qeff::kernels {
 namespace {
+
+#if defined(__x86_64__) || defined(__i386__)
+// CPUID.1:ECX.F16C (clang's __builtin_cpu_supports does not know "f16c";
+// its register state is AVX's, which the callers' checks already cover).
+bool has_f16c() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C) != 0;
+}
+#endif
 
 Isa detect() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -15,11 +28,10 @@ Isa detect() {
   // OS does not save is reported as unsupported.
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
       __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma") &&
-      __builtin_cpu_supports("f16c"))
+      has_f16c())
     return Isa::avx512;
   // F16C (f16 weights) came with every AVX2 CPU; checked all the same.
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
-    return Isa::avx2;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && has_f16c()) return Isa::avx2;
 #endif
   return Isa::portable;
 }
