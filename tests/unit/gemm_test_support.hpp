@@ -190,6 +190,16 @@ inline Quantized quantize_rows_ref(const float *x, int64_t rows, int64_t k, int6
   return out;
 }
 
+// The epilogue the quantized paths apply to the product v of C[i][j]: bias,
+// activation, residual, in f32 as gemm.hpp orders them.
+inline float quantized_epilogue(const Problem &p, float v, const std::vector<float> &bias,
+                                const std::vector<float> &res, int64_t i, int64_t j) {
+  if (p.bias) v += bias[j];
+  apply_activation(p.act, &v, &v, 1);
+  if (p.residual) v += res[i * p.n + j];
+  return v;
+}
+
 // Exactly what every path of a quantized storage must return, and a bound on its distance from
 // the true product: with a = sa (qa + ea), b = sb (qb + eb), |ea|, |eb| <= 1/2,
 // |ab - sa sb qa qb| <= sa sb (|qa| + |qb| + 1/2) / 2 per term.
@@ -215,10 +225,7 @@ inline QuantExpected reference_i8(const Problem &p, const std::vector<float> &a,
         err += (std::abs(x) + std::abs(y) + 0.5) / 2;
       }
       float v = static_cast<float>(acc) * (qa.scale[i] * qb.scale[j]);
-      if (p.bias) v += bias[j];
-      apply_activation(p.act, &v, &v, 1);
-      if (p.residual) v += res[i * p.n + j];
-      e.exact[i * p.n + j] = v;
+      e.exact[i * p.n + j] = v = quantized_epilogue(p, v, bias, res, i, j);
       // Activations here are 1-Lipschitz (tanh, relu, silu and gelu up to ~1.13).
       e.vs_f32.bound[i * p.n + j] += 1.2 * double(qa.scale[i]) * qb.scale[j] * err + 1e-6 * std::fabs(v);
     }
@@ -253,6 +260,24 @@ inline BlockStats block_stats(const std::vector<float> &b, int64_t n, int64_t j,
     s.lo = std::min(s.lo, v), s.hi = std::max(s.hi, v), s.amax = std::max(s.amax, std::fabs(v));
   }
   return s;
+}
+
+// Quantizes every block of 32 of every column j of the row-major K x N
+// matrix b: fn(stats, j, k0, k1, scale, zero, q) sets the block's scale and
+// zero point and q[kk] for kk in [k0, k1) (all start at 0) from b[kk n + j].
+template <class Fn>
+WeightBlocks quantize_each_block(const std::vector<float> &b, int64_t k, int64_t n, Fn fn) {
+  const int64_t nb = (k + kRefBlock - 1) / kRefBlock;
+  WeightBlocks w;
+  w.q.assign(n * k, 0);
+  w.zero.assign(n * nb, 0);
+  w.scale.assign(n * nb, 0.0f);
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t blk = 0; blk < nb; ++blk) {
+      const int64_t k0 = blk * kRefBlock, k1 = std::min(k, k0 + kRefBlock);
+      fn(block_stats(b, n, j, k0, k1), j, k0, k1, w.scale[j * nb + blk], w.zero[j * nb + blk], &w.q[j * k]);
+    }
+  return w;
 }
 
 // Exactly what every path of a block storage must return for weights w
@@ -299,10 +324,7 @@ inline QuantExpected reference_blocks(const Problem &p, const std::vector<float>
         acc = std::fma(static_cast<float>(s - z * asum), sw * sx, acc);
       }
       float v = acc;
-      if (p.bias) v += bias[j];
-      apply_activation(p.act, &v, &v, 1);
-      if (p.residual) v += res[i * p.n + j];
-      e.exact[i * p.n + j] = v;
+      e.exact[i * p.n + j] = v = quantized_epilogue(p, v, bias, res, i, j);
       // Activations here are 1-Lipschitz (tanh, relu, silu and gelu up to ~1.13).
       e.vs_f32.bound[i * p.n + j] += 1.2 * err + 1e-6 * double(nb + 1) * mag + 1e-6 * std::fabs(v);
     }

@@ -38,28 +38,18 @@ int nearest_e2m3(double y) {
 }
 
 WeightBlocks quantize_weights_ref(const std::vector<float> &b, int64_t k, int64_t n) {
-  const int64_t nb = (k + kBlock - 1) / kBlock;
-  WeightBlocks w;
-  w.q.assign(n * k, 0);
-  w.zero.assign(n * nb, 0);
-  w.scale.assign(n * nb, 0.0f);
-  for (int64_t j = 0; j < n; ++j)
-    for (int64_t blk = 0; blk < nb; ++blk) {
-      const int64_t k0 = blk * kBlock, k1 = std::min(k, k0 + kBlock);
-      const BlockStats st = block_stats(b, n, j, k0, k1);
-      const float amax = st.amax;
-      float &s = w.scale[j * nb + blk];
-      if (st.non_finite) {
-        s = std::nanf("");
-        continue;
-      }
-      if (amax < std::ldexp(1.0f, -121)) continue;  // stored as zero
-      const int shared = std::ilogb(amax) - 2;       // floor(log2 amax) - emax(E2M3)
-      s = std::ldexp(1.0f, shared - 3);              // the factor of the element values x 8
-      for (int64_t kk = k0; kk < k1; ++kk)
-        w.q[j * k + kk] = static_cast<int>(e2m3_value(nearest_e2m3(std::ldexp(double(b[kk * n + j]), -shared))) * 8);
+  return quantize_each_block(b, k, n, [&](const BlockStats &st, int64_t j, int64_t k0, int64_t k1, float &s, int &,
+                                          int *q) {
+    if (st.non_finite) {
+      s = std::nanf("");
+      return;
     }
-  return w;
+    if (st.amax < std::ldexp(1.0f, -121)) return;  // stored as zero
+    const int shared = std::ilogb(st.amax) - 2;     // floor(log2 amax) - emax(E2M3)
+    s = std::ldexp(1.0f, shared - 3);               // the factor of the element values x 8
+    for (int64_t kk = k0; kk < k1; ++kk)
+      q[kk] = static_cast<int>(e2m3_value(nearest_e2m3(std::ldexp(double(b[kk * n + j]), -shared))) * 8);
+  });
 }
 
 QuantExpected reference_mx6(const Problem &p, const std::vector<float> &a, const std::vector<float> &b,

@@ -19,29 +19,19 @@ using namespace gemm_test;
 constexpr int64_t kBlock = kRefBlock;
 
 WeightBlocks quantize_weights_ref(const std::vector<float> &b, int64_t k, int64_t n) {
-  const int64_t nb = (k + kBlock - 1) / kBlock;
-  WeightBlocks w;
-  w.q.assign(n * k, 0);
-  w.zero.assign(n * nb, 0);
-  w.scale.assign(n * nb, 0.0f);
-  for (int64_t j = 0; j < n; ++j)
-    for (int64_t blk = 0; blk < nb; ++blk) {
-      const int64_t k0 = blk * kBlock, k1 = std::min(k, k0 + kBlock);
-      const BlockStats st = block_stats(b, n, j, k0, k1);
-      const float lo = st.lo, hi = st.hi;
-      float &s = w.scale[j * nb + blk];
-      if (st.non_finite) {
-        s = std::nanf("");
-        continue;
-      }
-      if (!(hi - lo >= kGemmI8MinScale)) continue;
-      s = bf16_to_f32(f32_to_bf16((hi - lo) / 15.0f));
-      const float z = std::clamp(std::nearbyint(-lo / s), 0.0f, 15.0f);
-      w.zero[j * nb + blk] = static_cast<int>(z);
-      for (int64_t kk = k0; kk < k1; ++kk)
-        w.q[j * k + kk] = static_cast<int>(std::clamp(std::nearbyint(b[kk * n + j] / s) + z, 0.0f, 15.0f));
+  return quantize_each_block(b, k, n, [&](const BlockStats &st, int64_t j, int64_t k0, int64_t k1, float &s, int &zero,
+                                          int *q) {
+    if (st.non_finite) {
+      s = std::nanf("");
+      return;
     }
-  return w;
+    if (!(st.hi - st.lo >= kGemmI8MinScale)) return;
+    s = bf16_to_f32(f32_to_bf16((st.hi - st.lo) / 15.0f));
+    const float z = std::clamp(std::nearbyint(-st.lo / s), 0.0f, 15.0f);
+    zero = static_cast<int>(z);
+    for (int64_t kk = k0; kk < k1; ++kk)
+      q[kk] = static_cast<int>(std::clamp(std::nearbyint(b[kk * n + j] / s) + z, 0.0f, 15.0f));
+  });
 }
 
 QuantExpected reference_q4(const Problem &p, const std::vector<float> &a, const std::vector<float> &b,
