@@ -7,6 +7,7 @@
 #include "graph/digest.hpp"
 #include "models/model_builder.hpp"
 #include "onnx/export.hpp"
+#include "transforms/kv_cache.hpp"
 
 using qeff::api::checked_handle;
 using qeff::api::guarded;
@@ -30,9 +31,11 @@ qeff::models::BuildOptions build_options(const qeff::Options &o) {
     b.kv_cache_dtype = QEFF_DTYPE_F16;
   else if (kv == "bf16")
     b.kv_cache_dtype = QEFF_DTYPE_BF16;
+  else if (kv == "mxint8")
+    b.kv_cache_dtype = qeff::transforms::kKvMxInt8;
   else if (kv != "f32" && kv != "fp32")
     qeff::fail(QEFF_E_INVALID_ARGUMENT,
-               "model.kv_cache_dtype = " + qeff::quote(kv, 32) + " (expected f32, f16 or bf16)");
+               "model.kv_cache_dtype = " + qeff::quote(kv, 32) + " (expected f32, f16, bf16 or mxint8)");
   return b;
 }
 

@@ -70,8 +70,8 @@ const std::vector<OptionSpec> kRegistry = {
     {"model.normalize", QEFF_OPTION_BOOL, "false", 0, 0,
      "L2-normalize embeddings; unset: whether the sentence-transformers pipeline has a Normalize module"},
     {"model.kv_cache_dtype", QEFF_OPTION_STRING, "f32", 0, 0,
-     "element type of a causal LM's KV cache (its past_key/past_value inputs and outputs): f32, f16 or bf16; "
-     "attention reads a 16-bit cache in place"},
+     "element type of a causal LM's KV cache (its past_key/past_value inputs and outputs): f32, f16, bf16 or "
+     "mxint8 (U8 rows: int8 elements with an E8M0 scale per 32); attention reads the cache in place"},
     {"export.overwrite", QEFF_OPTION_BOOL, "false", 0, 0, "let qeff_export replace an existing model.onnx"},
     {"compile.target", QEFF_OPTION_STRING, "cpu", 0, 0, "the target to compile for (this build: cpu)"},
     {"compile.specializations", QEFF_OPTION_STRING, "", 0, 0,

@@ -87,6 +87,7 @@ class Fuser {
     pass(&Fuser::bias);
     pass(&Fuser::activation);
     pass(&Fuser::residual);
+    pass(&Fuser::mxint8_attention);
     std::vector<Node> kept;
     for (size_t i = 0; i < g_.nodes.size(); ++i)
       if (!dead_.count(i)) kept.push_back(std::move(g_.nodes[i]));
@@ -248,6 +249,29 @@ class Fuser {
     Node fused = mm;
     fused.inputs.push_back(r);
     replace(*add_at, std::move(fused), {i});
+  }
+
+  // Attention(Q, MxInt8Dequantize(K8), MxInt8Dequantize(V8), mask) ->
+  // qeff.cpu.Attention(Q, K8, V8, mask): the MXINT8 cache is read in place,
+  // a key block at a time, instead of widened whole every step.
+  void mxint8_attention(size_t i, const Uses &uses) {
+    const Node &att = g_.nodes[i];
+    if (att.domain != "qeff" || att.op_type != "Attention" || att.inputs.size() != 4) return;
+    std::optional<size_t> deq[2];
+    for (int j = 0; j < 2; ++j) {
+      const std::string &x = att.inputs[static_cast<size_t>(1 + j)];
+      deq[j] = producer(x);
+      if (!deq[j] || !uses.sole_reader(x)) return;
+      const Node &d = g_.nodes[*deq[j]];
+      if (d.domain != "qeff" || d.op_type != "MxInt8Dequantize" || d.inputs.size() != 1) return;
+    }
+    if (deq[0] == deq[1]) return;
+    Node fused = att;
+    fused.domain = ops::kCpuDomain;
+    fused.inputs[1] = g_.nodes[*deq[0]].inputs[0];
+    fused.inputs[2] = g_.nodes[*deq[1]].inputs[0];
+    set_attr(fused, "v_dim", attr_int(g_.nodes[*deq[1]], "dim", 0));
+    replace(i, std::move(fused), {*deq[0], *deq[1]});
   }
 
   // The type of a run-time or compile-time value.

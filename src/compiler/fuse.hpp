@@ -9,6 +9,8 @@
 //  - activation:      PackedMatMul -> Relu/Gelu/Sigmoid/Tanh, or y * Sigmoid(y)
 //                     (SiLU) => activation epilogue
 //  - residual:        PackedMatMul -> Add(y, r) with r of y's type => residual input
+//  - mxint8_attention: qeff.Attention reading MxInt8Dequantize(K / V) ->
+//                     qeff.cpu.Attention reading the MXINT8 rows in place
 // A consumer merged into its producer takes the consumer's place in the node
 // order (every input of the fused node is then already computed). A rule
 // applies only when the intermediate value has no other reader and is not a

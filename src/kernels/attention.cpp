@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 
+#include "kernels/mxint8.hpp"
 #include "kernels/rowops.hpp"
 
 namespace qeff::kernels {
@@ -27,6 +28,7 @@ struct Plan {
   int64_t tasks = 0;
   int64_t slots = 0;
   uint64_t slot_bytes = 0;
+  uint64_t rows_bytes = 0;    // offset of the MXINT8 rows' f32 buffers in a slot
 };
 
 Plan plan_for(const AttentionDims &d) {
@@ -41,8 +43,12 @@ Plan plan_for(const AttentionDims &d) {
   p.tasks = heads * p.blocks;
   p.slots = std::min(p.tasks, kMaxSlots);
   const uint64_t r = static_cast<uint64_t>(p.rows_per_task);
-  p.slot_bytes = align64(sizeof(float) * (kKeyBlock + (r + 1) * static_cast<uint64_t>(d.v_dim) + 2 * r)) +
+  p.rows_bytes = align64(sizeof(float) * (kKeyBlock + (r + 1) * static_cast<uint64_t>(d.v_dim) + 2 * r)) +
                  align64(sizeof(int64_t) * 3 * r);
+  p.slot_bytes = p.rows_bytes;
+  // An MXINT8 cache: one key block of K and V rows widened to f32.
+  if (d.kv == KvDtype::mxint8)
+    p.slot_bytes += align64(sizeof(float) * kKeyBlock * static_cast<uint64_t>(d.head_dim + d.v_dim));
   return p;
 }
 
@@ -99,17 +105,61 @@ struct KvOps<F16Bits> {
   static KvLoops::Axpy<F16Bits> axpy(const RowOps &o) { return o.axpy_rows_f16; }
 };
 
+// One (batch, kv head)'s K and V rows as the loops read them. Rows of f32 or
+// 16-bit floats are read where they lie (fetch is a no-op).
 template <class T>
+struct PlainRows {
+  using E = T;
+  const T *k, *v;
+  int64_t hd, vd;
+  PlainRows(const void *k0, const void *v0, int64_t head, int64_t t, int64_t hd_, int64_t vd_, uint8_t *)
+      : k(static_cast<const T *>(k0) + head * t * hd_), v(static_cast<const T *>(v0) + head * t * vd_), hd(hd_),
+        vd(vd_) {}
+  void fetch_keys(int64_t, int64_t) {}
+  void fetch_values(int64_t, int64_t) {}
+  const T *key(int64_t j) const { return k + j * hd; }
+  const T *value(int64_t j) const { return v + j * vd; }
+};
+
+// MXINT8 rows (kernels/mxint8.hpp) are widened, exactly, a key block at a
+// time into the task's f32 buffers, which the f32 loops then read: the
+// result equals f32 K and V holding the values the rows stand for.
+struct MxInt8Rows {
+  using E = float;
+  const uint8_t *k, *v;
+  int64_t hd, vd, ks, vs;  // ks, vs: row bytes
+  float *kbuf, *vbuf;
+  int64_t k0 = 0, v0 = 0;  // first row in each buffer
+  MxInt8Rows(const void *kp, const void *vp, int64_t head, int64_t t, int64_t hd_, int64_t vd_, uint8_t *buf)
+      : k(static_cast<const uint8_t *>(kp) + head * t * mxint8_row_bytes(hd_)),
+        v(static_cast<const uint8_t *>(vp) + head * t * mxint8_row_bytes(vd_)), hd(hd_), vd(vd_),
+        ks(mxint8_row_bytes(hd_)), vs(mxint8_row_bytes(vd_)), kbuf(reinterpret_cast<float *>(buf)),
+        vbuf(kbuf + kKeyBlock * hd_) {}
+  // Rows [lo, hi), at most kKeyBlock of them.
+  void fetch_keys(int64_t lo, int64_t hi) {
+    mxint8_dequantize_rows(k + lo * ks, ks, hi - lo, hd, kbuf);
+    k0 = lo;
+  }
+  void fetch_values(int64_t lo, int64_t hi) {
+    mxint8_dequantize_rows(v + lo * vs, vs, hi - lo, vd, vbuf);
+    v0 = lo;
+  }
+  const float *key(int64_t j) const { return kbuf + (j - k0) * hd; }
+  const float *value(int64_t j) const { return vbuf + (j - v0) * vd; }
+};
+
+template <class Rows>
 struct Task {
+  using E = typename Rows::E;
   const AttentionDims &d;
   const Plan &p;
   const RowOps &ops;
   const float *q;
-  const T *k, *v;
+  const void *k, *v;
   const uint8_t *mask;
   float *y;
-  KvLoops::Dot<T> dot_rows = KvOps<T>::dot(ops);
-  KvLoops::Axpy<T> axpy_rows = KvOps<T>::axpy(ops);
+  KvLoops::Dot<E> dot_rows = KvOps<E>::dot(ops);
+  KvLoops::Axpy<E> axpy_rows = KvOps<E>::axpy(ops);
 
   const uint8_t *mask_row(int64_t b, int64_t head, int64_t s) const {
     const int64_t mb = d.mask_batch == 1 ? 0 : b, mh = d.mask_heads == 1 ? 0 : head, ms = d.mask_rows == 1 ? 0 : s;
@@ -134,7 +184,7 @@ struct Task {
     const int64_t head0 = kvh * p.groups;
     const float *qg = q + ((b * d.q_heads + head0) * d.q_len + r0) * hd;
     float *yg = y + ((b * d.q_heads + head0) * d.q_len + r0) * vd;
-    const T *kh = k + bk * t * hd, *vh = v + bk * t * vd;
+    Rows rows(k, v, bk, t, hd, vd, slot + p.rows_bytes);
     const uint8_t *masks[kMaxRowsPerTask];
 
     int64_t ulo = t, uhi = 0;
@@ -151,10 +201,13 @@ struct Task {
     // Key blocks start at multiples of kKeyBlock, so a row's arithmetic is
     // the same whichever rows share its task.
     for (int64_t kb = ulo - ulo % kKeyBlock; kb < uhi; kb += kKeyBlock) {
+      const int64_t blo = std::max(kb, ulo), bhi = std::min(kb + kKeyBlock, uhi);
+      rows.fetch_keys(blo, bhi);
+      rows.fetch_values(blo, bhi);
       for (int64_t r = 0; r < nr; ++r) {
         const int64_t a = std::max(kb, range[r].lo), e = std::min(kb + kKeyBlock, range[r].hi), n = e - a;
         if (n <= 0) continue;
-        dot_rows(qg + r * hd, kh + a * hd, hd, n, hd, d.scale, scores);
+        dot_rows(qg + r * hd, rows.key(a), hd, n, hd, d.scale, scores);
         for (int64_t j = 0; j < n; ++j)
           if (masks[r][a + j]) scores[j] = kNegInf;
         const float bm = ops.max(scores, n);
@@ -163,14 +216,14 @@ struct Task {
         const float alpha = std::exp(mx[r] - m);  // 0 on the row's first block
         den[r] = den[r] * alpha + ops.exp_sum(scores, m, scores, n);
         if (alpha != 1.0f) ops.scale_add(acc + r * vd, alpha, 0.0f, acc + r * vd, vd);
-        axpy_rows(scores, vh + a * vd, vd, n, vd, acc + r * vd);
+        axpy_rows(scores, rows.value(a), vd, n, vd, acc + r * vd);
         mx[r] = m;
       }
     }
 
     bool have_vsum = false;
     for (int64_t r = 0; r < nr; ++r)
-      finish_row(masks[r], range[r], mx[r], den[r], acc + r * vd, vh, yg + r * vd, scores, vsum, have_vsum);
+      finish_row(masks[r], range[r], mx[r], den[r], acc + r * vd, rows, yg + r * vd, scores, vsum, have_vsum);
   }
 
   // Adds the masked keys' weight exp(masked_value - max) where it does not
@@ -178,7 +231,7 @@ struct Task {
   // kKeyBlock scratch row; vsum (sum of v over all keys) is computed once per
   // task for its fully masked rows (prefill padding rows), which all equal
   // mean(v).
-  void finish_row(const uint8_t *m, const KeyRange &range, float mx, float den, float *acc, const T *vh,
+  void finish_row(const uint8_t *m, const KeyRange &range, float mx, float den, float *acc, Rows &rows,
                   float *out, float *p, float *vsum, bool &have_vsum) const {
     const int64_t vd = d.v_dim, t = d.kv_len, masked = t - range.unmasked;
     if (masked > 0) {
@@ -189,8 +242,11 @@ struct Task {
         if (!have_vsum) {
           std::fill(vsum, vsum + vd, 0.0f);
           std::fill(p, p + kKeyBlock, 1.0f);
-          for (int64_t kb = 0; kb < t; kb += kKeyBlock)
-            axpy_rows(p, vh + kb * vd, vd, std::min(kKeyBlock, t - kb), vd, vsum);
+          for (int64_t kb = 0; kb < t; kb += kKeyBlock) {
+            const int64_t n = std::min(kKeyBlock, t - kb);
+            rows.fetch_values(kb, kb + n);
+            axpy_rows(p, rows.value(kb), vd, n, vd, vsum);
+          }
           have_vsum = true;
         }
         ops.scale_add(vsum, w / (static_cast<float>(t) * w), 0.0f, out, vd);
@@ -203,7 +259,8 @@ struct Task {
         for (int64_t kb = 0; kb < t; kb += kKeyBlock) {
           const int64_t n = std::min(kKeyBlock, t - kb);
           for (int64_t j = 0; j < n; ++j) p[j] = m[kb + j] ? w : 0.0f;
-          axpy_rows(p, vh + kb * vd, vd, n, vd, acc);
+          rows.fetch_values(kb, kb + n);
+          axpy_rows(p, rows.value(kb), vd, n, vd, acc);
         }
       }
     }
@@ -224,11 +281,11 @@ uint64_t attention_workspace_bytes(const AttentionDims &dims) {
 
 namespace {
 
-template <class T>
+template <class Rows>
 void run_attention(const AttentionDims &dims, const float *q, const void *k, const void *v, const uint8_t *mask,
                    float *y, void *workspace, Parallel &parallel) {
   const Plan p = plan_for(dims);
-  const Task<T> task{dims, p, rowops(), q, static_cast<const T *>(k), static_cast<const T *>(v), mask, y};
+  const Task<Rows> task{dims, p, rowops(), q, k, v, mask, y};
   auto *base = static_cast<uint8_t *>(workspace);
   parallel.parallel_for(p.slots, [&](int64_t b, int64_t e) {
     for (int64_t s = b; s < e; ++s) {
@@ -244,11 +301,12 @@ void attention(const AttentionDims &dims, const float *q, const void *k, const v
                float *y, void *workspace, Parallel &parallel) {
   if (dims.batch <= 0 || dims.q_heads <= 0 || dims.q_len <= 0 || dims.v_dim <= 0) return;
   switch (dims.kv) {
-    case KvDtype::bf16: return run_attention<Bf16Bits>(dims, q, k, v, mask, y, workspace, parallel);
-    case KvDtype::f16: return run_attention<F16Bits>(dims, q, k, v, mask, y, workspace, parallel);
+    case KvDtype::bf16: return run_attention<PlainRows<Bf16Bits>>(dims, q, k, v, mask, y, workspace, parallel);
+    case KvDtype::f16: return run_attention<PlainRows<F16Bits>>(dims, q, k, v, mask, y, workspace, parallel);
+    case KvDtype::mxint8: return run_attention<MxInt8Rows>(dims, q, k, v, mask, y, workspace, parallel);
     case KvDtype::f32: break;
   }
-  run_attention<float>(dims, q, k, v, mask, y, workspace, parallel);
+  run_attention<PlainRows<float>>(dims, q, k, v, mask, y, workspace, parallel);
 }
 
 }  // namespace qeff::kernels

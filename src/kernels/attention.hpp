@@ -30,8 +30,10 @@
 namespace qeff::kernels {
 
 // The element type of K and V: f32, or a 16-bit KV cache read as it is
-// (each element widened exactly to f32 as it is loaded; the math is f32).
-enum class KvDtype { f32 = 0, bf16 = 1, f16 = 2 };
+// (each element widened exactly to f32 as it is loaded; the math is f32), or
+// MXINT8 rows (kernels/mxint8.hpp: [.., mxint8_row_bytes(head_dim)] bytes,
+// widened exactly a key block at a time).
+enum class KvDtype { f32 = 0, bf16 = 1, f16 = 2, mxint8 = 3 };
 
 struct AttentionDims {
   int64_t batch = 1, q_heads = 1, kv_heads = 1;  // q_heads = kv_heads * groups
@@ -53,8 +55,8 @@ uint64_t attention_workspace_bytes(const AttentionDims &dims);
 // mask [mask_batch, mask_heads, mask_rows, kv_len] (bytes), y [batch,
 // q_heads, q_len, v_dim]. workspace: 64-byte aligned,
 // attention_workspace_bytes(dims). Results do not depend on the number of
-// threads, and a 16-bit K and V give exactly what f32 K and V holding the
-// same values give.
+// threads, and a 16-bit or MXINT8 K and V give exactly what f32 K and V
+// holding the same values give.
 void attention(const AttentionDims &dims, const float *q, const void *k, const void *v, const uint8_t *mask,
                float *y, void *workspace, Parallel &parallel);
 

@@ -10,6 +10,7 @@
 #include "models/decoder.hpp"
 #include "models/encoder.hpp"
 #include "models/model_builder.hpp"
+#include "transforms/kv_cache.hpp"
 
 namespace qeff::models {
 
@@ -159,7 +160,8 @@ std::string canonical_text(const BuildOptions &o) {
   s += o.pooling ? transforms::pooling_name(*o.pooling) : "default";
   s += ";normalize=";
   s += o.normalize ? (*o.normalize ? "true" : "false") : "default";
-  if (o.kv_cache_dtype != QEFF_DTYPE_F32) s += std::string(";kv_cache_dtype=") + dtype_name(o.kv_cache_dtype);
+  if (o.kv_cache_dtype != QEFF_DTYPE_F32)
+    s += std::string(";kv_cache_dtype=") + transforms::kv_cache_dtype_name(o.kv_cache_dtype);
   return s;
 }
 

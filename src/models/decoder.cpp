@@ -176,7 +176,8 @@ class DecoderWriter {
     auto [keys, values] = kv_.update(i, k, v);
     const std::string mask = kv_.mask(s_.window[static_cast<size_t>(i)]);
     const double scale = s_.attn_scale > 0 ? s_.attn_scale : 1.0 / std::sqrt(static_cast<double>(s_.head_dim));
-    if (s_.attn_softcap > 0 && kv_.dtype() != QEFF_DTYPE_F32) {  // the eager form computes in f32
+    const bool sixteen_bit = kv_.dtype() == QEFF_DTYPE_F16 || kv_.dtype() == QEFF_DTYPE_BF16;
+    if (s_.attn_softcap > 0 && sixteen_bit) {  // the eager form computes in f32
       keys = b_.op("Cast", {keys}, {{"to", int64_t{1}}});
       values = b_.op("Cast", {values}, {{"to", int64_t{1}}});
     }

@@ -37,7 +37,7 @@ struct BuildOptions {
   std::optional<transforms::Pooling> pooling;
   std::optional<bool> normalize;
   // Causal LMs: the element type of the KV cache (F32, F16 or BF16).
-  qeff_dtype kv_cache_dtype = QEFF_DTYPE_F32;
+  qeff_dtype kv_cache_dtype = QEFF_DTYPE_F32;  // or F16, BF16, transforms::kKvMxInt8
 };
 
 // Metadata keys every built graph carries.

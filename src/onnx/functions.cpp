@@ -2,6 +2,7 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <cstdint>
 #include <set>
 
 #include "common/error.hpp"
@@ -41,6 +42,11 @@ class Body {
     a->set_name("value_float");
     a->set_type(onnx::AttributeProto_AttributeType_FLOAT);
     a->set_f(value);
+  }
+  // A scalar double constant (exact for the small integers and powers of two used here).
+  void double_const(const std::string &out, float value) {
+    float_const(out + "_f", value);
+    attr_i(n("Cast", {out + "_f"}, {out}), "to", onnx::TensorProto_DataType_DOUBLE);
   }
   void attr_i(onnx::NodeProto *node, const char *name, int64_t v) {
     auto *a = node->add_attribute();
@@ -246,6 +252,151 @@ void last_token_pool(Body &b) {
   b.n("Squeeze", {"picked", "i1"}, {"Y"});
 }
 
+// MXINT8 rows (kernels/mxint8.hpp): X [..., d] f32 -> Y [..., d + nb] u8,
+// nb = ceil(d / 32). Per block of 32 (zero-padded): e = floor(log2(max |x|))
+// clamped to [-127, 127] (Log gives an estimate that Pow(2, .) then corrects
+// by one either way: exact), q = clip(round(x 2^(6 - e)), -127, 127) in
+// double (Round is half to even), stored as two's complement bytes, then the
+// E8M0 bytes e + 127; a block with a NaN or infinity gets q = 0, E = 255.
+void mxint8_quantize(Body &b) {
+  b.n("Shape", {"X"}, {"shape"});
+  b.ints("i0", {0});
+  b.ints("im1", {-1});
+  b.ints("c32", {32});
+  b.ints("c31", {31});
+  b.ints("big", {INT64_MAX});
+  b.n("Slice", {"shape", "im1", "big"}, {"d"});
+  b.n("Slice", {"shape", "i0", "im1"}, {"lead"});
+  b.attr_i(b.n("Concat", {"im1", "d"}, {"shape2"}), "axis", 0);
+  b.n("Reshape", {"X", "shape2"}, {"x2"});  // [rows, d]
+  b.n("Add", {"d", "c31"}, {"d31"});
+  b.n("Div", {"d31", "c32"}, {"nb"});
+  b.n("Mul", {"nb", "c32"}, {"dp"});
+  b.n("Sub", {"dp", "d"}, {"pad"});
+  b.ints("zeros3", {0, 0, 0});
+  b.attr_i(b.n("Concat", {"zeros3", "pad"}, {"pads"}), "axis", 0);
+  b.n("Pad", {"x2", "pads"}, {"xp"});
+  b.attr_i(b.n("Concat", {"im1", "nb", "c32"}, {"shape3"}), "axis", 0);
+  b.n("Reshape", {"xp", "shape3"}, {"xb"});  // [rows, nb, 32]
+  b.attr_i(b.n("Cast", {"xb"}, {"xd"}), "to", onnx::TensorProto_DataType_DOUBLE);
+  // Blocks holding a NaN or an infinity.
+  b.n("IsNaN", {"xd"}, {"nan"});
+  b.n("IsInf", {"xd"}, {"inf"});
+  b.n("Or", {"nan", "inf"}, {"bad_e"});
+  b.attr_i(b.n("Cast", {"bad_e"}, {"bad_d"}), "to", onnx::TensorProto_DataType_DOUBLE);
+  auto *rb = b.n("ReduceMax", {"bad_d"}, {"bad_n"});
+  b.attr_ints(rb, "axes", {2});
+  b.attr_i(rb, "keepdims", 1);
+  b.double_const("zero", 0.0f);
+  b.n("Greater", {"bad_n", "zero"}, {"bad"});  // [rows, nb, 1]
+  b.n("Where", {"bad_e", "zero", "xd"}, {"xf"});
+  b.n("Abs", {"xf"}, {"ax"});
+  auto *ra = b.n("ReduceMax", {"ax"}, {"amax"});
+  b.attr_ints(ra, "axes", {2});
+  b.attr_i(ra, "keepdims", 1);
+  // e = floor(log2(amax)), exactly: estimate, then correct by one either way.
+  b.double_const("two", 2.0f);
+  b.double_const("one", 1.0f);
+  b.n("Log", {"amax"}, {"ln_a"});
+  b.n("Log", {"two"}, {"ln2"});
+  b.n("Div", {"ln_a", "ln2"}, {"log2_a"});
+  b.n("Floor", {"log2_a"}, {"e0"});
+  b.double_const("lo", -127.0f);
+  b.double_const("hi", 127.0f);
+  b.n("Max", {"e0", "lo"}, {"e0_lo"});  // amax = 0: -inf -> -127
+  b.n("Min", {"e0_lo", "hi"}, {"e1"});
+  b.n("Add", {"e1", "one"}, {"e1p"});
+  b.n("Pow", {"two", "e1p"}, {"p_up"});
+  b.n("LessOrEqual", {"p_up", "amax"}, {"up"});
+  b.n("Pow", {"two", "e1"}, {"p_dn"});
+  b.n("Greater", {"p_dn", "amax"}, {"dn"});
+  b.attr_i(b.n("Cast", {"up"}, {"up_d"}), "to", onnx::TensorProto_DataType_DOUBLE);
+  b.attr_i(b.n("Cast", {"dn"}, {"dn_d"}), "to", onnx::TensorProto_DataType_DOUBLE);
+  b.n("Add", {"e1", "up_d"}, {"e2"});
+  b.n("Sub", {"e2", "dn_d"}, {"e3"});
+  b.n("Max", {"e3", "lo"}, {"e4"});
+  b.n("Min", {"e4", "hi"}, {"e"});  // [rows, nb, 1]
+  // q = clip(round(x 2^(6 - e)), -127, 127), as bytes.
+  b.double_const("six", 6.0f);
+  b.n("Sub", {"six", "e"}, {"qe"});
+  b.n("Pow", {"two", "qe"}, {"qs"});
+  b.n("Mul", {"xf", "qs"}, {"xs"});
+  b.n("Round", {"xs"}, {"xr"});
+  b.n("Max", {"xr", "lo"}, {"xr_lo"});
+  b.n("Min", {"xr_lo", "hi"}, {"q"});
+  b.n("Where", {"bad", "zero", "q"}, {"q_ok"});
+  b.double_const("c256", 256.0f);
+  b.n("Less", {"q_ok", "zero"}, {"neg"});
+  b.n("Add", {"q_ok", "c256"}, {"q_wrap"});
+  b.n("Where", {"neg", "q_wrap", "q_ok"}, {"q_byte"});
+  b.attr_i(b.n("Cast", {"q_byte"}, {"q_u8"}), "to", onnx::TensorProto_DataType_UINT8);
+  b.attr_i(b.n("Concat", {"im1", "dp"}, {"shape_q"}), "axis", 0);
+  b.n("Reshape", {"q_u8", "shape_q"}, {"q_rows"});
+  b.ints("i1", {1});
+  b.n("Slice", {"q_rows", "i0", "d", "i1"}, {"q_d"});  // [rows, d]
+  // E8M0 bytes.
+  b.n("Add", {"e", "hi"}, {"biased"});
+  b.double_const("nan_byte", 255.0f);
+  b.n("Where", {"bad", "nan_byte", "biased"}, {"s_d"});
+  b.attr_i(b.n("Cast", {"s_d"}, {"s_u8"}), "to", onnx::TensorProto_DataType_UINT8);
+  b.attr_i(b.n("Concat", {"im1", "nb"}, {"shape_s"}), "axis", 0);
+  b.n("Reshape", {"s_u8", "shape_s"}, {"s_rows"});  // [rows, nb]
+  b.attr_i(b.n("Concat", {"q_d", "s_rows"}, {"rows"}), "axis", 1);
+  b.n("Add", {"d", "nb"}, {"row_bytes"});
+  b.attr_i(b.n("Concat", {"lead", "row_bytes"}, {"shape_y"}), "axis", 0);
+  b.n("Reshape", {"rows", "shape_y"}, {"Y"});
+}
+
+// MXINT8 rows X [..., d + nb] u8 (d: attribute dim) -> Y [..., d] f32:
+// int8(q) * 2^(E - 133), NaN for E = 255 (exact: every such value is an f32).
+void mxint8_dequantize(Body &b) {
+  b.n("Shape", {"X"}, {"shape"});
+  b.ints("i0", {0});
+  b.ints("i1", {1});
+  b.ints("im1", {-1});
+  b.ints("c32", {32});
+  b.ints("c31", {31});
+  b.ints("big", {INT64_MAX});
+  b.n("Slice", {"shape", "im1", "big"}, {"r"});
+  b.n("Slice", {"shape", "i0", "im1"}, {"lead"});
+  b.from_attr("d0", "dim", false);
+  b.n("Unsqueeze", {"d0", "i0"}, {"d"});
+  b.n("Add", {"d", "c31"}, {"d31"});
+  b.n("Div", {"d31", "c32"}, {"nb"});
+  b.n("Mul", {"nb", "c32"}, {"dp"});
+  b.attr_i(b.n("Concat", {"im1", "r"}, {"shape2"}), "axis", 0);
+  b.n("Reshape", {"X", "shape2"}, {"x2"});  // [rows, d + nb]
+  b.n("Slice", {"x2", "i0", "d", "i1"}, {"q"});
+  b.n("Slice", {"x2", "d", "big", "i1"}, {"s"});
+  b.attr_i(b.n("Cast", {"q"}, {"qd"}), "to", onnx::TensorProto_DataType_DOUBLE);
+  b.double_const("c128", 128.0f);
+  b.double_const("c256", 256.0f);
+  b.n("GreaterOrEqual", {"qd", "c128"}, {"neg"});
+  b.n("Sub", {"qd", "c256"}, {"q_wrap"});
+  b.n("Where", {"neg", "q_wrap", "qd"}, {"qv"});  // [rows, d] in [-128, 127]
+  b.attr_i(b.n("Cast", {"s"}, {"sd"}), "to", onnx::TensorProto_DataType_DOUBLE);
+  b.double_const("bias", 133.0f);
+  b.double_const("two", 2.0f);
+  b.n("Sub", {"sd", "bias"}, {"se"});
+  b.n("Pow", {"two", "se"}, {"unit0"});
+  b.double_const("nan_byte", 255.0f);
+  b.n("Equal", {"sd", "nan_byte"}, {"is_nan"});
+  b.double_const("zero", 0.0f);
+  b.n("Div", {"zero", "zero"}, {"nan"});
+  b.n("Where", {"is_nan", "nan", "unit0"}, {"unit"});  // [rows, nb]
+  b.ints("i2", {2});
+  b.n("Unsqueeze", {"unit", "i2"}, {"unit3"});  // [rows, nb, 1]
+  b.attr_i(b.n("Concat", {"i1", "i1", "c32"}, {"expand_to"}), "axis", 0);
+  b.n("Expand", {"unit3", "expand_to"}, {"unit_b"});  // [rows, nb, 32]
+  b.attr_i(b.n("Concat", {"im1", "dp"}, {"shape_u"}), "axis", 0);
+  b.n("Reshape", {"unit_b", "shape_u"}, {"unit_rows"});
+  b.n("Slice", {"unit_rows", "i0", "d", "i1"}, {"unit_d"});  // [rows, d]
+  b.n("Mul", {"qv", "unit_d"}, {"yd"});
+  b.attr_i(b.n("Cast", {"yd"}, {"y2"}), "to", onnx::TensorProto_DataType_FLOAT);
+  b.attr_i(b.n("Concat", {"lead", "d"}, {"shape_y"}), "axis", 0);
+  b.n("Reshape", {"y2", "shape_y"}, {"Y"});
+}
+
 struct Definition {
   FunctionSpec spec;
   void (*body)(Body &);
@@ -258,6 +409,8 @@ const std::vector<Definition> &definitions() {
       {{"Attention", {"Q", "K", "V", "mask"}, {"Y"}, {"scale", "num_kv_groups", "masked_value"}}, attention},
       {{"CtxScatter", {"data", "position_ids", "updates"}, {"Y"}, {}}, ctx_scatter},
       {{"CtxGather", {"data", "ctx_indices"}, {"Y"}, {}}, ctx_gather},
+      {{"MxInt8Quantize", {"X"}, {"Y"}, {}}, mxint8_quantize},
+      {{"MxInt8Dequantize", {"X"}, {"Y"}, {"dim"}}, mxint8_dequantize},
       {{"MeanPool", {"X", "mask"}, {"Y"}, {}}, mean_pool},
       {{"MaxPool", {"X", "mask"}, {"Y"}, {}}, max_pool},
       {{"ClsPool", {"X", "mask"}, {"Y"}, {}}, cls_pool},

@@ -250,8 +250,10 @@ std::vector<OpDef> nn() {
       // In place: each row is read whole (mean, variance) before it is written.
       {"", "LayerNormalization", infer_layer_norm, prepare_layer_norm, kInPlace},
       attention_op(),
+      mxint8_attention_op(),
   };
   for (const OpDef &d : qeff_ops()) ops.push_back(d);
+  for (const OpDef &d : mxint8_ops()) ops.push_back(d);
   return ops;
 }
 

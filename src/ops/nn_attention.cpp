@@ -2,10 +2,17 @@
 // GQA (src/onnx/functions.cpp), run by the fused kernel of
 // kernels/attention.hpp (online softmax, valid-prefix reads). K and V may be
 // f16 or bf16 (a 16-bit KV cache), widened as they are read.
+//
+// qeff.cpu.Attention is the same op over an MXINT8 cache read in place: K and
+// V are U8 MXINT8 rows (kernels/mxint8.hpp) of Q's head dim and of the
+// attribute v_dim. Only the compiler's fusion pass writes it, from
+// Attention(Q, MxInt8Dequantize(K), MxInt8Dequantize(V), mask).
 #include <cmath>
 
 #include "common/dtype.hpp"
 #include "kernels/attention.hpp"
+#include "kernels/mxint8.hpp"
+#include "ops/linear.hpp"
 #include "ops/nn_common.hpp"
 
 namespace qeff::ops::nn {
@@ -102,8 +109,50 @@ std::unique_ptr<Kernel> prepare_attention(const PrepareContext &ctx) {
   return std::make_unique<AttentionKernel>(d);
 }
 
+// ---- qeff.cpu.Attention: K and V as MXINT8 rows ------------------------------
+
+// K [b, hkv, t, row(head_dim)] and V [b, hkv, t, row(v_dim)] as the f32
+// shapes they stand for.
+std::pair<std::vector<int64_t>, std::vector<int64_t>> mxint8_kv_dims(const graph::Node &node,
+                                                                      const std::vector<int64_t> &q,
+                                                                      std::vector<int64_t> k, std::vector<int64_t> v) {
+  const int64_t vd = required_int(node, "v_dim");
+  if (q.size() != 4 || k.size() != 4 || v.size() != 4)
+    fail_node(node, QEFF_E_FORMAT, "Q, K and V must have rank 4");
+  if (k[3] != kernels::mxint8_row_bytes(q[3]) || vd < 1 || v[3] != kernels::mxint8_row_bytes(vd))
+    fail_node(node, QEFF_E_FORMAT,
+              "K " + shape_str(k) + " and V " + shape_str(v) + " are not MXINT8 rows of Q's head dim " +
+                  std::to_string(q[3]) + " and v_dim " + std::to_string(vd));
+  k[3] = q[3];
+  v[3] = vd;
+  return {k, v};
+}
+
+std::vector<graph::TensorType> infer_mxint8_attention(const InferContext &ctx) {
+  expect_arity(ctx, 4, 4);
+  expect_dtype(ctx, 0, "Q", {QEFF_DTYPE_F32});
+  expect_dtype(ctx, 1, "K", {QEFF_DTYPE_U8}, /*unsupported=*/false);
+  expect_dtype(ctx, 2, "V", {QEFF_DTYPE_U8}, /*unsupported=*/false);
+  expect_dtype(ctx, 3, "mask", {QEFF_DTYPE_BOOL}, /*unsupported=*/false);
+  const std::vector<int64_t> q = input_dims(ctx, 0, "Q", 4);
+  auto [k, v] = mxint8_kv_dims(ctx.node, q, input_dims(ctx, 1, "K", 4), input_dims(ctx, 2, "V", 4));
+  const kernels::AttentionDims d = attention_dims(ctx.node, q, k, v, input_dims(ctx, 3, "mask"));
+  return {make_type(QEFF_DTYPE_F32, {d.batch, d.q_heads, d.q_len, d.v_dim})};
+}
+
+std::unique_ptr<Kernel> prepare_mxint8_attention(const PrepareContext &ctx) {
+  const std::vector<int64_t> q = dims_of(ctx.inputs[0]);
+  auto [k, v] = mxint8_kv_dims(ctx.node, q, dims_of(ctx.inputs[1]), dims_of(ctx.inputs[2]));
+  kernels::AttentionDims d = attention_dims(ctx.node, q, k, v, dims_of(ctx.inputs[3]));
+  d.kv = kernels::KvDtype::mxint8;
+  return std::make_unique<AttentionKernel>(d);
+}
+
 }  // namespace
 
 OpDef attention_op() { return {"qeff", "Attention", infer_attention, prepare_attention, kNone}; }
+OpDef mxint8_attention_op() {
+  return {kCpuDomain, "Attention", infer_mxint8_attention, prepare_mxint8_attention, kNone};
+}
 
 }  // namespace qeff::ops::nn

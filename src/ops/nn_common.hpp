@@ -1,4 +1,5 @@
-// Helpers shared by the nn op files (nn.cpp, nn_qeff.cpp, nn_attention.cpp):
+// Helpers shared by the nn op files (nn.cpp, nn_qeff.cpp, nn_attention.cpp,
+// nn_mxint8.cpp):
 // messages that name the node, attribute readers, shape checks.
 #pragma once
 
@@ -52,6 +53,8 @@ kernels::Parallel &parallel_of(const RunArgs &args);
 
 // Op tables of the other nn files.
 std::vector<OpDef> qeff_ops();
+std::vector<OpDef> mxint8_ops();
 OpDef attention_op();
+OpDef mxint8_attention_op();
 
 }  // namespace qeff::ops::nn

@@ -1,17 +1,28 @@
 #include "transforms/kv_cache.hpp"
 
 #include "common/error.hpp"
+#include "kernels/mxint8.hpp"
 
 namespace qeff::transforms {
 namespace {
 
 graph::TensorType cache_type(qeff_dtype dtype, int64_t kv_heads, int64_t head_dim) {
-  return {dtype,
+  const bool mx = dtype == kKvMxInt8;
+  return {mx ? QEFF_DTYPE_U8 : dtype,
           {graph::Dim::sym("batch_size"), graph::Dim::fixed(kv_heads), graph::Dim::sym("ctx_len"),
-           graph::Dim::fixed(head_dim)}};
+           graph::Dim::fixed(mx ? kernels::mxint8_row_bytes(head_dim) : head_dim)}};
 }
 
 }  // namespace
+
+const char *kv_cache_dtype_name(qeff_dtype dtype) {
+  switch (dtype) {
+    case QEFF_DTYPE_F16: return "F16";
+    case QEFF_DTYPE_BF16: return "BF16";
+    case kKvMxInt8: return "MXINT8";
+    default: return "F32";
+  }
+}
 
 std::string past_key_name(int64_t layer) { return "past_key." + std::to_string(layer); }
 std::string past_value_name(int64_t layer) { return "past_value." + std::to_string(layer); }
@@ -24,8 +35,9 @@ KvCache::KvCache(graph::GraphBuilder &b, std::string position_ids, int64_t layer
       kv_heads_(kv_heads),
       head_dim_(head_dim),
       dtype_(dtype) {
-  if (dtype_ != QEFF_DTYPE_F32 && dtype_ != QEFF_DTYPE_F16 && dtype_ != QEFF_DTYPE_BF16)
-    fail(QEFF_E_INTERNAL, "KvCache: cache element type " + std::to_string(dtype_) + " is not F32, F16 or BF16");
+  if (dtype_ != QEFF_DTYPE_F32 && dtype_ != QEFF_DTYPE_F16 && dtype_ != QEFF_DTYPE_BF16 && dtype_ != kKvMxInt8)
+    fail(QEFF_E_INTERNAL,
+         "KvCache: cache element type " + std::to_string(dtype_) + " is not F32, F16, BF16 or MXINT8");
   for (int64_t i = 0; i < layers_; ++i) {
     b_.input(past_key_name(i), cache_type(dtype_, kv_heads_, head_dim_));
     b_.input(past_value_name(i), cache_type(dtype_, kv_heads_, head_dim_));
@@ -37,13 +49,20 @@ std::pair<std::string, std::string> KvCache::update(int64_t layer, const std::st
     fail(QEFF_E_INTERNAL, "KvCache::update: layer " + std::to_string(layer) + " is out of range or updated twice");
   auto stored = [&](const std::string &x) {
     if (dtype_ == QEFF_DTYPE_F32) return x;
+    if (dtype_ == kKvMxInt8) return b_.op("MxInt8Quantize", {x}, {}, std::nullopt, "qeff");
     return b_.op("Cast", {x}, {{"to", int64_t{dtype_ == QEFF_DTYPE_F16 ? 10 : 16}}});  // ONNX FLOAT16 / BFLOAT16
   };
   std::string keys = b_.op("CtxScatter", {past_key_name(layer), position_ids_, stored(k)}, {}, std::nullopt, "qeff");
   std::string values =
       b_.op("CtxScatter", {past_value_name(layer), position_ids_, stored(v)}, {}, std::nullopt, "qeff");
   updated_[layer] = {keys, values};
-  return {keys, values};
+  if (dtype_ != kKvMxInt8) return {keys, values};
+  // Attention reads f32 rows; the compiler fuses these into qeff.cpu.Attention,
+  // which reads the MXINT8 rows in place.
+  auto widened = [&](const std::string &x) {
+    return b_.op("MxInt8Dequantize", {x}, {{"dim", head_dim_}}, std::nullopt, "qeff");
+  };
+  return {widened(keys), widened(values)};
 }
 
 void KvCache::declare_outputs() {

@@ -17,6 +17,13 @@
 // before the scatter) and qeff.Attention reads it in place (its ONNX body
 // casts to Q's type; the CPU kernel widens each element as it loads it), so
 // the cache costs half the memory and the decode reads half the bytes.
+//
+// An MXINT8 cache (kKvMxInt8; QEfficient's mxint8_kv_cache) holds U8 rows of
+// mxint8_row_bytes(head_dim) bytes (kernels/mxint8.hpp: int8 elements and an
+// E8M0 scale per 32): new k/v go through qeff.MxInt8Quantize before the
+// scatter, and update() returns them through qeff.MxInt8Dequantize, which the
+// compiler fuses into the attention (qeff.cpu.Attention reads the rows in
+// place). About 0.27 of the f32 cache's bytes for head_dim 64 and up.
 #pragma once
 
 #include <cstdint>
@@ -27,16 +34,23 @@
 
 namespace qeff::transforms {
 
+// The MXINT8 cache in BuildOptions::kv_cache_dtype and KvCache (its stored
+// element type is U8; I8 marks it, as no other int8 cache exists).
+inline constexpr qeff_dtype kKvMxInt8 = QEFF_DTYPE_I8;
+// "F32", "F16", "BF16" or "MXINT8".
+const char *kv_cache_dtype_name(qeff_dtype dtype);
+
 class KvCache {
  public:
   // Declares past_key.N / past_value.N for `layers` layers, of element type
-  // dtype (QEFF_DTYPE_F32, QEFF_DTYPE_F16 or QEFF_DTYPE_BF16).
+  // dtype (QEFF_DTYPE_F32, QEFF_DTYPE_F16, QEFF_DTYPE_BF16 or kKvMxInt8).
   KvCache(graph::GraphBuilder &b, std::string position_ids, int64_t layers, int64_t kv_heads, int64_t head_dim,
           qeff_dtype dtype = QEFF_DTYPE_F32);
 
   // Scatters k/v [batch, kv_heads, seq, head_dim] (f32) of layer `layer` into
   // its cache and returns the updated caches (the attention keys/values,
-  // [batch, kv_heads, ctx_len, head_dim], of the cache's dtype).
+  // [batch, kv_heads, ctx_len, head_dim], of the cache's dtype; f32 widened
+  // from the rows for MXINT8).
   std::pair<std::string, std::string> update(int64_t layer, const std::string &k, const std::string &v);
 
   // Declares the RetainedState outputs (after logits, as the contract orders

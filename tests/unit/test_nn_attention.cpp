@@ -10,6 +10,7 @@
 
 #include "kernels/attention.hpp"
 #include "kernels/half.hpp"
+#include "kernels/mxint8.hpp"
 #include "test_nn_support.hpp"
 
 namespace {
@@ -272,6 +273,47 @@ TEST(NnAttention, SixteenBitKeysAndValuesEqualTheirF32Values) {
           Workspace ws(attention_workspace_bytes(d));
           attention(d, p.q.data(), k16.data(), v16.data(), p.mask.data(), y.data(), ws.get(), serial);
           EXPECT_EQ(y, f32) << isa_name(isa) << (kv == KvDtype::bf16 ? " bf16" : " f16") << " dim " << dim << " s " << s;
+        }
+      }
+}
+
+// MXINT8 K and V (an mxint8 KV cache, kernels/mxint8.hpp) give exactly what
+// f32 K and V holding the values the rows stand for give, on every ISA: head
+// dims with a partial last block (72, 13), v_dim != head_dim, GQA, decode
+// and prefill, a fully masked row (the mean of every v row) and a finite
+// masked_value whose weight does not underflow (masked rows added in).
+TEST(NnAttention, MxInt8KeysAndValuesEqualTheirF32Values) {
+  for (int64_t dim : {64, 72, 13})
+    for (int64_t s : {1, 5})
+      for (float masked_value : {-3.40282347e38f, -1.0f}) {
+        const int64_t vdim = dim == 13 ? 40 : dim;
+        Problem p = make(2, 6, 2, s, 150, dim, vdim, 91 + static_cast<uint32_t>(dim + s));
+        p.d.masked_value = masked_value;
+        set_mask_shape(p, 2, 1, s);
+        for (int64_t b = 0; b < 2; ++b)
+          for (int64_t i = 0; i < s; ++i)
+            for (int64_t j = 0; j < p.d.kv_len; ++j) p.m(b, 0, i, j) = j > 140 - s + i || (b == 1 && i == 0);
+        auto pack = [](std::vector<float> &x, int64_t d) {
+          const int64_t rows = static_cast<int64_t>(x.size()) / d;
+          std::vector<uint8_t> rows8(static_cast<size_t>(rows * mxint8_row_bytes(d)));
+          mxint8_quantize_rows(x.data(), rows, d, rows8.data());
+          mxint8_dequantize_rows(rows8.data(), mxint8_row_bytes(d), rows, d, x.data());
+          return rows8;
+        };
+        const std::vector<uint8_t> k8 = pack(p.k, dim), v8 = pack(p.v, vdim);
+        SerialParallel serial;
+        for (Isa isa : nn_test::supported_isas()) {
+          IsaScope scope(isa);
+          const std::vector<float> f32 = run(p, serial);
+          AttentionDims d = p.d;
+          d.kv = KvDtype::mxint8;
+          std::vector<float> y(f32.size(), kNaN);
+          Workspace ws(attention_workspace_bytes(d));
+          attention(d, p.q.data(), k8.data(), v8.data(), p.mask.data(), y.data(), ws.get(), serial);
+          for (size_t i = 0; i < y.size(); ++i)
+            ASSERT_TRUE(y[i] == f32[i] || (std::isnan(y[i]) && std::isnan(f32[i])))
+                << isa_name(isa) << " dim " << dim << " s " << s << " masked_value " << masked_value << " at " << i
+                << ": " << y[i] << " vs " << f32[i];
         }
       }
 }
