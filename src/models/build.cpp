@@ -137,6 +137,7 @@ graph::Graph build_causal_lm(std::shared_ptr<const hub::ModelSource> source, Spe
   b.set_metadata(kMetaModelType, cfg.model_type);
   if (spec.max_positions > 0) b.set_metadata(kMetaMaxSeqLen, std::to_string(spec.max_positions));
   b.set_metadata(kMetaPadId, std::to_string(cfg.pad_token_id.value_or(0)));
+  b.set_metadata(kMetaKvCacheDtype, transforms::kv_cache_dtype_name(kv_dtype));
   b.set_metadata(kMetaGeneration, generation_defaults(src));
   return std::move(b).finish();
 }

@@ -50,6 +50,7 @@ inline constexpr const char *kMetaMaxSeqLen = "qeff.max_seq_len";      // longes
 inline constexpr const char *kMetaNumLabels = "qeff.num_labels";       // sequence-classification only
 inline constexpr const char *kMetaLabels = "qeff.labels";              // JSON array of label names
 inline constexpr const char *kMetaPadId = "qeff.pad_token_id";         // the id padding positions carry
+inline constexpr const char *kMetaKvCacheDtype = "qeff.kv_cache_dtype";  // causal LMs: F32, F16, BF16 or MXINT8
 inline constexpr const char *kMetaGeneration = "qeff.generation";     // causal LMs: JSON generation defaults
 
 // Builds the graph of `source` (kept alive by the graph's weight views).

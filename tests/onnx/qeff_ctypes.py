@@ -88,7 +88,7 @@ class Qeff:
 
     def tensors_out(self, t):
         import numpy as np
-        np_of_code = {1: np.float32, 5: np.int64, 10: np.bool_}
+        np_of_code = {1: np.float32, 5: np.int64, 9: np.uint8, 10: np.bool_}
         n = ctypes.c_size_t()
         self.check(self.lib.qeff_tensors_count(t, ctypes.byref(n)), "count")
         out = {}
@@ -111,7 +111,8 @@ class Qeff:
         try:
             for name, arr in feeds.items():
                 arr = np.ascontiguousarray(arr)
-                code = {np.dtype(np.float32): 1, np.dtype(np.int64): 5, np.dtype(np.bool_): 10}[arr.dtype]
+                code = {np.dtype(np.float32): 1, np.dtype(np.int64): 5, np.dtype(np.uint8): 9,
+                        np.dtype(np.bool_): 10}[arr.dtype]
                 shape = (ctypes.c_int64 * max(arr.ndim, 1))(*arr.shape)
                 self.check(self.lib.qeff_tensors_set(t, name.encode(), code, shape, arr.ndim,
                                                      arr.ctypes.data_as(ctypes.c_void_p), arr.nbytes), "set " + name)

@@ -351,3 +351,48 @@ TEST(Runtime, ConcurrentCallsOnOneSessionAreBusyNotCorrupt) {
   // The intruder's own calls, when they got the session, fail on their shapes.
   SUCCEED() << busy.load() << " busy, " << other.load() << " mismatched";
 }
+
+namespace {
+
+// y = Attention(q, MxInt8Dequantize(MxInt8Quantize(k)), ..(v), mask): the
+// shape of an MXINT8 KV cache's attention (transforms/kv_cache.hpp).
+Graph mxint8_attention() {
+  GraphBuilder b("mx");
+  auto q = b.input("q", f32(fixed_shape({1, 4, 2, 40})));
+  auto k = b.input("k", f32(fixed_shape({1, 2, 7, 40})));
+  auto v = b.input("v", f32(fixed_shape({1, 2, 7, 40})));
+  auto mask = b.input("mask", {QEFF_DTYPE_BOOL, fixed_shape({1, 1, 2, 7})});
+  auto rows = [&](const std::string &x) {
+    auto packed = b.op("MxInt8Quantize", {x}, {}, std::nullopt, "qeff");
+    return b.op("MxInt8Dequantize", {packed}, {{"dim", int64_t{40}}}, std::nullopt, "qeff");
+  };
+  auto y = b.op("Attention", {q, rows(k), rows(v), mask},
+                {{"scale", 0.158}, {"num_kv_groups", int64_t{2}}, {"masked_value", -1e4}}, std::nullopt, "qeff");
+  b.output(y, f32(fixed_shape({1, 4, 2, 40})), "y");
+  return std::move(b).finish();
+}
+
+}  // namespace
+
+TEST(Compiler, MxInt8AttentionReadsTheRowsInPlace) {
+  auto fused = compiler::compile(mxint8_attention(), options({{"one", {}}}));
+  EXPECT_EQ(count_steps(fused.plans[0], "MxInt8Dequantize"), 0u);
+  EXPECT_EQ(count_steps(fused.plans[0], "Attention"), 1u);
+  bool cpu_domain = false;
+  for (const auto &s : fused.plans[0].steps) cpu_domain |= s.node.op_type == "Attention" && s.node.domain == "qeff.cpu";
+  EXPECT_TRUE(cpu_domain);
+  auto unfused = compiler::compile(mxint8_attention(), options({{"one", {}}}, false));
+  EXPECT_EQ(count_steps(unfused.plans[0], "MxInt8Dequantize"), 2u);
+  std::vector<float> q(320), k(560), v(560);
+  for (size_t i = 0; i < q.size(); ++i) q[i] = static_cast<float>(std::sin(0.7 * double(i)));
+  for (size_t i = 0; i < k.size(); ++i) k[i] = static_cast<float>(std::cos(0.3 * double(i)) * (1 + double(i % 40)));
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(std::sin(0.11 * double(i)) * 1e-3);
+  std::vector<uint8_t> mask = {0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1};
+  std::vector<runtime::NamedTensor> in = {f32_input("q", q, {1, 4, 2, 40}), f32_input("k", k, {1, 2, 7, 40}),
+                                          f32_input("v", v, {1, 2, 7, 40}),
+                                          {"mask", {QEFF_DTYPE_BOOL, {1, 1, 2, 7}, mask.data()}}};
+  runtime::Session a(load(std::move(fused)), 1), b(load(std::move(unfused)), 1);
+  auto ya = a.run(in), yb = b.run(in);
+  const float *pa = ya[0].tensor.as<float>(), *pb = yb[0].tensor.as<float>();
+  EXPECT_EQ(std::vector<float>(pa, pa + 320), std::vector<float>(pb, pb + 320));
+}
