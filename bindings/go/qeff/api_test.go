@@ -516,4 +516,11 @@ func TestWeightAndKVCacheDTypes(t *testing.T) {
 	if _, err := m.Compile(WithKVCacheDType("int8")); !errors.Is(err, ErrInvalidArgument) {
 		t.Errorf("kv_cache_dtype int8: %v", err)
 	}
+	mx := must(m.Compile(WithPrefillSeqLen(4), WithCtxLen(16), WithKVCacheDType("mxint8"), WithCache(false, "")))
+	defer mx.Close()
+	info = must(mx.Info())
+	if !strings.Contains(info, `"output": "past_key.0_RetainedState", "dtype": "U8"`) ||
+		!strings.Contains(info, `"qeff.kv_cache_dtype": "MXINT8"`) {
+		t.Errorf("mxint8 cache: %s", info)
+	}
 }

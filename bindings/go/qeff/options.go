@@ -247,7 +247,8 @@ func WithCtxLen(n int) Option { return opt("compile.ctx_len", int64(n)) }
 func WithWeightDType(dtype string) Option { return opt("compile.weight_dtype", dtype) }
 
 // WithKVCacheDType sets "model.kv_cache_dtype": a causal LM's KV cache in
-// "f32", "f16" or "bf16".
+// "f32", "f16", "bf16" or "mxint8" (U8 rows: int8 elements with an E8M0 scale
+// per 32).
 func WithKVCacheDType(dtype string) Option { return opt("model.kv_cache_dtype", dtype) }
 
 // WithThreads sets "runtime.threads", the threads per session (QEfficient's

@@ -425,6 +425,13 @@ def test_kv_cache_dtype_and_weight_dtypes():
                 assert p.info["weight_dtype"] == dtype
         with pytest.raises(qeff.InvalidArgumentError, match="kv_cache_dtype"):
             m.compile(**{"model.kv_cache_dtype": "int8"})
+    # An MXINT8 cache: U8 rows (head_dim 16 -> 16 + 1 bytes), named by the metadata.
+    with qeff.AutoModelForCausalLM.from_pretrained(model_dir("llama-tiny")) as lm:
+        lm.compile(prefill_seq_len=4, ctx_len=32, kv_cache_dtype="mxint8", cache=False)
+        info = lm.program.info
+        assert {r["dtype"] for r in info["retained_state"]} == {"U8"}
+        assert info["metadata"]["qeff.kv_cache_dtype"] == "MXINT8"
+        assert len(lm.generate([[1, 2, 3]], max_new_tokens=3, ignore_eos=True).generated_ids[0]) == 3
 
 
 def test_pooling_none_gives_token_states():

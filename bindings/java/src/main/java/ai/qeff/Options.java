@@ -165,7 +165,10 @@ public final class Options extends NativeHandle {
     return set("compile.weight_dtype", dtype);
   }
 
-  /** {@code model.kv_cache_dtype}: a causal LM's KV cache in "f32", "f16" or "bf16". */
+  /**
+   * {@code model.kv_cache_dtype}: a causal LM's KV cache in "f32", "f16", "bf16" or "mxint8" (U8 rows:
+   * int8 elements with an E8M0 scale per 32).
+   */
   public Options kvCacheDtype(String dtype) {
     return set("model.kv_cache_dtype", dtype);
   }

@@ -96,6 +96,22 @@ class ProgramTest {
   }
 
   @Test
+  void compressedKvCachesReportTheirStorage() {
+    try (Model m = Model.load(model("llama-tiny"))) {
+      for (String[] kv : new String[][] {{"f16", "F16", "F16"}, {"mxint8", "U8", "MXINT8"}}) {
+        try (Options o = new Options().prefillSeqLen(4).ctxLen(16).kvCacheDtype(kv[0]).cache(false);
+            Program p = m.compile(o);
+            Options g = new Options().maxNewTokens(3).set("generate.ignore_eos", true)) {
+          String info = p.info();
+          assertTrue(info.contains("\"output\": \"past_key.0_RetainedState\", \"dtype\": \"" + kv[1] + "\""), info);
+          assertTrue(info.contains("\"qeff.kv_cache_dtype\": \"" + kv[2] + "\""), info);
+          assertEquals(3, p.generate("Hello", g).tokens().get(0).length);
+        }
+      }
+    }
+  }
+
+  @Test
   void tokenEmbeddingsWithPoolingNone() {
     Object hidden = at(bert, "batch", "last_hidden_state");
     float[][] expected = matrix(hidden, 5, 32, 32, 0); // row 0: [CLS] hello world ! [SEP], then padding
