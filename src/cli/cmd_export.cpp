@@ -22,7 +22,7 @@ Spec export_spec() {
       .value("--pooling", "P", "embedding models: mean, cls, max, mean_sqrt_len, last_token or none")
       .flag("--normalize", "embedding models: L2-normalize the output")
       .flag("--no-normalize", "embedding models: do not normalize")
-      .value("--kv-cache-dtype", "f32|f16|bf16", "causal LMs: element type of the KV cache inputs and outputs")
+      .value("--kv-cache-dtype", "f32|f16|bf16|mxint8", "causal LMs: element type of the KV cache inputs and outputs")
       .flag("--overwrite", "replace an existing model.onnx")
       .flag("--json", "print {\"onnx\": PATH, \"data\": PATH, \"bytes\": N} instead of the path");
   add_common_flags(s);

@@ -142,7 +142,7 @@ void add_lm_compile_flags(Spec &s) {
       .value("--ctx-len", "N", "context length: prompt + generated tokens (default 128)")
       .value("--batch-size", "N", "rows run together (default 1)")
       .value("--dtype", "f32|bf16|f16|int8|int4|mxfp6", "storage of the matmul weights (default f32)")
-      .value("--kv-cache-dtype", "f32|f16|bf16", "element type of the KV cache (default f32)")
+      .value("--kv-cache-dtype", "f32|f16|bf16|mxint8", "element type of the KV cache (default f32)")
       .value("--specializations", "JSON|FILE", "explicit specializations (overrides the lengths above)")
       .flag("--no-fuse", "skip the fusion pass");
 }
