@@ -15,20 +15,32 @@ constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 constexpr int64_t kMaxRowsPerTask = 16;  // query rows sharing each k/v block read
 constexpr int64_t kTargetTasks = 64;     // enough to balance any pool we expect
 constexpr int64_t kMaxSlots = 64;
+constexpr int64_t kMinChunk = 256;       // keys: a split of the key range is at least this long
+constexpr int64_t kMaxChunks = 16;
 
 uint64_t align64(uint64_t n) { return (n + 63) & ~uint64_t{63}; }
 
 // How the work is cut; a pure function of the dims so that workspace_bytes()
 // and run agree, and results never depend on the thread count.
+//
+// A task is (batch, kv head, block of rows_per_task query rows, key chunk).
+// Rows of one task share every k/v block read (decode: the GQA group's heads
+// read each cache row once). When that leaves fewer than kTargetTasks tasks
+// and the cache is long (decode), the key range is split into `chunks`
+// (flash-decoding): each task keeps its rows' partial softmax (max, sum,
+// accumulator) and a second pass merges the chunks of each row in order.
+// With a short cache the rows are spread over more tasks instead.
 struct Plan {
   int64_t groups = 1;
   int64_t rows = 0;           // query rows per (batch, kv head): groups * q_len
   int64_t rows_per_task = 1;
-  int64_t blocks = 0;         // tasks per (batch, kv head)
-  int64_t tasks = 0;
+  int64_t blocks = 0;         // row blocks per (batch, kv head)
+  int64_t chunks = 1;         // key chunks per row block
+  int64_t tasks = 0;          // (batch, kv head) x blocks x chunks
   int64_t slots = 0;
   uint64_t slot_bytes = 0;
   uint64_t rows_bytes = 0;    // offset of the MXINT8 rows' f32 buffers in a slot
+  uint64_t partial_floats = 0;  // per task when chunks > 1: rows_per_task x (v_dim + 2)
 };
 
 Plan plan_for(const AttentionDims &d) {
@@ -36,11 +48,19 @@ Plan plan_for(const AttentionDims &d) {
   p.groups = d.q_heads / d.kv_heads;
   p.rows = p.groups * d.q_len;
   const int64_t heads = d.batch * d.kv_heads;
-  // Prefer rows sharing k/v reads, but keep about kTargetTasks tasks for small
-  // (decode) shapes.
-  p.rows_per_task = std::clamp<int64_t>((heads * p.rows + kTargetTasks - 1) / kTargetTasks, 1, kMaxRowsPerTask);
+  p.rows_per_task = std::min(p.rows, kMaxRowsPerTask);
+  const int64_t row_tasks = heads * ((p.rows + p.rows_per_task - 1) / p.rows_per_task);
+  if (row_tasks < kTargetTasks) {
+    const int64_t by_keys = d.kv_len / kMinChunk;
+    if (by_keys >= 2)
+      p.chunks = std::min({(kTargetTasks + row_tasks - 1) / row_tasks, by_keys, kMaxChunks});
+    else  // a short cache: fewer rows per task for more tasks
+      p.rows_per_task =
+          std::clamp<int64_t>((heads * p.rows + kTargetTasks - 1) / kTargetTasks, 1, kMaxRowsPerTask);
+  }
+  p.rows_per_task = std::max<int64_t>(p.rows_per_task, 1);
   p.blocks = (p.rows + p.rows_per_task - 1) / p.rows_per_task;
-  p.tasks = heads * p.blocks;
+  p.tasks = heads * p.blocks * p.chunks;
   p.slots = std::min(p.tasks, kMaxSlots);
   const uint64_t r = static_cast<uint64_t>(p.rows_per_task);
   p.rows_bytes = align64(sizeof(float) * (kKeyBlock + (r + 1) * static_cast<uint64_t>(d.v_dim) + 2 * r)) +
@@ -49,6 +69,7 @@ Plan plan_for(const AttentionDims &d) {
   // An MXINT8 cache: one key block of K and V rows widened to f32.
   if (d.kv == KvDtype::mxint8)
     p.slot_bytes += align64(sizeof(float) * kKeyBlock * static_cast<uint64_t>(d.head_dim + d.v_dim));
+  if (p.chunks > 1) p.partial_floats = r * static_cast<uint64_t>(d.v_dim + 2);
   return p;
 }
 
@@ -112,7 +133,8 @@ struct PlainRows {
   using E = T;
   const T *k, *v;
   int64_t hd, vd;
-  PlainRows(const void *k0, const void *v0, int64_t head, int64_t t, int64_t hd_, int64_t vd_, uint8_t *)
+  PlainRows(const RowOps &, const void *k0, const void *v0, int64_t head, int64_t t, int64_t hd_, int64_t vd_,
+            uint8_t *)
       : k(static_cast<const T *>(k0) + head * t * hd_), v(static_cast<const T *>(v0) + head * t * vd_), hd(hd_),
         vd(vd_) {}
   void fetch_keys(int64_t, int64_t) {}
@@ -126,22 +148,25 @@ struct PlainRows {
 // result equals f32 K and V holding the values the rows stand for.
 struct MxInt8Rows {
   using E = float;
+  const RowOps &ops;
   const uint8_t *k, *v;
   int64_t hd, vd, ks, vs;  // ks, vs: row bytes
   float *kbuf, *vbuf;
   int64_t k0 = 0, v0 = 0;  // first row in each buffer
-  MxInt8Rows(const void *kp, const void *vp, int64_t head, int64_t t, int64_t hd_, int64_t vd_, uint8_t *buf)
-      : k(static_cast<const uint8_t *>(kp) + head * t * mxint8_row_bytes(hd_)),
+  MxInt8Rows(const RowOps &o, const void *kp, const void *vp, int64_t head, int64_t t, int64_t hd_, int64_t vd_,
+             uint8_t *buf)
+      : ops(o),
+        k(static_cast<const uint8_t *>(kp) + head * t * mxint8_row_bytes(hd_)),
         v(static_cast<const uint8_t *>(vp) + head * t * mxint8_row_bytes(vd_)), hd(hd_), vd(vd_),
         ks(mxint8_row_bytes(hd_)), vs(mxint8_row_bytes(vd_)), kbuf(reinterpret_cast<float *>(buf)),
         vbuf(kbuf + kKeyBlock * hd_) {}
   // Rows [lo, hi), at most kKeyBlock of them.
   void fetch_keys(int64_t lo, int64_t hi) {
-    mxint8_dequantize_rows(k + lo * ks, ks, hi - lo, hd, kbuf);
+    ops.widen_mxint8(k + lo * ks, ks, hi - lo, hd, kbuf);
     k0 = lo;
   }
   void fetch_values(int64_t lo, int64_t hi) {
-    mxint8_dequantize_rows(v + lo * vs, vs, hi - lo, vd, vbuf);
+    ops.widen_mxint8(v + lo * vs, vs, hi - lo, vd, vbuf);
     v0 = lo;
   }
   const float *key(int64_t j) const { return kbuf + (j - k0) * hd; }
@@ -166,64 +191,129 @@ struct Task {
     return mask + ((mb * d.mask_heads + mh) * d.mask_rows + ms) * d.kv_len;
   }
 
-  void run(int64_t task, uint8_t *slot) const {
-    const int64_t bk = task / p.blocks, blk = task % p.blocks;
-    const int64_t b = bk / d.kv_heads, kvh = bk % d.kv_heads;
-    const int64_t r0 = blk * p.rows_per_task, nr = std::min(p.rows_per_task, p.rows - r0);
-    const int64_t hd = d.head_dim, vd = d.v_dim, t = d.kv_len;
+  // One task's rows: where their scratch lies in the slot, their masks and
+  // key ranges, and the union of those ranges.
+  struct RowSet {
+    int64_t b = 0, bk = 0, r0 = 0, nr = 0, head0 = 0;
+    float *scores, *acc, *vsum, *mx, *den;  // acc [nr, vd]; vsum [vd]: all of v, for fully masked rows
+    KeyRange *range;
+    const uint8_t *masks[kMaxRowsPerTask];
+    int64_t ulo = 0, uhi = 0;
+  };
 
-    float *scores = reinterpret_cast<float *>(slot);
-    float *acc = scores + kKeyBlock;  // [nr, vd]
-    float *vsum = acc + p.rows_per_task * vd;  // [vd] sum of v over all keys, for fully masked rows
-    float *mx = vsum + vd, *den = mx + nr;
-    auto *range = reinterpret_cast<KeyRange *>(
+  RowSet rows_of(int64_t row_task, uint8_t *slot) const {
+    RowSet s;
+    s.bk = row_task / p.blocks;
+    const int64_t blk = row_task % p.blocks, kvh = s.bk % d.kv_heads, vd = d.v_dim, t = d.kv_len;
+    s.b = s.bk / d.kv_heads;
+    s.r0 = blk * p.rows_per_task;
+    s.nr = std::min(p.rows_per_task, p.rows - s.r0);
+    s.head0 = kvh * p.groups;  // heads of one kv group are adjacent: the group's rows are contiguous
+    s.scores = reinterpret_cast<float *>(slot);
+    s.acc = s.scores + kKeyBlock;
+    s.vsum = s.acc + p.rows_per_task * vd;
+    s.mx = s.vsum + vd;
+    s.den = s.mx + s.nr;
+    s.range = reinterpret_cast<KeyRange *>(
         slot + align64(sizeof(float) * (kKeyBlock + static_cast<uint64_t>(p.rows_per_task + 1) * vd +
                                         2 * static_cast<uint64_t>(p.rows_per_task))));
+    s.ulo = t;
+    for (int64_t r = 0; r < s.nr; ++r) {
+      const int64_t row = s.r0 + r;
+      s.masks[r] = mask_row(s.b, s.head0 + row / d.q_len, row % d.q_len);
+      s.range[r] = scan_mask(s.masks[r], t);
+      if (s.range[r].unmasked) s.ulo = std::min(s.ulo, s.range[r].lo), s.uhi = std::max(s.uhi, s.range[r].hi);
+    }
+    return s;
+  }
 
-    // Heads of one kv group are adjacent, so the group's rows are contiguous.
-    const int64_t head0 = kvh * p.groups;
-    const float *qg = q + ((b * d.q_heads + head0) * d.q_len + r0) * hd;
-    float *yg = y + ((b * d.q_heads + head0) * d.q_len + r0) * vd;
-    Rows rows(k, v, bk, t, hd, vd, slot + p.rows_bytes);
-    const uint8_t *masks[kMaxRowsPerTask];
+  const float *q_rows(const RowSet &s) const {
+    return q + ((s.b * d.q_heads + s.head0) * d.q_len + s.r0) * d.head_dim;
+  }
+  float *y_rows(const RowSet &s) const { return y + ((s.b * d.q_heads + s.head0) * d.q_len + s.r0) * d.v_dim; }
 
-    int64_t ulo = t, uhi = 0;
-    for (int64_t r = 0; r < nr; ++r) {
-      const int64_t row = r0 + r;
-      masks[r] = mask_row(b, head0 + row / d.q_len, row % d.q_len);
-      range[r] = scan_mask(masks[r], t);
-      if (range[r].unmasked) ulo = std::min(ulo, range[r].lo), uhi = std::max(uhi, range[r].hi);
-      mx[r] = kNegInf;
-      den[r] = 0.0f;
-      std::fill(acc + r * vd, acc + (r + 1) * vd, 0.0f);
+  // Task `task` (row task x chunks + chunk). With one chunk it writes its
+  // rows of y; with several, its partial softmax into `partial`.
+  void run(int64_t task, uint8_t *slot, float *partial) const {
+    const int64_t chunk = task % p.chunks;
+    RowSet s = rows_of(task / p.chunks, slot);
+    const int64_t hd = d.head_dim, vd = d.v_dim;
+    Rows rows(ops, k, v, s.bk, d.kv_len, hd, vd, slot + p.rows_bytes);
+    const float *qg = q_rows(s);
+    for (int64_t r = 0; r < s.nr; ++r) {
+      s.mx[r] = kNegInf;
+      s.den[r] = 0.0f;
+      std::fill(s.acc + r * vd, s.acc + (r + 1) * vd, 0.0f);
     }
 
-    // Key blocks start at multiples of kKeyBlock, so a row's arithmetic is
-    // the same whichever rows share its task.
-    for (int64_t kb = ulo - ulo % kKeyBlock; kb < uhi; kb += kKeyBlock) {
-      const int64_t blo = std::max(kb, ulo), bhi = std::min(kb + kKeyBlock, uhi);
+    // Key blocks start at multiples of kKeyBlock from the first one with an
+    // unmasked key, and a chunk is a whole number of blocks.
+    int64_t k_lo = s.ulo - s.ulo % kKeyBlock, k_hi = s.uhi;
+    if (p.chunks > 1 && k_lo < k_hi) {
+      const int64_t per = (k_hi - k_lo + p.chunks - 1) / p.chunks;
+      const int64_t len = std::max(2 * kKeyBlock, (per + kKeyBlock - 1) / kKeyBlock * kKeyBlock);
+      k_lo += chunk * len;
+      k_hi = std::min(k_hi, k_lo + len);
+    }
+    for (int64_t kb = k_lo; kb < k_hi; kb += kKeyBlock) {
+      const int64_t blo = std::max(kb, s.ulo), bhi = std::min(kb + kKeyBlock, k_hi);
       rows.fetch_keys(blo, bhi);
       rows.fetch_values(blo, bhi);
-      for (int64_t r = 0; r < nr; ++r) {
-        const int64_t a = std::max(kb, range[r].lo), e = std::min(kb + kKeyBlock, range[r].hi), n = e - a;
+      for (int64_t r = 0; r < s.nr; ++r) {
+        const int64_t a = std::max(kb, s.range[r].lo), e = std::min(kb + kKeyBlock, s.range[r].hi), n = e - a;
         if (n <= 0) continue;
+        float *scores = s.scores;
         dot_rows(qg + r * hd, rows.key(a), hd, n, hd, d.scale, scores);
         for (int64_t j = 0; j < n; ++j)
-          if (masks[r][a + j]) scores[j] = kNegInf;
+          if (s.masks[r][a + j]) scores[j] = kNegInf;
         const float bm = ops.max(scores, n);
         if (bm == kNegInf) continue;
-        const float m = std::max(mx[r], bm);
-        const float alpha = std::exp(mx[r] - m);  // 0 on the row's first block
-        den[r] = den[r] * alpha + ops.exp_sum(scores, m, scores, n);
-        if (alpha != 1.0f) ops.scale_add(acc + r * vd, alpha, 0.0f, acc + r * vd, vd);
-        axpy_rows(scores, rows.value(a), vd, n, vd, acc + r * vd);
-        mx[r] = m;
+        const float m = std::max(s.mx[r], bm);
+        const float alpha = std::exp(s.mx[r] - m);  // 0 on the row's first block
+        s.den[r] = s.den[r] * alpha + ops.exp_sum(scores, m, scores, n);
+        if (alpha != 1.0f) ops.scale_add(s.acc + r * vd, alpha, 0.0f, s.acc + r * vd, vd);
+        axpy_rows(scores, rows.value(a), vd, n, vd, s.acc + r * vd);
+        s.mx[r] = m;
       }
     }
 
+    if (p.chunks > 1) {  // [acc rows | max | sum] of this chunk
+      std::copy(s.acc, s.acc + s.nr * vd, partial);
+      std::copy(s.mx, s.mx + s.nr, partial + p.rows_per_task * vd);
+      std::copy(s.den, s.den + s.nr, partial + p.rows_per_task * (vd + 1));
+      return;
+    }
     bool have_vsum = false;
-    for (int64_t r = 0; r < nr; ++r)
-      finish_row(masks[r], range[r], mx[r], den[r], acc + r * vd, rows, yg + r * vd, scores, vsum, have_vsum);
+    float *yg = y_rows(s);
+    for (int64_t r = 0; r < s.nr; ++r)
+      finish_row(s.masks[r], s.range[r], s.mx[r], s.den[r], s.acc + r * vd, rows, yg + r * vd, s.scores, s.vsum,
+                 have_vsum);
+  }
+
+  // Merges the chunks of row task `row_task` (partials: its chunks'
+  // blocks, in order) and writes its rows of y.
+  void merge(int64_t row_task, uint8_t *slot, const float *partials) const {
+    RowSet s = rows_of(row_task, slot);
+    const int64_t vd = d.v_dim;
+    const int64_t stride = static_cast<int64_t>(p.partial_floats);
+    Rows rows(ops, k, v, s.bk, d.kv_len, d.head_dim, vd, slot + p.rows_bytes);
+    bool have_vsum = false;
+    float *yg = y_rows(s);
+    for (int64_t r = 0; r < s.nr; ++r) {
+      float m = kNegInf;
+      for (int64_t c = 0; c < p.chunks; ++c) m = std::max(m, partials[c * stride + p.rows_per_task * vd + r]);
+      float den = 0.0f;
+      float *weights = s.scores;  // one per chunk (kMaxChunks <= kKeyBlock)
+      for (int64_t c = 0; c < p.chunks; ++c) {
+        const float mc = partials[c * stride + p.rows_per_task * vd + r];
+        weights[c] = mc == kNegInf ? 0.0f : std::exp(mc - m);
+        den += partials[c * stride + p.rows_per_task * (vd + 1) + r] * weights[c];
+      }
+      float *acc = s.acc + r * vd;
+      std::fill(acc, acc + vd, 0.0f);
+      ops.axpy_rows(weights, partials + r * vd, stride, p.chunks, vd, acc);
+      finish_row(s.masks[r], s.range[r], m, den, acc, rows, yg + r * vd, s.scores, s.vsum, have_vsum);
+    }
   }
 
   // Adds the masked keys' weight exp(masked_value - max) where it does not
@@ -276,7 +366,8 @@ struct Task {
 
 uint64_t attention_workspace_bytes(const AttentionDims &dims) {
   Plan p = plan_for(dims);
-  return static_cast<uint64_t>(p.slots) * p.slot_bytes;
+  return static_cast<uint64_t>(p.slots) * p.slot_bytes +
+         static_cast<uint64_t>(p.tasks) * p.partial_floats * sizeof(float);
 }
 
 namespace {
@@ -287,10 +378,20 @@ void run_attention(const AttentionDims &dims, const float *q, const void *k, con
   const Plan p = plan_for(dims);
   const Task<Rows> task{dims, p, rowops(), q, k, v, mask, y};
   auto *base = static_cast<uint8_t *>(workspace);
+  auto *partials = reinterpret_cast<float *>(base + static_cast<uint64_t>(p.slots) * p.slot_bytes);
   parallel.parallel_for(p.slots, [&](int64_t b, int64_t e) {
     for (int64_t s = b; s < e; ++s) {
       const int64_t t0 = s * p.tasks / p.slots, t1 = (s + 1) * p.tasks / p.slots;
-      for (int64_t t = t0; t < t1; ++t) task.run(t, base + s * p.slot_bytes);
+      for (int64_t t = t0; t < t1; ++t) task.run(t, base + s * p.slot_bytes, partials + t * p.partial_floats);
+    }
+  });
+  if (p.chunks == 1) return;
+  const int64_t row_tasks = p.tasks / p.chunks, slots = std::min(row_tasks, p.slots);
+  parallel.parallel_for(slots, [&](int64_t b, int64_t e) {
+    for (int64_t s = b; s < e; ++s) {
+      const int64_t t0 = s * row_tasks / slots, t1 = (s + 1) * row_tasks / slots;
+      for (int64_t t = t0; t < t1; ++t)
+        task.merge(t, base + s * p.slot_bytes, partials + t * p.chunks * p.partial_floats);
     }
   });
 }

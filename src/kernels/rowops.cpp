@@ -2,6 +2,8 @@
 // dispatch between it and the ISA tables.
 #include "kernels/rowops.hpp"
 
+#include "kernels/mxint8.hpp"
+
 #include <cmath>
 #include <limits>
 
@@ -112,7 +114,8 @@ const RowOps kPortable{Isa::portable,        activation,          max,
                        exp_sum,              sum_sq,              sum,
                        scale_add,            normalize,           rotary,
                        dot_rows<float>,      axpy_rows<float>,    dot_rows<Bf16Bits>,
-                       axpy_rows<Bf16Bits>,  dot_rows<F16Bits>,   axpy_rows<F16Bits>};
+                       axpy_rows<Bf16Bits>,  dot_rows<F16Bits>,   axpy_rows<F16Bits>,
+                       mxint8_dequantize_rows};
 
 }  // namespace
 

@@ -51,6 +51,9 @@ struct RowOps {
   void (*dot_rows_f16)(const float *q, const F16Bits *k, int64_t k_stride, int64_t nk, int64_t d, float scale,
                        float *s);
   void (*axpy_rows_f16)(const float *p, const F16Bits *v, int64_t v_stride, int64_t nv, int64_t d, float *acc);
+  // MXINT8 rows (kernels/mxint8.hpp, row stride `stride` bytes) widened
+  // exactly to rows x d floats: mxint8_dequantize_rows.
+  void (*widen_mxint8)(const uint8_t *in, int64_t stride, int64_t rows, int64_t d, float *out);
 };
 
 // The table of active_isa().

@@ -3,10 +3,12 @@
 // instantiate them. Include only from those files.
 #pragma once
 
+#include <algorithm>
 #include <limits>
 #include <type_traits>
 
 #include "kernels/half.hpp"
+#include "kernels/mxint8.hpp"
 #include "kernels/rowops.hpp"
 #include "kernels/simd.hpp"
 
@@ -227,6 +229,23 @@ struct RowKernels {
     }
   }
 
+  static void widen_mxint8(const uint8_t *in, int64_t stride, int64_t rows, int64_t d, float *out) {
+    const int64_t nb = mxint8_blocks(d);
+    for (int64_t r = 0; r < rows; ++r) {
+      const uint8_t *row = in + r * stride;
+      const auto *q = reinterpret_cast<const int8_t *>(row);
+      float *o = out + r * d;
+      for (int64_t b = 0; b < nb; ++b) {
+        const float unit = mxint8_unit(row[d + b]);
+        const F u = V::set1(unit);
+        const int64_t c1 = std::min(b * kMxBlock + kMxBlock, d);
+        int64_t c = b * kMxBlock;
+        for (; c + N <= c1; c += N) V::store(o + c, V::mul(V::load_i8(q + c), u));
+        for (; c < c1; ++c) o[c] = static_cast<float>(q[c]) * unit;
+      }
+    }
+  }
+
   static RowOps table(Isa isa) {
     return RowOps{isa,
                   activation,
@@ -242,7 +261,8 @@ struct RowKernels {
                   dot_rows<Bf16Bits>,
                   axpy_rows<Bf16Bits>,
                   dot_rows<F16Bits>,
-                  axpy_rows<F16Bits>};
+                  axpy_rows<F16Bits>,
+                  widen_mxint8};
   }
 };
 

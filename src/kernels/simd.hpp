@@ -45,6 +45,10 @@ struct Avx2 {
         _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p))), 16));
   }
   static F load(const F16Bits *p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p))); }
+  // N int8 widened exactly.
+  static F load_i8(const int8_t *p) {
+    return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(p))));
+  }
   static void store(float *p, F v) { _mm256_storeu_ps(p, v); }
   static __m256i tail(int64_t n) {  // lanes [0, n) set, n < N
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
@@ -118,6 +122,9 @@ struct Avx512 {
   }
   static F load(const F16Bits *p) {
     return _mm512_maskz_cvtph_ps(0xffff, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(p)));
+  }
+  static F load_i8(const int8_t *p) {
+    return _mm512_cvtepi32_ps(_mm512_maskz_cvtepi8_epi32(0xffff, _mm_loadu_si128(reinterpret_cast<const __m128i *>(p))));
   }
   static void store(float *p, F v) { _mm512_storeu_ps(p, v); }
   static M tail(int64_t n) { return static_cast<M>((1u << n) - 1u); }  // n < N

@@ -130,6 +130,25 @@ void check_all_isas(const Problem &p, const std::string &what, double tol = 2e-6
   }
 }
 
+// Decode over a long cache splits the keys into chunks whose partial
+// softmaxes are merged: against the reference with the valid length spread
+// over several chunks (or not), rows of different lengths in one batch, a
+// fully masked row, a finite masked_value that weighs the masked keys in,
+// and 2 threads bitwise equal to 1.
+TEST(NnAttention, LongCacheDecodeMergesKeyChunks) {
+  for (int64_t valid : {1, 300, 1500, 2048})
+    for (float masked_value : {-3.40282347e38f, -2.0f}) {
+      Problem p = make(2, 8, 2, 1, 2048, 64, 40, 500 + static_cast<uint32_t>(valid));
+      p.d.masked_value = masked_value;
+      set_mask_shape(p, 2, 1, 1);
+      for (int64_t j = 0; j < p.d.kv_len; ++j) {
+        p.m(0, 0, 0, j) = j >= valid;
+        p.m(1, 0, 0, j) = valid == 1 || j >= valid / 2 || j % 7 == 3;  // valid 1: fully masked
+      }
+      check_all_isas(p, "valid " + std::to_string(valid) + " masked_value " + std::to_string(masked_value), 5e-6);
+    }
+}
+
 TEST(NnAttention, OddShapesGqaAndMaskBroadcasts) {
   uint32_t seed = 100;
   for (int64_t groups : {1, 2, 4})
@@ -237,11 +256,15 @@ TEST(NnAttention, ReadsOnlyTheValidPrefixOfTheCache) {
 }
 
 TEST(NnAttention, WorkspaceIsSmallAndIndependentOfTheContextLength) {
+  // Decode splits a long cache into at most 16 key chunks (their partial
+  // softmax rows are the workspace's only part that a longer cache adds).
   Problem p = make(1, 32, 8, 1, 4096, 128, 128, 1);
   const uint64_t decode = attention_workspace_bytes(p.d);
-  p.d.kv_len = 64;
+  p.d.kv_len = int64_t{1} << 20;
   EXPECT_EQ(attention_workspace_bytes(p.d), decode);
-  EXPECT_LE(decode, 64u * 1024u);
+  EXPECT_LE(decode, 512u * 1024u);
+  p.d.kv_len = 64;
+  EXPECT_LE(attention_workspace_bytes(p.d), decode);
   p.d.q_len = 4096;  // prefill: 64 slots of ~9 KiB, no [seq x ctx] matrix
   EXPECT_LE(attention_workspace_bytes(p.d), 64u * 10u * 1024u);
 }
@@ -287,12 +310,13 @@ TEST(NnAttention, MxInt8KeysAndValuesEqualTheirF32Values) {
     for (int64_t s : {1, 5})
       for (float masked_value : {-3.40282347e38f, -1.0f}) {
         const int64_t vdim = dim == 13 ? 40 : dim;
-        Problem p = make(2, 6, 2, s, 150, dim, vdim, 91 + static_cast<uint32_t>(dim + s));
+        const int64_t t = s == 1 && dim == 64 ? 1100 : 150;  // decode over a long cache: key chunks
+        Problem p = make(2, 6, 2, s, t, dim, vdim, 91 + static_cast<uint32_t>(dim + s));
         p.d.masked_value = masked_value;
         set_mask_shape(p, 2, 1, s);
         for (int64_t b = 0; b < 2; ++b)
           for (int64_t i = 0; i < s; ++i)
-            for (int64_t j = 0; j < p.d.kv_len; ++j) p.m(b, 0, i, j) = j > 140 - s + i || (b == 1 && i == 0);
+            for (int64_t j = 0; j < p.d.kv_len; ++j) p.m(b, 0, i, j) = j > t - 10 - s + i || (b == 1 && i == 0);
         auto pack = [](std::vector<float> &x, int64_t d) {
           const int64_t rows = static_cast<int64_t>(x.size()) / d;
           std::vector<uint8_t> rows8(static_cast<size_t>(rows * mxint8_row_bytes(d)));
