@@ -85,6 +85,16 @@ bool all_masked_word(const uint8_t *p) {
   return ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull) == 0;
 }
 
+// The number of zero bytes in 8 bytes: 0x80 marks each zero byte exactly
+// (no carries cross bytes: the low 7 bits of each byte add 0x7F at most).
+int64_t zero_bytes(const uint8_t *p) {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  constexpr uint64_t k7f = 0x7F7F7F7F7F7F7F7Full;
+  const uint64_t zero = ~(((w & k7f) + k7f) | w) & ~k7f;  // 0x80 in each zero byte
+  return static_cast<int64_t>(((zero >> 7) * 0x0101010101010101ull) >> 56);  // sum of the bytes' 0/1
+}
+
 KeyRange scan_mask(const uint8_t *m, int64_t t) {
   KeyRange r;
   int64_t lo = 0;
@@ -96,7 +106,9 @@ KeyRange scan_mask(const uint8_t *m, int64_t t) {
   while (m[hi - 1]) --hi;
   r.lo = lo;
   r.hi = hi;
-  for (int64_t j = lo; j < hi; ++j) r.unmasked += m[j] == 0;
+  int64_t j = lo;
+  for (; j + 8 <= hi; j += 8) r.unmasked += zero_bytes(m + j);
+  for (; j < hi; ++j) r.unmasked += m[j] == 0;
   return r;
 }
 
@@ -221,7 +233,8 @@ struct Task {
     for (int64_t r = 0; r < s.nr; ++r) {
       const int64_t row = s.r0 + r;
       s.masks[r] = mask_row(s.b, s.head0 + row / d.q_len, row % d.q_len);
-      s.range[r] = scan_mask(s.masks[r], t);
+      // Rows sharing a mask row (the heads of a group with a broadcast mask) share its scan.
+      s.range[r] = r > 0 && s.masks[r] == s.masks[r - 1] ? s.range[r - 1] : scan_mask(s.masks[r], t);
       if (s.range[r].unmasked) s.ulo = std::min(s.ulo, s.range[r].lo), s.uhi = std::max(s.uhi, s.range[r].hi);
     }
     return s;

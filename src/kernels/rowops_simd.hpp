@@ -167,11 +167,35 @@ struct RowKernels {
     }
   }
 
-  // Four keys at a time: four accumulators over d, one hadd tree.
+  // Eight keys, then four, at a time: one accumulator per key over d (so
+  // the FMA chains overlap), one hadd tree per four keys. A key's sum is the
+  // same in either group.
   template <class T>
   static void dot_rows(const float *q, const T *k, int64_t k_stride, int64_t nk, int64_t d, float scale, float *s) {
     const int64_t dv = d - d % N, rest = d - dv;
     int64_t j = 0;
+    for (; j + 8 <= nk; j += 8) {
+      const T *kr[8];
+#pragma GCC unroll 8
+      for (int t = 0; t < 8; ++t) kr[t] = k + (j + t) * k_stride;
+      F a[8];
+#pragma GCC unroll 8
+      for (int t = 0; t < 8; ++t) a[t] = V::zero();
+      for (int64_t c = 0; c < dv; c += N) {
+        F qv = V::load(q + c);
+#pragma GCC unroll 8
+        for (int t = 0; t < 8; ++t) a[t] = V::fmadd(qv, load_k(kr[t] + c), a[t]);
+      }
+      if (rest) {
+        F qv = V::load_part(q + dv, rest, 0.0f);
+#pragma GCC unroll 8
+        for (int t = 0; t < 8; ++t) a[t] = V::fmadd(qv, load_k_part(kr[t] + dv, rest), a[t]);
+      }
+      V::hsum4(a[0], a[1], a[2], a[3], s + j);
+      V::hsum4(a[4], a[5], a[6], a[7], s + j + 4);
+#pragma GCC unroll 8
+      for (int t = 0; t < 8; ++t) s[j + t] *= scale;
+    }
     for (; j + 4 <= nk; j += 4) {
       const T *k0 = k + j * k_stride, *k1 = k0 + k_stride, *k2 = k1 + k_stride, *k3 = k2 + k_stride;
       F a0 = V::zero(), a1 = V::zero(), a2 = V::zero(), a3 = V::zero();
@@ -190,6 +214,7 @@ struct RowKernels {
         a3 = V::fmadd(qv, load_k_part(k3 + dv, rest), a3);
       }
       V::hsum4(a0, a1, a2, a3, s + j);
+#pragma GCC unroll 8
       for (int t = 0; t < 4; ++t) s[j + t] *= scale;
     }
     for (; j < nk; ++j) {
@@ -205,19 +230,25 @@ struct RowKernels {
   template <int W, class T>
   static void axpy_block(const float *p, const T *v, int64_t v_stride, int64_t nv, float *acc) {
     F a[W];
+#pragma GCC unroll 8
     for (int t = 0; t < W; ++t) a[t] = V::load(acc + t * N);
     for (int64_t j = 0; j < nv; ++j) {
       if (p[j] == 0.0f) continue;
       F pj = V::set1(p[j]);
       const T *vr = v + j * v_stride;
+#pragma GCC unroll 8
       for (int t = 0; t < W; ++t) a[t] = V::fmadd(pj, load_k(vr + t * N), a[t]);
     }
+#pragma GCC unroll 8
     for (int t = 0; t < W; ++t) V::store(acc + t * N, a[t]);
   }
 
+  // Eight vectors of columns at a time where d allows (independent FMA
+  // chains); each column's sum over j is the same in any block width.
   template <class T>
   static void axpy_rows(const float *p, const T *v, int64_t v_stride, int64_t nv, int64_t d, float *acc) {
     int64_t c = 0;
+    for (; c + 8 * N <= d; c += 8 * N) axpy_block<8>(p, v + c, v_stride, nv, acc + c);
     for (; c + 4 * N <= d; c += 4 * N) axpy_block<4>(p, v + c, v_stride, nv, acc + c);
     for (; c + N <= d; c += N) axpy_block<1>(p, v + c, v_stride, nv, acc + c);
     if (c < d) {
