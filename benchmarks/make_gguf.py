@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Convert the causal-LM benchmark's model to GGUF files for llama.cpp.
 
-    make_gguf.py [MODEL_DIR [OUT_DIR]] [--types f32,f16,bf16,q8_0,q4_0] [--check NODE_LLAMA_DIR]
+    make_gguf.py [MODEL_DIR [OUT_DIR]] [--types f32,f16,bf16,q8_0,q6_k,q4_0] [--check NODE_LLAMA_DIR]
 
 MODEL_DIR (default build-bench/models/tinyllama-shape, written by
 make_lm_model.py) holds a LlamaForCausalLM as one fp32 model.safetensors and
@@ -16,7 +16,11 @@ llama.cpp's convert_hf_to_gguf.py lays out a LLaMA:
   - the norm weights (1-D) stay F32; every matrix, token_embd and output
     included, is stored in the file's type ("pure": no higher-precision
     output.weight as llama-quantize would pick for Q4_0). Q8_0, Q4_0 and BF16
-    come from gguf-py's reference quantizers (gguf.quants);
+    come from gguf-py's reference quantizers (gguf.quants); Q6_K (the peer of
+    qeff's 6-bit MXFP6; gguf-py only dequantizes it) from quantize_q6_k()
+    here, a plain rounding quantizer (not llama-quantize's search for the best
+    scales: the decode speed does not depend on it) whose blocks gguf-py's
+    dequantizer reads back within the format's rounding;
   - a dummy SentencePiece ("llama") vocabulary of vocab_size tokens: <unk>,
     <s>, </s>, the 256 byte tokens <0x00>..<0xFF>, then "t<id>" (the benchmark
     feeds token ids, so only the size matters).
@@ -49,7 +53,36 @@ except ImportError:
 HERE = os.path.dirname(os.path.abspath(__file__))
 Q, F = gguf.GGMLQuantizationType, gguf.LlamaFileType
 TYPES = {"f32": (Q.F32, F.ALL_F32), "f16": (Q.F16, F.MOSTLY_F16), "bf16": (Q.BF16, F.MOSTLY_BF16),
-         "q8_0": (Q.Q8_0, F.MOSTLY_Q8_0), "q4_0": (Q.Q4_0, F.MOSTLY_Q4_0)}  # matrices' type, general.file_type
+         "q8_0": (Q.Q8_0, F.MOSTLY_Q8_0), "q6_k": (Q.Q6_K, F.MOSTLY_Q6_K),
+         "q4_0": (Q.Q4_0, F.MOSTLY_Q4_0)}  # matrices' type, general.file_type
+
+
+def quantize_q6_k(x):
+    """Rows of x (length a multiple of 256) as GGML Q6_K blocks of 210 bytes: ql[128] (low nibbles), qh[64]
+    (high 2 bits), 16 int8 sub-block scales, fp16 d; element = d * scale[e // 16] * (q - 32), q in [0, 63]. The
+    layout is the one gguf.quants.Q6_K.dequantize_blocks reads: element h*128 + r takes its low nibble from
+    ql[h*64 + r % 64] >> 4 (r // 64) and its high bits from qh[h*32 + r % 32] >> 2 (r // 32)."""
+    rows = x.reshape(-1, 256).astype(np.float32)
+    nb = rows.shape[0]
+    sub = rows.reshape(nb, 16, 16)
+    sub_scale = np.abs(sub).max(axis=2) / 31.0                       # [nb, 16]: |q| <= 31 for the sub-block max
+    d = (sub_scale.max(axis=1) / 127.0).astype(np.float16)            # [nb]
+    d32 = d.astype(np.float32)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sc = np.where(d32[:, None] > 0, np.rint(sub_scale / d32[:, None]), 0).clip(0, 127).astype(np.int8)
+        eff = (d32[:, None] * sc.astype(np.float32))[:, :, None]     # [nb, 16, 1]
+        q = np.where(eff > 0, np.rint(sub / eff), 0).clip(-32, 31)
+    u = (q.reshape(nb, 256) + 32).astype(np.uint8)
+    low = (u & 0x0F).reshape(nb, 2, 2, 64)
+    ql = (low[:, :, 0, :] | (low[:, :, 1, :] << 4)).reshape(nb, 128)
+    hi = (u >> 4).reshape(nb, 2, 4, 32)
+    qh = (hi[:, :, 0] | (hi[:, :, 1] << 2) | (hi[:, :, 2] << 4) | (hi[:, :, 3] << 6)).reshape(nb, 64)
+    blocks = np.concatenate([ql, qh, sc.view(np.uint8), d.reshape(nb, 1).view(np.uint8)], axis=1)
+    return blocks.reshape(*x.shape[:-1], x.shape[-1] // 256 * 210)
+
+
+def quantize(x, tt):
+    return quantize_q6_k(x) if tt == Q.Q6_K else gguf.quants.quantize(x, tt)
 
 
 def gguf_path(out_dir, t):
@@ -133,7 +166,7 @@ def convert(model_dir, path, t, src):
                 x = permute(x, n_head)
             elif hf.endswith("k_proj.weight"):
                 x = permute(x, n_kv)
-            w.write_tensor_data(x if tt == Q.F32 else gguf.quants.quantize(x, tt))
+            w.write_tensor_data(x if tt == Q.F32 else quantize(x, tt))
     w.close()
     os.replace(path + ".tmp", path)
 

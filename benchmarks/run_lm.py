@@ -63,7 +63,7 @@ import bench_common  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-GGUF_TYPES = ["f32", "f16", "bf16", "q8_0", "q4_0"]
+GGUF_TYPES = ["f32", "f16", "bf16", "q8_0", "q6_k", "q4_0"]
 LLAMA_VARIANTS = ["llamacpp-" + t for t in GGUF_TYPES]
 VARIANTS = ["qeff-fp32", "qeff-bf16", "qeff-f16", "qeff-int8", "qeff-mxfp6", "qeff-int4", "torch-fp32", "torch-bf16"] + LLAMA_VARIANTS
 IDS_SEED = 20240601
@@ -169,6 +169,7 @@ WEIGHT_FORMATS = {  # name: (bytes per weight, as the report states it; bytes of
     "F16": ("2 B", _dense(2)),
     "BF16": ("2 B", _dense(2)),
     "Q8_0": ("34 B per block of 32 k = 8.5 bits", _blocks_of_k(32, 34)),
+    "Q6_K": ("210 B per block of 256 k = 6.5625 bits", _blocks_of_k(256, 210)),
     "Q4_0": ("18 B per block of 32 k = 4.5 bits", _blocks_of_k(32, 18)),
 }
 # variant: (format of the matmul weights, lm_head included; format of the embedding table). qeff converts only the
@@ -642,7 +643,7 @@ def render(args, variants, samples, details, tokens, failures, versions, load_st
     L.append("| --- | ---: | ---: |")
     for a, b in (("qeff-fp32", "torch-fp32"), ("qeff-bf16", "torch-bf16"), ("qeff-fp32", "llamacpp-f32"),
                  ("qeff-bf16", "llamacpp-bf16"), ("qeff-bf16", "llamacpp-f16"), ("qeff-f16", "llamacpp-f16"), ("qeff-int8", "llamacpp-q8_0"),
-                 ("qeff-int4", "llamacpp-q4_0"), ("qeff-bf16", "qeff-fp32"), ("qeff-int8", "qeff-fp32"),
+                 ("qeff-int4", "llamacpp-q4_0"), ("qeff-mxfp6", "llamacpp-q6_k"), ("qeff-bf16", "qeff-fp32"), ("qeff-int8", "qeff-fp32"),
                  ("qeff-mxfp6", "qeff-fp32"), ("qeff-int4", "qeff-fp32")):
         if a in variants and b in variants:
             name = " / ".join(" ".join(display(x)) for x in (a, b))
