@@ -70,18 +70,9 @@ void mxint8_quantize_rows(const float *x, int64_t rows, int64_t d, uint8_t *out)
 }
 
 void mxint8_dequantize_rows(const uint8_t *in, int64_t stride, int64_t rows, int64_t d, float *out) {
-  const auto &u = units();
-  const int64_t nb = mxint8_blocks(d);
-  for (int64_t r = 0; r < rows; ++r) {
-    const uint8_t *row = in + r * stride;
-    const auto *q = reinterpret_cast<const int8_t *>(row);
-    float *o = out + r * d;
-    for (int64_t b = 0; b < nb; ++b) {
-      const float s = u[row[d + b]];
-      const int64_t c0 = b * kMxBlock, c1 = std::min(c0 + kMxBlock, d);
-      for (int64_t c = c0; c < c1; ++c) o[c] = static_cast<float>(q[c]) * s;
-    }
-  }
+  for_each_mxint8_block(in, stride, rows, d, out, [](const int8_t *q, int64_t n, float unit, float *o) {
+    for (int64_t i = 0; i < n; ++i) o[i] = static_cast<float>(q[i]) * unit;
+  });
 }
 
 }  // namespace qeff::kernels

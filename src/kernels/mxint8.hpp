@@ -44,4 +44,19 @@ void mxint8_quantize_rows(const float *x, int64_t rows, int64_t d, uint8_t *out)
 // rows x d floats (row stride d). Exact.
 void mxint8_dequantize_rows(const uint8_t *in, int64_t stride, int64_t rows, int64_t d, float *out);
 
+// The walk of mxint8_dequantize_rows: widen(q, n, unit, out) for each block
+// of n <= 32 int8 elements and its unit (rowops_simd.hpp vectorizes widen).
+template <class Widen>
+void for_each_mxint8_block(const uint8_t *in, int64_t stride, int64_t rows, int64_t d, float *out, Widen widen) {
+  const int64_t nb = mxint8_blocks(d);
+  for (int64_t r = 0; r < rows; ++r) {
+    const uint8_t *row = in + r * stride;
+    for (int64_t b = 0; b < nb; ++b) {
+      const int64_t c = b * kMxBlock;
+      widen(reinterpret_cast<const int8_t *>(row) + c, (c + kMxBlock < d ? c + kMxBlock : d) - c,
+            mxint8_unit(row[d + b]), out + r * d + c);
+    }
+  }
+}
+
 }  // namespace qeff::kernels

@@ -261,20 +261,12 @@ struct RowKernels {
   }
 
   static void widen_mxint8(const uint8_t *in, int64_t stride, int64_t rows, int64_t d, float *out) {
-    const int64_t nb = mxint8_blocks(d);
-    for (int64_t r = 0; r < rows; ++r) {
-      const uint8_t *row = in + r * stride;
-      const auto *q = reinterpret_cast<const int8_t *>(row);
-      float *o = out + r * d;
-      for (int64_t b = 0; b < nb; ++b) {
-        const float unit = mxint8_unit(row[d + b]);
-        const F u = V::set1(unit);
-        const int64_t c1 = std::min(b * kMxBlock + kMxBlock, d);
-        int64_t c = b * kMxBlock;
-        for (; c + N <= c1; c += N) V::store(o + c, V::mul(V::load_i8(q + c), u));
-        for (; c < c1; ++c) o[c] = static_cast<float>(q[c]) * unit;
-      }
-    }
+    for_each_mxint8_block(in, stride, rows, d, out, [](const int8_t *q, int64_t n, float unit, float *o) {
+      const F u = V::set1(unit);
+      int64_t i = 0;
+      for (; i + N <= n; i += N) V::store(o + i, V::mul(V::load_i8(q + i), u));
+      for (; i < n; ++i) o[i] = static_cast<float>(q[i]) * unit;
+    });
   }
 
   static RowOps table(Isa isa) {
