@@ -252,6 +252,27 @@ void last_token_pool(Body &b) {
   b.n("Squeeze", {"picked", "i1"}, {"Y"});
 }
 
+// The shapes both MXINT8 bodies start from: Shape(X) as `lead` (all dims but
+// the last) and `last` (the last dim, [1]), the int64 constants they use, and
+// once `d` is defined (mxint8_blocks) nb = ceil(d / 32) blocks and dp = 32 nb
+// padded columns.
+void mxint8_shapes(Body &b, const char *last) {
+  b.n("Shape", {"X"}, {"shape"});
+  b.ints("i0", {0});
+  b.ints("i1", {1});
+  b.ints("im1", {-1});
+  b.ints("c32", {32});
+  b.ints("c31", {31});
+  b.ints("big", {INT64_MAX});
+  b.n("Slice", {"shape", "im1", "big"}, {last});
+  b.n("Slice", {"shape", "i0", "im1"}, {"lead"});
+}
+void mxint8_blocks(Body &b) {
+  b.n("Add", {"d", "c31"}, {"d31"});
+  b.n("Div", {"d31", "c32"}, {"nb"});
+  b.n("Mul", {"nb", "c32"}, {"dp"});
+}
+
 // MXINT8 rows (kernels/mxint8.hpp): X [..., d] f32 -> Y [..., d + nb] u8,
 // nb = ceil(d / 32). Per block of 32 (zero-padded): e = floor(log2(max |x|))
 // clamped to [-127, 127] (Log gives an estimate that Pow(2, .) then corrects
@@ -259,19 +280,10 @@ void last_token_pool(Body &b) {
 // double (Round is half to even), stored as two's complement bytes, then the
 // E8M0 bytes e + 127; a block with a NaN or infinity gets q = 0, E = 255.
 void mxint8_quantize(Body &b) {
-  b.n("Shape", {"X"}, {"shape"});
-  b.ints("i0", {0});
-  b.ints("im1", {-1});
-  b.ints("c32", {32});
-  b.ints("c31", {31});
-  b.ints("big", {INT64_MAX});
-  b.n("Slice", {"shape", "im1", "big"}, {"d"});
-  b.n("Slice", {"shape", "i0", "im1"}, {"lead"});
+  mxint8_shapes(b, "d");
+  mxint8_blocks(b);
   b.attr_i(b.n("Concat", {"im1", "d"}, {"shape2"}), "axis", 0);
   b.n("Reshape", {"X", "shape2"}, {"x2"});  // [rows, d]
-  b.n("Add", {"d", "c31"}, {"d31"});
-  b.n("Div", {"d31", "c32"}, {"nb"});
-  b.n("Mul", {"nb", "c32"}, {"dp"});
   b.n("Sub", {"dp", "d"}, {"pad"});
   b.ints("zeros3", {0, 0, 0});
   b.attr_i(b.n("Concat", {"zeros3", "pad"}, {"pads"}), "axis", 0);
@@ -332,7 +344,6 @@ void mxint8_quantize(Body &b) {
   b.attr_i(b.n("Cast", {"q_byte"}, {"q_u8"}), "to", onnx::TensorProto_DataType_UINT8);
   b.attr_i(b.n("Concat", {"im1", "dp"}, {"shape_q"}), "axis", 0);
   b.n("Reshape", {"q_u8", "shape_q"}, {"q_rows"});
-  b.ints("i1", {1});
   b.n("Slice", {"q_rows", "i0", "d", "i1"}, {"q_d"});  // [rows, d]
   // E8M0 bytes.
   b.n("Add", {"e", "hi"}, {"biased"});
@@ -350,20 +361,10 @@ void mxint8_quantize(Body &b) {
 // MXINT8 rows X [..., d + nb] u8 (d: attribute dim) -> Y [..., d] f32:
 // int8(q) * 2^(E - 133), NaN for E = 255 (exact: every such value is an f32).
 void mxint8_dequantize(Body &b) {
-  b.n("Shape", {"X"}, {"shape"});
-  b.ints("i0", {0});
-  b.ints("i1", {1});
-  b.ints("im1", {-1});
-  b.ints("c32", {32});
-  b.ints("c31", {31});
-  b.ints("big", {INT64_MAX});
-  b.n("Slice", {"shape", "im1", "big"}, {"r"});
-  b.n("Slice", {"shape", "i0", "im1"}, {"lead"});
+  mxint8_shapes(b, "r");
   b.from_attr("d0", "dim", false);
   b.n("Unsqueeze", {"d0", "i0"}, {"d"});
-  b.n("Add", {"d", "c31"}, {"d31"});
-  b.n("Div", {"d31", "c32"}, {"nb"});
-  b.n("Mul", {"nb", "c32"}, {"dp"});
+  mxint8_blocks(b);
   b.attr_i(b.n("Concat", {"im1", "r"}, {"shape2"}), "axis", 0);
   b.n("Reshape", {"X", "shape2"}, {"x2"});  // [rows, d + nb]
   b.n("Slice", {"x2", "i0", "d", "i1"}, {"q"});
