@@ -77,6 +77,11 @@ compiler::CompileOptions compile_options(const Options &o, const graph::Graph &g
   c.target = o.get_string("compile.target");
   c.weight_dtype = weight_dtype(o.get_string("compile.weight_dtype"));
   c.fuse = o.get_bool("compile.fuse");
+  const std::string &quantized = o.get_string("compile.quantized_checkpoint");
+  if (quantized != "keep" && quantized != "dequantize")
+    fail(QEFF_E_INVALID_ARGUMENT,
+         "compile.quantized_checkpoint = " + quote(quantized, 32) + " (expected keep or dequantize)");
+  c.dequantize_int4 = quantized == "dequantize";
   const std::string &specs = o.get_string("compile.specializations");
   if (!specs.empty()) {
     c.specializations = compiler::parse_specializations(specs, "compile.specializations");

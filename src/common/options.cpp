@@ -83,7 +83,12 @@ const std::vector<OptionSpec> kRegistry = {
     {"compile.prefill_seq_len", QEFF_OPTION_INT, "32", 1, 1048576,
      "prompt chunk length of a causal LM's Prefill specialization (symbol seq_len)"},
     {"compile.ctx_len", QEFF_OPTION_INT, "128", 1, 1048576, "context length of a causal LM (symbol ctx_len)"},
-    {"compile.weight_dtype", QEFF_OPTION_STRING, "f32", 0, 0, "storage of matmul weights: f32, bf16 (f32 math) or int8 (per-column weight scales, per-row dynamic activation quantization)"},
+    {"compile.weight_dtype", QEFF_OPTION_STRING, "f32", 0, 0,
+     "storage of float matmul weights: f32, bf16 or f16 (f32 math), int8 (per-column weight scales, per-row dynamic "
+     "activation quantization), int4 (blocks of 32 with f16 scales and zero points) or mxfp6 (OCP MXFP6 blocks)"},
+    {"compile.quantized_checkpoint", QEFF_OPTION_STRING, "keep", 0, 0,
+     "weights of a pre-quantized int4 checkpoint (AWQ, GPTQ, compressed-tensors): keep (their 4-bit values run as "
+     "int4) or dequantize (exact f32 values, stored as compile.weight_dtype)"},
     {"compile.fuse", QEFF_OPTION_BOOL, "true", 0, 0, "fuse ops into kernel calls (false: for debugging)"},
     {"generate.truncate", QEFF_OPTION_BOOL, "false", 0, 0,
      "embedding: cut rows longer than the longest compiled sequence length; causal LM: keep the end of a prompt "

@@ -20,6 +20,7 @@
 #include "common/error.hpp"
 #include "common/files.hpp"
 #include "common/log.hpp"
+#include "kernels/gemm.hpp"
 #include "onnx/external_data.hpp"
 #include "onnx/import.hpp"
 
@@ -190,6 +191,9 @@ std::string cache_key(std::string_view kind, std::string_view source_digest, std
   d.update_field(kind);
   d.update_field(QEFF_VERSION_STRING);
   d.update_field(std::to_string(kPackageFormatVersion));
+  // The packed weight layouts by name: a build whose layouts differ (a new
+  // name for a changed layout) never reuses another build's programs.
+  d.update_field(kernels::gemm_format_list());
   d.update_field(source_digest);
   d.update_field(options_text);
   return std::string(kind) + "-" + d.text().substr(kDigestPrefix.size());

@@ -66,7 +66,7 @@ Program compile(const graph::Graph &graph, const CompileOptions &options, const 
   for (const Specialization &spec : options.specializations) {
     cancellation_point("compiling specialization " + quote(spec.name));
     SpecializedGraph sg = specialize(graph, spec, cache);
-    if (options.fuse) fuse(sg, cache, options.weight_dtype);
+    if (options.fuse) fuse(sg, cache, FuseOptions{options.weight_dtype, options.dequantize_int4});
     else remove_dead_nodes(sg);
     program.plans.push_back(build_plan(sg, program, constants));
   }

@@ -7,6 +7,7 @@
 #include "common/cancel.hpp"
 #include "common/error.hpp"
 #include "compiler/aligned.hpp"
+#include "ops/int4.hpp"
 #include "ops/linear.hpp"
 
 namespace qeff::compiler {
@@ -79,10 +80,12 @@ bool near(std::optional<float> v, double target) { return v && std::fabs(*v - ta
 
 class Fuser {
  public:
-  Fuser(SpecializedGraph &g, FoldCache &cache, qeff_dtype dtype) : g_(g), cache_(cache), dtype_(dtype) {}
+  Fuser(SpecializedGraph &g, FoldCache &cache, const FuseOptions &o)
+      : g_(g), cache_(cache), dtype_(o.weight_dtype), keep_int4_(!o.dequantize_int4) {}
 
   void run() {
     pass(&Fuser::gelu_erf);
+    pass(&Fuser::int4_weights);
     pass(&Fuser::pack_weights);
     pass(&Fuser::bias);
     pass(&Fuser::activation);
@@ -176,13 +179,7 @@ class Fuser {
     std::string packed_name = n.inputs[1] + (transposed ? ".packed_t" : ".packed");
     if (!cache_.packed.count(key)) {
       cancellation_point("packing weight " + quote(n.inputs[1]));
-      ops::PackedWeight pw = ops::pack_matmul_weight(w->second.view(), transposed, dtype_);
-      FoldCache::Packed p;
-      p.value.type = ops::make_type(QEFF_DTYPE_U8, {static_cast<int64_t>(pw.bytes.size())});
-      p.value.data = aligned_copy(pw.bytes.data(), pw.bytes.size());
-      p.value.spec_independent = true;
-      p.format = pw.format, p.k = pw.k, p.n = pw.n;
-      cache_.packed[key] = std::move(p);
+      cache_.packed[key] = packed_value(ops::pack_matmul_weight(w->second.view(), transposed, dtype_));
     }
     const FoldCache::Packed &p = cache_.packed.at(key);
     g_.known[packed_name] = p.value;
@@ -190,6 +187,52 @@ class Fuser {
     fused.attributes = {{"k", p.k}, {"n", p.n}, {"format", p.format}, {"activation", std::string("none")}};
     g_.node_opsets[opset_key(fused)] = 1;
     g_.nodes[i] = std::move(fused);
+  }
+
+  // MatMul(x, Transpose(Int4Dequantize(q, scale, zero_point))) with constant
+  // q, scale and zero_point (a pre-quantized checkpoint's Linear) ->
+  // PackedMatMul: the 4-bit values packed unchanged (ops::pack_int4_weight),
+  // or, with compile.quantized_checkpoint = dequantize, the exact f32 weight
+  // stored as compile.weight_dtype.
+  void int4_weights(size_t i, const Uses &uses) {
+    Node &mm = g_.nodes[i];
+    if (!is(mm, "MatMul") || type_of(mm.inputs[0]).shape.size() < 2) return;
+    auto t_at = producer(mm.inputs[1]);
+    if (!t_at || !uses.sole_reader(mm.inputs[1])) return;
+    const Node &t = g_.nodes[*t_at];
+    const Attribute *perm = attr(t, "perm");
+    if (!is(t, "Transpose") || !perm || !std::holds_alternative<std::vector<int64_t>>(perm->value) ||
+        std::get<std::vector<int64_t>>(perm->value) != std::vector<int64_t>{1, 0})
+      return;
+    auto d_at = producer(t.inputs[0]);
+    if (!d_at || !uses.sole_reader(t.inputs[0])) return;
+    const Node &d = g_.nodes[*d_at];
+    if (d.domain != "qeff" || d.op_type != "Int4Dequantize" || d.inputs.size() != 3) return;
+    for (const auto &in : d.inputs)
+      if (!g_.known.count(in)) return;
+    const qeff_dtype storage = keep_int4_ ? QEFF_DTYPE_U4 : dtype_;
+    const std::string key = d.inputs[0] + "|int4|" + std::to_string(storage);
+    const std::string packed_name = d.inputs[0] + ".packed";
+    if (!cache_.packed.count(key)) {
+      cancellation_point("packing weight " + quote(d.inputs[0]));
+      ops::PackedWeight pw = ops::pack_int4_weight(d, g_.known.at(d.inputs[0]).view(), g_.known.at(d.inputs[1]).view(),
+                                                   g_.known.at(d.inputs[2]).view(), keep_int4_, dtype_);
+      cache_.packed[key] = packed_value(std::move(pw));
+    }
+    const FoldCache::Packed &p = cache_.packed.at(key);
+    g_.known[packed_name] = p.value;
+    Node fused{"PackedMatMul", ops::kCpuDomain, mm.name, {mm.inputs[0], packed_name, ""}, mm.outputs, {}};
+    fused.attributes = {{"k", p.k}, {"n", p.n}, {"format", p.format}, {"activation", std::string("none")}};
+    replace(i, std::move(fused), {*t_at, *d_at});
+  }
+
+  static FoldCache::Packed packed_value(ops::PackedWeight pw) {
+    FoldCache::Packed p;
+    p.value.type = ops::make_type(QEFF_DTYPE_U8, {static_cast<int64_t>(pw.bytes.size())});
+    p.value.data = aligned_copy(pw.bytes.data(), pw.bytes.size());
+    p.value.spec_independent = true;
+    p.format = pw.format, p.k = pw.k, p.n = pw.n;
+    return p;
   }
 
   void bias(size_t i, const Uses &uses) {
@@ -305,13 +348,14 @@ class Fuser {
   SpecializedGraph &g_;
   FoldCache &cache_;
   qeff_dtype dtype_;
+  bool keep_int4_;
   std::set<size_t> dead_;
 };
 
 }  // namespace
 
-void fuse(SpecializedGraph &g, FoldCache &cache, qeff_dtype weight_dtype) {
-  Fuser(g, cache, weight_dtype).run();
+void fuse(SpecializedGraph &g, FoldCache &cache, const FuseOptions &options) {
+  Fuser(g, cache, options).run();
   remove_dead_nodes(g);
 }
 

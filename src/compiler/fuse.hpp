@@ -2,6 +2,9 @@
 // kernel calls. Each rule is small and named; each keeps the graph's values
 // and outputs, only merging nodes:
 //  - gelu_erf:        x * 0.5 * (1 + erf(x / sqrt 2)) in its exported forms -> Gelu
+//  - int4_weights:    MatMul(x, Transpose(qeff.Int4Dequantize(constants))) (a
+//                     pre-quantized checkpoint's Linear) -> PackedMatMul with
+//                     the 4-bit values packed unchanged (ops::pack_int4_weight)
 //  - pack_weights:    MatMul / Gemm (alpha = beta = 1, transA = 0) with a
 //                     constant 2-D weight -> qeff.cpu.PackedMatMul with the
 //                     weight packed once (ops::pack_matmul_weight)
@@ -21,7 +24,12 @@
 
 namespace qeff::compiler {
 
-void fuse(SpecializedGraph &g, FoldCache &cache, qeff_dtype weight_dtype);
+struct FuseOptions {
+  qeff_dtype weight_dtype = QEFF_DTYPE_F32;  // storage of packed float weights
+  bool dequantize_int4 = false;              // int4_weights: dequantize and store as weight_dtype
+};
+
+void fuse(SpecializedGraph &g, FoldCache &cache, const FuseOptions &options);
 
 // Removes nodes none of whose outputs is read (by a node or a graph output),
 // and compile-time values nothing reads.

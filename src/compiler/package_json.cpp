@@ -105,6 +105,7 @@ void put_specialization(JsonWriter &w, const Specialization &s) {
 void put_options(JsonWriter &w, const CompileOptions &o) {
   // Keys in sorted order: this object is also the canonical option text.
   w.begin_object();
+  w.key("dequantize_int4").value(o.dequantize_int4);
   w.key("fuse").value(o.fuse);
   w.key("specializations").begin_array();
   for (const auto &s : o.specializations) put_specialization(w, s);
@@ -567,6 +568,7 @@ void read_manifest_body(const JsonView &root, uint64_t max_rank, Program *p, std
   p->target = need(root, "target").as_string();
   p->source_hash = need(root, "source_hash").as_string();
   JsonView options = need_object(root, "options");
+  p->options.dequantize_int4 = options.opt_bool("dequantize_int4").value_or(false);
   p->options.fuse = need(options, "fuse").as_bool();
   p->options.target = need(options, "target").as_string();
   p->options.weight_dtype = get_dtype(need(options, "weight_dtype"));

@@ -78,7 +78,11 @@ struct Constant {
 struct CompileOptions {
   std::string target = "cpu";
   std::vector<Specialization> specializations;
-  qeff_dtype weight_dtype = QEFF_DTYPE_F32;  // storage of packed matmul weights: F32, BF16 or I8
+  qeff_dtype weight_dtype = QEFF_DTYPE_F32;  // storage of packed float matmul weights (F32, BF16, F16, I8, U4, F6_E2M3)
+  // A pre-quantized int4 checkpoint's weights: false keeps their 4-bit values
+  // (compile.quantized_checkpoint = keep), true dequantizes them and stores
+  // them as weight_dtype (= dequantize).
+  bool dequantize_int4 = false;
   bool fuse = true;                          // run the fusion pass (false: for debugging/tests)
 };
 

@@ -126,7 +126,7 @@ SpecializedGraph specialize(const graph::Graph &g, const Specialization &spec, F
       if (!b) fail(QEFF_E_LIMIT, ops::node_label(node) + ": output of type " + graph::to_string(t) + " is too large");
       out_bytes += *b;
     }
-    bool fold = all_known && !node.outputs.empty() &&
+    bool fold = all_known && !node.outputs.empty() && (def->flags & ops::kFuseFirst) == 0 &&
                 (out_bytes <= kMaxFoldGrowthBytes || out_bytes <= known_bytes);
     if (!fold) {
       for (size_t i = 0; i < node.outputs.size(); ++i) out.types[node.outputs[i]] = out_types[i];

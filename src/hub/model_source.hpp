@@ -14,6 +14,7 @@
 #include "hub/config.hpp"
 #include "hub/generation_config.hpp"
 #include "hub/limits.hpp"
+#include "hub/quantization.hpp"
 #include "hub/sentence_transformers.hpp"
 #include "hub/tokenizer_config.hpp"
 
@@ -28,7 +29,11 @@ struct ModelSource {
   std::optional<TokenizerConfig> tokenizer_config;
   bool has_tokenizer_json = false;
   std::optional<SentenceTransformersConfig> sentence_transformers;
-  qeff_dtype weight_dtype = QEFF_DTYPE_UNKNOWN;  // dtype holding most elements
+  // config.json's quantization_config (a pre-quantized int4 checkpoint).
+  std::optional<QuantizationConfig> quantization;
+  // The dtype holding most elements (U4 for the packed values of an int4
+  // checkpoint, 8 per I32 word).
+  qeff_dtype weight_dtype = QEFF_DTYPE_UNKNOWN;
 
   // Loads `path` (a model directory, an HF cache snapshot, or an HF cache entry
   // resolved through refs/main). See qeff_model_load for the status codes.

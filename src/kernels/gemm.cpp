@@ -214,7 +214,7 @@ const char *gemm_format_name(GemmStorage s) {
   switch (s) {
     case GemmStorage::bf16: return "bf16.panel16";
     case GemmStorage::i8: return "i8.panel16x4";
-    case GemmStorage::q4: return "q4.panel16x32";
+    case GemmStorage::q4: return "q4.panel16x32h";
     case GemmStorage::mx6: return "mxfp6.panel16x32";
     case GemmStorage::f16: return "f16.panel16";
     case GemmStorage::f32: break;
@@ -222,9 +222,22 @@ const char *gemm_format_name(GemmStorage s) {
   return "f32.panel16";
 }
 
+namespace {
+constexpr GemmStorage kAllStorages[] = {GemmStorage::f32, GemmStorage::bf16, GemmStorage::i8,
+                                        GemmStorage::q4,  GemmStorage::mx6,  GemmStorage::f16};
+}  // namespace
+
+const std::string &gemm_format_list() {
+  static const std::string list = [] {
+    std::string l;
+    for (GemmStorage s : kAllStorages) l += std::string(l.empty() ? "" : ",") + gemm_format_name(s);
+    return l;
+  }();
+  return list;
+}
+
 bool parse_gemm_format(std::string_view name, GemmStorage *out) {
-  for (GemmStorage s : {GemmStorage::f32, GemmStorage::bf16, GemmStorage::i8, GemmStorage::q4, GemmStorage::mx6,
-                        GemmStorage::f16})
+  for (GemmStorage s : kAllStorages)
     if (name == gemm_format_name(s)) {
       *out = s;
       return true;

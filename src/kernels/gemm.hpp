@@ -27,21 +27,26 @@
 // A row of A holding a NaN or an infinity gives NaN in every output of the row;
 // a row whose largest magnitude is below kGemmI8MinScale quantizes to zero.
 //
-// 4-bit ("q4.panel16x32", W4A8): K is cut into blocks of 32; each (block b,
+// 4-bit ("q4.panel16x32h", W4A8): K is cut into blocks of 32; each (block b,
 // column j) of the weight is quantized asymmetrically at compile time over
-// [lo, hi] = [min(0, min w), max(0, max w)]: s = bf16((hi - lo) / 15) (rounded
-// to nearest even), z = clamp(round(-lo / s), 0, 15), q = clamp(round(w / s)
-// + z, 0, 15), so w ~ s (q - z). Each block of a row of A is quantized at run
-// time as an int8 row is (its own scale, so an outlier in one block does not
-// coarsen the others). C[i][j] accumulates, block by block with an fma,
-// float(sum_k qa qw - z sum_k qa) * (s_w * s_a): exact integer sums and the
-// same float operations on every ISA, so every path is bit-identical.
+// [lo, hi] = [min(0, min w), max(0, max w)]: s = f16((hi - lo) / 15) (IEEE
+// half, rounded to nearest even, saturated at kF16Max), z = clamp(round(-lo /
+// s), 0, 15), q = clamp(round(w / s) + z, 0, 15), so w ~ s (q - z), the form
+// of AWQ / GPTQ / compressed-tensors int4 checkpoints, whose values
+// gemm_q4_pack_values stores unchanged (their zero points may be any u8).
+// Each block of a row of A is quantized at run time as an int8 row is (its
+// own scale, so an outlier in one block does not coarsen the others). C[i][j]
+// accumulates, block by block with an fma, float(sum_k qa qw - z sum_k qa) *
+// (s_w * s_a): exact integer sums and the same float operations on every ISA,
+// so every path is bit-identical.
 // Layout: P panels of 16 columns, each ceil(K / 128) superblocks of 1216
 // bytes (4 blocks): 4 x 256 bytes of nibbles (block's quad q of k at q * 32;
 // byte 4 j + t, j < 8, holds k = 4 q + t of column j in its low nibble and of
-// column j + 8 in its high one), bf16 scale[4][16], u8 zero[4][16]. A column
+// column j + 8 in its high one), f16 scale[4][16], u8 zero[4][16]. A column
 // block holding a NaN or an infinity has scale NaN (NaN in that column); a
-// block with hi - lo below kGemmI8MinScale has scale 0; padding is zero.
+// block with hi - lo below kGemmI8MinScale, or whose scale rounds to f16
+// zero, has scale 0; padding is zero. (Earlier builds stored bf16 scales under
+// the name "q4.panel16x32", which no longer loads.)
 //
 // MXFP6 ("mxfp6.panel16x32", W6A8, OCP Microscaling MXFP6 E2M3): each block
 // of 32 along K of each weight column shares an E8M0 scale X = 2^(floor(log2
@@ -68,6 +73,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "kernels/activation.hpp"
@@ -88,9 +94,13 @@ inline constexpr float kF16Max = 65504.0f;
 inline constexpr float kGemmI8MinScale = 1e-30f;
 inline constexpr int64_t kGemmI8MaxK = 131072;
 
-// "f32.panel16", "bf16.panel16", "f16.panel16", "i8.panel16x4", "q4.panel16x32",
-// "mxfp6.panel16x32"
+// "f32.panel16", "bf16.panel16", "f16.panel16", "i8.panel16x4", "q4.panel16x32h",
+// "mxfp6.panel16x32". A changed layout gets a new name, so a package (or a
+// compile-cache entry, whose key holds every name) of an older build cannot
+// be read under the new layout.
 const char *gemm_format_name(GemmStorage s);
+// Every format name, comma-separated (part of the compile cache's key).
+const std::string &gemm_format_list();
 // The storage of a format name; false for an unknown name.
 bool parse_gemm_format(std::string_view name, GemmStorage *out);
 
@@ -105,6 +115,25 @@ uint64_t gemm_packed_bytes(int64_t k, int64_t n, GemmStorage s);
 // the same input gives the same bytes.
 void gemm_pack(const float *b, int64_t ldb, bool transposed, int64_t k, int64_t n, GemmStorage s,
                void *out);
+
+// A 4-bit weight quantized elsewhere (an AWQ / GPTQ / compressed-tensors
+// checkpoint), as the N x K matrix W = B^T of a Linear ([out, in]):
+//   W[n][k] = f16 scale[n][k / group] * (value[n][k] - zero[n][k / group])
+// values: N rows of ceil(K / 2) bytes, k even in the low nibble; scale (f16
+// bits) and zero: N rows of ceil(K / group).
+struct Q4Values {
+  const uint8_t *nibbles = nullptr;
+  const uint16_t *scale_f16 = nullptr;
+  const uint8_t *zero = nullptr;
+  int64_t group = 0;
+};
+// Whether such groups map onto the q4 blocks of 32: group a multiple of 32,
+// or one group spanning all of K.
+bool gemm_q4_values_fit(int64_t k, int64_t group);
+// Packs them as q4.panel16x32h (gemm_packed_bytes(k, n, q4) bytes) without
+// requantizing: every block of 32 takes its group's scale and zero point.
+// Needs gemm_q4_values_fit(k, group).
+void gemm_q4_pack_values(const Q4Values &v, int64_t k, int64_t n, void *out);
 
 // A packed weight (borrowed bytes).
 struct PackedB {

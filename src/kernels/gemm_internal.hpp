@@ -160,11 +160,11 @@ inline int8_t quantize_i8(float x, float inv) {
   return static_cast<int8_t>(v);
 }
 
-// ---- 4-bit (q4.panel16x32, see gemm.hpp)
+// ---- 4-bit (q4.panel16x32h, see gemm.hpp)
 
 inline constexpr int64_t kQ4Block = 32;            // k per scale
 inline constexpr int64_t kQ4SuperBytes = 1216;     // 4 blocks of one panel: 1024 nibble bytes, scales, zeros
-inline constexpr int64_t kQ4ScaleOffset = 1024;    // bf16 scale[4][16]
+inline constexpr int64_t kQ4ScaleOffset = 1024;    // f16 scale[4][16]
 inline constexpr int64_t kQ4ZeroOffset = 1152;     // u8 zero[4][16]
 
 // Byte offsets of block b (k = 32 b ..) within a panel.

@@ -3,6 +3,7 @@
 // lives), over which gemm_blocks.hpp writes the packing loop and the portable
 // kernel. The driver is in gemm_quant.cpp; the AVX2 kernels in
 // gemm_q4_avx2.cpp.
+#include "common/error.hpp"
 #include "kernels/gemm_blocks.hpp"
 
 namespace qeff::kernels {
@@ -21,7 +22,7 @@ struct Q4Format {
   static float scale(const uint8_t *panel, int64_t b, int j) {
     uint16_t h;
     std::memcpy(&h, panel + q4_scales_at(b) + j * 2, 2);
-    return bf16_to_f32(h);
+    return f16_to_f32(h);
   }
 
   // Scale, zero point and values of one block of a weight column (gemm.hpp).
@@ -36,12 +37,15 @@ struct Q4Format {
     }
     const float range = hi - lo;
     uint16_t scale = 0;
-    if (non_finite || !std::isfinite(range)) scale = f32_to_bf16(__builtin_nanf(""));
+    if (non_finite || !std::isfinite(range)) scale = f32_to_f16(__builtin_nanf(""));
     std::memcpy(panel + q4_scales_at(b) + jj * 2, &scale, 2);
     if (non_finite || !std::isfinite(range) || !(range >= kGemmI8MinScale)) return;  // values and zero stay 0
-    scale = f32_to_bf16(range / 15.0f);
+    // f16 saturates at kF16Max (a block spanning more than 15 x 65504 clamps
+    // its values); a scale that rounds to f16 zero leaves the block zero.
+    scale = f32_to_f16(std::min(range / 15.0f, kF16Max));
+    const float s = f16_to_f32(scale);
+    if (!(s > 0.0f)) return;
     std::memcpy(panel + q4_scales_at(b) + jj * 2, &scale, 2);
-    const float s = bf16_to_f32(scale);
     auto clamp15 = [](float v) { return v < 0.0f ? 0.0f : (v > 15.0f ? 15.0f : v); };
     const float z = clamp15(std::nearbyint(-lo / s));
     panel[q4_zeros_at(b) + jj] = static_cast<uint8_t>(z);
@@ -63,6 +67,36 @@ uint64_t gemm_q4_packed_bytes(int64_t k, int64_t n) { return gemm_detail::block_
 
 void gemm_q4_pack(const float *b, int64_t ldb, bool transposed, int64_t k, int64_t n, void *out) {
   gemm_detail::pack_blocks<gemm_detail::Q4Format>(b, ldb, transposed, k, n, out);
+}
+
+bool gemm_q4_values_fit(int64_t k, int64_t group) {
+  return k > 0 && group > 0 && (group >= k || group % gemm_detail::kQ4Block == 0);
+}
+
+void gemm_q4_pack_values(const Q4Values &v, int64_t k, int64_t n, void *out) {
+  using namespace gemm_detail;
+  auto *bytes = static_cast<uint8_t *>(out);
+  if (k <= 0 || n <= 0) return;
+  if (!gemm_q4_values_fit(k, v.group)) fail(QEFF_E_INTERNAL, "gemm_q4_pack_values: group size does not fit");
+  std::memset(bytes, 0, gemm_q4_packed_bytes(k, n));
+  const int64_t panel_stride = ceil_div(k, 4 * kQ4Block) * kQ4SuperBytes;
+  const int64_t groups = ceil_div(k, v.group), row_bytes = ceil_div(k, int64_t{2});
+  for (int64_t j = 0; j < n; ++j) {
+    uint8_t *panel = bytes + j / kGemmPanel * panel_stride;
+    const int jj = static_cast<int>(j % kGemmPanel);
+    const uint8_t *row = v.nibbles + j * row_bytes;
+    for (int64_t blk = 0; blk * kQ4Block < k; ++blk) {
+      const int64_t k0 = blk * kQ4Block, g = k0 / v.group;
+      std::memcpy(panel + q4_scales_at(blk) + jj * 2, v.scale_f16 + j * groups + g, 2);
+      panel[q4_zeros_at(blk) + jj] = v.zero[j * groups + g];
+      uint8_t *nib = panel + q4_nibbles_at(blk);
+      for (int64_t i = 0; i < std::min(kQ4Block, k - k0); ++i) {
+        const int64_t kk = k0 + i;
+        const auto q = static_cast<uint8_t>((row[kk / 2] >> (kk % 2 * 4)) & 15);
+        nib[i / 4 * 32 + (jj % 8) * 4 + i % 4] |= static_cast<uint8_t>(jj < 8 ? q : q << 4);
+      }
+    }
+  }
 }
 
 }  // namespace qeff::kernels

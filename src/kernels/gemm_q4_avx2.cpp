@@ -18,10 +18,9 @@
 namespace qeff::kernels::gemm_detail {
 namespace {
 
-// 8 bf16 scales -> f32 (the upper halves).
-inline __m256 load_bf16x8(const uint8_t *p) {
-  const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p));
-  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+// 8 f16 scales -> f32 (exact, F16C).
+inline __m256 load_f16x8(const uint8_t *p) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p)));
 }
 
 // 8 u8 zero points -> int32.
@@ -68,7 +67,7 @@ struct Avx2Q4Kernel {
 #pragma GCC unroll 2
         for (int h = 0; h < 2; ++h) {
           const uint8_t *panel = g.b + p * g.panel_stride;
-          scale[p * 2 + h] = load_bf16x8(panel + q4_scales_at(b) + h * 16);
+          scale[p * 2 + h] = load_f16x8(panel + q4_scales_at(b) + h * 16);
           zero[p * 2 + h] = load_u8x8(panel + q4_zeros_at(b) + h * 8);
         }
 #pragma GCC unroll 16

@@ -14,7 +14,13 @@ std::string Layers::f32(const std::string &hint, float v) { return b.constant_f3
 std::string Layers::linear(const std::string &x, const std::string &prefix, int64_t in, int64_t out, bool bias,
                            bool head) {
   auto get = [&](const std::string &n, const std::vector<int64_t> &s) { return head ? w.head(n, s) : w.body(n, s); };
-  std::string wt = b.op("Transpose", {get(prefix + ".weight", {out, in})}, {{"perm", std::vector<int64_t>{1, 0}}});
+  std::string weight;
+  if (auto q = w.int4_linear(prefix, out, in, head))  // a pre-quantized checkpoint's int4 Linear
+    weight = b.op("Int4Dequantize", {q->values, q->scales, q->zeros}, {{"k", in}, {"block_size", q->group}},
+                  std::nullopt, "qeff");
+  else
+    weight = get(prefix + ".weight", {out, in});
+  std::string wt = b.op("Transpose", {weight}, {{"perm", std::vector<int64_t>{1, 0}}});
   std::string y = b.op("MatMul", {x, wt});
   if (bias) y = b.op("Add", {y, get(prefix + ".bias", {out})});
   return y;

@@ -2,6 +2,7 @@
 
 #include "common/error.hpp"
 #include "hub/model_source.hpp"
+#include "hub/quantization.hpp"
 #include "hub/safetensors.hpp"
 
 namespace qeff::models {
@@ -56,6 +57,25 @@ std::string Weights::value(const std::string &full, const std::vector<int64_t> &
   if (t->dtype != QEFF_DTYPE_F32) v = b_.op("Cast", {v}, {{"to", int64_t{1}}});  // ONNX FLOAT
   values_[full] = v;
   return v;
+}
+
+std::optional<Weights::Int4Inputs> Weights::int4_linear(const std::string &name, int64_t out, int64_t in,
+                                                        bool head) {
+  if (!source_->quantization) return std::nullopt;
+  const hub::QuantizationConfig &q = *source_->quantization;
+  const std::string full = (head ? "" : prefix_) + name;
+  if (source_->weights.find(hub::int4_marker_tensor(q, full)) == nullptr) return std::nullopt;
+  hub::Int4Linear l = hub::read_int4_linear(source_->weights, q, full, out, in);
+  const int64_t groups = l.groups();
+  Int4Inputs r;
+  r.group = l.group;
+  r.values = b_.initializer(full + ".int4_values", {QEFF_DTYPE_U8, graph::fixed_shape({out, (in + 1) / 2})},
+                            graph::WeightData::owned(std::move(l.values)));
+  r.scales = b_.initializer(full + ".int4_scales", {l.scale_dtype, graph::fixed_shape({out, groups})},
+                            graph::WeightData::owned(std::move(l.scales)));
+  r.zeros = b_.initializer(full + ".int4_zeros", {QEFF_DTYPE_U8, graph::fixed_shape({out, groups})},
+                           graph::WeightData::owned(std::move(l.zeros)));
+  return r;
 }
 
 }  // namespace qeff::models

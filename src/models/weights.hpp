@@ -41,6 +41,17 @@ class Weights {
 
   const std::string &prefix() const { return prefix_; }
 
+  // A Linear `name` ([out, in]) that a pre-quantized int4 checkpoint stores
+  // packed (hub/quantization.hpp): the initializers of its
+  // qeff.Int4Dequantize inputs (U8 values [out, ceil(in / 2)], scales and U8
+  // zero points [out, groups]) and the k per scale; nullopt for a float
+  // Linear. Throws QEFF_E_MISMATCH / QEFF_E_UNSUPPORTED as read_int4_linear.
+  struct Int4Inputs {
+    std::string values, scales, zeros;
+    int64_t group = 0;
+  };
+  std::optional<Int4Inputs> int4_linear(const std::string &name, int64_t out, int64_t in, bool head);
+
  private:
   std::string value(const std::string &full, const std::vector<int64_t> &shape);
   std::shared_ptr<const hub::ModelSource> source_;

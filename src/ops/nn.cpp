@@ -254,6 +254,7 @@ std::vector<OpDef> nn() {
   };
   for (const OpDef &d : qeff_ops()) ops.push_back(d);
   for (const OpDef &d : mxint8_ops()) ops.push_back(d);
+  for (const OpDef &d : int4_ops()) ops.push_back(d);
   return ops;
 }
 

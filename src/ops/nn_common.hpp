@@ -54,6 +54,7 @@ kernels::Parallel &parallel_of(const RunArgs &args);
 // Op tables of the other nn files.
 std::vector<OpDef> qeff_ops();
 std::vector<OpDef> mxint8_ops();
+std::vector<OpDef> int4_ops();
 OpDef attention_op();
 OpDef mxint8_attention_op();
 

@@ -93,6 +93,10 @@ enum OpFlags : unsigned {
   // types alone (Shape, Size). The compiler folds such a node even when its
   // input is computed at run time, running it with null input pointers.
   kTypeOnly = 1u << 2,
+  // A compiler fusion rule consumes it with its constant inputs as they are
+  // (qeff.Int4Dequantize: packed 4-bit weights), so the compiler does not
+  // fold it when its inputs are constants; a node no rule takes runs as usual.
+  kFuseFirst = 1u << 3,
 };
 
 using InferFn = std::vector<graph::TensorType> (*)(const InferContext &);

@@ -1,6 +1,6 @@
-// Unit tests: 4-bit weights (q4.panel16x32, src/kernels/gemm_q4*.cpp). Every
+// Unit tests: 4-bit weights (q4.panel16x32h, src/kernels/gemm_q4*.cpp). Every
 // ISA path is compared bit for bit with the documented quantization written
-// out here in plain C++ (gemm.hpp: asymmetric weight blocks of 32 with bf16
+// out here in plain C++ (gemm.hpp: asymmetric weight blocks of 32 with f16
 // scales and u8 zero points, int8 activation blocks, exact integer sums, one
 // fma per block), and with the double-precision product within the
 // quantization error those quantized values imply.
@@ -26,7 +26,11 @@ WeightBlocks quantize_weights_ref(const std::vector<float> &b, int64_t k, int64_
       return;
     }
     if (!(st.hi - st.lo >= kGemmI8MinScale)) return;
-    s = bf16_to_f32(f32_to_bf16((st.hi - st.lo) / 15.0f));
+    s = f16_to_f32(f32_to_f16(std::min((st.hi - st.lo) / 15.0f, kF16Max)));
+    if (!(s > 0.0f)) {
+      s = 0.0f;
+      return;
+    }
     const float z = std::clamp(std::nearbyint(-st.lo / s), 0.0f, 15.0f);
     zero = static_cast<int>(z);
     for (int64_t kk = k0; kk < k1; ++kk)
@@ -138,12 +142,12 @@ TEST(GemmQ4, PackedLayoutIsSuperblocksOfNibblesScalesAndZeros) {
         EXPECT_EQ(scale, 0);
         EXPECT_EQ(zero, 0);
       } else if (j == 17 && blk == 0) {
-        EXPECT_TRUE(std::isnan(bf16_to_f32(scale)));
+        EXPECT_TRUE(std::isnan(f16_to_f32(scale)));
       } else {
-        EXPECT_EQ(bf16_to_f32(scale), w.scale[j * 5 + blk]);
+        EXPECT_EQ(f16_to_f32(scale), w.scale[j * 5 + blk]);
         EXPECT_EQ(zero, w.zero[j * 5 + blk]);
         // 16 levels 0.5 apart from -2: scale exactly 0.5, zero point 4.
-        EXPECT_EQ(bf16_to_f32(scale), 0.5f);
+        EXPECT_EQ(f16_to_f32(scale), 0.5f);
         EXPECT_EQ(zero, 4);
       }
       for (int64_t i = 0; i < 32; ++i) {
@@ -155,13 +159,104 @@ TEST(GemmQ4, PackedLayoutIsSuperblocksOfNibblesScalesAndZeros) {
       }
     }
   GemmStorage s;
-  EXPECT_TRUE(parse_gemm_format("q4.panel16x32", &s));
+  EXPECT_TRUE(parse_gemm_format("q4.panel16x32h", &s));
   EXPECT_EQ(s, GemmStorage::q4);
-  EXPECT_STREQ(gemm_format_name(GemmStorage::q4), "q4.panel16x32");
+  EXPECT_STREQ(gemm_format_name(GemmStorage::q4), "q4.panel16x32h");
+  EXPECT_FALSE(parse_gemm_format("q4.panel16x32", &s));  // the bf16-scale layout of earlier builds
+  EXPECT_NE(gemm_format_list().find("q4.panel16x32h"), std::string::npos);
   // 5 rows of A, 2 blocks of 32 bytes each (rows 64-aligned), then 5 x 2 scales and sums (64 bytes each).
   EXPECT_EQ(gemm_packed_workspace(5, PackedB{nullptr, 50, 8, GemmStorage::q4}), 5u * 64 + 64 + 64);
 }
 
 TEST(GemmQ4, EmptyDimensions) { expect_empty_dimensions(GemmStorage::q4); }
+
+// Tiny blocks: a scale that rounds to f16 zero leaves the block zero, a huge
+// range saturates the scale at the largest f16.
+TEST(GemmQ4, ScalesOutsideTheF16RangeSaturateOrVanish) {
+  const int64_t k = 32, n = 2;
+  std::vector<float> b(k * n);
+  for (int64_t kk = 0; kk < k; ++kk) {
+    b[kk * n + 0] = 1e-9f * float(kk % 5);       // range / 15 far below the smallest f16
+    b[kk * n + 1] = 1e7f * float(kk % 3) - 1e7f;  // range / 15 above 65504
+  }
+  std::vector<uint8_t> packed(gemm_packed_bytes(k, n, GemmStorage::q4));
+  gemm_pack(b.data(), n, false, k, n, GemmStorage::q4, packed.data());
+  uint16_t s0, s1;
+  std::memcpy(&s0, packed.data() + 1024, 2);
+  std::memcpy(&s1, packed.data() + 1024 + 2, 2);
+  EXPECT_EQ(s0, 0);
+  EXPECT_EQ(f16_to_f32(s1), kF16Max);
+  for (int i = 0; i < 256; ++i)
+    if (i % 32 < 4) ASSERT_EQ(packed[i] & 15, 0) << i;  // column 0's nibbles (bytes 0-3 of each quad)
+}
+
+// A checkpoint's own 4-bit values (AWQ / GPTQ / compressed-tensors, one group
+// of 64 or the whole K per scale) are stored unchanged: the product equals
+// the one of the dequantized weight, computed with the same block
+// arithmetic written out here, bit for bit on every ISA.
+TEST(GemmQ4, CheckpointValuesArePackedUnchanged) {
+  EXPECT_TRUE(gemm_q4_values_fit(200, 64));
+  EXPECT_TRUE(gemm_q4_values_fit(200, 200));
+  EXPECT_TRUE(gemm_q4_values_fit(200, 1000));
+  EXPECT_FALSE(gemm_q4_values_fit(200, 16));
+  EXPECT_FALSE(gemm_q4_values_fit(200, 48));
+  SerialParallel serial;
+  for (int64_t group : {int64_t{64}, int64_t{-1}}) {
+    const int64_t m = 3, k = 150, n = 37, g = group < 0 ? k : group, groups = (k + g - 1) / g;
+    SCOPED_TRACE(testing::Message() << "group " << g);
+    std::vector<uint8_t> nib(n * ((k + 1) / 2)), zero(n * groups);
+    std::vector<uint16_t> scale(n * groups);
+    std::vector<float> w(n * k);  // the dequantized weight [n][k]
+    for (int64_t j = 0; j < n; ++j) {
+      for (int64_t gi = 0; gi < groups; ++gi) {
+        scale[j * groups + gi] = f32_to_f16(0.01f * float(1 + (j * 3 + gi) % 7));
+        zero[j * groups + gi] = static_cast<uint8_t>((j + 5 * gi) % 17);  // 16: GPTQ v1's zero + 1
+      }
+      for (int64_t kk = 0; kk < k; ++kk) {
+        const int q = int((j * 31 + kk * 7 + kk / 9) % 16);
+        nib[j * ((k + 1) / 2) + kk / 2] |= static_cast<uint8_t>(q << (kk % 2 * 4));
+        const int64_t gi = kk / g;
+        w[j * k + kk] = f16_to_f32(scale[j * groups + gi]) * float(q - zero[j * groups + gi]);
+      }
+    }
+    std::vector<uint8_t> packed(gemm_packed_bytes(k, n, GemmStorage::q4), 0xcd);
+    gemm_q4_pack_values(Q4Values{nib.data(), scale.data(), zero.data(), g}, k, n, packed.data());
+    // Reference: the block product over the values written out, as the
+    // quantize_each_block reference does for compile-time quantization.
+    WeightBlocks wb;
+    const int64_t nb = (k + kBlock - 1) / kBlock;
+    wb.scale.assign(n * nb, 0.0f);
+    wb.zero.assign(n * nb, 0);
+    wb.q.assign(n * k, 0);
+    for (int64_t j = 0; j < n; ++j)
+      for (int64_t blk = 0; blk < nb; ++blk) {
+        const int64_t gi = blk * kBlock / g;
+        wb.scale[j * nb + blk] = f16_to_f32(scale[j * groups + gi]);
+        wb.zero[j * nb + blk] = zero[j * groups + gi];
+      }
+    for (int64_t j = 0; j < n; ++j)
+      for (int64_t kk = 0; kk < k; ++kk) wb.q[j * k + kk] = (nib[j * ((k + 1) / 2) + kk / 2] >> (kk % 2 * 4)) & 15;
+    Problem p{m, k, n, true, true};
+    Operands o(p, 91);
+    std::vector<float> bkn(k * n);  // B = w^T, [k][n]
+    for (int64_t j = 0; j < n; ++j)
+      for (int64_t kk = 0; kk < k; ++kk) bkn[kk * n + j] = w[j * k + kk];
+    const QuantExpected e = reference_blocks(p, o.a, bkn, o.bias, o.res, wb);
+    for (Isa isa : {Isa::portable, Isa::avx2}) {
+      if (!isa_supported(isa)) continue;
+      IsaGuard guard(isa);
+      std::vector<float> c(m * n, -1.0f);
+      std::vector<uint8_t> ws(gemm_packed_workspace(m, PackedB{packed.data(), k, n, GemmStorage::q4}) + 64);
+      void *wsp = ws.data() + (64 - reinterpret_cast<uintptr_t>(ws.data()) % 64) % 64;
+      GemmEpilogue ep;
+      ep.bias = o.bias.data();
+      ep.residual = o.res.data();
+      ep.ldr = n;
+      gemm_packed(m, o.a.data(), k, PackedB{packed.data(), k, n, GemmStorage::q4}, c.data(), n, ep, serial, wsp);
+      expect_bitwise(c, e.exact, isa_name(isa));
+      expect_close(c, e.vs_f32, "checkpoint q4 vs f32");
+    }
+  }
+}
 
 }  // namespace
