@@ -3,6 +3,9 @@
 
 #include <unistd.h>
 
+#include <map>
+#include <variant>
+
 #include "common/dtype.hpp"
 #include "common/error.hpp"
 #include "common/json_writer.hpp"
@@ -61,6 +64,17 @@ std::string describe(const compiler::Program &p, bool from_cache) {
   uint64_t constant_bytes = 0;
   for (const auto &c : p.constants) constant_bytes += c.data.size();
   w.end_array().key("constant_bytes").value(constant_bytes);
+  // Packed matmul weights per layout (the first plan's; every plan shares them).
+  std::map<std::string, uint64_t> formats;
+  if (!p.plans.empty())
+    for (const auto &step : p.plans.front().steps)
+      if (step.node.domain == "qeff.cpu" && step.node.op_type == "PackedMatMul")
+        if (const graph::Attribute *a = step.node.attribute("format");
+            a != nullptr && std::holds_alternative<std::string>(a->value))
+          ++formats[std::get<std::string>(a->value)];
+  w.key("weight_formats").begin_object(true);
+  for (const auto &[name, count] : formats) w.key(name).value(count);
+  w.end_object();
   w.key("metadata").begin_object();
   for (const auto &[k, v] : p.metadata) w.key(k).value(v);
   w.end_object().key("assets").begin_array(true);

@@ -55,7 +55,7 @@ Spec bench_spec() {
       .value("--prompt-len", "N", "causal LMs: prompt tokens, also the prefill chunk (default 32)")
       .value("--max-new-tokens", "N", "causal LMs: tokens generated per run (default 32)")
       .value("--ctx-len", "N", "causal LMs: context length (default: prompt + new tokens, rounded up to 32)")
-      .value("--dtype", "f32|bf16|f16|int8|int4|mxfp6", "storage of the matmul weights (default f32)")
+      .value("--dtype", "f32|bf16|f16|int8|int4|mxfp6", "storage of the float matmul weights (default f32)")
       .value("--kv-cache-dtype", "f32|f16|bf16|mxint8", "causal LMs: element type of the KV cache (default f32)")
       .flag("--json", "print one JSON object with the configuration and every metric's min/median/max");
   add_runtime_flags(s);

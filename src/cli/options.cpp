@@ -30,6 +30,7 @@ constexpr Mapping kTable[] = {
     {"--ctx-len", "compile.ctx_len", Kind::Int},
     {"--dtype", "compile.weight_dtype", Kind::String},
     {"--kv-cache-dtype", "model.kv_cache_dtype", Kind::String},
+    {"--quantized-checkpoint", "compile.quantized_checkpoint", Kind::String},
     {"--specializations", "compile.specializations", Kind::JsonOrFile},
     {"--no-fuse", "compile.fuse", Kind::SetFalse},
     {"--pooling", "model.pooling", Kind::String},
@@ -141,8 +142,10 @@ void add_lm_compile_flags(Spec &s) {
       .alias("--prompt-len", "--prefill-seq-len")
       .value("--ctx-len", "N", "context length: prompt + generated tokens (default 128)")
       .value("--batch-size", "N", "rows run together (default 1)")
-      .value("--dtype", "f32|bf16|f16|int8|int4|mxfp6", "storage of the matmul weights (default f32)")
+      .value("--dtype", "f32|bf16|f16|int8|int4|mxfp6", "storage of the float matmul weights (default f32)")
       .value("--kv-cache-dtype", "f32|f16|bf16|mxint8", "element type of the KV cache (default f32)")
+      .value("--quantized-checkpoint", "keep|dequantize",
+             "AWQ / GPTQ / compressed-tensors int4 weights: run as int4 (keep, default) or dequantize to --dtype")
       .value("--specializations", "JSON|FILE", "explicit specializations (overrides the lengths above)")
       .flag("--no-fuse", "skip the fusion pass");
 }
@@ -151,7 +154,7 @@ void add_encoder_compile_flags(Spec &s) {
   s.section("Compile (encoder)")
       .value("--seq-len", "N,N,...", "sequence lengths compiled, one specialization each (default 32,128,512)")
       .value("--batch-size", "N", "rows run together (default 1)")
-      .value("--dtype", "f32|bf16|f16|int8|int4|mxfp6", "storage of the matmul weights (default f32)")
+      .value("--dtype", "f32|bf16|f16|int8|int4|mxfp6", "storage of the float matmul weights (default f32)")
       .value("--pooling", "P", "mean, cls, max, mean_sqrt_len, last_token or none (default: the model's)")
       .flag("--normalize", "L2-normalize the embeddings")
       .flag("--no-normalize", "do not normalize (default: the model's sentence-transformers setting)")

@@ -49,8 +49,7 @@ class DecoderWriter {
     if (conv1d) {
       y = b_.op("MatMul", {x, l_.w.body(weight, {in, out})});
     } else {
-      std::string wt = b_.op("Transpose", {l_.w.body(weight, {out, in})}, {{"perm", std::vector<int64_t>{1, 0}}});
-      y = b_.op("MatMul", {x, wt});
+      y = b_.op("MatMul", {x, l_.transposed_weight(weight, in, out)});
     }
     if (!bias.empty()) y = b_.op("Add", {y, l_.w.body(bias, {out})});
     return y;

@@ -13,17 +13,23 @@ std::string Layers::f32(const std::string &hint, float v) { return b.constant_f3
 
 std::string Layers::linear(const std::string &x, const std::string &prefix, int64_t in, int64_t out, bool bias,
                            bool head) {
-  auto get = [&](const std::string &n, const std::vector<int64_t> &s) { return head ? w.head(n, s) : w.body(n, s); };
+  std::string y = b.op("MatMul", {x, transposed_weight(prefix + ".weight", in, out, head)});
+  if (bias) y = b.op("Add", {y, head ? w.head(prefix + ".bias", {out}) : w.body(prefix + ".bias", {out})});
+  return y;
+}
+
+std::string Layers::transposed_weight(const std::string &name, int64_t in, int64_t out, bool head) {
+  const std::string suffix = ".weight";
   std::string weight;
-  if (auto q = w.int4_linear(prefix, out, in, head))  // a pre-quantized checkpoint's int4 Linear
+  std::optional<Weights::Int4Inputs> q;
+  if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
+    q = w.int4_linear(name.substr(0, name.size() - suffix.size()), out, in, head);
+  if (q)  // a pre-quantized checkpoint's int4 Linear
     weight = b.op("Int4Dequantize", {q->values, q->scales, q->zeros}, {{"k", in}, {"block_size", q->group}},
                   std::nullopt, "qeff");
   else
-    weight = get(prefix + ".weight", {out, in});
-  std::string wt = b.op("Transpose", {weight}, {{"perm", std::vector<int64_t>{1, 0}}});
-  std::string y = b.op("MatMul", {x, wt});
-  if (bias) y = b.op("Add", {y, get(prefix + ".bias", {out})});
-  return y;
+    weight = head ? w.head(name, {out, in}) : w.body(name, {out, in});
+  return b.op("Transpose", {weight}, {{"perm", std::vector<int64_t>{1, 0}}});
 }
 
 std::string Layers::layer_norm(const std::string &x, const std::string &prefix, int64_t dim, double eps, bool head) {

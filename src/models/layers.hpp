@@ -20,6 +20,10 @@ struct Layers {
   // and, when `bias`, `<prefix>.bias` [out] (body tensors, or head tensors when `head`).
   std::string linear(const std::string &x, const std::string &prefix, int64_t in, int64_t out, bool bias = true,
                      bool head = false);
+  // W^T [in, out] of the [out, in] weight tensor `name` (`<module>.weight`):
+  // Transpose of the float tensor, or of qeff.Int4Dequantize when the
+  // checkpoint stores the module as int4 (Weights::int4_linear).
+  std::string transposed_weight(const std::string &name, int64_t in, int64_t out, bool head = false);
   // torch.nn.LayerNorm over the last axis: `<prefix>.weight`, `<prefix>.bias`.
   std::string layer_norm(const std::string &x, const std::string &prefix, int64_t dim, double eps, bool head = false);
   // HF activations by config name: gelu (exact erf), gelu_new / gelu_pytorch_tanh

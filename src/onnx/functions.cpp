@@ -398,6 +398,52 @@ void mxint8_dequantize(Body &b) {
   b.n("Reshape", {"y2", "shape_y"}, {"Y"});
 }
 
+// A pre-quantized checkpoint's int4 Linear weight (ops/nn_int4.cpp): Q U8
+// [N, ceil(K / 2)] (even k in the low nibble), scale [N, G] (f16, bf16 or
+// f32), zero_point U8 [N, G] -> Y F32 [N, K], Y = float(scale) * (q - zero),
+// computed in f32 (q - zero is exact, so one rounding, as qeff's kernel).
+void int4_dequantize(Body &b) {
+  b.attr_i(b.n("Cast", {"Q"}, {"qf"}), "to", onnx::TensorProto_DataType_FLOAT);
+  b.float_const("c16", 16.0f);
+  b.n("Div", {"qf", "c16"}, {"q_div"});
+  b.n("Floor", {"q_div"}, {"hi"});
+  b.n("Mul", {"hi", "c16"}, {"hi16"});
+  b.n("Sub", {"qf", "hi16"}, {"lo"});
+  b.ints("i0", {0});
+  b.ints("i1", {1});
+  b.ints("i2", {2});
+  b.ints("im1", {-1});
+  b.n("Unsqueeze", {"lo", "i2"}, {"lo3"});
+  b.n("Unsqueeze", {"hi", "i2"}, {"hi3"});
+  b.attr_i(b.n("Concat", {"lo3", "hi3"}, {"pairs"}), "axis", 2);  // [N, ceil(K / 2), 2]
+  b.n("Shape", {"Q"}, {"q_shape"});
+  b.n("Slice", {"q_shape", "i0", "i1"}, {"n"});
+  b.attr_i(b.n("Concat", {"n", "im1"}, {"shape2"}), "axis", 0);
+  b.n("Reshape", {"pairs", "shape2"}, {"flat"});  // [N, 2 ceil(K / 2)]
+  b.from_attr("k0", "k", false);
+  b.n("Unsqueeze", {"k0", "i0"}, {"k"});
+  b.from_attr("bs0", "block_size", false);
+  b.n("Unsqueeze", {"bs0", "i0"}, {"bs"});
+  b.n("Slice", {"flat", "i0", "k", "i1"}, {"vals"});  // [N, K]
+  b.n("Shape", {"scale"}, {"s_shape"});
+  b.n("Slice", {"s_shape", "i1", "i2"}, {"g"});
+  b.n("Mul", {"g", "bs"}, {"kp"});
+  b.n("Sub", {"kp", "k"}, {"pad"});
+  b.ints("zeros3", {0, 0, 0});
+  b.attr_i(b.n("Concat", {"zeros3", "pad"}, {"pads"}), "axis", 0);
+  b.n("Pad", {"vals", "pads"}, {"vals_p"});  // [N, G block_size]
+  b.attr_i(b.n("Concat", {"n", "g", "bs"}, {"shape3"}), "axis", 0);
+  b.n("Reshape", {"vals_p", "shape3"}, {"v3"});
+  b.attr_i(b.n("Cast", {"zero_point"}, {"zf"}), "to", onnx::TensorProto_DataType_FLOAT);
+  b.n("Unsqueeze", {"zf", "i2"}, {"z3"});
+  b.n("Sub", {"v3", "z3"}, {"centred"});
+  b.attr_i(b.n("Cast", {"scale"}, {"sf"}), "to", onnx::TensorProto_DataType_FLOAT);
+  b.n("Unsqueeze", {"sf", "i2"}, {"s3"});
+  b.n("Mul", {"s3", "centred"}, {"y3"});
+  b.n("Reshape", {"y3", "shape2"}, {"y_p"});
+  b.n("Slice", {"y_p", "i0", "k", "i1"}, {"Y"});
+}
+
 struct Definition {
   FunctionSpec spec;
   void (*body)(Body &);
@@ -412,6 +458,7 @@ const std::vector<Definition> &definitions() {
       {{"CtxGather", {"data", "ctx_indices"}, {"Y"}, {}}, ctx_gather},
       {{"MxInt8Quantize", {"X"}, {"Y"}, {}}, mxint8_quantize},
       {{"MxInt8Dequantize", {"X"}, {"Y"}, {"dim"}}, mxint8_dequantize},
+      {{"Int4Dequantize", {"Q", "scale", "zero_point"}, {"Y"}, {"k", "block_size"}}, int4_dequantize},
       {{"MeanPool", {"X", "mask"}, {"Y"}, {}}, mean_pool},
       {{"MaxPool", {"X", "mask"}, {"Y"}, {}}, max_pool},
       {{"ClsPool", {"X", "mask"}, {"Y"}, {}}, cls_pool},

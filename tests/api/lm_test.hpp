@@ -27,6 +27,12 @@ inline const std::vector<std::string> &lm_fixtures() {
   return names;
 }
 
+// The pre-quantized int4 checkpoints (tests/fixtures/README.md).
+inline const std::vector<std::string> &int4_fixtures() {
+  static const std::vector<std::string> names = {"llama-tiny-awq", "llama-tiny-gptq", "qwen2-tiny-ct"};
+  return names;
+}
+
 inline bool fixture_exists(const std::string &name) {
   std::ifstream f(qeff_test::fixtures_dir() + "/reference/" + name + ".json");
   return f.good();

@@ -11,11 +11,18 @@ namespace {
 
 class CausalLm : public ::testing::TestWithParam<std::string> {};
 
+using Extra = std::map<std::string, std::string>;
+
+std::map<std::string, std::string> with(Extra extra, const Extra &more) {
+  extra.insert(more.begin(), more.end());
+  return extra;
+}
+
 // Logits of the reference prompt: one prefill of the whole prompt (last
 // position), then token by token through the Decode plan (every position:
 // exercises the KV cache), then in prefill chunks of 4 with right padding.
-TEST_P(CausalLm, LogitsMatchPyTorch) {
-  const std::string name = GetParam();
+// `extra`: compile options on top of the test's own.
+void expect_logits_match(const std::string &name, const Extra &extra) {
   ASSERT_TRUE(fixture_exists(name)) << "no fixture " << name;
   LmReference ref(name);
   Model m = load_model(name);
@@ -26,7 +33,7 @@ TEST_P(CausalLm, LogitsMatchPyTorch) {
     return std::vector<float>(ref.logits.begin() + i * ref.vocab, ref.logits.begin() + (i + 1) * ref.vocab);
   };
   for (int64_t prefill : {n, int64_t{4}}) {
-    Program p = compile(m.get(), {{"compile.prefill_seq_len", std::to_string(prefill)}, {"compile.ctx_len", "64"}});
+    Program p = compile(m.get(), with(extra, {{"compile.prefill_seq_len", std::to_string(prefill)}, {"compile.ctx_len", "64"}}));
     ASSERT_TRUE(p);
     qeff_session *s = nullptr;
     ASSERT_QEFF_OK(qeff_session_create(p.get(), nullptr, &s));
@@ -56,6 +63,8 @@ TEST_P(CausalLm, LogitsMatchPyTorch) {
   }
 }
 
+TEST_P(CausalLm, LogitsMatchPyTorch) { expect_logits_match(GetParam(), {}); }
+
 INSTANTIATE_TEST_SUITE_P(Fixtures, CausalLm, ::testing::ValuesIn(lm_fixtures()),
                          [](const auto &info) {
                            std::string s = info.param;
@@ -71,22 +80,21 @@ namespace {
 // transformers' generate(): batch 1 (token ids), and the two batch prompts of
 // different lengths as text rows in one batch of 2, with prefill chunks of 4
 // (several chunks) and of 32 (one).
-TEST_P(CausalLm, GreedyGenerationMatchesTransformers) {
-  const std::string name = GetParam();
+void expect_greedy_generation_matches(const std::string &name, const Extra &extra) {
   ASSERT_TRUE(fixture_exists(name)) << "no fixture " << name;
   LmReference ref(name);
   Model m = load_model(name);
   ASSERT_TRUE(m);
   const std::string max_new = std::to_string(ref.max_new_tokens);
   for (const char *prefill : {"4", "32"}) {
-    Program single = compile(m.get(), {{"compile.prefill_seq_len", prefill}, {"compile.ctx_len", "96"}});
+    Program single = compile(m.get(), with(extra, {{"compile.prefill_seq_len", prefill}, {"compile.ctx_len", "96"}}));
     ASSERT_TRUE(single);
     Result r = generate(single.get(), token_request({ref.single_ids}).get(), {{"generate.max_new_tokens", max_new}});
     ASSERT_TRUE(r);
     EXPECT_EQ(tokens(r.get(), 0), ref.until_eos(ref.single_new)) << name << " prefill " << prefill;
 
-    Program batch = compile(m.get(), {{"compile.prefill_seq_len", prefill}, {"compile.ctx_len", "96"},
-                                      {"compile.batch_size", "2"}});
+    Program batch = compile(m.get(), with(extra, {{"compile.prefill_seq_len", prefill}, {"compile.ctx_len", "96"},
+                                                  {"compile.batch_size", "2"}}));
     ASSERT_TRUE(batch);
     Result rb = generate(batch.get(), text_rows(ref.batch_prompts).get(), {{"generate.max_new_tokens", max_new}});
     ASSERT_TRUE(rb);
@@ -98,6 +106,8 @@ TEST_P(CausalLm, GreedyGenerationMatchesTransformers) {
     }
   }
 }
+
+TEST_P(CausalLm, GreedyGenerationMatchesTransformers) { expect_greedy_generation_matches(GetParam(), {}); }
 
 }  // namespace
 
@@ -175,11 +185,12 @@ TEST(CausalLmPrecision, F16WeightsStayCloseToFp32) {
   expect_close_to_fp32(kPrecisionFixtures, "f16", "f32", 0.99999, 100);
 }
 
-void expect_matches_fake_quantized(const char *dtype) {
-  for (const char *name : {"llama-tiny", "qwen2-tiny", "gpt2-tiny"}) {
+// `mode`: the reference/quantized/<name>.json entry; `dtype`: compile.weight_dtype.
+void expect_matches_fake_quantized(const std::vector<std::string> &names, const char *mode, const char *dtype) {
+  for (const std::string &name : names) {
     SCOPED_TRACE(name);
     LmReference ref(name);
-    QuantizedReference q(name, dtype);
+    QuantizedReference q(name, mode);
     ASSERT_EQ(q.input_ids, ref.logits_ids);
     const PrecisionRun run = run_positions(name, dtype, ref.logits_ids);
     ASSERT_EQ(run.logits.size(), ref.logits_ids.size());
@@ -204,7 +215,7 @@ void expect_matches_fake_quantized(const char *dtype) {
     }
     std::printf("[   NOTE   ] %s %s: largest difference to the fake-quantized model %.2e of the top logit; "
                 "to fp32: min cosine %.6f (PyTorch fake-quantized: %.6f), argmax agrees at %zu of %zu positions (%d)\n",
-                name, dtype, worst_diff, worst, q.min_cosine_to_fp32, same, run.logits.size(), q.argmax_agreement);
+                name.c_str(), mode, worst_diff, worst, q.min_cosine_to_fp32, same, run.logits.size(), q.argmax_agreement);
     // f32 sums in another order can land an activation on the other side of
     // a rounding tie, which moves that position's logits by one quantization
     // step of that value (seen: 2e-3 of the top logit, once); allow one such.
@@ -212,11 +223,11 @@ void expect_matches_fake_quantized(const char *dtype) {
   }
 }
 
-TEST(CausalLmPrecision, Int8WeightsComputeTheDocumentedQuantization) { expect_matches_fake_quantized("int8"); }
+TEST(CausalLmPrecision, Int8WeightsComputeTheDocumentedQuantization) { expect_matches_fake_quantized(kPrecisionFixtures, "int8", "int8"); }
 
-TEST(CausalLmPrecision, Int4WeightsComputeTheDocumentedQuantization) { expect_matches_fake_quantized("int4"); }
+TEST(CausalLmPrecision, Int4WeightsComputeTheDocumentedQuantization) { expect_matches_fake_quantized(kPrecisionFixtures, "int4", "int4"); }
 
-TEST(CausalLmPrecision, Mxfp6WeightsComputeTheDocumentedQuantization) { expect_matches_fake_quantized("mxfp6"); }
+TEST(CausalLmPrecision, Mxfp6WeightsComputeTheDocumentedQuantization) { expect_matches_fake_quantized(kPrecisionFixtures, "mxfp6", "mxfp6"); }
 
 // A 16-bit or MXINT8 KV cache (model.kv_cache_dtype): the program's cache
 // inputs and outputs have that type (U8 rows for MXINT8, which the metadata
@@ -268,5 +279,52 @@ TEST(CausalLmKvCache, BadValuesAndEncodersAreRefused) {
   EXPECT_NE(std::string(qeff_last_error_message()).find("applies to causal LMs"), std::string::npos)
       << qeff_last_error_message();
 }
+
+// Pre-quantized int4 checkpoints (AWQ, GPTQ, compressed-tensors: the
+// fixtures llama-tiny-awq, llama-tiny-gptq, qwen2-tiny-ct, whose references
+// are transformers running the exactly dequantized weights). Dequantized at
+// compile time (compile.quantized_checkpoint = dequantize) the program is that
+// fp32 model: the same 1e-4 bound and the same greedy tokens as every
+// fixture. Kept as int4 (the default) the checkpoint's own 4-bit values run
+// as W4A8 (docs/kernels.md): every Linear of the layers is a q4 weight, and
+// the program computes the PyTorch model with those weights and int8
+// activation blocks (reference/quantized/<name>.json, mode w4a8).
+class Int4Checkpoint : public ::testing::TestWithParam<std::string> {};
+
+const Extra kDequantize = {{"compile.quantized_checkpoint", "dequantize"}};
+
+TEST_P(Int4Checkpoint, DequantizedLogitsMatchPyTorch) { expect_logits_match(GetParam(), kDequantize); }
+
+TEST_P(Int4Checkpoint, DequantizedGreedyGenerationMatchesTransformers) {
+  expect_greedy_generation_matches(GetParam(), kDequantize);
+}
+
+TEST_P(Int4Checkpoint, KeptWeightsRunAsInt4) {
+  const std::string name = GetParam();
+  Model m = load_model(name);
+  qeff_dtype dtype = QEFF_DTYPE_UNKNOWN;
+  ASSERT_QEFF_OK(qeff_model_weight_dtype(m.get(), &dtype));
+  EXPECT_EQ(dtype, QEFF_DTYPE_U4);  // most weight elements are the packed 4-bit values
+  for (const Extra &extra : {Extra{}, kDequantize}) {
+    Program p = compile(m.get(), with(extra, {{"compile.ctx_len", "32"}}));
+    ASSERT_TRUE(p);
+    const char *info = nullptr;
+    ASSERT_QEFF_OK(qeff_program_info(p.get(), &info));
+    // 2 layers x 7 Linears; the (tied or float) lm_head stays f32.
+    const std::string want = extra.empty() ? R"("weight_formats": {"f32.panel16": 1, "q4.panel16x32h": 14})"
+                                           : R"("weight_formats": {"f32.panel16": 15})";
+    EXPECT_NE(std::string(info).find(want), std::string::npos) << info;
+  }
+  // The W4A8 arithmetic on the checkpoint's values: the dequantized model
+  // with each quantized Linear's input blocks rounded to int8 in PyTorch.
+  expect_matches_fake_quantized({name}, "w4a8", "f32");
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, Int4Checkpoint, ::testing::ValuesIn(int4_fixtures()),
+                         [](const auto &info) {
+                           std::string s = info.param;
+                           std::replace(s.begin(), s.end(), '-', '_');
+                           return s;
+                         });
 
 }  // namespace

@@ -173,7 +173,7 @@ TEST(Package, CanonicalOptionTextIsStable) {
   CompileOptions o;
   o.specializations = {{"Decode", {{"seq_len", 1}, {"batch_size", 2}}}};
   EXPECT_EQ(canonical_options_text(o),
-            "{\"fuse\":true,\"specializations\":[{\"name\":\"Decode\",\"symbols\":{\"batch_size\":2,\"seq_len\":1}}],"
+            "{\"dequantize_int4\":false,\"fuse\":true,\"specializations\":[{\"name\":\"Decode\",\"symbols\":{\"batch_size\":2,\"seq_len\":1}}],"
             "\"target\":\"cpu\",\"weight_dtype\":\"F32\"}");
 }
 
