@@ -792,7 +792,10 @@ QEFF_API void qeff_program_free(qeff_program *program);
 
 /**
  * A JSON description of the program (target, weight_dtype: the storage of
- * the matmul weights, "F32", "BF16", "F16", "I8", "U4" or "F6_E2M3"; specializations
+ * the float matmul weights, "F32", "BF16", "F16", "I8", "U4" or "F6_E2M3";
+ * weight_formats: how many matmul weights each packed layout holds, e.g.
+ * {"q4.panel16x32h": 14, "f32.panel16": 1} for an int4 checkpoint whose
+ * lm_head is float; specializations
  * with their symbols, inputs and outputs with dtypes and symbolic shapes, retained-state
  * pairs with their dtype (a causal LM's KV cache: model.kv_cache_dtype), whether it came from the cache). `*out` is owned by the program and
  * valid until it is freed.

@@ -1,5 +1,5 @@
 // Every JSON config kind of a model directory, all on the same document:
-// config.json (parse_model_config, with the default limits.config_dim and with
+// config.json (parse_model_config, parse_quantization_config, with the default limits.config_dim and with
 // the largest allowed, INT64_MAX), generation_config.json,
 // tokenizer_config.json (+ special_tokens_map.json merge) and PEFT
 // adapter_config.json. Seeds are the fixtures' files of every kind, so the
@@ -24,6 +24,7 @@
 #include "hub/adapter_config.hpp"
 #include "hub/config.hpp"
 #include "hub/generation_config.hpp"
+#include "hub/quantization.hpp"
 #include "hub/tokenizer_config.hpp"
 
 namespace {
@@ -89,6 +90,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       c2 = qeff::hub::parse_model_config(again, cap);
     });
     FUZZ_CHECK(ok2 && same_model(c, c2), "the re-parsed config differs: %s", printed.c_str());
+  }
+
+  // quantization_config (a pre-quantized int4 checkpoint).
+  std::optional<qeff::hub::QuantizationConfig> q;
+  if (qeff_fuzz::run_checked(
+          "parse_quantization_config", kConfigErrors,
+          [&] { q = qeff::hub::parse_quantization_config(doc->root()); }, name) &&
+      q) {
+    FUZZ_CHECK(q->bits == 4, "bits %lld accepted", (long long)q->bits);
+    FUZZ_CHECK(q->group_size == -1 || q->group_size >= 1, "group_size %lld", (long long)q->group_size);
+    FUZZ_CHECK(!q->name.empty(), "no method name");
   }
 
   qeff::hub::GenerationConfig g;

@@ -524,3 +524,29 @@ func TestWeightAndKVCacheDTypes(t *testing.T) {
 		t.Errorf("mxint8 cache: %s", info)
 	}
 }
+
+// Pre-quantized AWQ / GPTQ / compressed-tensors checkpoints: U4 weights, kept
+// as q4 layouts by default, dequantized to f32 on request.
+func TestInt4Checkpoints(t *testing.T) {
+	for _, name := range []string{"llama-tiny-awq", "llama-tiny-gptq", "qwen2-tiny-ct"} {
+		m := must(Load(modelDir(t, name)))
+		if d := must(m.WeightDType()); d != DTypeU4 {
+			t.Errorf("%s: weight dtype %s", name, d)
+		}
+		for mode, want := range map[string]string{
+			"keep":       `"weight_formats": {"f32.panel16": 1, "q4.panel16x32h": 14}`,
+			"dequantize": `"weight_formats": {"f32.panel16": 15}`,
+		} {
+			p := must(m.Compile(WithPrefillSeqLen(4), WithCtxLen(16), WithOption("compile.quantized_checkpoint", mode),
+				WithCache(false, "")))
+			if info := must(p.Info()); !strings.Contains(info, want) {
+				t.Errorf("%s %s: %s", name, mode, info)
+			}
+			p.Close()
+		}
+		if _, err := m.Compile(WithOption("compile.quantized_checkpoint", "requantize")); !errors.Is(err, ErrInvalidArgument) {
+			t.Errorf("%s: quantized_checkpoint requantize: %v", name, err)
+		}
+		m.Close()
+	}
+}

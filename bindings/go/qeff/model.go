@@ -39,6 +39,7 @@ const (
 	DTypeI8      DType = 8
 	DTypeU8      DType = 9
 	DTypeBool    DType = 10
+	DTypeU4      DType = 21 // packed 4-bit values (an int4 checkpoint's WeightDType)
 )
 
 // String returns the safetensors name ("F32", "BF16", ...), "UNKNOWN" otherwise.

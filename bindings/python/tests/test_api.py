@@ -434,6 +434,31 @@ def test_kv_cache_dtype_and_weight_dtypes():
         assert len(lm.generate([[1, 2, 3]], max_new_tokens=3, ignore_eos=True).generated_ids[0]) == 3
 
 
+@pytest.mark.parametrize("name", ["llama-tiny-awq", "llama-tiny-gptq", "qwen2-tiny-ct"])
+def test_int4_checkpoints(name):
+    """Pre-quantized AWQ / GPTQ / compressed-tensors checkpoints: the packed
+    4-bit values are most of the weights (U4); kept, every layer Linear is a
+    q4 weight; dequantized (quantized_checkpoint="dequantize") greedy tokens
+    equal transformers' on the exactly dequantized model."""
+    single = reference(name)["generate_single"]
+    with qeff.AutoModelForCausalLM.from_pretrained(model_dir(name)) as lm:
+        assert lm.model.weight_dtype == "U4"
+        lm.compile(prefill_seq_len=8, ctx_len=64, cache=False)
+        assert lm.program.info["weight_formats"] == {"f32.panel16": 1, "q4.panel16x32h": 14}
+        assert len(lm.generate([single["input_ids"]], max_new_tokens=4, ignore_eos=True).generated_ids[0]) == 4
+        lm.compile(prefill_seq_len=8, ctx_len=64, quantized_checkpoint="dequantize", cache=False)
+        assert lm.program.info["weight_formats"] == {"f32.panel16": 15}
+        got = lm.generate([single["input_ids"]], max_new_tokens=single["max_new_tokens"]).generated_ids[0]
+        eos = reference(name)["special_token_ids"]["eos_token_id"]
+        want = single["new_token_ids"]
+        if eos in want:
+            want = want[:want.index(eos) + 1]
+        assert got == want
+    with qeff.Model.load(model_dir(name)) as m:
+        with pytest.raises(qeff.InvalidArgumentError, match="quantized_checkpoint"):
+            m.compile(**{"compile.quantized_checkpoint": "requantize", "cache.enabled": False})
+
+
 def test_pooling_none_gives_token_states():
     enc = BERT["encoder"]
     states = ref_array(enc["last_hidden_state"])

@@ -112,6 +112,29 @@ class ProgramTest {
   }
 
   @Test
+  void int4CheckpointsRunAsInt4OrDequantized() {
+    for (String name : new String[] {"llama-tiny-awq", "llama-tiny-gptq", "qwen2-tiny-ct"}) {
+      try (Model m = Model.load(model(name))) {
+        assertEquals(DType.U4, m.weightDtype(), name);
+        for (String[] mode : new String[][] {
+                {"keep", "\"weight_formats\": {\"f32.panel16\": 1, \"q4.panel16x32h\": 14}"},
+                {"dequantize", "\"weight_formats\": {\"f32.panel16\": 15}"}}) {
+          try (Options o = new Options().prefillSeqLen(4).ctxLen(16).cache(false)
+                  .set("compile.quantized_checkpoint", mode[0]);
+              Program p = m.compile(o);
+              Options g = new Options().maxNewTokens(3).set("generate.ignore_eos", true)) {
+            assertTrue(p.info().contains(mode[1]), name + " " + mode[0] + ": " + p.info());
+            assertEquals(3, p.generate("Hello", g).tokens().get(0).length);
+          }
+        }
+        try (Options bad = new Options().set("compile.quantized_checkpoint", "requantize").cache(false)) {
+          assertEquals(Status.INVALID_ARGUMENT, assertThrows(QeffException.class, () -> m.compile(bad)).status());
+        }
+      }
+    }
+  }
+
+  @Test
   void tokenEmbeddingsWithPoolingNone() {
     Object hidden = at(bert, "batch", "last_hidden_state");
     float[][] expected = matrix(hidden, 5, 32, 32, 0); // row 0: [CLS] hello world ! [SEP], then padding
