@@ -128,6 +128,13 @@ uint32_t word(const TensorView &t, int64_t i) {
   return v;
 }
 
+// The canonical buffers, allocated once the tensors' shapes are checked
+// (their sizes then follow from bytes that exist).
+void allocate(Int4Linear &l) {
+  l.values.assign(static_cast<size_t>(l.out * ((l.in + 1) / 2)), 0);
+  l.zeros.assign(static_cast<size_t>(l.out * l.groups()), 0);
+}
+
 void set_value(Int4Linear &l, int64_t n, int64_t k, unsigned v) {
   l.values[n * ((l.in + 1) / 2) + k / 2] |= static_cast<uint8_t>((v & 15) << (k % 2 * 4));
 }
@@ -155,6 +162,7 @@ void read_awq(const Checkpoint &w, const std::string &p, Int4Linear &l) {
   const TensorView &qw = need(w, p + ".qweight", QEFF_DTYPE_I32, {l.in, cols}, "AWQ packed int4 weight [in, out/8]");
   const TensorView &qz = need(w, p + ".qzeros", QEFF_DTYPE_I32, {groups, cols}, "AWQ packed zero points");
   copy_scales(l, need_scales(w, p + ".scales", {groups, l.out}), true);
+  allocate(l);
   for (int64_t k = 0; k < l.in; ++k)
     for (int64_t c = 0; c < cols; ++c) {
       const uint32_t v = word(qw, k * cols + c);
@@ -182,6 +190,7 @@ void read_gptq(const Checkpoint &w, const QuantizationConfig &q, const std::stri
                                      std::to_string(k / l.group) +
                                      ": act-order (desc_act) checkpoints whose groups are reordered are not supported");
   }
+  allocate(l);
   for (int64_t r = 0; r < l.in / 8; ++r)
     for (int64_t n = 0; n < l.out; ++n) {
       const uint32_t v = word(qw, r * l.out + n);
@@ -212,6 +221,7 @@ void read_compressed_tensors(const Checkpoint &w, const std::string &p, Int4Line
                                 std::to_string(shape[1]) + "], expected [" + std::to_string(l.out) + ", " +
                                 std::to_string(l.in) + "] from config.json");
   }
+  allocate(l);
   for (int64_t n = 0; n < l.out; ++n)
     for (int64_t c = 0; c < words; ++c) {
       const uint32_t v = word(qw, n * words + c);
@@ -258,8 +268,6 @@ Int4Linear read_int4_linear(const Checkpoint &weights, const QuantizationConfig 
     fail(QEFF_E_UNSUPPORTED, "quantized Linear " + quote(prefix) + " is [" + std::to_string(out) + ", " +
                                  std::to_string(in) + "]: " + q.name + " packs 8 values per word, so " +
                                  (out % 8 != 0 ? "out" : "in") + " must be a multiple of 8");
-  l.values.assign(static_cast<size_t>(out * ((in + 1) / 2)), 0);
-  l.zeros.assign(static_cast<size_t>(out * l.groups()), 0);
   switch (q.method) {
     case QuantMethod::awq: read_awq(weights, prefix, l); break;
     case QuantMethod::gptq: read_gptq(weights, q, prefix, l); break;

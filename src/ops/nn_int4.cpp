@@ -37,11 +37,12 @@ Int4Dims check_dims(const graph::Node &node, const std::vector<int64_t> &q, cons
   if (d.k < 1 || d.block < 1)
     fail_node(node, QEFF_E_FORMAT, "attributes k = " + std::to_string(d.k) + " and block_size = " +
                                        std::to_string(d.block) + " must be positive");
-  if (q.size() != 2 || q[1] != (d.k + 1) / 2)
-    fail_node(node, QEFF_E_FORMAT, "input Q " + shape_str(q) + " must be [N, " + std::to_string((d.k + 1) / 2) +
+  const int64_t row_bytes = d.k / 2 + d.k % 2;  // (no k + 1: k may be INT64_MAX)
+  if (q.size() != 2 || q[1] != row_bytes)
+    fail_node(node, QEFF_E_FORMAT, "input Q " + shape_str(q) + " must be [N, " + std::to_string(row_bytes) +
                                        "] (two 4-bit values per byte for k = " + std::to_string(d.k) + ")");
   d.n = q[0];
-  d.groups = (d.k + d.block - 1) / d.block;
+  d.groups = d.k / d.block + (d.k % d.block != 0 ? 1 : 0);
   const std::vector<int64_t> want{d.n, d.groups};
   if (s != want || z != want)
     fail_node(node, QEFF_E_FORMAT, "inputs scale " + shape_str(s) + " and zero_point " + shape_str(z) + " must be " +

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -93,6 +94,9 @@ TEST(NnInt4, MismatchedShapesAreRefused) {
   EXPECT_QEFF_ERROR(infer_op(int4_node(66, 32), {q, s, z}), QEFF_E_FORMAT, "input Q [4, 32] must be [N, 33]");
   EXPECT_QEFF_ERROR(infer_op(int4_node(64, 16), {q, s, z}), QEFF_E_FORMAT, "must be [4, 4]");
   EXPECT_QEFF_ERROR(infer_op(int4_node(64, 0), {q, s, z}), QEFF_E_FORMAT, "must be positive");
+  // Attributes from an imported file may be anything: no overflow (UBSan).
+  EXPECT_QEFF_ERROR(infer_op(int4_node(INT64_MAX, INT64_MAX), {q, s, z}), QEFF_E_FORMAT, "must be [N, 4611686018427387904]");
+  EXPECT_QEFF_ERROR(infer_op(int4_node(64, INT64_MAX), {q, s, z}), QEFF_E_FORMAT, "must be [4, 1]");
   EXPECT_QEFF_ERROR(infer_op(int4_node(64, 32), {q, f32s({4, 2}, c.scale), tensor<uint8_t>({4, 1}, {1, 2, 3, 4})}),
                     QEFF_E_FORMAT, "zero_point [4, 1]");
   EXPECT_QEFF_ERROR(infer_op(int4_node(64, 32), {q, tensor<int32_t>({4, 2}, {0, 0, 0, 0, 0, 0, 0, 0}), z}),
