@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
@@ -22,6 +23,7 @@ struct Crew {
   int64_t n = 0;
   int parts = 0;
   uint64_t generation = 0;
+  std::atomic<uint64_t> posted{0};  // generation, for waiting without the lock
   std::atomic<int> pending{0};
   std::exception_ptr error;  // the first exception a worker's range threw
   bool stop = false;
@@ -57,12 +59,47 @@ std::pair<int64_t, int64_t> range(int64_t n, int part, int parts) {
   return {n * part / parts, n * (part + 1) / parts};
 }
 
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+
+// Waits up to kSpinTotal for `ready` without sleeping: pause instructions for
+// the first kSpinPause (the other thread is almost always that close), then
+// yields (another runnable thread, e.g. on an oversubscribed machine, gets
+// the core). A decode step runs hundreds of short kernels back to back: a
+// futex sleep and wake-up between them cost tens of microseconds each.
+constexpr auto kSpinPause = std::chrono::microseconds(20);
+constexpr auto kSpinTotal = std::chrono::microseconds(200);
+
+template <class Ready>
+bool spin_until(Ready ready) {
+  using clock = std::chrono::steady_clock;
+  const auto start = clock::now();
+  for (unsigned i = 0;; ++i) {
+    if (ready()) return true;
+    if (i % 32 == 31) {
+      const auto waited = clock::now() - start;
+      if (waited > kSpinTotal) return false;
+      if (waited > kSpinPause) {
+        std::this_thread::yield();
+        continue;
+      }
+    }
+    cpu_relax();
+  }
+}
+
 void work(Crew *c, int index) {
   uint64_t seen = 0;
   for (;;) {
     const std::function<void(int64_t, int64_t)> *job;
     int64_t n;
     int parts;
+    spin_until([&] { return c->posted.load(std::memory_order_acquire) != seen; });
     {
       std::unique_lock<std::mutex> lock(c->mu);
       c->wake.wait(lock, [&] { return c->stop || c->generation != seen; });
@@ -145,6 +182,7 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
     c.parts = parts;
     c.pending.store(parts - 1, std::memory_order_relaxed);
     ++c.generation;
+    c.posted.store(c.generation, std::memory_order_release);
   }
   c.wake.notify_all();
   auto [b, e] = range(n, 0, parts);
@@ -155,7 +193,7 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
     mine = std::current_exception();  // rethrown once the workers are done with fn
   }
   // Spin first: the other ranges usually finish within microseconds of ours.
-  for (int spin = 0; spin < 20000 && c.pending.load(std::memory_order_acquire) > 0; ++spin) std::this_thread::yield();
+  spin_until([&c] { return c.pending.load(std::memory_order_acquire) == 0; });
   std::unique_lock<std::mutex> lock(c.mu);
   c.done.wait(lock, [&c] { return c.pending.load(std::memory_order_acquire) == 0; });
   c.job = nullptr;
