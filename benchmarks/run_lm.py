@@ -158,7 +158,7 @@ WEIGHT_FORMATS = {  # name: (bytes per weight, as the report states it; bytes of
     # kernels; the AVX2 kernels do not read them)
     "i8.panel16x4": ("1 B + 4 B per column", lambda k, n: k * n + 4 * n),
     # qeff int4: superblocks of 16 columns x 128 k in 1216 bytes (nibbles + bf16 scales + u8 zero points) = 4.75 bits
-    "q4.panel16x32": ("4.75 bits (1216 B per 16 columns x 128 k)",
+    "q4.panel16x32h": ("4.75 bits (1216 B per 16 columns x 128 k)",
                       lambda k, n: -(-k // 128) * -(-n // 16) * 1216),
     # MXFP6 E2M3 (OCP MX): blocks of 32 six-bit values + an E8M0 scale = 6.25 bits; qeff's layout packs superblocks
     # of 16 columns x 128 k in 1600 bytes
@@ -177,7 +177,7 @@ WEIGHT_FORMATS = {  # name: (bytes per weight, as the report states it; bytes of
 # included, in the file's type.
 VARIANT_WEIGHTS = {"qeff-fp32": ("f32", "f32"), "qeff-bf16": ("bf16", "f32"), "qeff-f16": ("f16", "f32"),
                    "qeff-int8": ("i8.panel16x4", "f32"),
-                   "qeff-mxfp6": ("mxfp6.panel16x32", "f32"), "qeff-int4": ("q4.panel16x32", "f32"),
+                   "qeff-mxfp6": ("mxfp6.panel16x32", "f32"), "qeff-int4": ("q4.panel16x32h", "f32"),
                    "torch-fp32": ("f32", "f32"),
                    "torch-bf16": ("bf16", "bf16")}
 VARIANT_WEIGHTS.update({"llamacpp-" + t: (t.upper(), t.upper()) for t in GGUF_TYPES})

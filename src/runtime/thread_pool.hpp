@@ -2,8 +2,9 @@
 // thread takes part (it runs the first range), so a pool of N threads starts
 // N - 1 workers. An exception thrown by a range is rethrown by parallel_for
 // once every range has finished. One parallel_for at a time per pool: a session owns its pool
-// and runs one step at a time. Workers spin briefly before sleeping, since a
-// decode step runs hundreds of short kernels back to back.
+// and runs one step at a time. Workers wait for the next job (and the caller
+// for the workers) spinning up to 200 us before sleeping, since a decode step
+// runs hundreds of short kernels back to back.
 //
 // fork() (qeff.h, "fork"): a child process has only the thread that forked, so
 // a pool made before the fork has no workers there, and its mutex and
