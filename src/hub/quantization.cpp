@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstring>
 
+#include "common/cancel.hpp"
 #include "common/error.hpp"
 #include "hub/checkpoint.hpp"
 #include "hub/safetensors.hpp"
@@ -152,7 +153,7 @@ void copy_scales(Int4Linear &l, const TensorView &s, bool transposed) {
     }
 }
 
-// Group size from the config (-1: all of K); checks the tensors' group count.
+// Group size from the config (-1: one group spanning all of K).
 int64_t resolve_group(const QuantizationConfig &q, int64_t in) { return q.group_size < 0 ? in : q.group_size; }
 
 constexpr int kAwqOrder[8] = {0, 2, 4, 6, 1, 3, 5, 7};  // nibble i of a word holds column 8 c + kAwqOrder[i]
@@ -260,6 +261,7 @@ std::string int4_marker_tensor(const QuantizationConfig &q, const std::string &p
 
 Int4Linear read_int4_linear(const Checkpoint &weights, const QuantizationConfig &q, const std::string &prefix,
                             int64_t out, int64_t in) {
+  cancellation_point("reading the int4 weight " + quote(prefix));
   Int4Linear l;
   l.out = out;
   l.in = in;
