@@ -153,8 +153,11 @@ func TestStreamCancel(t *testing.T) {
 	}
 	res := must(s.Result())
 	row := res.Rows[0]
+	// The producer may run ahead of this goroutine's cancel, past the
+	// reference's 32 tokens: compare the part the reference holds.
+	known := min(len(row.Tokens), len(v.LM.NewIDs))
 	if row.FinishReason != FinishCancelled || len(row.Tokens) < 3 || len(row.Tokens) >= 240 ||
-		!slices.Equal(row.Tokens, v.LM.NewIDs[:len(row.Tokens)]) || !slices.Equal(ids, row.Tokens) {
+		!slices.Equal(row.Tokens[:known], v.LM.NewIDs[:known]) || !slices.Equal(ids, row.Tokens) {
 		t.Errorf("cancelled row: %s, %d tokens %v", row.FinishReason, len(row.Tokens), row.Tokens)
 	}
 
