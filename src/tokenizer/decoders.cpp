@@ -199,13 +199,18 @@ class Fuse final : public Decoder {
 class Strip final : public Decoder {
  public:
   Strip(char32_t content, size_t start, size_t stop) : content_(content), start_(start), stop_(stop) {}
-  void decode_chain(std::vector<std::string> &tokens) const override {
+  void decode_chain(std::vector<std::string> &tokens) const override { strip(tokens, false); }
+  void decode_chain_continuing(std::vector<std::string> &tokens) const override { strip(tokens, true); }
+
+ private:
+  void strip(std::vector<std::string> &tokens, bool keep_first_start) const {
     for (std::string &t : tokens) {
+      const size_t start = keep_first_start && &t == &tokens.front() ? 0 : start_;
       std::u32string cps;
       size_t i = 0;
       while (i < t.size()) cps.push_back(next_code_point(t, i));
       size_t start_cut = 0;
-      for (size_t k = 0; k < start_ && k < cps.size(); ++k) {
+      for (size_t k = 0; k < start && k < cps.size(); ++k) {
         if (cps[k] != content_) break;
         start_cut = k + 1;
       }
@@ -253,6 +258,9 @@ class SequenceDecoder final : public Decoder {
   std::vector<std::unique_ptr<Decoder>> items;
   void decode_chain(std::vector<std::string> &tokens) const override {
     for (const auto &d : items) d->decode_chain(tokens);
+  }
+  void decode_chain_continuing(std::vector<std::string> &tokens) const override {
+    for (const auto &d : items) d->decode_chain_continuing(tokens);
   }
   bool continues_run(std::string_view token) const override {
     for (const auto &d : items)

@@ -17,6 +17,12 @@ class Decoder {
  public:
   virtual ~Decoder() = default;
   virtual void decode_chain(std::vector<std::string> &tokens) const = 0;
+  // decode_chain for tokens that continue a sequence (a streaming window
+  // whose first token is context, not the sequence's start): a Strip does not
+  // cut the start of the first element, which after a Fuse is the whole
+  // window, so it cannot eat into the text that follows the context (the
+  // full decode strips only the sequence's start).
+  virtual void decode_chain_continuing(std::vector<std::string> &tokens) const { decode_chain(tokens); }
   // Whether `token` may be decoded together with the tokens that follow it,
   // so that its text is final only once a token that does not continue the
   // run arrives: a ByteFallback byte token (a run is UTF-8 as a whole, or

@@ -348,6 +348,10 @@ const std::string *Tokenizer::decoder_input(uint32_t id, bool skip_special_token
 }
 
 std::string Tokenizer::decode(std::span<const uint32_t> ids, bool skip_special_tokens) const {
+  return decode_ids(ids, skip_special_tokens, false);
+}
+
+std::string Tokenizer::decode_ids(std::span<const uint32_t> ids, bool skip_special_tokens, bool continuing) const {
   std::vector<std::string> tokens;
   tokens.reserve(ids.size());
   for (size_t i = 0; i < ids.size(); ++i) {
@@ -362,7 +366,10 @@ std::string Tokenizer::decode(std::span<const uint32_t> ids, bool skip_special_t
   }
   std::string out;
   if (decoder_) {
-    decoder_->decode_chain(tokens);
+    if (continuing)
+      decoder_->decode_chain_continuing(tokens);
+    else
+      decoder_->decode_chain(tokens);
     for (const std::string &t : tokens) out += t;
   } else {
     for (size_t i = 0; i < tokens.size(); ++i) {
@@ -429,13 +436,16 @@ std::string StreamDecoder::step(uint32_t id) {
   // invalid byte turns all of it into U+FFFD. A dropped id leaves the run open.
   if (!dropped) in_byte_run_ = tok_->decoder_ && tok_->decoder_->continues_run(*input);
   if (in_byte_run_) return {};
-  std::string text = tok_->decode(ids_, skip_);
+  std::string text = tok_->decode_ids(ids_, skip_, continuing_);
   if (text.size() > prefix_.size() && !ends_with_replacement(text) &&
       text.compare(0, prefix_.size(), prefix_) == 0) {
     std::string fresh = text.substr(prefix_.size());
     size_t new_prefix_index = ids_.size() - prefix_index_;
+    // Once the window drops the sequence's first ids, its first token is
+    // context: a decoder's start-of-sequence stripping must not apply.
+    if (prefix_index_ > 0) continuing_ = true;
     ids_.erase(ids_.begin(), ids_.begin() + static_cast<std::ptrdiff_t>(prefix_index_));
-    prefix_ = tok_->decode(ids_, skip_);
+    prefix_ = tok_->decode_ids(ids_, skip_, continuing_);
     prefix_index_ = new_prefix_index;
     held_ = 0;
     return fresh;
@@ -444,7 +454,7 @@ std::string StreamDecoder::step(uint32_t id) {
 }
 
 std::string StreamDecoder::finish() {
-  std::string text = tok_->decode(ids_, skip_);
+  std::string text = tok_->decode_ids(ids_, skip_, continuing_);
   std::string rest;
   if (text.size() >= prefix_.size() && text.compare(0, prefix_.size(), prefix_) == 0) {
     rest = text.substr(prefix_.size());
@@ -452,9 +462,10 @@ std::string StreamDecoder::finish() {
     // The window's decoding no longer extends the emitted text (HF's
     // DecodeStream fails there; no known decoder does it): the held ids are
     // decoded on their own.
-    rest = tok_->decode(std::span<const uint32_t>(ids_).subspan(ids_.size() - held_), skip_);
+    rest = tok_->decode_ids(std::span<const uint32_t>(ids_).subspan(ids_.size() - held_), skip_, continuing_);
   }
   held_ = 0;
+  continuing_ = false;
   in_byte_run_ = false;
   ids_.clear();
   prefix_.clear();

@@ -106,6 +106,8 @@ class Tokenizer {
   // id (`dropped`: a special token under skip_special_tokens) or when the id
   // is not a token.
   const std::string *decoder_input(uint32_t id, bool skip_special_tokens, bool &dropped) const;
+  // decode(); `continuing`: the ids continue a sequence (Decoder::decode_chain_continuing).
+  std::string decode_ids(std::span<const uint32_t> ids, bool skip_special_tokens, bool continuing) const;
   Encoding encode_one(std::string_view text, uint32_t type_id, int32_t sequence_id, const EncodeOptions &o) const;
   Encoding post_process(Encoding a, std::optional<Encoding> b, const EncodeOptions &o) const;
   void finish_load(const hub::TokenizerConfig *config);
@@ -148,6 +150,7 @@ class StreamDecoder {
   std::string prefix_;
   size_t prefix_index_ = 0;
   size_t held_ = 0;         // ids pushed since the last emitted piece
+  bool continuing_ = false;   // ids_ no longer starts at the sequence's start
   bool in_byte_run_ = false;  // the last id the decoder sees continues a byte run
 };
 
