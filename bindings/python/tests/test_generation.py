@@ -131,7 +131,16 @@ def test_cancel_while_the_iterating_thread_runs(lm2):
     """A cancel issued while another thread is inside qeff_stream_next."""
     stream = lm2.stream([SINGLE["prompt"]] * 2, max_new_tokens=1000, ignore_eos=True)
     events = []
-    consumer = threading.Thread(target=lambda: events.extend(stream))
+
+    def consume():
+        # The stream runs a step per pull: a pause per event keeps the
+        # generation from reaching the context end (a tiny decode step takes
+        # well under a millisecond) before the cancel below lands.
+        for event in stream:
+            events.append(event)
+            time.sleep(0.002)
+
+    consumer = threading.Thread(target=consume)
     consumer.start()
     while not events:
         time.sleep(0.001)
