@@ -185,11 +185,11 @@ std::unique_ptr<ModelSource> ModelSource::load(const std::string &path, const Op
   m->quantization = parse_quantization_config(m->config_json.root());
 
   std::map<qeff_dtype, uint64_t> by_dtype;
+  // An int4 checkpoint's packed values (8 per I32 word) count as U4.
+  const std::string marker = m->quantization ? int4_marker_tensor(*m->quantization, "") : "";
   for (const auto *t : m->weights.tensors()) {
     if (dtype_is_float(t->dtype)) by_dtype[t->dtype] += t->numel;
-    const std::string marker = m->quantization ? int4_marker_tensor(*m->quantization, "") : "";
-    if (!marker.empty() && t->dtype == QEFF_DTYPE_I32 && t->name.size() > marker.size() &&
-        t->name.compare(t->name.size() - marker.size(), marker.size(), marker) == 0)
+    if (!marker.empty() && t->dtype == QEFF_DTYPE_I32 && t->name.ends_with(marker))
       by_dtype[QEFF_DTYPE_U4] += t->numel * 8;
   }
   uint64_t best = 0;

@@ -157,6 +157,20 @@ void copy_scales(Int4Linear &l, const TensorView &s, bool transposed) {
 int64_t resolve_group(const QuantizationConfig &q, int64_t in) { return q.group_size < 0 ? in : q.group_size; }
 
 constexpr int kAwqOrder[8] = {0, 2, 4, 6, 1, 3, 5, 7};  // nibble i of a word holds column 8 c + kAwqOrder[i]
+constexpr int kPlainOrder[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+
+// Zero points packed 8 columns per I32 word, [groups, out/8] (AWQ, GPTQ):
+// nibble i of word c holds column 8 c + order[i]; `offset` is added (GPTQ v1
+// stores zero - 1).
+void unpack_zeros(const TensorView &qz, const int (&order)[8], unsigned offset, Int4Linear &l) {
+  const int64_t groups = l.groups(), cols = l.out / 8;
+  for (int64_t g = 0; g < groups; ++g)
+    for (int64_t c = 0; c < cols; ++c) {
+      const uint32_t v = word(qz, g * cols + c);
+      for (int i = 0; i < 8; ++i)
+        l.zeros[(8 * c + order[i]) * groups + g] = static_cast<uint8_t>(((v >> (4 * i)) & 15) + offset);
+    }
+}
 
 void read_awq(const Checkpoint &w, const std::string &p, Int4Linear &l) {
   const int64_t groups = l.groups(), cols = l.out / 8;
@@ -169,11 +183,7 @@ void read_awq(const Checkpoint &w, const std::string &p, Int4Linear &l) {
       const uint32_t v = word(qw, k * cols + c);
       for (int i = 0; i < 8; ++i) set_value(l, 8 * c + kAwqOrder[i], k, v >> (4 * i));
     }
-  for (int64_t g = 0; g < groups; ++g)
-    for (int64_t c = 0; c < cols; ++c) {
-      const uint32_t v = word(qz, g * cols + c);
-      for (int i = 0; i < 8; ++i) l.zeros[(8 * c + kAwqOrder[i]) * groups + g] = static_cast<uint8_t>((v >> (4 * i)) & 15);
-    }
+  unpack_zeros(qz, kAwqOrder, 0, l);
 }
 
 void read_gptq(const Checkpoint &w, const QuantizationConfig &q, const std::string &p, Int4Linear &l) {
@@ -197,12 +207,7 @@ void read_gptq(const Checkpoint &w, const QuantizationConfig &q, const std::stri
       const uint32_t v = word(qw, r * l.out + n);
       for (int i = 0; i < 8; ++i) set_value(l, n, 8 * r + i, v >> (4 * i));
     }
-  const unsigned offset = q.gptq_zero_minus_one ? 1 : 0;
-  for (int64_t g = 0; g < groups; ++g)
-    for (int64_t c = 0; c < cols; ++c) {
-      const uint32_t v = word(qz, g * cols + c);
-      for (int i = 0; i < 8; ++i) l.zeros[(8 * c + i) * groups + g] = static_cast<uint8_t>(((v >> (4 * i)) & 15) + offset);
-    }
+  unpack_zeros(qz, kPlainOrder, q.gptq_zero_minus_one ? 1 : 0, l);
 }
 
 void read_compressed_tensors(const Checkpoint &w, const std::string &p, Int4Linear &l) {

@@ -37,7 +37,6 @@ enum class QuantMethod { awq, gptq, compressed_tensors };
 struct QuantizationConfig {
   QuantMethod method = QuantMethod::awq;
   std::string name;          // quant_method as written: "awq", "gptq", "compressed-tensors"
-  int64_t bits = 4;
   int64_t group_size = -1;   // k per scale; -1: one group per output channel
   bool gptq_zero_minus_one = true;  // GPTQ checkpoint_format "gptq" (v1)
 };

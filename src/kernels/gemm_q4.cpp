@@ -25,6 +25,16 @@ struct Q4Format {
     return f16_to_f32(h);
   }
 
+  // The writers of one block's fields for column jj (0..15): its f16 scale,
+  // its zero point, and value q at k = 32 b + i (ORed into zeroed bytes).
+  static void put_scale(uint8_t *panel, int64_t b, int jj, uint16_t scale) {
+    std::memcpy(panel + q4_scales_at(b) + jj * 2, &scale, 2);
+  }
+  static void put_zero(uint8_t *panel, int64_t b, int jj, uint8_t zero) { panel[q4_zeros_at(b) + jj] = zero; }
+  static void put_value(uint8_t *panel, int64_t b, int jj, int64_t i, uint8_t q) {
+    panel[q4_nibbles_at(b) + i / 4 * 32 + (jj % 8) * 4 + i % 4] |= static_cast<uint8_t>(jj < 8 ? q : q << 4);
+  }
+
   // Scale, zero point and values of one block of a weight column (gemm.hpp).
   static void pack_block(const float *w, int64_t n, int64_t stride, uint8_t *panel, int64_t b, int jj) {
     float lo = 0.0f, hi = 0.0f;
@@ -36,24 +46,19 @@ struct Q4Format {
       hi = std::max(hi, v);
     }
     const float range = hi - lo;
-    uint16_t scale = 0;
-    if (non_finite || !std::isfinite(range)) scale = f32_to_f16(__builtin_nanf(""));
-    std::memcpy(panel + q4_scales_at(b) + jj * 2, &scale, 2);
+    if (non_finite || !std::isfinite(range)) put_scale(panel, b, jj, f32_to_f16(__builtin_nanf("")));
     if (non_finite || !std::isfinite(range) || !(range >= kGemmI8MinScale)) return;  // values and zero stay 0
     // f16 saturates at kF16Max (a block spanning more than 15 x 65504 clamps
     // its values); a scale that rounds to f16 zero leaves the block zero.
-    scale = f32_to_f16(std::min(range / 15.0f, kF16Max));
+    const uint16_t scale = f32_to_f16(std::min(range / 15.0f, kF16Max));
     const float s = f16_to_f32(scale);
     if (!(s > 0.0f)) return;
-    std::memcpy(panel + q4_scales_at(b) + jj * 2, &scale, 2);
+    put_scale(panel, b, jj, scale);
     auto clamp15 = [](float v) { return v < 0.0f ? 0.0f : (v > 15.0f ? 15.0f : v); };
     const float z = clamp15(std::nearbyint(-lo / s));
-    panel[q4_zeros_at(b) + jj] = static_cast<uint8_t>(z);
-    uint8_t *nib = panel + q4_nibbles_at(b);
-    for (int64_t i = 0; i < n; ++i) {
-      const auto q = static_cast<uint8_t>(clamp15(std::nearbyint(w[i * stride] / s) + z));
-      nib[i / 4 * 32 + (jj % 8) * 4 + i % 4] |= static_cast<uint8_t>(jj < 8 ? q : q << 4);
-    }
+    put_zero(panel, b, jj, static_cast<uint8_t>(z));
+    for (int64_t i = 0; i < n; ++i)
+      put_value(panel, b, jj, i, static_cast<uint8_t>(clamp15(std::nearbyint(w[i * stride] / s) + z)));
   }
 };
 
@@ -87,13 +92,11 @@ void gemm_q4_pack_values(const Q4Values &v, int64_t k, int64_t n, void *out) {
     const uint8_t *row = v.nibbles + j * row_bytes;
     for (int64_t blk = 0; blk * kQ4Block < k; ++blk) {
       const int64_t k0 = blk * kQ4Block, g = k0 / v.group;
-      std::memcpy(panel + q4_scales_at(blk) + jj * 2, v.scale_f16 + j * groups + g, 2);
-      panel[q4_zeros_at(blk) + jj] = v.zero[j * groups + g];
-      uint8_t *nib = panel + q4_nibbles_at(blk);
+      Q4Format::put_scale(panel, blk, jj, v.scale_f16[j * groups + g]);
+      Q4Format::put_zero(panel, blk, jj, v.zero[j * groups + g]);
       for (int64_t i = 0; i < std::min(kQ4Block, k - k0); ++i) {
         const int64_t kk = k0 + i;
-        const auto q = static_cast<uint8_t>((row[kk / 2] >> (kk % 2 * 4)) & 15);
-        nib[i / 4 * 32 + (jj % 8) * 4 + i % 4] |= static_cast<uint8_t>(jj < 8 ? q : q << 4);
+        Q4Format::put_value(panel, blk, jj, i, static_cast<uint8_t>((row[kk / 2] >> (kk % 2 * 4)) & 15));
       }
     }
   }

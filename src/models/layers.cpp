@@ -19,10 +19,10 @@ std::string Layers::linear(const std::string &x, const std::string &prefix, int6
 }
 
 std::string Layers::transposed_weight(const std::string &name, int64_t in, int64_t out, bool head) {
-  const std::string suffix = ".weight";
+  constexpr std::string_view suffix = ".weight";
   std::string weight;
   std::optional<Weights::Int4Inputs> q;
-  if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
+  if (name.size() > suffix.size() && name.ends_with(suffix))
     q = w.int4_linear(name.substr(0, name.size() - suffix.size()), out, in, head);
   if (q)  // a pre-quantized checkpoint's int4 Linear
     weight = b.op("Int4Dequantize", {q->values, q->scales, q->zeros}, {{"k", in}, {"block_size", q->group}},

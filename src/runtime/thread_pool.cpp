@@ -76,14 +76,14 @@ constexpr auto kSpinPause = std::chrono::microseconds(20);
 constexpr auto kSpinTotal = std::chrono::microseconds(200);
 
 template <class Ready>
-bool spin_until(Ready ready) {
+void spin_until(Ready ready) {
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
   for (unsigned i = 0;; ++i) {
-    if (ready()) return true;
+    if (ready()) return;
     if (i % 32 == 31) {
       const auto waited = clock::now() - start;
-      if (waited > kSpinTotal) return false;
+      if (waited > kSpinTotal) return;
       if (waited > kSpinPause) {
         std::this_thread::yield();
         continue;
