@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cctype>
 #include <cstring>
+#include <chrono>
 #include <thread>
 
 #include "lm_test.hpp"
@@ -130,6 +131,10 @@ TEST_F(TextGeneration, StreamCancelFromAnotherThread) {
     if (last != QEFF_OK || !e.has_event) break;
     ++events;
     if (cancelled) ++after_cancel;
+    // Pause per event, as a consumer doing work would: on 2 cores the pool's
+    // spinning threads can otherwise starve the canceller until the rows reach
+    // the context end (CONTEXT instead of CANCELLED).
+    else std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   canceller.join();
   EXPECT_EQ(last, QEFF_E_CANCELLED) << qeff_last_error_message();
