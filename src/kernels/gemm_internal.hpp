@@ -104,6 +104,7 @@ struct I8Args {
   const int8_t *b = nullptr;
   int64_t panel_stride = 0;
   const float *b_scale = nullptr;
+  const int32_t *b_sum = nullptr;  // the columns' sums of w (for unsigned-A kernels)
   float *c = nullptr;
   int64_t ldc = 0;
   int nr = 0;
@@ -132,8 +133,11 @@ struct QuantKernelSet {
 using I8KernelSet = QuantKernelSet<I8Args, I8Quantize>;
 
 const I8KernelSet &i8_kernels_portable();
-// AVX2 (maddubs with the sign trick; also what AVX-512 CPUs run for now).
+// AVX2 (maddubs with the sign trick; also what AVX-512 CPUs without VNNI run).
 const I8KernelSet &i8_kernels_avx2();
+// AVX-512 VNNI (vpdpbusd; its quantizer stores A offset to unsigned, a + 128,
+// so only its own tiles may read what it wrote).
+const I8KernelSet &i8_kernels_avx512vnni();
 
 // The scale of a row (or weight column) from its largest finite magnitude and
 // whether it holds a NaN or an infinity; false when it quantizes to all zeros

@@ -28,7 +28,11 @@ uint64_t align64(uint64_t n) { return (n + 63) / 64 * 64; }
 struct I8Storage {
   using Set = I8KernelSet;
 
-  static const Set &active() { return active_isa() == Isa::portable ? i8_kernels_portable() : i8_kernels_avx2(); }
+  static const Set &active() {
+    const Isa isa = active_isa();
+    if (isa_at_least(isa, Isa::avx512vnni)) return i8_kernels_avx512vnni();
+    return isa == Isa::portable ? i8_kernels_portable() : i8_kernels_avx2();
+  }
 
   static Workspace workspace(int64_t m, int64_t k) {
     Workspace w;
@@ -57,6 +61,7 @@ struct I8Storage {
     const int64_t panels = ceil_div(b.n, kGemmPanel);
     g.b = reinterpret_cast<const int8_t *>(bytes + panels * kGemmPanel * 8) + p * g.panel_stride;
     g.b_scale = reinterpret_cast<const float *>(bytes) + p * kGemmPanel;
+    g.b_sum = reinterpret_cast<const int32_t *>(bytes + panels * kGemmPanel * 4) + p * kGemmPanel;
   }
 
   static void at_row(I8Args &g, const int8_t *qa, const float *scale, const int32_t *, int64_t i) {

@@ -123,7 +123,7 @@ const RowOps &rowops_for(Isa isa) {
   Isa best = detected_isa();
   if (static_cast<int>(isa) > static_cast<int>(best)) isa = best;
 #if defined(__x86_64__)
-  if (isa == Isa::avx512) return rowops_avx512();
+  if (isa_at_least(isa, Isa::avx512)) return rowops_avx512();
   if (isa == Isa::avx2) return rowops_avx2();
 #endif
   return kPortable;

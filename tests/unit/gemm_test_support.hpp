@@ -364,7 +364,7 @@ inline void expect_partitions_identical(GemmStorage st, uint32_t seed, bool tran
 template <class Reference>
 void expect_every_isa_exact(GemmStorage st, uint32_t seed, Reference reference) {
   SerialParallel serial;
-  for (Isa isa : {Isa::portable, Isa::avx2, Isa::avx512}) {
+  for (Isa isa : kAllIsas) {
     if (!isa_supported(isa)) {
       std::printf("[   NOTE   ] %s not supported here; not run\n", isa_name(isa));
       continue;

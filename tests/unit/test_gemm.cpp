@@ -110,7 +110,7 @@ TEST(Gemm, SixteenBitStorageMatchesReferenceWithRoundedWeights) {
         EXPECT_EQ(rounded[1], -65504.0f);
         EXPECT_EQ(rounded[3], -65504.0f);
       }
-      for (Isa isa : {Isa::portable, Isa::avx2, Isa::avx512}) {
+      for (Isa isa : kAllIsas) {
         if (!isa_supported(isa)) continue;
         IsaGuard g(isa);
         SCOPED_TRACE(testing::Message() << gemm_format_name(st) << " " << isa_name(isa) << " " << p.m << "x" << p.k
@@ -287,7 +287,7 @@ TEST(GemmI8, PartitionsAndTransposedPackingGiveIdenticalResults) {
 // row is exactly zero; the other rows do not change.
 TEST(GemmI8, NonFiniteAndZeroRowsStayInTheirRow) {
   SerialParallel serial;
-  for (Isa isa : {Isa::portable, Isa::avx2}) {
+  for (Isa isa : kAllIsas) {
     if (!isa_supported(isa)) continue;
     IsaGuard g(isa);
     Problem p{6, 70, 40};

@@ -91,7 +91,7 @@ TEST(GemmMx6, ElementsAreTheNearestGridValues) {
 // too) and nothing else.
 TEST(GemmMx6, NonFiniteValuesStayInTheirRowAndColumn) {
   SerialParallel serial;
-  for (Isa isa : {Isa::portable, Isa::avx2}) {
+  for (Isa isa : kAllIsas) {
     if (!isa_supported(isa)) continue;
     IsaGuard g(isa);
     Problem p{5, 70, 40};

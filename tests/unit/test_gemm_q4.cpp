@@ -55,7 +55,7 @@ TEST(GemmQ4, OffsetWeightsUseTheZeroPoint) {
   Operands o(p, 77);
   for (size_t i = 0; i < o.b.size(); ++i) o.b[i] = 0.75f + 0.25f * o.b[i] + (i % 7 == 0 ? -1.5f : 0.0f);
   const QuantExpected e = reference_q4(p, o.a, o.b, o.bias, o.res);
-  for (Isa isa : {Isa::portable, Isa::avx2}) {
+  for (Isa isa : kAllIsas) {
     if (!isa_supported(isa)) continue;
     IsaGuard g(isa);
     const auto got = run_packed(p, o.a, o.b, o.bias, o.res, GemmStorage::q4, serial);
@@ -88,7 +88,7 @@ TEST(GemmQ4, PartitionsAndTransposedPackingGiveIdenticalResults) {
 // its column NaN.
 TEST(GemmQ4, NonFiniteAndZeroRowsStayInTheirRow) {
   SerialParallel serial;
-  for (Isa isa : {Isa::portable, Isa::avx2}) {
+  for (Isa isa : kAllIsas) {
     if (!isa_supported(isa)) continue;
     IsaGuard g(isa);
     Problem p{7, 70, 40};
@@ -186,8 +186,11 @@ TEST(GemmQ4, ScalesOutsideTheF16RangeSaturateOrVanish) {
   std::memcpy(&s1, packed.data() + 1024 + 2, 2);
   EXPECT_EQ(s0, 0);
   EXPECT_EQ(f16_to_f32(s1), kF16Max);
-  for (int i = 0; i < 256; ++i)
-    if (i % 32 < 4) ASSERT_EQ(packed[i] & 15, 0) << i;  // column 0's nibbles (bytes 0-3 of each quad)
+  for (int i = 0; i < 256; ++i) {
+    if (i % 32 < 4) {
+      ASSERT_EQ(packed[i] & 15, 0) << i;  // column 0's nibbles (bytes 0-3 of each quad)
+    }
+  }
 }
 
 // A checkpoint's own 4-bit values (AWQ / GPTQ / compressed-tensors, one group
@@ -242,7 +245,7 @@ TEST(GemmQ4, CheckpointValuesArePackedUnchanged) {
     for (int64_t j = 0; j < n; ++j)
       for (int64_t kk = 0; kk < k; ++kk) bkn[kk * n + j] = w[j * k + kk];
     const QuantExpected e = reference_blocks(p, o.a, bkn, o.bias, o.res, wb);
-    for (Isa isa : {Isa::portable, Isa::avx2}) {
+    for (Isa isa : kAllIsas) {
       if (!isa_supported(isa)) continue;
       IsaGuard guard(isa);
       std::vector<float> c(m * n, -1.0f);

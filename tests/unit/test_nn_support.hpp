@@ -79,7 +79,7 @@ inline double ulp_distance(float a, float b) {
 // The ISAs this machine runs, portable first.
 inline std::vector<qeff::kernels::Isa> supported_isas() {
   std::vector<qeff::kernels::Isa> out;
-  for (auto isa : {qeff::kernels::Isa::portable, qeff::kernels::Isa::avx2, qeff::kernels::Isa::avx512})
+  for (auto isa : qeff::kernels::kAllIsas)
     if (qeff::kernels::isa_supported(isa)) out.push_back(isa);
   return out;
 }
