@@ -1,5 +1,5 @@
-// Shared by the AVX2 block-format kernels (gemm_q4_avx2.cpp,
-// gemm_mx6_avx2.cpp); include only from files compiled with -mavx2.
+// Shared by the block-format kernels (gemm_q4_avx2.cpp, gemm_mx6_avx2.cpp,
+// gemm_q4_avx512vnni.cpp); include only from files compiled with -mavx2.
 #pragma once
 
 #include <immintrin.h>

@@ -211,6 +211,7 @@ using Q4KernelSet = QuantKernelSet<BlockArgs, BlockQuantize>;
 
 const Q4KernelSet &q4_kernels_portable();
 const Q4KernelSet &q4_kernels_avx2();
+const Q4KernelSet &q4_kernels_avx512vnni();
 
 // ---- MXFP6 (mxfp6.panel16x32, see gemm.hpp)
 

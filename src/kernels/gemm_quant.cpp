@@ -74,7 +74,11 @@ struct I8Storage {
 struct Q4Storage {
   using Set = Q4KernelSet;
 
-  static const Set &active() { return active_isa() == Isa::portable ? q4_kernels_portable() : q4_kernels_avx2(); }
+  static const Set &active() {
+    const Isa isa = active_isa();
+    if (isa_at_least(isa, Isa::avx512vnni)) return q4_kernels_avx512vnni();
+    return isa == Isa::portable ? q4_kernels_portable() : q4_kernels_avx2();
+  }
 
   static Workspace workspace(int64_t m, int64_t k) {
     Workspace w;

@@ -1,0 +1,95 @@
+// AVX-512 VNNI 4-bit GEMM microkernels (q4.panel16x32h, gemm.hpp); A's
+// blocks are quantized by quantize_blocks over the AVX2 span quantizer.
+//
+// The weights are unsigned nibbles and A is int8: vpdpbusd's operands as they
+// are. One quad of k of a panel is 32 bytes (columns 0..7 in the low nibbles,
+// 8..15 in the high ones); broadcast to both halves of a zmm and shifted by 0
+// in the low half and 4 in the high one, then masked to 4 bits, it is the
+// quad's 16 columns in column order, so one vpdpbusd per (quad, row, panel)
+// adds 4 products into each column's int32 sum, with A's quad broadcast. Per
+// block and row: the zero-point correction in int32, the scale product and
+// one FMA per panel, in the order gemm_internal.hpp fixes for every ISA
+// (bit-identical to the portable kernel). Tile 6 rows x 2 panels (12 int32
+// block sums, 12 f32 accumulators, 2 weight vectors, A, 2 constants); a single
+// row runs 1 x 8 panels.
+#include <immintrin.h>
+
+#include "kernels/gemm_avx2_tile.hpp"
+#include "kernels/gemm_internal.hpp"
+
+namespace qeff::kernels::gemm_detail {
+namespace {
+
+constexpr __mmask16 kAll = 0xffff;  // zero-masked forms: see gemm_i8_avx512vnni.cpp
+
+template <int MR, int NP>
+struct VnniQ4Kernel {
+  static void run(const BlockArgs &g) {
+    __m512 acc[MR][NP];
+    zero_tile(acc);
+    const __m512i low = _mm512_set1_epi8(0x0f);
+    // 16-bit lanes 0..15 (the low 256 bits) shift by 0, lanes 16..31 by 4.
+    const __m512i shifts = _mm512_maskz_set1_epi16(0xffff0000u, 4);
+    for (int64_t b = 0; b < g.nb; ++b) {
+      __m512i part[MR][NP];
+      zero_tile(part);
+      const int64_t nib = q4_nibbles_at(b);
+      prefetch_next_superblock<NP, kQ4SuperBytes, 5>(g.b, g.panel_stride, b);
+#pragma GCC unroll 8
+      for (int q = 0; q < 8; ++q) {
+        __m512i w[NP];
+#pragma GCC unroll 8
+        for (int p = 0; p < NP; ++p) {
+          const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(g.b + p * g.panel_stride + nib + q * 32));
+          w[p] = _mm512_and_si512(_mm512_srlv_epi16(_mm512_maskz_broadcast_i64x4(0xff, x), shifts), low);
+        }
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; ++r) {
+          int32_t quad;
+          __builtin_memcpy(&quad, g.qa + r * g.lda + b * kQ4Block + q * 4, 4);
+          const __m512i a = _mm512_set1_epi32(quad);
+#pragma GCC unroll 8
+          for (int p = 0; p < NP; ++p) part[r][p] = _mm512_dpbusd_epi32(part[r][p], w[p], a);
+        }
+      }
+      __m512 scale[NP];
+      __m512i zero[NP];
+#pragma GCC unroll 8
+      for (int p = 0; p < NP; ++p) {
+        const uint8_t *panel = g.b + p * g.panel_stride;
+        scale[p] = _mm512_maskz_cvtph_ps(kAll, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(panel + q4_scales_at(b))));
+        zero[p] = _mm512_maskz_cvtepu8_epi32(kAll, _mm_loadu_si128(reinterpret_cast<const __m128i *>(panel + q4_zeros_at(b))));
+      }
+#pragma GCC unroll 16
+      for (int r = 0; r < MR; ++r) {
+        const __m512 sa = _mm512_set1_ps(g.a_scale[r * g.lds + b]);
+        const __m512i asum = _mm512_set1_epi32(g.a_sum[r * g.lds + b]);
+#pragma GCC unroll 8
+        for (int p = 0; p < NP; ++p) {
+          const __m512i c = _mm512_sub_epi32(part[r][p], _mm512_mullo_epi32(zero[p], asum));
+          acc[r][p] = _mm512_fmadd_ps(_mm512_maskz_cvtepi32_ps(kAll, c), _mm512_mul_ps(scale[p], sa), acc[r][p]);
+        }
+      }
+    }
+    // Full tiles directly, a partial one through a spill.
+    const bool full = g.nr == NP * 16;
+    alignas(64) float tmp[MR][NP * 16];
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 8
+      for (int p = 0; p < NP; ++p) _mm512_storeu_ps(full ? g.c + r * g.ldc + p * 16 : &tmp[r][p * 16], acc[r][p]);
+    if (!full)
+      for (int r = 0; r < MR; ++r)
+        for (int j = 0; j < g.nr; ++j) g.c[r * g.ldc + j] = tmp[r][j];
+  }
+};
+
+}  // namespace
+
+const Q4KernelSet &q4_kernels_avx512vnni() {
+  static const Q4KernelSet s =
+      make_quant_kernel_set<Q4KernelSet, VnniQ4Kernel, 6, 2, 8>(quantize_blocks<quantize_i8_span_avx2>);
+  return s;
+}
+
+}  // namespace qeff::kernels::gemm_detail
