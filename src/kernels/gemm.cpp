@@ -9,6 +9,7 @@
 
 #include "kernels/cpu.hpp"
 #include "kernels/gemm_internal.hpp"
+#include "kernels/rowops.hpp"
 
 namespace qeff::kernels {
 namespace gemm_detail {
@@ -81,15 +82,13 @@ Plan make_plan(int mr_max, int np_max, int64_t m, int64_t n, int64_t batch, int 
 
 void apply_epilogue(const GemmEpilogue &ep, float *c, int64_t ldc, const float *residual, int64_t rows,
                     int64_t col0, int64_t cols) {
+  if (!ep.bias && ep.activation == Activation::none && !residual) return;
+  const RowOps &ops = rowops();
   for (int64_t r = 0; r < rows; ++r) {
     float *row = c + r * ldc;
-    if (ep.bias)
-      for (int64_t j = 0; j < cols; ++j) row[j] += ep.bias[col0 + j];
-    if (ep.activation != Activation::none) apply_activation(ep.activation, row, row, cols);
-    if (residual) {
-      const float *res = residual + r * ep.ldr;
-      for (int64_t j = 0; j < cols; ++j) row[j] += res[j];
-    }
+    if (ep.bias) ops.add(row, ep.bias + col0, row, cols);
+    if (ep.activation != Activation::none) ops.activation(ep.activation, row, row, cols);
+    if (residual) ops.add(row, residual + r * ep.ldr, row, cols);
   }
 }
 

@@ -15,13 +15,10 @@
 #include <immintrin.h>
 
 #include "kernels/gemm_internal.hpp"
+#include "kernels/gemm_vnni.hpp"
 
 namespace qeff::kernels::gemm_detail {
 namespace {
-
-// The zero-masked forms with every lane enabled are the plain instructions;
-// the unmasked intrinsics trip GCC 12's -Wuninitialized on _mm512_undefined_*.
-constexpr __mmask16 kAll = 0xffff;
 
 template <int MR, int NP>
 struct VnniI8Kernel {
@@ -43,7 +40,7 @@ struct VnniI8Kernel {
         __builtin_memcpy(&quad, qa + r * lda + q * 4, 4);
         const __m512i a = _mm512_set1_epi32(quad);
 #pragma GCC unroll 8
-        for (int p = 0; p < NP; ++p) acc[r][p] = _mm512_dpbusd_epi32(acc[r][p], a, w[p]);
+        for (int p = 0; p < NP; ++p) acc[r][p] = dpbusd(acc[r][p], a, w[p]);
       }
     }
     // C = float(acc - 128 colsum) * (a_scale * b_scale); partial tiles through

@@ -16,11 +16,10 @@
 
 #include "kernels/gemm_avx2_tile.hpp"
 #include "kernels/gemm_internal.hpp"
+#include "kernels/gemm_vnni.hpp"
 
 namespace qeff::kernels::gemm_detail {
 namespace {
-
-constexpr __mmask16 kAll = 0xffff;  // zero-masked forms: see gemm_i8_avx512vnni.cpp
 
 template <int MR, int NP>
 struct VnniQ4Kernel {
@@ -49,7 +48,7 @@ struct VnniQ4Kernel {
           __builtin_memcpy(&quad, g.qa + r * g.lda + b * kQ4Block + q * 4, 4);
           const __m512i a = _mm512_set1_epi32(quad);
 #pragma GCC unroll 8
-          for (int p = 0; p < NP; ++p) part[r][p] = _mm512_dpbusd_epi32(part[r][p], w[p], a);
+          for (int p = 0; p < NP; ++p) part[r][p] = dpbusd(part[r][p], w[p], a);
         }
       }
       __m512 scale[NP];

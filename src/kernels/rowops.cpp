@@ -70,6 +70,10 @@ void scale_add(const float *x, float a, float b, float *y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = x[i] * a + b;
 }
 
+void add(const float *x, const float *b, float *y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] + b[i];
+}
+
 void normalize(const float *x, float c, float inv, const float *w, const float *b, float *y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     float t = (x[i] - c) * inv;
@@ -112,7 +116,7 @@ void axpy_rows(const float *p, const T *v, int64_t v_stride, int64_t nv, int64_t
 
 const RowOps kPortable{Isa::portable,        activation,          max,
                        exp_sum,              sum_sq,              sum,
-                       scale_add,            normalize,           rotary,
+                       scale_add,            add,                 normalize,           rotary,
                        dot_rows<float>,      axpy_rows<float>,    dot_rows<Bf16Bits>,
                        axpy_rows<Bf16Bits>,  dot_rows<F16Bits>,   axpy_rows<F16Bits>,
                        mxint8_dequantize_rows};

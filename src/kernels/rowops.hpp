@@ -32,6 +32,8 @@ struct RowOps {
   float (*sum)(const float *x, int64_t n);
   // y[i] = x[i] a + b.
   void (*scale_add)(const float *x, float a, float b, float *y, int64_t n);
+  // y[i] = x[i] + b[i] (one rounding, as the scalar sum: every ISA equal).
+  void (*add)(const float *x, const float *b, float *y, int64_t n);
   // y[i] = (x[i] - c) inv w[i] + b[i]; w and/or b may be nullptr (1 and 0).
   void (*normalize)(const float *x, float c, float inv, const float *w, const float *b, float *y, int64_t n);
   // One rotary row of 2h floats (HF rotate_half): y[j] = x[j] cos[j] - x[j+h] sin[j],

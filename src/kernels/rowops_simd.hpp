@@ -114,6 +114,12 @@ struct RowKernels {
     map(x, y, n, [&](F v) { return V::fmadd(v, av, bv); });
   }
 
+  static void add(const float *x, const float *b, float *y, int64_t n) {
+    int64_t i = 0;
+    for (; i + N <= n; i += N) V::store(y + i, V::add(V::load(x + i), V::load(b + i)));
+    if (i < n) V::store_part(y + i, V::add(V::load_part(x + i, n - i, 0.0f), V::load_part(b + i, n - i, 0.0f)), n - i);
+  }
+
   static void normalize(const float *x, float c, float inv, const float *w, const float *b, float *y, int64_t n) {
     F cv = V::set1(c), iv = V::set1(inv);
     auto one = [&](int64_t i, F v, auto load) {
@@ -243,10 +249,45 @@ struct RowKernels {
     for (int t = 0; t < W; ++t) V::store(acc + t * N, a[t]);
   }
 
+  // A row of W < 4 vectors (a short head: 32 floats on AVX-512): one FMA
+  // chain per vector would wait on the FMA latency, so 4 sets of accumulators
+  // take the keys in turn (j % 4) and are summed at the end.
+  template <int W, class T>
+  static void axpy_short(const float *p, const T *v, int64_t v_stride, int64_t nv, float *acc) {
+    F a[4][W];
+#pragma GCC unroll 4
+    for (int t = 0; t < W; ++t) {
+      a[0][t] = V::load(acc + t * N);
+      a[1][t] = a[2][t] = a[3][t] = V::zero();
+    }
+    int64_t j = 0;
+    for (; j + 4 <= nv; j += 4)
+#pragma GCC unroll 4
+      for (int u = 0; u < 4; ++u) {
+        if (p[j + u] == 0.0f) continue;
+        const F pj = V::set1(p[j + u]);
+        const T *vr = v + (j + u) * v_stride;
+#pragma GCC unroll 4
+        for (int t = 0; t < W; ++t) a[u][t] = V::fmadd(pj, load_k(vr + t * N), a[u][t]);
+      }
+    for (; j < nv; ++j) {
+      if (p[j] == 0.0f) continue;
+      const F pj = V::set1(p[j]);
+#pragma GCC unroll 4
+      for (int t = 0; t < W; ++t) a[0][t] = V::fmadd(pj, load_k(v + j * v_stride + t * N), a[0][t]);
+    }
+#pragma GCC unroll 4
+    for (int t = 0; t < W; ++t) V::store(acc + t * N, V::add(V::add(a[0][t], a[1][t]), V::add(a[2][t], a[3][t])));
+  }
+
   // Eight vectors of columns at a time where d allows (independent FMA
-  // chains); each column's sum over j is the same in any block width.
+  // chains); each column's sum over j is the same in any block width. Rows
+  // of 1 to 3 whole vectors take the keys 4 at a time instead.
   template <class T>
   static void axpy_rows(const float *p, const T *v, int64_t v_stride, int64_t nv, int64_t d, float *acc) {
+    if (d == N) return axpy_short<1>(p, v, v_stride, nv, acc);
+    if (d == 2 * N) return axpy_short<2>(p, v, v_stride, nv, acc);
+    if (d == 3 * N) return axpy_short<3>(p, v, v_stride, nv, acc);
     int64_t c = 0;
     for (; c + 8 * N <= d; c += 8 * N) axpy_block<8>(p, v + c, v_stride, nv, acc + c);
     for (; c + 4 * N <= d; c += 4 * N) axpy_block<4>(p, v + c, v_stride, nv, acc + c);
@@ -277,6 +318,7 @@ struct RowKernels {
                   sum_sq,
                   sum,
                   scale_add,
+                  add,
                   normalize,
                   rotary,
                   dot_rows<float>,

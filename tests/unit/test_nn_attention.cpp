@@ -152,7 +152,7 @@ TEST(NnAttention, LongCacheDecodeMergesKeyChunks) {
 TEST(NnAttention, OddShapesGqaAndMaskBroadcasts) {
   uint32_t seed = 100;
   for (int64_t groups : {1, 2, 4})
-    for (int64_t dim : {5, 16, 24, 72})
+    for (int64_t dim : {5, 16, 24, 32, 48, 72})
       for (int64_t t : {1, 63, 130})
         for (int64_t s : {1, 7}) {
           const int64_t hkv = 2, batch = 2;
@@ -274,7 +274,7 @@ TEST(NnAttention, WorkspaceIsSmallAndIndependentOfTheContextLength) {
 // and without a vector tail, GQA and decode/prefill shapes.
 TEST(NnAttention, SixteenBitKeysAndValuesEqualTheirF32Values) {
   for (KvDtype kv : {KvDtype::bf16, KvDtype::f16})
-    for (int64_t dim : {64, 72, 13})
+    for (int64_t dim : {64, 72, 13, 32})
       for (int64_t s : {1, 5}) {
         Problem p = make(2, 6, 2, s, 150, dim, dim, 77 + static_cast<uint32_t>(dim + s));
         set_mask_shape(p, 2, 1, s);
