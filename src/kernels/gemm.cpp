@@ -135,36 +135,55 @@ void run_block(const KernelSet &ks, const float *a, int64_t lda, const PackedB &
   const MicroKernel(&tiles)[kMaxNp][kMaxMr] = b.storage == GemmStorage::bf16  ? ks.bf16
                                               : b.storage == GemmStorage::f16 ? ks.f16
                                                                               : ks.f32;
-  for (int64_t k0 = 0;; k0 += kKc) {
+  const bool gemv = m1 - m0 == 1;
+  // One K block of one column strip (np panels from p): every row block's
+  // tiles, then the epilogue after the last K block.
+  auto strip = [&](int64_t k0, int64_t p, int np) {
     const int64_t kc = std::min(kKc, b.k - k0);
-    const bool last = k0 + kc >= b.k;
-    const bool gemv = m1 - m0 == 1;
+    const bool wide = gemv && p1 - p >= ks.gemv_np;  // then np == gemv_np
+    const int64_t col0 = p * kGemmPanel;
+    const int nr = static_cast<int>(std::min<int64_t>(np * kGemmPanel, b.n - col0));
+    MicroArgs g;
+    g.kc = kc;
+    g.lda = lda;
+    g.b = bytes + (p * panel_stride + k0 * kGemmPanel) * esz;
+    g.panel_stride = panel_stride;
+    g.ldc = ldc;
+    g.nr = nr;
+    g.accumulate = k0 > 0;
+    for (int64_t i = m0; i < m1; i += ks.mr_max) {
+      const int mr = static_cast<int>(std::min<int64_t>(ks.mr_max, m1 - i));
+      g.a = a + i * lda + k0;
+      g.c = c + i * ldc + col0;
+      (wide ? gemv_kernel : tiles[np - 1][mr - 1])(g);
+    }
+    // Finish the column strip of the row block while it is in cache.
+    if (k0 + kc >= b.k)
+      apply_epilogue(ep, c + m0 * ldc + col0, ldc, residual ? residual + m0 * ep.ldr + col0 : nullptr, m1 - m0,
+                     col0, nr);
+  };
+  auto strip_width = [&](int64_t p) {
+    return gemv && p1 - p >= ks.gemv_np ? ks.gemv_np : static_cast<int>(std::min<int64_t>(ks.np_max, p1 - p));
+  };
+  if (gemv) {
+    // One row: each strip streams its panels through the whole of K before
+    // the next (sequential reads the hardware prefetcher follows; the K
+    // blocks' sums and their order are the same as below).
     for (int64_t p = p0; p < p1;) {
-      const bool wide = gemv && p1 - p >= ks.gemv_np;
-      const int np = wide ? ks.gemv_np : static_cast<int>(std::min<int64_t>(ks.np_max, p1 - p));
-      const int64_t col0 = p * kGemmPanel;
-      const int nr = static_cast<int>(std::min<int64_t>(np * kGemmPanel, b.n - col0));
-      MicroArgs g;
-      g.kc = kc;
-      g.lda = lda;
-      g.b = bytes + (p * panel_stride + k0 * kGemmPanel) * esz;
-      g.panel_stride = panel_stride;
-      g.ldc = ldc;
-      g.nr = nr;
-      g.accumulate = k0 > 0;
-      for (int64_t i = m0; i < m1; i += ks.mr_max) {
-        const int mr = static_cast<int>(std::min<int64_t>(ks.mr_max, m1 - i));
-        g.a = a + i * lda + k0;
-        g.c = c + i * ldc + col0;
-        (wide ? gemv_kernel : tiles[np - 1][mr - 1])(g);
-      }
-      // Finish the column strip of the row block while it is in cache.
-      if (last)
-        apply_epilogue(ep, c + m0 * ldc + col0, ldc, residual ? residual + m0 * ep.ldr + col0 : nullptr, m1 - m0,
-                       col0, nr);
+      const int np = strip_width(p);
+      for (int64_t k0 = 0; k0 < b.k; k0 += kKc) strip(k0, p, np);
+      if (b.k == 0) strip(0, p, np);
       p += np;
     }
-    if (last) break;
+    return;
+  }
+  for (int64_t k0 = 0;; k0 += kKc) {
+    for (int64_t p = p0; p < p1;) {
+      const int np = strip_width(p);
+      strip(k0, p, np);
+      p += np;
+    }
+    if (k0 + kKc >= b.k) break;
   }
 }
 
