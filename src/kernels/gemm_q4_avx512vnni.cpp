@@ -70,16 +70,7 @@ struct VnniQ4Kernel {
         }
       }
     }
-    // Full tiles directly, a partial one through a spill.
-    const bool full = g.nr == NP * 16;
-    alignas(64) float tmp[MR][NP * 16];
-#pragma GCC unroll 16
-    for (int r = 0; r < MR; ++r)
-#pragma GCC unroll 8
-      for (int p = 0; p < NP; ++p) _mm512_storeu_ps(full ? g.c + r * g.ldc + p * 16 : &tmp[r][p * 16], acc[r][p]);
-    if (!full)
-      for (int r = 0; r < MR; ++r)
-        for (int j = 0; j < g.nr; ++j) g.c[r * g.ldc + j] = tmp[r][j];
+    store_tile(acc, g.c, g.ldc, g.nr);
   }
 };
 

@@ -119,7 +119,11 @@ struct Q4Storage {
 // MXFP6: A is quantized as for 4-bit (the sums go unused); its own tiles
 // and superblocks.
 struct Mx6Storage : Q4Storage {
-  static const Set &active() { return active_isa() == Isa::portable ? mx6_kernels_portable() : mx6_kernels_avx2(); }
+  static const Set &active() {
+    const Isa isa = active_isa();
+    if (isa_at_least(isa, Isa::avx512vnni)) return mx6_kernels_avx512vnni();
+    return isa == Isa::portable ? mx6_kernels_portable() : mx6_kernels_avx2();
+  }
 
   static BlockArgs args(const PackedB &b, const Workspace &w) {
     BlockArgs g = Q4Storage::args(b, w);
