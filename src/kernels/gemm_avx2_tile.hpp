@@ -1,5 +1,5 @@
-// Shared by the block-format kernels (gemm_q4_avx2.cpp, gemm_mx6_avx2.cpp,
-// gemm_q4_avx512vnni.cpp); include only from files compiled with -mavx2.
+// Shared by the block-format kernels (gemm_q4_avx2.cpp, gemm_mx6_avx2.cpp and
+// their AVX-512 VNNI versions); include only from files compiled with -mavx2.
 #pragma once
 
 #include <immintrin.h>
@@ -32,16 +32,24 @@ __attribute__((always_inline)) inline void prefetch_next_superblock(const uint8_
   }
 }
 
-// Stores an MR x (8 V) tile of f32 accumulators at c (row stride ldc), only
-// its first nr columns: a full tile directly, a partial one through a spill.
-template <int MR, int V>
-__attribute__((always_inline)) inline void store_tile(const __m256 (&acc)[MR][V], float *c, int64_t ldc, int nr) {
-  const bool full = nr == V * 8;
-  alignas(32) float tmp[MR][V * 8];
+// Stores an MR x V tile of f32 vectors (__m256, or __m512 in AVX-512 files)
+// at c (row stride ldc), only its first nr columns: a full tile directly, a
+// partial one through a spill.
+template <class T, int MR, int V>
+__attribute__((always_inline)) inline void store_tile(const T (&acc)[MR][V], float *c, int64_t ldc, int nr) {
+  constexpr int kWidth = sizeof(T) / sizeof(float);
+  const bool full = nr == V * kWidth;
+  alignas(64) float tmp[MR][V * kWidth];
 #pragma GCC unroll 16
   for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 8
-    for (int v = 0; v < V; ++v) _mm256_storeu_ps(full ? c + r * ldc + v * 8 : &tmp[r][v * 8], acc[r][v]);
+    for (int v = 0; v < V; ++v) {
+      float *to = full ? c + r * ldc + v * kWidth : &tmp[r][v * kWidth];
+      if constexpr (kWidth == 16)
+        _mm512_storeu_ps(to, acc[r][v]);
+      else
+        _mm256_storeu_ps(to, acc[r][v]);
+    }
   if (!full)
     for (int r = 0; r < MR; ++r)
       for (int j = 0; j < nr; ++j) c[r * ldc + j] = tmp[r][j];

@@ -91,13 +91,7 @@ struct VnniMx6Kernel {
       __m512 scale[NP];
 #pragma GCC unroll 8
       for (int p = 0; p < NP; ++p) scale[p] = load_scales(g.b + p * g.panel_stride + mx6_scales_at(b));
-#pragma GCC unroll 16
-      for (int r = 0; r < MR; ++r) {
-        const __m512 sa = _mm512_set1_ps(g.a_scale[r * g.lds + b]);
-#pragma GCC unroll 8
-        for (int p = 0; p < NP; ++p)
-          acc[r][p] = _mm512_fmadd_ps(_mm512_maskz_cvtepi32_ps(kAll, sum[r][p]), _mm512_mul_ps(scale[p], sa), acc[r][p]);
-      }
+      add_scaled_block(acc, sum, scale, g.a_scale, g.lds, b);
     }
     store_tile(acc, g.c, g.ldc, g.nr);
   }

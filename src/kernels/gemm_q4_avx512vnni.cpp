@@ -59,16 +59,14 @@ struct VnniQ4Kernel {
         scale[p] = _mm512_maskz_cvtph_ps(kAll, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(panel + q4_scales_at(b))));
         zero[p] = _mm512_maskz_cvtepu8_epi32(kAll, _mm_loadu_si128(reinterpret_cast<const __m128i *>(panel + q4_zeros_at(b))));
       }
+      // The zero points: c = sum - zero * sum(a), exact in int32.
 #pragma GCC unroll 16
       for (int r = 0; r < MR; ++r) {
-        const __m512 sa = _mm512_set1_ps(g.a_scale[r * g.lds + b]);
         const __m512i asum = _mm512_set1_epi32(g.a_sum[r * g.lds + b]);
 #pragma GCC unroll 8
-        for (int p = 0; p < NP; ++p) {
-          const __m512i c = _mm512_sub_epi32(part[r][p], _mm512_mullo_epi32(zero[p], asum));
-          acc[r][p] = _mm512_fmadd_ps(_mm512_maskz_cvtepi32_ps(kAll, c), _mm512_mul_ps(scale[p], sa), acc[r][p]);
-        }
+        for (int p = 0; p < NP; ++p) part[r][p] = _mm512_sub_epi32(part[r][p], _mm512_mullo_epi32(zero[p], asum));
       }
+      add_scaled_block(acc, part, scale, g.a_scale, g.lds, b);
     }
     store_tile(acc, g.c, g.ldc, g.nr);
   }

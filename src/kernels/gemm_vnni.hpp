@@ -24,20 +24,20 @@ __attribute__((always_inline)) inline __m512i dpbusd(__m512i acc, __m512i u, __m
   return acc;
 }
 
-// Stores an MR x (16 NP) tile of f32 accumulators at c (row stride ldc),
-// only its first nr columns: a full tile directly, a partial one through a
-// spill.
+// The end of a block of a block format (q4, mx6) for an MR x NP tile:
+//   acc[r][p] = fma(float(sum[r][p]), scale[p] * a_scale[r][b], acc[r][p])
+// in the order gemm_internal.hpp fixes for every ISA.
 template <int MR, int NP>
-__attribute__((always_inline)) inline void store_tile(const __m512 (&acc)[MR][NP], float *c, int64_t ldc, int nr) {
-  const bool full = nr == NP * 16;
-  alignas(64) float tmp[MR][NP * 16];
+__attribute__((always_inline)) inline void add_scaled_block(__m512 (&acc)[MR][NP], const __m512i (&sum)[MR][NP],
+                                                           const __m512 (&scale)[NP], const float *a_scale,
+                                                           int64_t lds, int64_t b) {
 #pragma GCC unroll 16
-  for (int r = 0; r < MR; ++r)
+  for (int r = 0; r < MR; ++r) {
+    const __m512 sa = _mm512_set1_ps(a_scale[r * lds + b]);
 #pragma GCC unroll 8
-    for (int p = 0; p < NP; ++p) _mm512_storeu_ps(full ? c + r * ldc + p * 16 : &tmp[r][p * 16], acc[r][p]);
-  if (!full)
-    for (int r = 0; r < MR; ++r)
-      for (int j = 0; j < nr; ++j) c[r * ldc + j] = tmp[r][j];
+    for (int p = 0; p < NP; ++p)
+      acc[r][p] = _mm512_fmadd_ps(_mm512_maskz_cvtepi32_ps(kAll, sum[r][p]), _mm512_mul_ps(scale[p], sa), acc[r][p]);
+  }
 }
 
 }  // namespace qeff::kernels::gemm_detail
