@@ -24,9 +24,12 @@ template <int NP, int64_t SuperBytes, int Lines>
 __attribute__((always_inline)) inline void prefetch_next_superblock(const uint8_t *b, int64_t panel_stride,
                                                                    int64_t blk) {
   static_assert(4 * Lines * 64 >= SuperBytes);
+  // Integer address arithmetic: after the last superblock the lines lie past
+  // the panel (prefetching them is harmless; a pointer there would be UB).
+  const uintptr_t next = reinterpret_cast<uintptr_t>(b) + (blk / 4 + 1) * SuperBytes + (blk % 4) * Lines * 64;
 #pragma GCC unroll 4
   for (int p = 0; p < NP; ++p) {
-    const uint8_t *pf = b + p * panel_stride + (blk / 4 + 1) * SuperBytes + (blk % 4) * Lines * 64;
+    const uintptr_t pf = next + p * panel_stride;
 #pragma GCC unroll 8
     for (int line = 0; line < Lines; ++line) _mm_prefetch(reinterpret_cast<const char *>(pf + line * 64), _MM_HINT_T0);
   }

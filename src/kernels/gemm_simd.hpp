@@ -43,9 +43,12 @@ struct SimdKernel {
       // alone left the 16-bit decode GEMVs at about 80% of the bandwidth).
       if constexpr (MR == 1) {
         constexpr int64_t ahead = kPrefetchBytes / (16 * static_cast<int64_t>(sizeof(BT)));
+        // Integer address arithmetic: the lines past the panel's end are
+        // prefetched too (harmless), but a pointer there would be UB.
+        const uintptr_t at = reinterpret_cast<uintptr_t>(b + k * 16) + ahead * 16 * sizeof(BT);
 #pragma GCC unroll 8
         for (int q = 0; q < NP; ++q)
-          __builtin_prefetch(b + q * panel_stride + (k + ahead) * 16, 0, 3);
+          __builtin_prefetch(reinterpret_cast<const void *>(at + q * panel_stride * sizeof(BT)), 0, 3);
       }
       vec bv[kVecs];
 #pragma GCC unroll 8
