@@ -171,10 +171,18 @@ qeff_program *compile_program(const graph::Graph &g, const compiler::CompileOpti
   }
   compiler::ProgramCache cache(dir);
   bool compiled = false;
-  compiler::Program program = cache.get_or_compile(key, [&] {
-    compiled = true;
-    return compile();
-  });
+  // A cached program must also pass this build's plan validation (an entry
+  // written by a build whose kernels planned less workspace is rebuilt).
+  auto accept = [](const compiler::Program &cached) {
+    runtime::Executable::load(std::shared_ptr<const compiler::Program>(&cached, [](const compiler::Program *) {}));
+  };
+  compiler::Program program = cache.get_or_compile(
+      key,
+      [&] {
+        compiled = true;
+        return compile();
+      },
+      {}, accept);
   if (!compiled) check_program_bytes(program, o);  // stored under another limit
   return new_program(std::make_shared<compiler::Program>(std::move(program)), !compiled);
 }

@@ -332,7 +332,7 @@ std::string ProgramCache::get_or_build(const std::string &key, const BuildFn &bu
 }
 
 Program ProgramCache::get_or_compile(const std::string &key, const std::function<Program()> &compile,
-                                     const PackageReadOptions &read) {
+                                     const PackageReadOptions &read, const std::function<void(const Program &)> &accept) {
   try {
     CacheDirs d;
     open_dirs(root_, true, &d);
@@ -348,7 +348,10 @@ Program ProgramCache::get_or_compile(const std::string &key, const std::function
   fresh.verify_digests = false;  // written by us a moment ago, under the same lock
   locked_get(
       key, [&](const std::string &tmp) { write_package(compile(), tmp); },
-      [&](const std::string &dir) { program = read_package(dir, verified); },
+      [&](const std::string &dir) {
+        program = read_package(dir, verified);
+        if (accept) accept(program);
+      },
       [&](const std::string &dir) { program = read_package(dir, fresh); });
   return program;
 }

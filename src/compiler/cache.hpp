@@ -81,8 +81,13 @@ class ProgramCache {
   // or compiled by `compile`, written to the cache and loaded back (constants
   // then view the cached weights.bin). When the cache cannot be used at all
   // (root not creatable or writable) it warns and returns compile()'s result.
+  // `accept`, when given, checks a cached program before it is used (the
+  // runtime's plan validation: a build whose kernels need more workspace
+  // than an older build planned); an Error from it makes the entry unusable:
+  // logged, removed and rebuilt.
   Program get_or_compile(const std::string &key, const std::function<Program()> &compile,
-                         const PackageReadOptions &read = {});
+                         const PackageReadOptions &read = {},
+                         const std::function<void(const Program &)> &accept = {});
 
   // Finished entries, sorted by key. Entries being removed concurrently are
   // skipped. An absent root has no entries. Throws QEFF_E_IO.

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 #include "kernels/mxint8.hpp"
 #include "kernels/rowops.hpp"
@@ -13,6 +14,13 @@ namespace {
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 constexpr int64_t kMaxRowsPerTask = 16;  // query rows sharing each k/v block read
+// With many query rows per key (prefill) and f32 keys (f32 or widened
+// MXINT8), a task takes up to this many rows and transposes each key block
+// once for all of them, so that scores are column dot products (dot_cols:
+// several keys per vector, no horizontal sums) instead of row dots.
+constexpr int64_t kMaxRowsTransposed = 64;
+constexpr int64_t kMinRowsTransposed = 8;  // fewer rows would not pay for the transposition
+constexpr int64_t kMaxSlotsTransposed = 16;  // such slots are larger (rows x v_dim + a key block)
 constexpr int64_t kTargetTasks = 64;     // enough to balance any pool we expect
 constexpr int64_t kMaxSlots = 64;
 constexpr int64_t kMinChunk = 256;       // keys: a split of the key range is at least this long
@@ -37,6 +45,8 @@ struct Plan {
   int64_t blocks = 0;         // row blocks per (batch, kv head)
   int64_t chunks = 1;         // key chunks per row block
   int64_t tasks = 0;          // (batch, kv head) x blocks x chunks
+  bool transposed = false;    // key blocks transposed into the slot (kt_offset)
+  uint64_t kt_offset = 0;
   int64_t slots = 0;
   uint64_t slot_bytes = 0;
   uint64_t rows_bytes = 0;    // offset of the MXINT8 rows' f32 buffers in a slot
@@ -59,9 +69,17 @@ Plan plan_for(const AttentionDims &d) {
           std::clamp<int64_t>((heads * p.rows + kTargetTasks - 1) / kTargetTasks, 1, kMaxRowsPerTask);
   }
   p.rows_per_task = std::max<int64_t>(p.rows_per_task, 1);
+  // Prefill over f32 keys: bigger row blocks sharing a transposed key block,
+  // when they still make kTargetTasks tasks.
+  const int64_t wide = std::min(p.rows, kMaxRowsTransposed);
+  if (d.q_len > 1 && (d.kv == KvDtype::f32 || d.kv == KvDtype::mxint8) && p.chunks == 1 &&
+      wide >= kMinRowsTransposed && heads * ((p.rows + wide - 1) / wide) >= kTargetTasks) {
+    p.rows_per_task = wide;
+    p.transposed = true;
+  }
   p.blocks = (p.rows + p.rows_per_task - 1) / p.rows_per_task;
   p.tasks = heads * p.blocks * p.chunks;
-  p.slots = std::min(p.tasks, kMaxSlots);
+  p.slots = std::min(p.tasks, p.transposed ? kMaxSlotsTransposed : kMaxSlots);
   const uint64_t r = static_cast<uint64_t>(p.rows_per_task);
   p.rows_bytes = align64(sizeof(float) * (kKeyBlock + (r + 1) * static_cast<uint64_t>(d.v_dim) + 2 * r)) +
                  align64(sizeof(int64_t) * 3 * r);
@@ -69,6 +87,9 @@ Plan plan_for(const AttentionDims &d) {
   // An MXINT8 cache: one key block of K and V rows widened to f32.
   if (d.kv == KvDtype::mxint8)
     p.slot_bytes += align64(sizeof(float) * kKeyBlock * static_cast<uint64_t>(d.head_dim + d.v_dim));
+  // A transposed key block: head_dim rows of kKeyBlock keys.
+  p.kt_offset = p.slot_bytes;
+  if (p.transposed) p.slot_bytes += align64(sizeof(float) * kKeyBlock * static_cast<uint64_t>(d.head_dim));
   if (p.chunks > 1) p.partial_floats = r * static_cast<uint64_t>(d.v_dim + 2);
   return p;
 }
@@ -209,7 +230,7 @@ struct Task {
     int64_t b = 0, bk = 0, r0 = 0, nr = 0, head0 = 0;
     float *scores, *acc, *vsum, *mx, *den;  // acc [nr, vd]; vsum [vd]: all of v, for fully masked rows
     KeyRange *range;
-    const uint8_t *masks[kMaxRowsPerTask];
+    const uint8_t *masks[kMaxRowsTransposed];
     int64_t ulo = 0, uhi = 0;
   };
 
@@ -268,15 +289,28 @@ struct Task {
       k_lo += chunk * len;
       k_hi = std::min(k_hi, k_lo + len);
     }
+    [[maybe_unused]] float *kt = reinterpret_cast<float *>(slot + p.kt_offset);
     for (int64_t kb = k_lo; kb < k_hi; kb += kKeyBlock) {
       const int64_t blo = std::max(kb, s.ulo), bhi = std::min(kb + kKeyBlock, k_hi);
       rows.fetch_keys(blo, bhi);
       rows.fetch_values(blo, bhi);
+      if constexpr (std::is_same_v<E, float>)
+        if (p.transposed)
+          for (int64_t j = blo; j < bhi; ++j) {
+            const float *kr = rows.key(j);
+            for (int64_t c = 0; c < hd; ++c) kt[c * kKeyBlock + (j - blo)] = kr[c];
+          }
       for (int64_t r = 0; r < s.nr; ++r) {
         const int64_t a = std::max(kb, s.range[r].lo), e = std::min(kb + kKeyBlock, s.range[r].hi), n = e - a;
         if (n <= 0) continue;
         float *scores = s.scores;
-        dot_rows(qg + r * hd, rows.key(a), hd, n, hd, d.scale, scores);
+        bool done = false;
+        if constexpr (std::is_same_v<E, float>)
+          if (p.transposed) {
+            ops.dot_cols(qg + r * hd, kt + (a - blo), kKeyBlock, n, hd, d.scale, scores);
+            done = true;
+          }
+        if (!done) dot_rows(qg + r * hd, rows.key(a), hd, n, hd, d.scale, scores);
         for (int64_t j = 0; j < n; ++j)
           if (s.masks[r][a + j]) scores[j] = kNegInf;
         const float bm = ops.max(scores, n);

@@ -105,6 +105,14 @@ void dot_rows(const float *q, const T *k, int64_t k_stride, int64_t nk, int64_t 
   }
 }
 
+void dot_cols(const float *q, const float *kt, int64_t ldk, int64_t nk, int64_t d, float scale, float *s) {
+  for (int64_t j = 0; j < nk; ++j) {
+    double a = 0;
+    for (int64_t c = 0; c < d; ++c) a += static_cast<double>(q[c]) * kt[c * ldk + j];
+    s[j] = static_cast<float>(a) * scale;
+  }
+}
+
 template <class T>
 void axpy_rows(const float *p, const T *v, int64_t v_stride, int64_t nv, int64_t d, float *acc) {
   for (int64_t j = 0; j < nv; ++j) {
@@ -117,7 +125,7 @@ void axpy_rows(const float *p, const T *v, int64_t v_stride, int64_t nv, int64_t
 const RowOps kPortable{Isa::portable,        activation,          max,
                        exp_sum,              sum_sq,              sum,
                        scale_add,            add,                 normalize,           rotary,
-                       dot_rows<float>,      axpy_rows<float>,    dot_rows<Bf16Bits>,
+                       dot_rows<float>,      dot_cols,            axpy_rows<float>,    dot_rows<Bf16Bits>,
                        axpy_rows<Bf16Bits>,  dot_rows<F16Bits>,   axpy_rows<F16Bits>,
                        mxint8_dequantize_rows};
 

@@ -42,6 +42,10 @@ struct RowOps {
   // s[j] = scale * dot(q, k + j k_stride) over d, for j < nk.
   void (*dot_rows)(const float *q, const float *k, int64_t k_stride, int64_t nk, int64_t d, float scale,
                    float *s);
+  // The same scores over a transposed block of keys: s[j] = scale *
+  // dot(q, column j of kt) for j < nk, kt holding d rows of ldk floats
+  // (kt[c ldk + j] = k_j[c]). Reads only the nk columns it computes.
+  void (*dot_cols)(const float *q, const float *kt, int64_t ldk, int64_t nk, int64_t d, float scale, float *s);
   // acc[c] += sum_j p[j] v[j v_stride + c] for c < d, j < nv; rows with
   // p[j] == 0 are skipped (never read: masked cache rows may hold anything).
   void (*axpy_rows)(const float *p, const float *v, int64_t v_stride, int64_t nv, int64_t d, float *acc);

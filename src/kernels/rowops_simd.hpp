@@ -249,6 +249,48 @@ struct RowKernels {
     for (int t = 0; t < W; ++t) V::store(acc + t * N, a[t]);
   }
 
+  // G vectors of keys (columns of kt) at a time; two sets of accumulators
+  // take the even and odd elements of q, so 2 G FMA chains are in flight. A
+  // partial vector (rest > 0: its first `rest` keys) is read and written
+  // masked.
+  template <int G>
+  static void dot_cols_block(const float *q, const float *kt, int64_t ldk, int64_t d, F sc, float *s, int64_t rest) {
+    F a[2][G];
+#pragma GCC unroll 4
+    for (int g = 0; g < G; ++g) a[0][g] = a[1][g] = V::zero();
+    auto col = [&](const float *row, int g) { return rest ? V::load_part(row, rest, 0.0f) : V::load(row + g * N); };
+    int64_t c = 0;
+    for (; c + 2 <= d; c += 2) {
+      const F q0 = V::set1(q[c]), q1 = V::set1(q[c + 1]);
+#pragma GCC unroll 4
+      for (int g = 0; g < G; ++g) {
+        a[0][g] = V::fmadd(q0, col(kt + c * ldk, g), a[0][g]);
+        a[1][g] = V::fmadd(q1, col(kt + (c + 1) * ldk, g), a[1][g]);
+      }
+    }
+    if (c < d) {
+      const F q0 = V::set1(q[c]);
+#pragma GCC unroll 4
+      for (int g = 0; g < G; ++g) a[0][g] = V::fmadd(q0, col(kt + c * ldk, g), a[0][g]);
+    }
+#pragma GCC unroll 4
+    for (int g = 0; g < G; ++g) {
+      const F r = V::mul(V::add(a[0][g], a[1][g]), sc);
+      if (rest)
+        V::store_part(s, r, rest);
+      else
+        V::store(s + g * N, r);
+    }
+  }
+
+  static void dot_cols(const float *q, const float *kt, int64_t ldk, int64_t nk, int64_t d, float scale, float *s) {
+    const F sc = V::set1(scale);
+    int64_t j = 0;
+    for (; j + 4 * N <= nk; j += 4 * N) dot_cols_block<4>(q, kt + j, ldk, d, sc, s + j, 0);
+    for (; j + N <= nk; j += N) dot_cols_block<1>(q, kt + j, ldk, d, sc, s + j, 0);
+    if (j < nk) dot_cols_block<1>(q, kt + j, ldk, d, sc, s + j, nk - j);
+  }
+
   // A row of W < 4 vectors (a short head: 32 floats on AVX-512): one FMA
   // chain per vector would wait on the FMA latency, so 4 sets of accumulators
   // take the keys in turn (j % 4) and are summed at the end.
@@ -322,6 +364,7 @@ struct RowKernels {
                   normalize,
                   rotary,
                   dot_rows<float>,
+                  dot_cols,
                   axpy_rows<float>,
                   dot_rows<Bf16Bits>,
                   axpy_rows<Bf16Bits>,

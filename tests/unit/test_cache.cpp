@@ -268,6 +268,45 @@ TEST(Cache, CorruptedEntryIsRebuilt) {
   EXPECT_EQ(entries_in(t / "cache" / "tmp"), 0u);
 }
 
+// A cached program that this build refuses (get_or_compile's `accept`: the
+// API passes the runtime's plan validation, which fails for an entry whose
+// plan gives a kernel less workspace than this build's kernels need) is
+// logged, removed and rebuilt; a freshly compiled one is not re-checked.
+TEST(Cache, EntryRefusedByAcceptIsRebuilt) {
+  TempDir t;
+  ProgramCache cache((t / "cache").string());
+  int compiles = 0, checks = 0;
+  auto compile = [&] {
+    ++compiles;
+    return sample_program();
+  };
+  bool refuse = false;
+  auto accept = [&](const Program &p) {
+    ++checks;
+    qeff_test::expect_same_program(sample_program(), p);
+    if (refuse) throw qeff::Error(QEFF_E_FORMAT, "step 0 needs 2 workspace bytes; the plan gives 1");
+  };
+  const std::string key = key_for("accept");
+  cache.get_or_compile(key, compile, {}, accept);
+  EXPECT_EQ(compiles, 1);
+  EXPECT_EQ(checks, 0);
+  cache.get_or_compile(key, compile, {}, accept);
+  EXPECT_EQ(compiles, 1);
+  EXPECT_EQ(checks, 1);
+  refuse = true;
+  {
+    LogCapture log;
+    Program p = cache.get_or_compile(key, compile, {}, accept);
+    qeff_test::expect_same_program(sample_program(), p);
+    EXPECT_NE(log.text().find("unusable"), std::string::npos) << log.text();
+    EXPECT_NE(log.text().find("workspace bytes"), std::string::npos) << log.text();
+  }
+  EXPECT_EQ(compiles, 2);
+  EXPECT_EQ(checks, 2);
+  EXPECT_EQ(cache.list().size(), 1u);
+  EXPECT_EQ(entries_in(t / "cache" / "tmp"), 0u);
+}
+
 TEST(Cache, FailedBuildLeavesNothing) {
   TempDir t;
   ProgramCache cache((t / "cache").string());

@@ -168,6 +168,26 @@ TEST(NnAttention, OddShapesGqaAndMaskBroadcasts) {
         }
 }
 
+// Prefill over many (batch, kv head) pairs: tasks of up to 64 query rows
+// share each key block transposed (kernels/attention.cpp), scored by column
+// dot products; partial key vectors (t = 150: blocks of 64, 64, 22; rows
+// whose causal range starts inside a block), heads of 13, 32 and 72, GQA
+// groups of 2, a left-padded row, and a fully masked one.
+TEST(NnAttention, PrefillOverManyHeadsTransposesKeyBlocks) {
+  uint32_t seed = 900;
+  for (int64_t dim : {13, 32, 72})
+    for (int64_t t : {40, 150}) {
+      const int64_t batch = 8, hkv = 8, s = 40;
+      Problem p = make(batch, 2 * hkv, hkv, s, t, dim, dim, seed++);
+      set_mask_shape(p, batch, 1, s);
+      for (int64_t b = 0; b < batch; ++b)
+        for (int64_t i = 0; i < s; ++i)
+          for (int64_t j = 0; j < t; ++j)
+            p.m(b, 0, i, j) = j > t - s + i || (b == 1 && j < 5) || (b == 2 && i == 3);
+      check_all_isas(p, "dim " + std::to_string(dim) + " t " + std::to_string(t));
+    }
+}
+
 TEST(NnAttention, PerHeadAndSharedMasks) {
   Problem p = make(2, 4, 2, 5, 70, 24, 24, 7);
   set_mask_shape(p, 2, 4, 5);  // a different random mask per head
@@ -265,8 +285,10 @@ TEST(NnAttention, WorkspaceIsSmallAndIndependentOfTheContextLength) {
   EXPECT_LE(decode, 512u * 1024u);
   p.d.kv_len = 64;
   EXPECT_LE(attention_workspace_bytes(p.d), decode);
-  p.d.q_len = 4096;  // prefill: 64 slots of ~9 KiB, no [seq x ctx] matrix
-  EXPECT_LE(attention_workspace_bytes(p.d), 64u * 10u * 1024u);
+  p.d.q_len = 4096;  // prefill: 16 slots of 64 rows and a transposed key block, no [seq x ctx] matrix
+  EXPECT_LE(attention_workspace_bytes(p.d), 16u * 68u * 1024u);
+  p.d.q_len = 1u << 16;
+  EXPECT_LE(attention_workspace_bytes(p.d), 16u * 68u * 1024u);
 }
 
 // A 16-bit K and V (a bf16 or f16 KV cache) give exactly what f32 K and V
