@@ -311,8 +311,11 @@ struct Task {
             done = true;
           }
         if (!done) dot_rows(qg + r * hd, rows.key(a), hd, n, hd, d.scale, scores);
-        for (int64_t j = 0; j < n; ++j)
-          if (s.masks[r][a + j]) scores[j] = kNegInf;
+        // Masked keys inside the row's range (none when every key from lo to
+        // hi is unmasked, e.g. an encoder row without padding inside).
+        if (s.range[r].unmasked != s.range[r].hi - s.range[r].lo)
+          for (int64_t j = 0; j < n; ++j)
+            if (s.masks[r][a + j]) scores[j] = kNegInf;
         const float bm = ops.max(scores, n);
         if (bm == kNegInf) continue;
         const float m = std::max(s.mx[r], bm);

@@ -70,11 +70,55 @@ struct VnniI8Kernel {
   }
 };
 
-// The rows quantized as everywhere else (the AVX2 span quantizer, bit for bit
-// the portable one), then offset to unsigned, padding included.
+}  // namespace
+
+// quantize_i8_span with AVX-512 (16 values per step), bit for bit equal to it:
+// the same largest finite magnitude, then round(x * inv) to nearest even,
+// clamped to [-127, 127] in float before the conversion.
+bool quantize_i8_span_avx512(const float *x, int64_t k, int8_t *qr, float *scale) {
+  const __m512 inf = _mm512_set1_ps(__builtin_inff());
+  __m512 vmax = _mm512_setzero_ps();
+  __mmask16 bad = 0;
+  int64_t i = 0;
+  for (; i + 16 <= k; i += 16) {
+    const __m512 m = _mm512_castsi512_ps(
+        _mm512_and_si512(_mm512_castps_si512(_mm512_loadu_ps(x + i)), _mm512_set1_epi32(0x7fffffff)));
+    bad |= _mm512_cmp_ps_mask(m, inf, _CMP_NLT_UQ);  // infinity or NaN
+    vmax = _mm512_maskz_max_ps(kAll, m, vmax);         // a NaN in m keeps vmax
+  }
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, vmax);
+  float amax = 0.0f;
+  for (float l : lanes) amax = l > amax ? l : amax;
+  bool non_finite = bad != 0;
+  for (; i < k; ++i) {
+    const float m = __builtin_fabsf(x[i]);
+    if (!(m < __builtin_inff())) non_finite = true;
+    else amax = m > amax ? m : amax;
+  }
+  float inv = 0.0f;
+  if (!i8_scale(amax, non_finite, scale, &inv)) {
+    if (k > 0) __builtin_memset(qr, 0, static_cast<size_t>(k));
+    return false;
+  }
+  const __m512 vinv = _mm512_set1_ps(inv), hi = _mm512_set1_ps(127.0f), lo = _mm512_set1_ps(-127.0f);
+  for (i = 0; i + 16 <= k; i += 16) {
+    const __m512 y = _mm512_maskz_roundscale_ps(kAll, _mm512_mul_ps(_mm512_loadu_ps(x + i), vinv),
+                                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m512i v = _mm512_maskz_cvtps_epi32(kAll, _mm512_maskz_max_ps(kAll, _mm512_maskz_min_ps(kAll, y, hi), lo));
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(qr + i), _mm512_maskz_cvtepi32_epi8(kAll, v));
+  }
+  for (; i < k; ++i) qr[i] = quantize_i8(x[i], inv);
+  return true;
+}
+
+namespace {
+
+// The rows quantized as everywhere else (bit for bit the portable
+// quantizer), then offset to unsigned, padding included.
 void quantize_rows_offset(const float *a, int64_t lda, int64_t rows, int64_t k, int8_t *q, int64_t ldq,
                           float *scale) {
-  quantize_rows<quantize_i8_span_avx2>(a, lda, rows, k, q, ldq, scale);
+  quantize_rows<quantize_i8_span_avx512>(a, lda, rows, k, q, ldq, scale);
   const int64_t kpad = (k + 3) / 4 * 4;
   const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
   for (int64_t r = 0; r < rows; ++r) {

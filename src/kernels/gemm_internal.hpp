@@ -253,6 +253,8 @@ bool quantize_i8_span(const float *x, int64_t n, int64_t stride, int8_t *q, floa
 // The same for stride 1 with AVX2 (gemm_i8_avx2.cpp; AVX2 builds only), bit
 // for bit equal to it.
 bool quantize_i8_span_avx2(const float *x, int64_t n, int8_t *q, float *scale);
+// The same with AVX-512 (gemm_i8_avx512vnni.cpp; used by the VNNI kernel sets).
+bool quantize_i8_span_avx512(const float *x, int64_t n, int8_t *q, float *scale);
 
 // A quantizer of n contiguous values (quantize_i8_span with stride 1, or an
 // ISA's equal of it); the row and block loops below are written once over it.

@@ -1,5 +1,5 @@
 // AVX-512 VNNI MXFP6 GEMM microkernels (mxfp6.panel16x32, gemm.hpp); A's
-// blocks are quantized by quantize_blocks over the AVX2 span quantizer.
+// blocks are quantized by quantize_blocks over the AVX-512 span quantizer.
 //
 // Decoding a quad of k for 16 columns into one zmm, in column order: its 32
 // bytes of low 4 bits broadcast to both halves and shifted right by 0 (low
@@ -101,7 +101,7 @@ struct VnniMx6Kernel {
 
 const Mx6KernelSet &mx6_kernels_avx512vnni() {
   static const Mx6KernelSet s =
-      make_quant_kernel_set<Mx6KernelSet, VnniMx6Kernel, 4, 2, 8>(quantize_blocks<quantize_i8_span_avx2>);
+      make_quant_kernel_set<Mx6KernelSet, VnniMx6Kernel, 4, 2, 8>(quantize_blocks<quantize_i8_span_avx512>);
   return s;
 }
 

@@ -1,5 +1,5 @@
 // AVX-512 VNNI 4-bit GEMM microkernels (q4.panel16x32h, gemm.hpp); A's
-// blocks are quantized by quantize_blocks over the AVX2 span quantizer.
+// blocks are quantized by quantize_blocks over the AVX-512 span quantizer.
 //
 // The weights are unsigned nibbles and A is int8: vpdpbusd's operands as they
 // are. One quad of k of a panel is 32 bytes (columns 0..7 in the low nibbles,
@@ -76,7 +76,7 @@ struct VnniQ4Kernel {
 
 const Q4KernelSet &q4_kernels_avx512vnni() {
   static const Q4KernelSet s =
-      make_quant_kernel_set<Q4KernelSet, VnniQ4Kernel, 6, 2, 8>(quantize_blocks<quantize_i8_span_avx2>);
+      make_quant_kernel_set<Q4KernelSet, VnniQ4Kernel, 6, 2, 8>(quantize_blocks<quantize_i8_span_avx512>);
   return s;
 }
 
