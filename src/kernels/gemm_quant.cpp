@@ -151,11 +151,14 @@ void run_block(const typename S::Set &ks, typename S::Set::args_type g, const in
       g.c = c + i * ldc + col0;
       (wide ? ks.gemv : ks.tile[np - 1][mr - 1])(g);
     }
-    // Finish the column strip of the row block while it is in cache.
-    apply_epilogue(ep, c + m0 * ldc + col0, ldc, ep.residual ? ep.residual + m0 * ep.ldr + col0 : nullptr, m1 - m0,
-                   col0, g.nr);
     p += np;
   }
+  // The whole block at once (in L2: no K blocking here, the strips are
+  // written once): rows of all the block's columns make longer vector loops
+  // than one strip's 16 or 32 columns.
+  const int64_t col0 = p0 * kGemmPanel, cols = std::min(p1 * kGemmPanel, b.n) - col0;
+  apply_epilogue(ep, c + m0 * ldc + col0, ldc, ep.residual ? ep.residual + m0 * ep.ldr + col0 : nullptr, m1 - m0,
+                 col0, cols);
 }
 
 template <class S>
