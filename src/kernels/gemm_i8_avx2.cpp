@@ -83,19 +83,8 @@ bool quantize_i8_span_avx2(const float *x, int64_t k, int8_t *qr, float *scale) 
   }
   alignas(32) float lanes[8];
   _mm256_store_ps(lanes, vmax);
-  float amax = 0.0f;
-  for (float l : lanes) amax = l > amax ? l : amax;
-  bool non_finite = _mm256_movemask_ps(bad) != 0;
-  for (; i < k; ++i) {
-    const float m = __builtin_fabsf(x[i]);
-    if (!(m < __builtin_inff())) non_finite = true;
-    else amax = m > amax ? m : amax;
-  }
   float inv = 0.0f;
-  if (!i8_scale(amax, non_finite, scale, &inv)) {
-    if (k > 0) __builtin_memset(qr, 0, static_cast<size_t>(k));
-    return false;
-  }
+  if (!span_scale(lanes, 8, x, i, k, _mm256_movemask_ps(bad) != 0, qr, scale, &inv)) return false;
   const __m256 vinv = _mm256_set1_ps(inv);
   const __m256 hi = _mm256_set1_ps(127.0f), lo = _mm256_set1_ps(-127.0f);
   const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);

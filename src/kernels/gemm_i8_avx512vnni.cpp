@@ -88,19 +88,8 @@ bool quantize_i8_span_avx512(const float *x, int64_t k, int8_t *qr, float *scale
   }
   alignas(64) float lanes[16];
   _mm512_store_ps(lanes, vmax);
-  float amax = 0.0f;
-  for (float l : lanes) amax = l > amax ? l : amax;
-  bool non_finite = bad != 0;
-  for (; i < k; ++i) {
-    const float m = __builtin_fabsf(x[i]);
-    if (!(m < __builtin_inff())) non_finite = true;
-    else amax = m > amax ? m : amax;
-  }
   float inv = 0.0f;
-  if (!i8_scale(amax, non_finite, scale, &inv)) {
-    if (k > 0) __builtin_memset(qr, 0, static_cast<size_t>(k));
-    return false;
-  }
+  if (!span_scale(lanes, 16, x, i, k, bad != 0, qr, scale, &inv)) return false;
   const __m512 vinv = _mm512_set1_ps(inv), hi = _mm512_set1_ps(127.0f), lo = _mm512_set1_ps(-127.0f);
   for (i = 0; i + 16 <= k; i += 16) {
     const __m512 y = _mm512_maskz_roundscale_ps(kAll, _mm512_mul_ps(_mm512_loadu_ps(x + i), vinv),

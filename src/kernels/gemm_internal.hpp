@@ -156,6 +156,24 @@ inline bool i8_scale(float amax, bool non_finite, float *scale, float *inv) {
   return true;
 }
 
+// The end of an ISA span quantizer's first pass, shared by every ISA: the
+// vector lanes' largest magnitudes (`lanes`, n of them), the scalar tail
+// x[i..k) and whether a non-finite value was seen give the scale (i8_scale);
+// false when the span quantizes to zeros (q zeroed), else inv is set.
+inline bool span_scale(const float *lanes, int n, const float *x, int64_t i, int64_t k, bool non_finite, int8_t *q,
+                       float *scale, float *inv) {
+  float amax = 0.0f;
+  for (int l = 0; l < n; ++l) amax = lanes[l] > amax ? lanes[l] : amax;
+  for (; i < k; ++i) {
+    const float m = __builtin_fabsf(x[i]);
+    if (!(m < __builtin_inff())) non_finite = true;
+    else amax = m > amax ? m : amax;
+  }
+  if (i8_scale(amax, non_finite, scale, inv)) return true;
+  if (k > 0) __builtin_memset(q, 0, static_cast<size_t>(k));
+  return false;
+}
+
 // The scalar quantization of one value, shared by every ISA's tail loop:
 // round half to even (the default rounding mode, as cvtps2dq), clamped.
 inline int8_t quantize_i8(float x, float inv) {
