@@ -289,7 +289,7 @@ struct Task {
       k_lo += chunk * len;
       k_hi = std::min(k_hi, k_lo + len);
     }
-    [[maybe_unused]] float *kt = reinterpret_cast<float *>(slot + p.kt_offset);
+    float *kt = reinterpret_cast<float *>(slot + p.kt_offset);
     for (int64_t kb = k_lo; kb < k_hi; kb += kKeyBlock) {
       const int64_t blo = std::max(kb, s.ulo), bhi = std::min(kb + kKeyBlock, k_hi);
       rows.fetch_keys(blo, bhi);
@@ -304,13 +304,10 @@ struct Task {
         const int64_t a = std::max(kb, s.range[r].lo), e = std::min(kb + kKeyBlock, s.range[r].hi), n = e - a;
         if (n <= 0) continue;
         float *scores = s.scores;
-        bool done = false;
-        if constexpr (std::is_same_v<E, float>)
-          if (p.transposed) {
-            ops.dot_cols(qg + r * hd, kt + (a - blo), kKeyBlock, n, hd, d.scale, scores);
-            done = true;
-          }
-        if (!done) dot_rows(qg + r * hd, rows.key(a), hd, n, hd, d.scale, scores);
+        if (p.transposed)  // only for f32 keys (plan_for)
+          ops.dot_cols(qg + r * hd, kt + (a - blo), kKeyBlock, n, hd, d.scale, scores);
+        else
+          dot_rows(qg + r * hd, rows.key(a), hd, n, hd, d.scale, scores);
         // Masked keys inside the row's range (none when every key from lo to
         // hi is unmasked, e.g. an encoder row without padding inside).
         if (s.range[r].unmasked != s.range[r].hi - s.range[r].lo)

@@ -162,29 +162,28 @@ void run_block(const KernelSet &ks, const float *a, int64_t lda, const PackedB &
       apply_epilogue(ep, c + m0 * ldc + col0, ldc, residual ? residual + m0 * ep.ldr + col0 : nullptr, m1 - m0,
                      col0, nr);
   };
-  auto strip_width = [&](int64_t p) {
-    return gemv && p1 - p >= ks.gemv_np ? ks.gemv_np : static_cast<int>(std::min<int64_t>(ks.np_max, p1 - p));
+  // fn(k0) for every K block (one, of zero rows, when K is 0: the tiles
+  // then store zeros).
+  auto each_k_block = [&](auto &&fn) {
+    for (int64_t k0 = 0;; k0 += kKc) {
+      fn(k0);
+      if (k0 + kKc >= b.k) break;
+    }
   };
-  if (gemv) {
-    // One row: each strip streams its panels through the whole of K before
-    // the next (sequential reads the hardware prefetcher follows; the K
-    // blocks' sums and their order are the same as below).
+  // fn(p, np) for every column strip.
+  auto each_strip = [&](auto &&fn) {
     for (int64_t p = p0; p < p1;) {
-      const int np = strip_width(p);
-      for (int64_t k0 = 0; k0 < b.k; k0 += kKc) strip(k0, p, np);
-      if (b.k == 0) strip(0, p, np);
+      const int np = gemv && p1 - p >= ks.gemv_np ? ks.gemv_np : static_cast<int>(std::min<int64_t>(ks.np_max, p1 - p));
+      fn(p, np);
       p += np;
     }
-    return;
-  }
-  for (int64_t k0 = 0;; k0 += kKc) {
-    for (int64_t p = p0; p < p1;) {
-      const int np = strip_width(p);
-      strip(k0, p, np);
-      p += np;
-    }
-    if (k0 + kKc >= b.k) break;
-  }
+  };
+  if (gemv)  // one row: each strip streams its panels through the whole of K
+             // before the next (sequential reads the hardware prefetcher
+             // follows; the K blocks' sums and their order are the same)
+    each_strip([&](int64_t p, int np) { each_k_block([&](int64_t k0) { strip(k0, p, np); }); });
+  else
+    each_k_block([&](int64_t k0) { each_strip([&](int64_t p, int np) { strip(k0, p, np); }); });
 }
 
 // Packs panel p of the K x N matrix B (see gemm_pack) into dst.

@@ -1,5 +1,5 @@
-// Shared by the block-format kernels (gemm_q4_avx2.cpp, gemm_mx6_avx2.cpp and
-// their AVX-512 VNNI versions); include only from files compiled with -mavx2.
+// Shared by the quantized kernels (gemm_q4_avx2.cpp, gemm_mx6_avx2.cpp and the
+// AVX-512 VNNI ones); include only from files compiled with -mavx2.
 #pragma once
 
 #include <immintrin.h>

@@ -14,6 +14,7 @@
 // broadcast quad of A); a single row runs 1 x 8 panels.
 #include <immintrin.h>
 
+#include "kernels/gemm_avx2_tile.hpp"
 #include "kernels/gemm_internal.hpp"
 #include "kernels/gemm_vnni.hpp"
 
@@ -24,10 +25,7 @@ template <int MR, int NP>
 struct VnniI8Kernel {
   static void run(const I8Args &g) {
     __m512i acc[MR][NP];
-#pragma GCC unroll 16
-    for (int r = 0; r < MR; ++r)
-#pragma GCC unroll 8
-      for (int p = 0; p < NP; ++p) acc[r][p] = _mm512_setzero_si512();
+    zero_tile(acc);
     const int8_t *b = g.b, *qa = g.qa;
     const int64_t lda = g.lda, kq = g.kq, panel_stride = g.panel_stride;
     for (int64_t q = 0; q < kq; ++q) {
@@ -36,17 +34,12 @@ struct VnniI8Kernel {
       for (int p = 0; p < NP; ++p) w[p] = _mm512_loadu_si512(b + p * panel_stride + q * 64);
 #pragma GCC unroll 16
       for (int r = 0; r < MR; ++r) {
-        int32_t quad;
-        __builtin_memcpy(&quad, qa + r * lda + q * 4, 4);
-        const __m512i a = _mm512_set1_epi32(quad);
+        const __m512i a = broadcast_quad(qa + r * lda + q * 4);
 #pragma GCC unroll 8
         for (int p = 0; p < NP; ++p) acc[r][p] = dpbusd(acc[r][p], a, w[p]);
       }
     }
-    // C = float(acc - 128 colsum) * (a_scale * b_scale); partial tiles through
-    // a buffer.
-    alignas(64) float tmp[MR][NP * 16];
-    const bool full = g.nr == NP * 16;
+    // C = float(acc - 128 colsum) * (a_scale * b_scale).
     __m512i offset[NP];
     __m512 b_scale[NP];
 #pragma GCC unroll 8
@@ -54,19 +47,17 @@ struct VnniI8Kernel {
       offset[p] = _mm512_maskz_slli_epi32(kAll, _mm512_loadu_si512(g.b_sum + p * 16), 7);
       b_scale[p] = _mm512_loadu_ps(g.b_scale + p * 16);
     }
+    __m512 y[MR][NP];
 #pragma GCC unroll 16
     for (int r = 0; r < MR; ++r) {
       const __m512 sa = _mm512_set1_ps(g.a_scale[r]);
 #pragma GCC unroll 8
       for (int p = 0; p < NP; ++p) {
         const __m512 s = _mm512_mul_ps(sa, b_scale[p]);
-        const __m512 y = _mm512_mul_ps(_mm512_maskz_cvtepi32_ps(kAll, _mm512_sub_epi32(acc[r][p], offset[p])), s);
-        _mm512_storeu_ps(full ? g.c + r * g.ldc + p * 16 : &tmp[r][p * 16], y);
+        y[r][p] = _mm512_mul_ps(_mm512_maskz_cvtepi32_ps(kAll, _mm512_sub_epi32(acc[r][p], offset[p])), s);
       }
     }
-    if (!full)
-      for (int r = 0; r < MR; ++r)
-        for (int j = 0; j < g.nr; ++j) g.c[r * g.ldc + j] = tmp[r][j];
+    store_tile(y, g.c, g.ldc, g.nr);
   }
 };
 

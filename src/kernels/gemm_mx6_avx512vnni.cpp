@@ -2,9 +2,8 @@
 // blocks are quantized by quantize_blocks over the AVX-512 span quantizer.
 //
 // Decoding a quad of k for 16 columns into one zmm, in column order: its 32
-// bytes of low 4 bits broadcast to both halves and shifted right by 0 (low
-// half: columns 0..7) or 4 (high half: 8..15), masked to 4 bits (as the 4-bit
-// kernel does); the 32 bytes of high 2 bits of its pair of quads broadcast
+// bytes of low 4 bits as the 4-bit kernel reads its nibbles (quad_nibbles);
+// the 32 bytes of high 2 bits of its pair of quads broadcast
 // likewise and shifted so that each byte's bit 0 is the element's exponent
 // bit 1 and bit 1 its sign. The magnitude x 8 is the low 4 bits where
 // exponent bit 1 is clear and kMx6HighMagnitude[low] (vpshufb) where it is
@@ -44,14 +43,11 @@ struct Quad {
 // 4 U + 2 h, 4 U + 2 h + 1 of each high byte).
 template <int U>
 __attribute__((always_inline)) inline Quad decode(const uint8_t *nibbles, const uint8_t *high) {
-  const __m512i low4 = _mm512_set1_epi8(0x0f);
-  const __m512i nib_shift = _mm512_maskz_set1_epi16(0xffff0000u, 4);
   const __m512i high_shift = _mm512_mask_set1_epi16(_mm512_set1_epi16(4 * U), 0xffff0000u, 4 * U + 2);
   const __m512i table = _mm512_maskz_broadcast_i32x4(
       kAll, _mm_loadu_si128(reinterpret_cast<const __m128i *>(kMx6HighMagnitude)));
-  const __m512i x = _mm512_maskz_broadcast_i64x4(0xff, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(nibbles)));
   const __m512i h = _mm512_maskz_broadcast_i64x4(0xff, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(high)));
-  const __m512i low = _mm512_and_si512(_mm512_srlv_epi16(x, nib_shift), low4);
+  const __m512i low = quad_nibbles(nibbles);
   const __m512i fields = _mm512_srlv_epi16(h, high_shift);
   const __mmask64 big = _mm512_test_epi8_mask(fields, _mm512_set1_epi8(1));
   Quad w;
@@ -80,9 +76,7 @@ struct VnniMx6Kernel {
         }
 #pragma GCC unroll 16
         for (int r = 0; r < MR; ++r) {
-          int32_t quad;
-          __builtin_memcpy(&quad, g.qa + r * g.lda + b * kQ4Block + q * 4, 4);
-          const __m512i a = _mm512_set1_epi32(quad);
+          const __m512i a = broadcast_quad(g.qa + r * g.lda + b * kQ4Block + q * 4);
 #pragma GCC unroll 8
           for (int p = 0; p < NP; ++p)
             sum[r][p] = dpbusd(sum[r][p], w[p].mag, _mm512_mask_sub_epi8(a, w[p].neg, _mm512_setzero_si512(), a));

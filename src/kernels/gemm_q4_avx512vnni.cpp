@@ -10,7 +10,7 @@
 // block and row: the zero-point correction in int32, the scale product and
 // one FMA per panel, in the order gemm_internal.hpp fixes for every ISA
 // (bit-identical to the portable kernel). Tile 6 rows x 2 panels (12 int32
-// block sums, 12 f32 accumulators, 2 weight vectors, A, 2 constants); a single
+// block sums, 12 f32 accumulators, 2 weight vectors, A, constants); a single
 // row runs 1 x 8 panels.
 #include <immintrin.h>
 
@@ -26,9 +26,6 @@ struct VnniQ4Kernel {
   static void run(const BlockArgs &g) {
     __m512 acc[MR][NP];
     zero_tile(acc);
-    const __m512i low = _mm512_set1_epi8(0x0f);
-    // 16-bit lanes 0..15 (the low 256 bits) shift by 0, lanes 16..31 by 4.
-    const __m512i shifts = _mm512_maskz_set1_epi16(0xffff0000u, 4);
     for (int64_t b = 0; b < g.nb; ++b) {
       __m512i part[MR][NP];
       zero_tile(part);
@@ -38,15 +35,10 @@ struct VnniQ4Kernel {
       for (int q = 0; q < 8; ++q) {
         __m512i w[NP];
 #pragma GCC unroll 8
-        for (int p = 0; p < NP; ++p) {
-          const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(g.b + p * g.panel_stride + nib + q * 32));
-          w[p] = _mm512_and_si512(_mm512_srlv_epi16(_mm512_maskz_broadcast_i64x4(0xff, x), shifts), low);
-        }
+        for (int p = 0; p < NP; ++p) w[p] = quad_nibbles(g.b + p * g.panel_stride + nib + q * 32);
 #pragma GCC unroll 16
         for (int r = 0; r < MR; ++r) {
-          int32_t quad;
-          __builtin_memcpy(&quad, g.qa + r * g.lda + b * kQ4Block + q * 4, 4);
-          const __m512i a = _mm512_set1_epi32(quad);
+          const __m512i a = broadcast_quad(g.qa + r * g.lda + b * kQ4Block + q * 4);
 #pragma GCC unroll 8
           for (int p = 0; p < NP; ++p) part[r][p] = dpbusd(part[r][p], w[p], a);
         }

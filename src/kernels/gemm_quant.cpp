@@ -24,14 +24,22 @@ struct Workspace {
 
 uint64_t align64(uint64_t n) { return (n + 63) / 64 * 64; }
 
+// The kernel set of the active ISA among a storage's three (the sets are
+// built on first use, so one only the CPU supports is never touched
+// elsewhere); avx512 without VNNI runs the AVX2 set.
+template <class Set>
+const Set &for_active_isa(const Set &(*portable)(), const Set &(*avx2)(), const Set &(*avx512vnni)()) {
+  const Isa isa = active_isa();
+  if (isa_at_least(isa, Isa::avx512vnni)) return avx512vnni();
+  return isa == Isa::portable ? portable() : avx2();
+}
+
 // int8: one scale per row; the tiles read A in quads.
 struct I8Storage {
   using Set = I8KernelSet;
 
   static const Set &active() {
-    const Isa isa = active_isa();
-    if (isa_at_least(isa, Isa::avx512vnni)) return i8_kernels_avx512vnni();
-    return isa == Isa::portable ? i8_kernels_portable() : i8_kernels_avx2();
+    return for_active_isa(&i8_kernels_portable, &i8_kernels_avx2, &i8_kernels_avx512vnni);
   }
 
   static Workspace workspace(int64_t m, int64_t k) {
@@ -75,9 +83,7 @@ struct Q4Storage {
   using Set = Q4KernelSet;
 
   static const Set &active() {
-    const Isa isa = active_isa();
-    if (isa_at_least(isa, Isa::avx512vnni)) return q4_kernels_avx512vnni();
-    return isa == Isa::portable ? q4_kernels_portable() : q4_kernels_avx2();
+    return for_active_isa(&q4_kernels_portable, &q4_kernels_avx2, &q4_kernels_avx512vnni);
   }
 
   static Workspace workspace(int64_t m, int64_t k) {
@@ -120,9 +126,7 @@ struct Q4Storage {
 // and superblocks.
 struct Mx6Storage : Q4Storage {
   static const Set &active() {
-    const Isa isa = active_isa();
-    if (isa_at_least(isa, Isa::avx512vnni)) return mx6_kernels_avx512vnni();
-    return isa == Isa::portable ? mx6_kernels_portable() : mx6_kernels_avx2();
+    return for_active_isa(&mx6_kernels_portable, &mx6_kernels_avx2, &mx6_kernels_avx512vnni);
   }
 
   static BlockArgs args(const PackedB &b, const Workspace &w) {

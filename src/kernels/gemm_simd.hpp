@@ -42,10 +42,9 @@ struct SimdKernel {
       // prefetch each panel kPrefetchBytes ahead (the hardware prefetcher
       // alone left the 16-bit decode GEMVs at about 80% of the bandwidth).
       if constexpr (MR == 1) {
-        constexpr int64_t ahead = kPrefetchBytes / (16 * static_cast<int64_t>(sizeof(BT)));
         // Integer address arithmetic: the lines past the panel's end are
         // prefetched too (harmless), but a pointer there would be UB.
-        const uintptr_t at = reinterpret_cast<uintptr_t>(b + k * 16) + ahead * 16 * sizeof(BT);
+        const uintptr_t at = reinterpret_cast<uintptr_t>(b + k * 16) + kPrefetchBytes;
 #pragma GCC unroll 8
         for (int q = 0; q < NP; ++q)
           __builtin_prefetch(reinterpret_cast<const void *>(at + q * panel_stride * sizeof(BT)), 0, 3);

@@ -24,6 +24,24 @@ __attribute__((always_inline)) inline __m512i dpbusd(__m512i acc, __m512i u, __m
   return acc;
 }
 
+// A's quad of k (4 bytes at a) in every int32 lane.
+__attribute__((always_inline)) inline __m512i broadcast_quad(const int8_t *a) {
+  int32_t quad;
+  __builtin_memcpy(&quad, a, 4);
+  return _mm512_set1_epi32(quad);
+}
+
+// One quad of k of a 16-column panel in the 4-bit nibble layout (32 bytes:
+// columns 0..7 in the low nibbles, 8..15 in the high ones) as 64 bytes in
+// column order: broadcast to both halves, shifted right by 0 (low half) or 4
+// (high half), masked to 4 bits. Shared by the 4-bit and MXFP6 (low bits)
+// kernels.
+__attribute__((always_inline)) inline __m512i quad_nibbles(const uint8_t *quad) {
+  const __m512i x = _mm512_maskz_broadcast_i64x4(0xff, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(quad)));
+  const __m512i shifts = _mm512_maskz_set1_epi16(0xffff0000u, 4);  // 16-bit lanes 16..31 (the high half) by 4
+  return _mm512_and_si512(_mm512_srlv_epi16(x, shifts), _mm512_set1_epi8(0x0f));
+}
+
 // The end of a block of a block format (q4, mx6) for an MR x NP tile:
 //   acc[r][p] = fma(float(sum[r][p]), scale[p] * a_scale[r][b], acc[r][p])
 // in the order gemm_internal.hpp fixes for every ISA.
