@@ -14,6 +14,7 @@ namespace {
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 constexpr int64_t kMaxRowsPerTask = 16;  // query rows sharing each k/v block read
+constexpr int64_t kMinRowsPerTask = 4;
 // With many query rows per key (prefill) and f32 keys (f32 or widened
 // MXINT8), a task takes up to this many rows and transposes each key block
 // once for all of them, so that scores are column dot products (dot_cols:
@@ -25,6 +26,10 @@ constexpr int64_t kTargetTasks = 64;     // enough to balance any pool we expect
 constexpr int64_t kMaxSlots = 64;
 constexpr int64_t kMinChunk = 256;       // keys: a split of the key range is at least this long
 constexpr int64_t kMaxChunks = 16;
+// Query rows whose scores for a key block are computed, softmaxed and
+// applied to the value rows together (RowOps::dot_rows / axpy_rows load each
+// key and value row once for all of them).
+constexpr int64_t kRowTile = 8;
 
 uint64_t align64(uint64_t n) { return (n + 63) & ~uint64_t{63}; }
 
@@ -64,9 +69,10 @@ Plan plan_for(const AttentionDims &d) {
     const int64_t by_keys = d.kv_len / kMinChunk;
     if (by_keys >= 2)
       p.chunks = std::min({(kTargetTasks + row_tasks - 1) / row_tasks, by_keys, kMaxChunks});
-    else  // a short cache: fewer rows per task for more tasks
-      p.rows_per_task =
-          std::clamp<int64_t>((heads * p.rows + kTargetTasks - 1) / kTargetTasks, 1, kMaxRowsPerTask);
+    else  // a short cache: fewer rows per task for more tasks, but 4 at least
+          // (a tile of RowOps::dot_rows: each key row loaded once for 4 rows)
+      p.rows_per_task = std::clamp<int64_t>((heads * p.rows + kTargetTasks - 1) / kTargetTasks,
+                                            std::min<int64_t>(p.rows, kMinRowsPerTask), kMaxRowsPerTask);
   }
   p.rows_per_task = std::max<int64_t>(p.rows_per_task, 1);
   // Prefill over f32 keys: bigger row blocks sharing a transposed key block,
@@ -81,7 +87,7 @@ Plan plan_for(const AttentionDims &d) {
   p.tasks = heads * p.blocks * p.chunks;
   p.slots = std::min(p.tasks, p.transposed ? kMaxSlotsTransposed : kMaxSlots);
   const uint64_t r = static_cast<uint64_t>(p.rows_per_task);
-  p.rows_bytes = align64(sizeof(float) * (kKeyBlock + (r + 1) * static_cast<uint64_t>(d.v_dim) + 2 * r)) +
+  p.rows_bytes = align64(sizeof(float) * (kRowTile * kKeyBlock + (r + 1) * static_cast<uint64_t>(d.v_dim) + 2 * r)) +
                  align64(sizeof(int64_t) * 3 * r);
   p.slot_bytes = p.rows_bytes;
   // An MXINT8 cache: one key block of K and V rows widened to f32.
@@ -136,9 +142,9 @@ KeyRange scan_mask(const uint8_t *m, int64_t t) {
 // The row loops of RowOps for K / V elements of type T.
 struct KvLoops {
   template <class T>
-  using Dot = void (*)(const float *, const T *, int64_t, int64_t, int64_t, float, float *);
+  using Dot = void (*)(const float *, int64_t, int64_t, const T *, int64_t, int64_t, int64_t, float, float *, int64_t);
   template <class T>
-  using Axpy = void (*)(const float *, const T *, int64_t, int64_t, int64_t, float *);
+  using Axpy = void (*)(const float *, int64_t, int64_t, const T *, int64_t, int64_t, int64_t, float *, int64_t);
 };
 
 template <class T>
@@ -228,7 +234,7 @@ struct Task {
   // key ranges, and the union of those ranges.
   struct RowSet {
     int64_t b = 0, bk = 0, r0 = 0, nr = 0, head0 = 0;
-    float *scores, *acc, *vsum, *mx, *den;  // acc [nr, vd]; vsum [vd]: all of v, for fully masked rows
+    float *scores, *acc, *vsum, *mx, *den;  // scores [kRowTile, kKeyBlock]; acc [nr, vd]; vsum [vd]: all of v, for fully masked rows
     KeyRange *range;
     const uint8_t *masks[kMaxRowsTransposed];
     int64_t ulo = 0, uhi = 0;
@@ -243,12 +249,12 @@ struct Task {
     s.nr = std::min(p.rows_per_task, p.rows - s.r0);
     s.head0 = kvh * p.groups;  // heads of one kv group are adjacent: the group's rows are contiguous
     s.scores = reinterpret_cast<float *>(slot);
-    s.acc = s.scores + kKeyBlock;
+    s.acc = s.scores + kRowTile * kKeyBlock;
     s.vsum = s.acc + p.rows_per_task * vd;
     s.mx = s.vsum + vd;
     s.den = s.mx + s.nr;
     s.range = reinterpret_cast<KeyRange *>(
-        slot + align64(sizeof(float) * (kKeyBlock + static_cast<uint64_t>(p.rows_per_task + 1) * vd +
+        slot + align64(sizeof(float) * (kRowTile * kKeyBlock + static_cast<uint64_t>(p.rows_per_task + 1) * vd +
                                         2 * static_cast<uint64_t>(p.rows_per_task))));
     s.ulo = t;
     for (int64_t r = 0; r < s.nr; ++r) {
@@ -300,28 +306,8 @@ struct Task {
             const float *kr = rows.key(j);
             for (int64_t c = 0; c < hd; ++c) kt[c * kKeyBlock + (j - blo)] = kr[c];
           }
-      for (int64_t r = 0; r < s.nr; ++r) {
-        const int64_t a = std::max(kb, s.range[r].lo), e = std::min(kb + kKeyBlock, s.range[r].hi), n = e - a;
-        if (n <= 0) continue;
-        float *scores = s.scores;
-        if (p.transposed)  // only for f32 keys (plan_for)
-          ops.dot_cols(qg + r * hd, kt + (a - blo), kKeyBlock, n, hd, d.scale, scores);
-        else
-          dot_rows(qg + r * hd, rows.key(a), hd, n, hd, d.scale, scores);
-        // Masked keys inside the row's range (none when every key from lo to
-        // hi is unmasked, e.g. an encoder row without padding inside).
-        if (s.range[r].unmasked != s.range[r].hi - s.range[r].lo)
-          for (int64_t j = 0; j < n; ++j)
-            if (s.masks[r][a + j]) scores[j] = kNegInf;
-        const float bm = ops.max(scores, n);
-        if (bm == kNegInf) continue;
-        const float m = std::max(s.mx[r], bm);
-        const float alpha = std::exp(s.mx[r] - m);  // 0 on the row's first block
-        s.den[r] = s.den[r] * alpha + ops.exp_sum(scores, m, scores, n);
-        if (alpha != 1.0f) ops.scale_add(s.acc + r * vd, alpha, 0.0f, s.acc + r * vd, vd);
-        axpy_rows(scores, rows.value(a), vd, n, vd, s.acc + r * vd);
-        s.mx[r] = m;
-      }
+      for (int64_t r0 = 0; r0 < s.nr; r0 += kRowTile)
+        block_rows(s, rows, qg, kt, kb, blo, r0, std::min(kRowTile, s.nr - r0));
     }
 
     if (p.chunks > 1) {  // [acc rows | max | sum] of this chunk
@@ -335,6 +321,50 @@ struct Task {
     for (int64_t r = 0; r < s.nr; ++r)
       finish_row(s.masks[r], s.range[r], s.mx[r], s.den[r], s.acc + r * vd, rows, yg + r * vd, s.scores, s.vsum,
                  have_vsum);
+  }
+
+  // Rows [r0, r0 + nt) of a task over key block [kb, kb + kKeyBlock) (keys
+  // fetched from blo): their scores over the union of their key ranges in
+  // this block (keys outside a row's own range or masked score -inf, so
+  // weigh 0 and are never multiplied), the online softmax per row, then the
+  // weighted value rows of all nt rows at once.
+  void block_rows(RowSet &s, Rows &rows, const float *qg, const float *kt, int64_t kb, int64_t blo, int64_t r0,
+                  int64_t nt) const {
+    const int64_t hd = d.head_dim, vd = d.v_dim;
+    int64_t a = kb + kKeyBlock, e = kb;  // the union of the rows' ranges
+    for (int64_t r = r0; r < r0 + nt; ++r) {
+      const int64_t ra = std::max(kb, s.range[r].lo), re = std::min(kb + kKeyBlock, s.range[r].hi);
+      if (ra < re) a = std::min(a, ra), e = std::max(e, re);
+    }
+    if (a >= e) return;
+    const int64_t n = e - a;
+    float *scores = s.scores;  // row r - r0 at (r - r0) kKeyBlock
+    if (!p.transposed) dot_rows(qg + r0 * hd, hd, nt, rows.key(a), hd, n, hd, d.scale, scores, kKeyBlock);
+    for (int64_t r = r0; r < r0 + nt; ++r) {
+      float *sr = scores + (r - r0) * kKeyBlock;
+      const KeyRange &range = s.range[r];
+      const int64_t ra = std::clamp(range.lo, a, e), re = std::clamp(range.hi, ra, e);
+      if (p.transposed && ra < re)  // only for f32 keys (plan_for): the row's own range
+        ops.dot_cols(qg + r * hd, kt + (ra - blo), kKeyBlock, re - ra, hd, d.scale, sr + (ra - a));
+      std::fill(sr, sr + (ra - a), kNegInf);
+      std::fill(sr + (re - a), sr + n, kNegInf);
+      // Masked keys inside the row's range (none when every key from lo to
+      // hi is unmasked, e.g. an encoder row without padding inside).
+      if (range.unmasked != range.hi - range.lo)
+        for (int64_t j = ra; j < re; ++j)
+          if (s.masks[r][j]) sr[j - a] = kNegInf;
+      const float bm = ops.max(sr, n);
+      if (bm == kNegInf) {  // no key of this block: weighs nothing
+        std::fill(sr, sr + n, 0.0f);
+        continue;
+      }
+      const float m = std::max(s.mx[r], bm);
+      const float alpha = std::exp(s.mx[r] - m);  // 0 on the row's first block
+      s.den[r] = s.den[r] * alpha + ops.exp_sum(sr, m, sr, n);
+      if (alpha != 1.0f) ops.scale_add(s.acc + r * vd, alpha, 0.0f, s.acc + r * vd, vd);
+      s.mx[r] = m;
+    }
+    axpy_rows(scores, kKeyBlock, nt, rows.value(a), vd, n, vd, s.acc + r0 * vd, vd);
   }
 
   // Merges the chunks of row task `row_task` (partials: its chunks'
@@ -358,7 +388,7 @@ struct Task {
       }
       float *acc = s.acc + r * vd;
       std::fill(acc, acc + vd, 0.0f);
-      ops.axpy_rows(weights, partials + r * vd, stride, p.chunks, vd, acc);
+      ops.axpy_rows(weights, 0, 1, partials + r * vd, stride, p.chunks, vd, acc, 0);
       finish_row(s.masks[r], s.range[r], m, den, acc, rows, yg + r * vd, s.scores, s.vsum, have_vsum);
     }
   }
@@ -382,7 +412,7 @@ struct Task {
           for (int64_t kb = 0; kb < t; kb += kKeyBlock) {
             const int64_t n = std::min(kKeyBlock, t - kb);
             rows.fetch_values(kb, kb + n);
-            axpy_rows(p, rows.value(kb), vd, n, vd, vsum);
+            axpy_rows(p, 0, 1, rows.value(kb), vd, n, vd, vsum, 0);
           }
           have_vsum = true;
         }
@@ -397,7 +427,7 @@ struct Task {
           const int64_t n = std::min(kKeyBlock, t - kb);
           for (int64_t j = 0; j < n; ++j) p[j] = m[kb + j] ? w : 0.0f;
           rows.fetch_values(kb, kb + n);
-          axpy_rows(p, rows.value(kb), vd, n, vd, acc);
+          axpy_rows(p, 0, 1, rows.value(kb), vd, n, vd, acc, 0);
         }
       }
     }

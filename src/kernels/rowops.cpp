@@ -96,13 +96,15 @@ inline float widen(Bf16Bits h) { return bf16_to_f32(h.bits); }
 inline float widen(F16Bits h) { return f16_to_f32(h.bits); }
 
 template <class T>
-void dot_rows(const float *q, const T *k, int64_t k_stride, int64_t nk, int64_t d, float scale, float *s) {
-  for (int64_t j = 0; j < nk; ++j) {
-    const T *kr = k + j * k_stride;
-    double a = 0;
-    for (int64_t c = 0; c < d; ++c) a += static_cast<double>(q[c]) * widen(kr[c]);
-    s[j] = static_cast<float>(a) * scale;
-  }
+void dot_rows(const float *q, int64_t ldq, int64_t nq, const T *k, int64_t k_stride, int64_t nk, int64_t d,
+              float scale, float *s, int64_t lds) {
+  for (int64_t r = 0; r < nq; ++r)
+    for (int64_t j = 0; j < nk; ++j) {
+      const T *kr = k + j * k_stride;
+      double a = 0;
+      for (int64_t c = 0; c < d; ++c) a += static_cast<double>(q[r * ldq + c]) * widen(kr[c]);
+      s[r * lds + j] = static_cast<float>(a) * scale;
+    }
 }
 
 void dot_cols(const float *q, const float *kt, int64_t ldk, int64_t nk, int64_t d, float scale, float *s) {
@@ -114,12 +116,15 @@ void dot_cols(const float *q, const float *kt, int64_t ldk, int64_t nk, int64_t 
 }
 
 template <class T>
-void axpy_rows(const float *p, const T *v, int64_t v_stride, int64_t nv, int64_t d, float *acc) {
-  for (int64_t j = 0; j < nv; ++j) {
-    if (p[j] == 0.0f) continue;
-    const T *vr = v + j * v_stride;
-    for (int64_t c = 0; c < d; ++c) acc[c] += p[j] * widen(vr[c]);
-  }
+void axpy_rows(const float *p, int64_t ldp, int64_t nq, const T *v, int64_t v_stride, int64_t nv, int64_t d,
+               float *acc, int64_t ldacc) {
+  for (int64_t r = 0; r < nq; ++r)
+    for (int64_t j = 0; j < nv; ++j) {
+      const float pj = p[r * ldp + j];
+      if (pj == 0.0f) continue;
+      const T *vr = v + j * v_stride;
+      for (int64_t c = 0; c < d; ++c) acc[r * ldacc + c] += pj * widen(vr[c]);
+    }
 }
 
 const RowOps kPortable{Isa::portable,        activation,          max,

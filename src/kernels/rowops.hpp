@@ -39,24 +39,33 @@ struct RowOps {
   // One rotary row of 2h floats (HF rotate_half): y[j] = x[j] cos[j] - x[j+h] sin[j],
   // y[j+h] = x[j+h] cos[j+h] + x[j] sin[j+h].
   void (*rotary)(const float *x, const float *cos, const float *sin, float *y, int64_t h);
-  // s[j] = scale * dot(q, k + j k_stride) over d, for j < nk.
-  void (*dot_rows)(const float *q, const float *k, int64_t k_stride, int64_t nk, int64_t d, float scale,
-                   float *s);
+  // Attention's scores of nq query rows (row r at q + r ldq) sharing nk keys:
+  // s[r lds + j] = scale * dot(q + r ldq, k + j k_stride) over d. The ISA
+  // paths take 4 rows x 4 (AVX-512; AVX2: 2) keys at a time, so each key's
+  // load serves 4 rows (a GQA group's heads in decode).
+  void (*dot_rows)(const float *q, int64_t ldq, int64_t nq, const float *k, int64_t k_stride, int64_t nk, int64_t d,
+                   float scale, float *s, int64_t lds);
   // The same scores over a transposed block of keys: s[j] = scale *
   // dot(q, column j of kt) for j < nk, kt holding d rows of ldk floats
   // (kt[c ldk + j] = k_j[c]). Reads only the nk columns it computes.
   void (*dot_cols)(const float *q, const float *kt, int64_t ldk, int64_t nk, int64_t d, float scale, float *s);
-  // acc[c] += sum_j p[j] v[j v_stride + c] for c < d, j < nv; rows with
-  // p[j] == 0 are skipped (never read: masked cache rows may hold anything).
-  void (*axpy_rows)(const float *p, const float *v, int64_t v_stride, int64_t nv, int64_t d, float *acc);
+  // acc[r ldacc + c] += sum_j p[r ldp + j] v[j v_stride + c] for r < nq,
+  // c < d, j < nv: the weighted value rows of nq query rows. A product with
+  // p == 0 is skipped (a masked cache row may hold anything, NaN included;
+  // a v row no query row weighs is never read). The ISA paths hold several
+  // rows' accumulators while the value rows stream by.
+  void (*axpy_rows)(const float *p, int64_t ldp, int64_t nq, const float *v, int64_t v_stride, int64_t nv, int64_t d,
+                    float *acc, int64_t ldacc);
   // The same two over k / v rows of 16-bit floats (a bf16 or f16 KV cache),
   // widened exactly as they are read.
-  void (*dot_rows_bf16)(const float *q, const Bf16Bits *k, int64_t k_stride, int64_t nk, int64_t d, float scale,
-                        float *s);
-  void (*axpy_rows_bf16)(const float *p, const Bf16Bits *v, int64_t v_stride, int64_t nv, int64_t d, float *acc);
-  void (*dot_rows_f16)(const float *q, const F16Bits *k, int64_t k_stride, int64_t nk, int64_t d, float scale,
-                       float *s);
-  void (*axpy_rows_f16)(const float *p, const F16Bits *v, int64_t v_stride, int64_t nv, int64_t d, float *acc);
+  void (*dot_rows_bf16)(const float *q, int64_t ldq, int64_t nq, const Bf16Bits *k, int64_t k_stride, int64_t nk,
+                        int64_t d, float scale, float *s, int64_t lds);
+  void (*axpy_rows_bf16)(const float *p, int64_t ldp, int64_t nq, const Bf16Bits *v, int64_t v_stride, int64_t nv,
+                         int64_t d, float *acc, int64_t ldacc);
+  void (*dot_rows_f16)(const float *q, int64_t ldq, int64_t nq, const F16Bits *k, int64_t k_stride, int64_t nk,
+                       int64_t d, float scale, float *s, int64_t lds);
+  void (*axpy_rows_f16)(const float *p, int64_t ldp, int64_t nq, const F16Bits *v, int64_t v_stride, int64_t nv,
+                        int64_t d, float *acc, int64_t ldacc);
   // MXINT8 rows (kernels/mxint8.hpp, row stride `stride` bytes) widened
   // exactly to rows x d floats: mxint8_dequantize_rows.
   void (*widen_mxint8)(const uint8_t *in, int64_t stride, int64_t rows, int64_t d, float *out);

@@ -177,7 +177,7 @@ struct RowKernels {
   // the FMA chains overlap), one hadd tree per four keys. A key's sum is the
   // same in either group.
   template <class T>
-  static void dot_rows(const float *q, const T *k, int64_t k_stride, int64_t nk, int64_t d, float scale, float *s) {
+  static void dot_row(const float *q, const T *k, int64_t k_stride, int64_t nk, int64_t d, float scale, float *s) {
     const int64_t dv = d - d % N, rest = d - dv;
     int64_t j = 0;
     for (; j + 8 <= nk; j += 8) {
@@ -326,7 +326,7 @@ struct RowKernels {
   // chains); each column's sum over j is the same in any block width. Rows
   // of 1 to 3 whole vectors take the keys 4 at a time instead.
   template <class T>
-  static void axpy_rows(const float *p, const T *v, int64_t v_stride, int64_t nv, int64_t d, float *acc) {
+  static void axpy_row(const float *p, const T *v, int64_t v_stride, int64_t nv, int64_t d, float *acc) {
     if (d == N) return axpy_short<1>(p, v, v_stride, nv, acc);
     if (d == 2 * N) return axpy_short<2>(p, v, v_stride, nv, acc);
     if (d == 3 * N) return axpy_short<3>(p, v, v_stride, nv, acc);
@@ -341,6 +341,124 @@ struct RowKernels {
         if (p[j] != 0.0f) a = V::fmadd(V::set1(p[j]), load_k_part(v + j * v_stride + c, r), a);
       V::store_part(acc + c, a, r);
     }
+  }
+
+  // ---- several query rows sharing each key and value row (attention) ----
+
+  // A tile of kTileRows rows x kTileKeys keys (kTileRows kTileKeys == N
+  // accumulators): each key's vector load serves 4 rows and each row's
+  // serves kTileKeys keys; the N sums are reduced together (V::reduce_n).
+  static constexpr int kTileRows = 4, kTileKeys = static_cast<int>(N) / kTileRows;
+
+  template <class T>
+  static void dot_tile(const float *q, int64_t ldq, const T *k, int64_t k_stride, int64_t d, float scale, float *s,
+                       int64_t lds) {
+    const int64_t dv = d - d % N, rest = d - dv;
+    F a[N];
+#pragma GCC unroll 16
+    for (int i = 0; i < N; ++i) a[i] = V::zero();
+    auto step = [&](int64_t c, auto load_q, auto load_key) {
+      F kv[kTileKeys];
+#pragma GCC unroll 4
+      for (int t = 0; t < kTileKeys; ++t) kv[t] = load_key(k + t * k_stride + c);
+#pragma GCC unroll 4
+      for (int r = 0; r < kTileRows; ++r) {
+        const F qv = load_q(q + r * ldq + c);
+#pragma GCC unroll 4
+        for (int t = 0; t < kTileKeys; ++t) a[r * kTileKeys + t] = V::fmadd(qv, kv[t], a[r * kTileKeys + t]);
+      }
+    };
+    for (int64_t c = 0; c < dv; c += N)
+      step(c, [](const float *x) { return V::load(x); }, [](const T *x) { return load_k(x); });
+    if (rest)
+      step(dv, [rest](const float *x) { return V::load_part(x, rest, 0.0f); },
+           [rest](const T *x) { return load_k_part(x, rest); });
+    V::store_groups(V::mul(V::reduce_n(a), V::set1(scale)), s, lds);
+  }
+
+  // s[r lds + j] = scale * dot(q + r ldq, k + j k_stride) for r < nq, j < nk.
+  template <class T>
+  static void dot_rows(const float *q, int64_t ldq, int64_t nq, const T *k, int64_t k_stride, int64_t nk, int64_t d,
+                       float scale, float *s, int64_t lds) {
+    int64_t r = 0;
+    const int64_t nkt = nk - nk % kTileKeys;
+    for (; r + kTileRows <= nq && nkt > 0; r += kTileRows) {
+      for (int64_t j = 0; j < nkt; j += kTileKeys)
+        dot_tile(q + r * ldq, ldq, k + j * k_stride, k_stride, d, scale, s + r * lds + j, lds);
+      if (nkt < nk)
+        for (int64_t i = r; i < r + kTileRows; ++i)
+          dot_row(q + i * ldq, k + nkt * k_stride, k_stride, nk - nkt, d, scale, s + i * lds + nkt);
+    }
+    for (; r < nq; ++r) dot_row(q + r * ldq, k, k_stride, nk, d, scale, s + r * lds);
+  }
+
+  // acc rows [R] x columns [c0, c0 + W N) += p rows x v: W N columns held
+  // for R rows while the keys stream by; each key's W vectors serve R rows.
+  // Checked: some p are 0, and those products are skipped (their v rows may
+  // hold anything, NaN included), as axpy_row does.
+  template <int R, int W, bool Checked, class T>
+  static void axpy_tile(const float *p, int64_t ldp, const T *v, int64_t v_stride, int64_t nv, float *acc,
+                        int64_t ldacc) {
+    F a[R][W];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+      for (int t = 0; t < W; ++t) a[r][t] = V::load(acc + r * ldacc + t * N);
+    for (int64_t j = 0; j < nv; ++j) {
+      F vv[W];
+#pragma GCC unroll 4
+      for (int t = 0; t < W; ++t) vv[t] = load_k(v + j * v_stride + t * N);
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) {
+        const float pr = p[r * ldp + j];
+        if (Checked && pr == 0.0f) continue;
+        const F pv = V::set1(pr);
+#pragma GCC unroll 4
+        for (int t = 0; t < W; ++t) a[r][t] = V::fmadd(pv, vv[t], a[r][t]);
+      }
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+      for (int t = 0; t < W; ++t) V::store(acc + r * ldacc + t * N, a[r][t]);
+  }
+
+  // Rows [0, nq) of whole-vector columns [c0, c0 + W N): tiles of R rows,
+  // R W accumulators at most kMaxAcc.
+  static constexpr int kMaxAcc = N == 16 ? 16 : 8;
+  template <int W, class T>
+  static void axpy_columns(const float *p, int64_t ldp, int64_t nq, const T *v, int64_t v_stride, int64_t nv,
+                           float *acc, int64_t ldacc, bool checked) {
+    constexpr int R = kMaxAcc / W > 8 ? 8 : kMaxAcc / W;
+    int64_t r = 0;
+    for (; r + R <= nq; r += R) {
+      if (checked)
+        axpy_tile<R, W, true>(p + r * ldp, ldp, v, v_stride, nv, acc + r * ldacc, ldacc);
+      else
+        axpy_tile<R, W, false>(p + r * ldp, ldp, v, v_stride, nv, acc + r * ldacc, ldacc);
+    }
+    for (; r < nq; ++r) axpy_tile<1, W, true>(p + r * ldp, ldp, v, v_stride, nv, acc + r * ldacc, ldacc);
+  }
+
+  // acc[r ldacc + c] += sum_j p[r ldp + j] v[j v_stride + c] for r < nq,
+  // c < d, j < nv; products with p == 0 are skipped.
+  template <class T>
+  static void axpy_rows(const float *p, int64_t ldp, int64_t nq, const T *v, int64_t v_stride, int64_t nv, int64_t d,
+                        float *acc, int64_t ldacc) {
+    if (nq == 1 || d % N != 0) {
+      for (int64_t r = 0; r < nq; ++r) axpy_row(p + r * ldp, v, v_stride, nv, d, acc + r * ldacc);
+      return;
+    }
+    bool checked = false;
+    for (int64_t r = 0; r < nq && !checked; ++r) {
+      const float *pr = p + r * ldp;
+      for (int64_t j = 0; j < nv; ++j) checked = checked || pr[j] == 0.0f;
+    }
+    int64_t c = 0;
+    for (; c + 4 * N <= d; c += 4 * N) axpy_columns<4>(p, ldp, nq, v + c, v_stride, nv, acc + c, ldacc, checked);
+    if (d - c == 3 * N) axpy_columns<3>(p, ldp, nq, v + c, v_stride, nv, acc + c, ldacc, checked);
+    if (d - c == 2 * N) axpy_columns<2>(p, ldp, nq, v + c, v_stride, nv, acc + c, ldacc, checked);
+    if (d - c == N) axpy_columns<1>(p, ldp, nq, v + c, v_stride, nv, acc + c, ldacc, checked);
   }
 
   static void widen_mxint8(const uint8_t *in, int64_t stride, int64_t rows, int64_t d, float *out) {

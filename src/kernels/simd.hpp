@@ -104,6 +104,20 @@ struct Avx2 {
     F t = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
     _mm_storeu_ps(out, sum_halves(t));
   }
+  // Lane i: the sum of a[i]'s lanes (an add tree per vector, as hsum4's).
+  static F reduce_n(const F (&a)[8]) {
+    const F c0 = _mm256_hadd_ps(_mm256_hadd_ps(a[0], a[1]), _mm256_hadd_ps(a[2], a[3]));
+    const F c1 = _mm256_hadd_ps(_mm256_hadd_ps(a[4], a[5]), _mm256_hadd_ps(a[6], a[7]));
+    return _mm256_add_ps(_mm256_permute2f128_ps(c0, c1, 0x20), _mm256_permute2f128_ps(c0, c1, 0x31));
+  }
+  // Lanes 2 g, 2 g + 1 of v at out + g ld, for g < 4 (a 4 x 2 tile).
+  static void store_groups(F v, float *out, int64_t ld) {
+    const __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
+    _mm_storel_pi(reinterpret_cast<__m64 *>(out), lo);
+    _mm_storeh_pi(reinterpret_cast<__m64 *>(out + ld), lo);
+    _mm_storel_pi(reinterpret_cast<__m64 *>(out + 2 * ld), hi);
+    _mm_storeh_pi(reinterpret_cast<__m64 *>(out + 3 * ld), hi);
+  }
 };
 #endif
 
@@ -166,6 +180,27 @@ struct Avx512 {
   static void hsum4(F a, F b, F c, F d, float *out) {
     Avx2::hsum4(sum_halves(a), sum_halves(b), sum_halves(c), sum_halves(d), out);
   }
+  // Lane i: the sum of a[i]'s lanes: pairs of vectors interleaved and added
+  // (unpack), then pairs of those (shuffle), then 128-bit quarters twice.
+  static F reduce_n(const F (&a)[16]) {
+    F b[8], c[4];
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; ++i)
+      b[i] = _mm512_add_ps(_mm512_unpacklo_ps(a[2 * i], a[2 * i + 1]), _mm512_unpackhi_ps(a[2 * i], a[2 * i + 1]));
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; ++i)
+      c[i] = _mm512_add_ps(_mm512_shuffle_ps(b[2 * i], b[2 * i + 1], 0x44), _mm512_shuffle_ps(b[2 * i], b[2 * i + 1], 0xEE));
+    const F d0 = _mm512_add_ps(_mm512_shuffle_f32x4(c[0], c[1], 0x88), _mm512_shuffle_f32x4(c[0], c[1], 0xDD));
+    const F d1 = _mm512_add_ps(_mm512_shuffle_f32x4(c[2], c[3], 0x88), _mm512_shuffle_f32x4(c[2], c[3], 0xDD));
+    return _mm512_add_ps(_mm512_shuffle_f32x4(d0, d1, 0x88), _mm512_shuffle_f32x4(d0, d1, 0xDD));
+  }
+  // Lanes 4 g .. 4 g + 3 of v at out + g ld, for g < 4 (a 4 x 4 tile).
+  static void store_groups(F v, float *out, int64_t ld) {
+    _mm_storeu_ps(out, _mm512_castps512_ps128(v));
+    _mm_storeu_ps(out + ld, _mm512_extractf32x4_ps(v, 1));
+    _mm_storeu_ps(out + 2 * ld, _mm512_extractf32x4_ps(v, 2));
+    _mm_storeu_ps(out + 3 * ld, _mm512_extractf32x4_ps(v, 3));
+  }
 };
 #endif
 
@@ -175,7 +210,7 @@ struct Avx512 {
 // two steps so that the subnormal results (x down to -104) and the top binade
 // (n = 128) come out right; overflow gives +inf, NaN passes through.
 template <class V>
-typename V::F exp(typename V::F x) {
+__attribute__((always_inline)) inline typename V::F exp(typename V::F x) {
   using F = typename V::F;
   F xc = V::min(V::max(x, V::set1(-104.0f)), V::set1(89.0f));
   F n = V::round(V::mul(xc, V::set1(1.44269504088896341f)));
@@ -196,7 +231,7 @@ typename V::F exp(typename V::F x) {
 // tanh: an odd minimax polynomial for |x| < 0.625 (fitted to tanh with
 // relative weights), 1 - 2 / (e^{2|x|} + 1) above, with the sign of x.
 template <class V>
-typename V::F tanh(typename V::F x) {
+__attribute__((always_inline)) inline typename V::F tanh(typename V::F x) {
   using F = typename V::F;
   F a = V::abs(x);
   F x2 = V::mul(x, x);
@@ -214,7 +249,7 @@ typename V::F tanh(typename V::F x) {
 // erf: x P(x^2) for |x| < 1; 1 - e^{-x^2} Q(1/|x|) for 1 <= |x| < 4 (Q fitted
 // to erfc(x) e^{x^2}); +-1 beyond (erf(4) rounds to 1 in float).
 template <class V>
-typename V::F erf(typename V::F x) {
+__attribute__((always_inline)) inline typename V::F erf(typename V::F x) {
   using F = typename V::F;
   F a = V::abs(x);
   F x2 = V::mul(x, x);
@@ -244,23 +279,23 @@ typename V::F erf(typename V::F x) {
 
 // 1 / (1 + e^{-x}), the portable path's form.
 template <class V>
-typename V::F sigmoid(typename V::F x) {
+__attribute__((always_inline)) inline typename V::F sigmoid(typename V::F x) {
   return V::div(V::set1(1.0f), V::add(V::set1(1.0f), exp<V>(V::sub(V::zero(), x))));
 }
 
 template <class V>
-typename V::F silu(typename V::F x) {
+__attribute__((always_inline)) inline typename V::F silu(typename V::F x) {
   return V::div(x, V::add(V::set1(1.0f), exp<V>(V::sub(V::zero(), x))));
 }
 
 template <class V>
-typename V::F gelu_erf(typename V::F x) {
+__attribute__((always_inline)) inline typename V::F gelu_erf(typename V::F x) {
   auto h = V::mul(V::set1(0.5f), x);
   return V::fmadd(h, erf<V>(V::mul(x, V::set1(0.70710678118654752f))), h);
 }
 
 template <class V>
-typename V::F gelu_tanh(typename V::F x) {
+__attribute__((always_inline)) inline typename V::F gelu_tanh(typename V::F x) {
   auto inner = V::mul(V::set1(0.7978845608028654f), V::fmadd(V::mul(V::set1(0.044715f), V::mul(x, x)), x, x));
   auto h = V::mul(V::set1(0.5f), x);
   return V::fmadd(h, tanh<V>(inner), h);

@@ -285,10 +285,10 @@ TEST(NnAttention, WorkspaceIsSmallAndIndependentOfTheContextLength) {
   EXPECT_LE(decode, 512u * 1024u);
   p.d.kv_len = 64;
   EXPECT_LE(attention_workspace_bytes(p.d), decode);
-  p.d.q_len = 4096;  // prefill: 16 slots of 64 rows and a transposed key block, no [seq x ctx] matrix
-  EXPECT_LE(attention_workspace_bytes(p.d), 16u * 68u * 1024u);
+  p.d.q_len = 4096;  // prefill: 16 slots of 64 rows, 8 rows of scores and a transposed key block, no [seq x ctx] matrix
+  EXPECT_LE(attention_workspace_bytes(p.d), 16u * 70u * 1024u);
   p.d.q_len = 1u << 16;
-  EXPECT_LE(attention_workspace_bytes(p.d), 16u * 68u * 1024u);
+  EXPECT_LE(attention_workspace_bytes(p.d), 16u * 70u * 1024u);
 }
 
 // A 16-bit K and V (a bf16 or f16 KV cache) give exactly what f32 K and V

@@ -282,4 +282,63 @@ TEST(NnKernels, RotaryEveryIsaSharedAndPerBatchTables) {
     }
 }
 
+// The attention loops over several query rows (RowOps::dot_rows /
+// axpy_rows: tiles of rows x keys on AVX2 / AVX-512) against double sums, on
+// every ISA: row counts around the tile (1..9), key counts with and without a
+// tile remainder, head dims with a vector tail. A weight of 0 skips its
+// product: the value rows only zero weights reach hold NaN, and one row
+// weighs a NaN value row at 0 while the others weigh it.
+TEST(NnKernels, AttentionRowLoopsEveryIsa) {
+  for (int64_t d : {13, 32, 48, 64, 80, 128})
+    for (int64_t nq : {1, 3, 4, 5, 8, 9})
+      for (int64_t nk : {1, 4, 7, 64}) {
+        const int64_t ldq = d + 3, lds = 70, ldacc = d + 5;
+        std::vector<float> q = random_floats(static_cast<size_t>(nq * ldq), 21);
+        std::vector<float> k = random_floats(static_cast<size_t>(nk * d), 22);
+        std::vector<float> v = random_floats(static_cast<size_t>(nk * d), 23);
+        std::vector<float> p = random_floats(static_cast<size_t>(nq * lds), 24);
+        std::vector<float> acc0 = random_floats(static_cast<size_t>(nq * ldacc), 25);
+        const int64_t nan_row = nk - 1;  // weighed by row 1 only (when there are 2 rows)
+        for (int64_t r = 0; r < nq; ++r)
+          if (r != 1 || nq == 1) p[static_cast<size_t>(r * lds + nan_row)] = 0.0f;
+        if (nq > 1) v[static_cast<size_t>(nan_row * d + 2)] = kNaN;
+        std::vector<double> want_s(static_cast<size_t>(nq * lds)), want_acc(acc0.begin(), acc0.end());
+        for (int64_t r = 0; r < nq; ++r)
+          for (int64_t j = 0; j < nk; ++j) {
+            double a = 0, w = p[static_cast<size_t>(r * lds + j)];
+            for (int64_t c = 0; c < d; ++c) a += static_cast<double>(q[static_cast<size_t>(r * ldq + c)]) * k[static_cast<size_t>(j * d + c)];
+            want_s[static_cast<size_t>(r * lds + j)] = a * 0.125;
+            if (w != 0)
+              for (int64_t c = 0; c < d; ++c) want_acc[static_cast<size_t>(r * ldacc + c)] += w * v[static_cast<size_t>(j * d + c)];
+          }
+        for (Isa isa : nn_test::supported_isas()) {
+          const RowOps &ops = rowops_for(isa);
+          const std::string what = std::string(isa_name(isa)) + " d " + std::to_string(d) + " rows " +
+                                   std::to_string(nq) + " keys " + std::to_string(nk);
+          std::vector<float> s(static_cast<size_t>(nq * lds), -7.0f), acc = acc0;
+          ops.dot_rows(q.data(), ldq, nq, k.data(), d, nk, d, 0.125f, s.data(), lds);
+          ops.axpy_rows(p.data(), lds, nq, v.data(), d, nk, d, acc.data(), ldacc);
+          for (int64_t r = 0; r < nq; ++r) {
+            for (int64_t j = 0; j < lds; ++j) {
+              const size_t i = static_cast<size_t>(r * lds + j);
+              if (j < nk)
+                EXPECT_NEAR(s[i], want_s[i], 2e-5 * (1 + std::fabs(want_s[i]))) << what << " score " << r << "," << j;
+              else
+                ASSERT_EQ(s[i], -7.0f) << what << ": wrote past the keys";
+            }
+            for (int64_t c = 0; c < ldacc; ++c) {
+              const size_t i = static_cast<size_t>(r * ldacc + c);
+              if (c >= d) {
+                ASSERT_EQ(acc[i], acc0[i]) << what << ": wrote past the columns";
+              } else if (std::isnan(want_acc[i])) {
+                EXPECT_TRUE(std::isnan(acc[i])) << what;
+              } else {
+                EXPECT_NEAR(acc[i], want_acc[i], 2e-5 * (1 + std::fabs(want_acc[i]))) << what << " acc " << r << "," << c;
+              }
+            }
+          }
+        }
+      }
+}
+
 }  // namespace
