@@ -449,10 +449,12 @@ struct RowKernels {
       for (int64_t r = 0; r < nq; ++r) axpy_row(p + r * ldp, v, v_stride, nv, d, acc + r * ldacc);
       return;
     }
-    bool checked = false;
+    bool checked = false;  // some weight is 0
     for (int64_t r = 0; r < nq && !checked; ++r) {
       const float *pr = p + r * ldp;
-      for (int64_t j = 0; j < nv; ++j) checked = checked || pr[j] == 0.0f;
+      int64_t j = 0;
+      for (; j + N <= nv && !checked; j += N) checked = V::any_zero(V::load(pr + j));
+      if (j < nv && !checked) checked = V::any_zero(V::load_part(pr + j, nv - j, 1.0f));
     }
     int64_t c = 0;
     for (; c + 4 * N <= d; c += 4 * N) axpy_columns<4>(p, ldp, nq, v + c, v_stride, nv, acc + c, ldacc, checked);

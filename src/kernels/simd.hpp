@@ -104,6 +104,7 @@ struct Avx2 {
     F t = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
     _mm_storeu_ps(out, sum_halves(t));
   }
+  static bool any_zero(F v) { return _mm256_movemask_ps(_mm256_cmp_ps(v, zero(), _CMP_EQ_OQ)) != 0; }
   // Lane i: the sum of a[i]'s lanes (an add tree per vector, as hsum4's).
   static F reduce_n(const F (&a)[8]) {
     const F c0 = _mm256_hadd_ps(_mm256_hadd_ps(a[0], a[1]), _mm256_hadd_ps(a[2], a[3]));
@@ -180,6 +181,7 @@ struct Avx512 {
   static void hsum4(F a, F b, F c, F d, float *out) {
     Avx2::hsum4(sum_halves(a), sum_halves(b), sum_halves(c), sum_halves(d), out);
   }
+  static bool any_zero(F v) { return _mm512_cmp_ps_mask(v, zero(), _CMP_EQ_OQ) != 0; }
   // Lane i: the sum of a[i]'s lanes: pairs of vectors interleaved and added
   // (unpack), then pairs of those (shuffle), then 128-bit quarters twice.
   static F reduce_n(const F (&a)[16]) {
