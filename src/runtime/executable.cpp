@@ -1,6 +1,10 @@
 #include "runtime/executable.hpp"
 
+#include <algorithm>
+#include <cstdint>
+
 #include "common/error.hpp"
+#include "common/log.hpp"
 
 namespace qeff::runtime {
 namespace {
@@ -14,11 +18,37 @@ class Checker {
     where_ = "plan " + std::to_string(p) + " (" + quote(plan_.spec.name, 64) + ")";
   }
 
-  std::vector<std::unique_ptr<ops::Kernel>> run() {
+  // The plan's kernels, and in `layout` where each step's workspace lies.
+  std::vector<std::unique_ptr<ops::Kernel>> run(Executable::Layout &layout) {
     std::vector<bool> written(plan_.values.size(), false);
     for (size_t v = 0; v < plan_.values.size(); ++v) check_value(v, written);
     std::vector<std::unique_ptr<ops::Kernel>> kernels;
-    for (size_t s = 0; s < plan_.steps.size(); ++s) kernels.push_back(check_step(s, written));
+    layout.workspace_offset.clear();
+    uint64_t overflow = 0;  // the most workspace a step needs beyond its planned region
+    std::vector<size_t> short_steps;
+    for (size_t s = 0; s < plan_.steps.size(); ++s) {
+      kernels.push_back(check_step(s, written));
+      const compiler::Step &st = plan_.steps[s];
+      layout.workspace_offset.push_back(st.workspace_offset);
+      const uint64_t ws = kernels.back() ? kernels.back()->workspace_bytes() : 0;
+      if (ws > st.workspace_bytes) {
+        short_steps.push_back(s);
+        overflow = std::max(overflow, ws);
+      }
+    }
+    // Steps run one at a time, so one region after the arena serves every
+    // step whose kernel needs more than the plan gave it (a package planned
+    // by an older build whose kernels needed less).
+    layout.arena_bytes = plan_.arena_bytes;
+    if (overflow > 0) {
+      const uint64_t base = (plan_.arena_bytes + 63) / 64 * 64;
+      if (base < plan_.arena_bytes || overflow > UINT64_MAX - base) bad("workspace overflow");
+      for (size_t s : short_steps) layout.workspace_offset[s] = base;
+      layout.arena_bytes = base + overflow;
+      log_info("program " + where_ + ": " + std::to_string(short_steps.size()) +
+               " step(s) need more workspace than the package planned (an older build's plan); " +
+               std::to_string(overflow) + " bytes after the arena serve them");
+    }
     for (size_t i = 0; i < plan_.outputs.size(); ++i) check_written(plan_.outputs[i], written, "outputs");
     if (plan_.inputs.size() != prog_.inputs.size() || plan_.outputs.size() != prog_.outputs.size())
       bad("inputs/outputs do not match the program signature");
@@ -119,11 +149,10 @@ class Checker {
     ops::PrepareContext pctx{st.node, st.opset, in_types, out_types, consts};
     std::unique_ptr<ops::Kernel> kernel = def->prepare(pctx);
     if (!kernel) bad(label + ": the op prepared no kernel");
-    uint64_t ws = kernel->workspace_bytes();
-    if (ws > st.workspace_bytes || st.workspace_offset > plan_.arena_bytes ||
-        st.workspace_bytes > plan_.arena_bytes - st.workspace_offset || st.workspace_offset % 64)
-      bad(label + " needs " + std::to_string(ws) + " workspace bytes; the plan gives " +
-          std::to_string(st.workspace_bytes) + " at offset " + std::to_string(st.workspace_offset));
+    if (st.workspace_offset > plan_.arena_bytes || st.workspace_bytes > plan_.arena_bytes - st.workspace_offset ||
+        st.workspace_offset % 64)
+      bad(label + " has workspace " + std::to_string(st.workspace_bytes) + " bytes at offset " +
+          std::to_string(st.workspace_offset) + ", outside the arena of " + std::to_string(plan_.arena_bytes));
     return kernel;
   }
 
@@ -151,7 +180,8 @@ std::shared_ptr<const Executable> Executable::load(std::shared_ptr<const compile
 }
 
 void Executable::check_and_prepare() {
-  for (size_t p = 0; p < program_->plans.size(); ++p) kernels_.push_back(Checker(*program_, p).run());
+  layouts_.resize(program_->plans.size());
+  for (size_t p = 0; p < program_->plans.size(); ++p) kernels_.push_back(Checker(*program_, p).run(layouts_[p]));
 }
 
 }  // namespace qeff::runtime

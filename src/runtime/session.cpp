@@ -110,7 +110,8 @@ std::vector<NamedTensor> Session::run(const std::vector<NamedTensor> &inputs) {
   if (state_poisoned_)
     fail(QEFF_E_STATE, "a failed run left the retained state undefined; reset the session first");
   prepare_state(plan, inputs);
-  if (!arenas_[p]) arenas_[p] = make_aligned(plan.arena_bytes);
+  const Executable::Layout &layout = exe_->layout(p);
+  if (!arenas_[p]) arenas_[p] = make_aligned(layout.arena_bytes);
   uint8_t *arena = arenas_[p].get();
 
   std::vector<void *> ptr(plan.values.size(), nullptr);
@@ -135,7 +136,7 @@ std::vector<NamedTensor> Session::run(const std::vector<NamedTensor> &inputs) {
       ins.clear(), outs.clear();
       for (int32_t v : st.inputs) ins.push_back(v < 0 ? nullptr : ptr[static_cast<size_t>(v)]);
       for (int32_t v : st.outputs) outs.push_back(ptr[static_cast<size_t>(v)]);
-      ops::RunArgs args{ins.data(), outs.data(), arena + st.workspace_offset, &pool_};
+      ops::RunArgs args{ins.data(), outs.data(), arena + layout.workspace_offset[s], &pool_};
       k->run(args);
     }
   } catch (...) {

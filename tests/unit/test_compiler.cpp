@@ -277,6 +277,38 @@ TEST(Runtime, TamperedPlansAreRefused) {
   }
 }
 
+// A package planned by an older build whose kernels needed less workspace:
+// the steps that need more get one region after the arena and compute the
+// same bytes; a planned region outside the arena is still refused.
+TEST(Runtime, StepsPlannedWithTooLittleWorkspaceRunInARegionAfterTheArena) {
+  CompileOptions o = options({{"b3", {{"batch", 3}}}});
+  o.weight_dtype = QEFF_DTYPE_I8;  // the int8 GEMMs quantize x into their workspace
+  const compiler::Program base = compiler::compile(mlp(), o);
+  auto short_ws = base;
+  uint64_t needed = 0;
+  for (auto &st : short_ws.plans[0].steps) {
+    needed = std::max(needed, st.workspace_bytes);
+    st.workspace_bytes = 0;
+    st.workspace_offset = 0;
+  }
+  ASSERT_GT(needed, 0u);
+  auto exe = load(std::move(short_ws));
+  const uint64_t region = (base.plans[0].arena_bytes + 63) / 64 * 64;
+  EXPECT_GE(exe->layout(0).arena_bytes, region + needed);
+  for (size_t st = 0; st < base.plans[0].steps.size(); ++st)
+    if (base.plans[0].steps[st].workspace_bytes > 0) EXPECT_EQ(exe->layout(0).workspace_offset[st], region) << st;
+  runtime::Session reference(load(base), 1), planned_short(exe, 2);
+  std::vector<float> x(24);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(std::sin(0.7 * double(i)));
+  auto want = reference.run({f32_input("x", x, {3, 8})});
+  auto got = planned_short.run({f32_input("x", x, {3, 8})});
+  ASSERT_EQ(got.size(), 1u);
+  for (size_t i = 0; i < 24; ++i) EXPECT_EQ(got[0].tensor.as<float>()[i], want[0].tensor.as<float>()[i]) << i;
+  auto outside = base;
+  outside.plans[0].steps[0].workspace_offset = outside.plans[0].arena_bytes + 64;
+  EXPECT_QEFF_ERROR(load(std::move(outside)), QEFF_E_FORMAT, "outside the arena");
+}
+
 TEST(Runtime, SessionsShareOneExecutableAcrossThreads) {
   auto exe = load(compiler::compile(mlp(), options({{"b3", {{"batch", 3}}}})));
   std::vector<std::thread> threads;
