@@ -86,9 +86,8 @@ void apply_epilogue(const GemmEpilogue &ep, float *c, int64_t ldc, const float *
   const RowOps &ops = rowops();
   for (int64_t r = 0; r < rows; ++r) {
     float *row = c + r * ldc;
-    if (ep.bias) ops.add(row, ep.bias + col0, row, cols);
-    if (ep.activation != Activation::none) ops.activation(ep.activation, row, row, cols);
-    if (residual) ops.add(row, residual + r * ep.ldr, row, cols);
+    ops.epilogue(ep.activation, row, ep.bias ? ep.bias + col0 : nullptr, residual ? residual + r * ep.ldr : nullptr,
+                 row, cols);
   }
 }
 

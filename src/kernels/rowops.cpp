@@ -35,6 +35,18 @@ void activation(Activation a, const float *x, float *y, int64_t n) {
   }
 }
 
+void add(const float *x, const float *b, float *y, int64_t n);
+
+// The passes the ISA tables fuse, one after the other (the same roundings).
+void epilogue(Activation a, const float *x, const float *bias, const float *res, float *y, int64_t n) {
+  if (bias) {
+    add(x, bias, y, n);
+    x = y;
+  }
+  activation(a, x, y, n);
+  if (res) add(y, res, y, n);
+}
+
 float max(const float *x, int64_t n) {
   float m = -std::numeric_limits<float>::infinity();
   for (int64_t i = 0; i < n; ++i) m = x[i] > m ? x[i] : m;
@@ -129,7 +141,8 @@ void axpy_rows(const float *p, int64_t ldp, int64_t nq, const T *v, int64_t v_st
 
 const RowOps kPortable{Isa::portable,        activation,          max,
                        exp_sum,              sum_sq,              sum,
-                       scale_add,            add,                 normalize,           rotary,
+                       scale_add,            add,                 epilogue,            normalize,
+                       rotary,
                        dot_rows<float>,      dot_cols,            axpy_rows<float>,    dot_rows<Bf16Bits>,
                        axpy_rows<Bf16Bits>,  dot_rows<F16Bits>,   axpy_rows<F16Bits>,
                        mxint8_dequantize_rows};

@@ -34,6 +34,10 @@ struct RowOps {
   void (*scale_add)(const float *x, float a, float b, float *y, int64_t n);
   // y[i] = x[i] + b[i] (one rounding, as the scalar sum: every ISA equal).
   void (*add)(const float *x, const float *b, float *y, int64_t n);
+  // y[i] = a(x[i] + bias[i]) + res[i] in one pass, each operation rounded as
+  // add, activation, add would (the GEMM epilogue); bias and/or res may be
+  // nullptr (none).
+  void (*epilogue)(Activation a, const float *x, const float *bias, const float *res, float *y, int64_t n);
   // y[i] = (x[i] - c) inv w[i] + b[i]; w and/or b may be nullptr (1 and 0).
   void (*normalize)(const float *x, float c, float inv, const float *w, const float *b, float *y, int64_t n);
   // One rotary row of 2h floats (HF rotate_half): y[j] = x[j] cos[j] - x[j+h] sin[j],

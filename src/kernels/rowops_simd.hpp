@@ -30,20 +30,50 @@ struct RowKernels {
     if (i < n) V::store_part(y + i, f(V::load_part(x + i, n - i, 0.0f)), n - i);
   }
 
-  static void activation(Activation a, const float *x, float *y, int64_t n) {
-    switch (a) {
-      case Activation::none:
-        if (x != y) map(x, y, n, [](F v) { return v; });
-        return;
-      case Activation::relu: return map(x, y, n, [](F v) { return V::max(v, V::zero()); });
-      case Activation::gelu_erf: return map(x, y, n, [](F v) { return gelu_erf<V>(v); });
-      case Activation::gelu_tanh: return map(x, y, n, [](F v) { return gelu_tanh<V>(v); });
-      case Activation::silu: return map(x, y, n, [](F v) { return silu<V>(v); });
-      case Activation::sigmoid: return map(x, y, n, [](F v) { return sigmoid<V>(v); });
-      case Activation::tanh: return map(x, y, n, [](F v) { return tanh<V>(v); });
-      case Activation::exp: return map(x, y, n, [](F v) { return exp<V>(v); });
-      case Activation::erf: return map(x, y, n, [](F v) { return erf<V>(v); });
+  // y = f(x + bias) + res over whole vectors, then one partial vector;
+  // bias and res only when B and R (the GEMM epilogue in one pass).
+  template <bool B, bool R, class Fn>
+  static void epilogue_loop(const float *x, const float *bias, const float *res, float *y, int64_t n, Fn f) {
+    auto one = [&](int64_t i, auto load) {
+      F v = load(x + i);
+      if constexpr (B) v = V::add(v, load(bias + i));
+      v = f(v);
+      if constexpr (R) v = V::add(v, load(res + i));
+      return v;
+    };
+    int64_t i = 0;
+    for (; i + N <= n; i += N) V::store(y + i, one(i, [](const float *p) { return V::load(p); }));
+    if (i < n) {
+      const int64_t r = n - i;
+      V::store_part(y + i, one(i, [r](const float *p) { return V::load_part(p, r, 0.0f); }), r);
     }
+  }
+
+  template <class Fn>
+  static void epilogue_with(const float *x, const float *bias, const float *res, float *y, int64_t n, Fn f) {
+    if (bias && res) return epilogue_loop<true, true>(x, bias, res, y, n, f);
+    if (bias) return epilogue_loop<true, false>(x, bias, res, y, n, f);
+    if (res) return epilogue_loop<false, true>(x, bias, res, y, n, f);
+    epilogue_loop<false, false>(x, bias, res, y, n, f);
+  }
+
+  static void epilogue(Activation a, const float *x, const float *bias, const float *res, float *y, int64_t n) {
+    switch (a) {
+      case Activation::none: return epilogue_with(x, bias, res, y, n, [](F v) { return v; });
+      case Activation::relu: return epilogue_with(x, bias, res, y, n, [](F v) { return V::max(v, V::zero()); });
+      case Activation::gelu_erf: return epilogue_with(x, bias, res, y, n, [](F v) { return gelu_erf<V>(v); });
+      case Activation::gelu_tanh: return epilogue_with(x, bias, res, y, n, [](F v) { return gelu_tanh<V>(v); });
+      case Activation::silu: return epilogue_with(x, bias, res, y, n, [](F v) { return silu<V>(v); });
+      case Activation::sigmoid: return epilogue_with(x, bias, res, y, n, [](F v) { return sigmoid<V>(v); });
+      case Activation::tanh: return epilogue_with(x, bias, res, y, n, [](F v) { return tanh<V>(v); });
+      case Activation::exp: return epilogue_with(x, bias, res, y, n, [](F v) { return exp<V>(v); });
+      case Activation::erf: return epilogue_with(x, bias, res, y, n, [](F v) { return erf<V>(v); });
+    }
+  }
+
+  static void activation(Activation a, const float *x, float *y, int64_t n) {
+    if (a == Activation::none && x == y) return;
+    epilogue(a, x, nullptr, nullptr, y, n);
   }
 
   static float max(const float *x, int64_t n) {
@@ -481,6 +511,7 @@ struct RowKernels {
                   sum,
                   scale_add,
                   add,
+                  epilogue,
                   normalize,
                   rotary,
                   dot_rows<float>,
