@@ -301,11 +301,7 @@ struct Task {
       rows.fetch_keys(blo, bhi);
       rows.fetch_values(blo, bhi);
       if constexpr (std::is_same_v<E, float>)
-        if (p.transposed)
-          for (int64_t j = blo; j < bhi; ++j) {
-            const float *kr = rows.key(j);
-            for (int64_t c = 0; c < hd; ++c) kt[c * kKeyBlock + (j - blo)] = kr[c];
-          }
+        if (p.transposed) ops.transpose(rows.key(blo), hd, bhi - blo, hd, kt, kKeyBlock);
       for (int64_t r0 = 0; r0 < s.nr; r0 += kRowTile)
         block_rows(s, rows, qg, kt, kb, blo, r0, std::min(kRowTile, s.nr - r0));
     }
@@ -339,6 +335,8 @@ struct Task {
     if (a >= e) return;
     const int64_t n = e - a;
     float *scores = s.scores;  // row r - r0 at (r - r0) kKeyBlock
+    float m[kRowTile], alpha[kRowTile], sums[kRowTile];
+    bool live[kRowTile];
     if (!p.transposed) dot_rows(qg + r0 * hd, hd, nt, rows.key(a), hd, n, hd, d.scale, scores, kKeyBlock);
     for (int64_t r = r0; r < r0 + nt; ++r) {
       float *sr = scores + (r - r0) * kKeyBlock;
@@ -353,16 +351,23 @@ struct Task {
       if (range.unmasked != range.hi - range.lo)
         for (int64_t j = ra; j < re; ++j)
           if (s.masks[r][j]) sr[j - a] = kNegInf;
+      // The online softmax's new max; a row without a key in this block
+      // (max -inf) keeps its state and weighs the block 0 (exp(-inf) = 0).
       const float bm = ops.max(sr, n);
-      if (bm == kNegInf) {  // no key of this block: weighs nothing
-        std::fill(sr, sr + n, 0.0f);
-        continue;
-      }
-      const float m = std::max(s.mx[r], bm);
-      const float alpha = std::exp(s.mx[r] - m);  // 0 on the row's first block
-      s.den[r] = s.den[r] * alpha + ops.exp_sum(sr, m, sr, n);
-      if (alpha != 1.0f) ops.scale_add(s.acc + r * vd, alpha, 0.0f, s.acc + r * vd, vd);
-      s.mx[r] = m;
+      const int64_t t = r - r0;
+      live[t] = bm != kNegInf;
+      if (!live[t]) std::fill(sr, sr + n, kNegInf);
+      m[t] = live[t] ? std::max(s.mx[r], bm) : 0.0f;
+      alpha[t] = live[t] ? s.mx[r] - m[t] : 0.0f;
+    }
+    ops.activation(Activation::exp, alpha, alpha, nt);  // 0 on a row's first block
+    ops.exp_sum_rows(scores, kKeyBlock, nt, n, m, sums);
+    for (int64_t r = r0; r < r0 + nt; ++r) {
+      const int64_t t = r - r0;
+      if (!live[t]) continue;
+      s.den[r] = s.den[r] * alpha[t] + sums[t];
+      if (alpha[t] != 1.0f) ops.scale_add(s.acc + r * vd, alpha[t], 0.0f, s.acc + r * vd, vd);
+      s.mx[r] = m[t];
     }
     axpy_rows(scores, kKeyBlock, nt, rows.value(a), vd, n, vd, s.acc + r0 * vd, vd);
   }

@@ -63,6 +63,10 @@ float exp_sum(const float *x, float c, float *y, int64_t n) {
   return static_cast<float>(s);
 }
 
+void exp_sum_rows(float *x, int64_t ld, int64_t nr, int64_t n, const float *c, float *sums) {
+  for (int64_t r = 0; r < nr; ++r) sums[r] = exp_sum(x + r * ld, c[r], x + r * ld, n);
+}
+
 float sum_sq(const float *x, float c, int64_t n) {
   double s = 0;
   for (int64_t i = 0; i < n; ++i) {
@@ -127,6 +131,11 @@ void dot_cols(const float *q, const float *kt, int64_t ldk, int64_t nk, int64_t 
   }
 }
 
+void transpose(const float *k, int64_t ldk, int64_t n, int64_t d, float *kt, int64_t ldt) {
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t c = 0; c < d; ++c) kt[c * ldt + j] = k[j * ldk + c];
+}
+
 template <class T>
 void axpy_rows(const float *p, int64_t ldp, int64_t nq, const T *v, int64_t v_stride, int64_t nv, int64_t d,
                float *acc, int64_t ldacc) {
@@ -140,10 +149,10 @@ void axpy_rows(const float *p, int64_t ldp, int64_t nq, const T *v, int64_t v_st
 }
 
 const RowOps kPortable{Isa::portable,        activation,          max,
-                       exp_sum,              sum_sq,              sum,
+                       exp_sum,              exp_sum_rows,        sum_sq,              sum,
                        scale_add,            add,                 epilogue,            normalize,
                        rotary,
-                       dot_rows<float>,      dot_cols,            axpy_rows<float>,    dot_rows<Bf16Bits>,
+                       dot_rows<float>,      dot_cols,            transpose,           axpy_rows<float>,    dot_rows<Bf16Bits>,
                        axpy_rows<Bf16Bits>,  dot_rows<F16Bits>,   axpy_rows<F16Bits>,
                        mxint8_dequantize_rows};
 

@@ -27,6 +27,9 @@ struct RowOps {
   float (*max)(const float *x, int64_t n);
   // y[i] = exp(x[i] - c) (y may be nullptr: nothing stored); returns the sum.
   float (*exp_sum)(const float *x, float c, float *y, int64_t n);
+  // The same in place over nr rows of n (row r at x + r ld, its own c[r]):
+  // sums[r] = sum of row r's exps. The ISA paths interleave the rows.
+  void (*exp_sum_rows)(float *x, int64_t ld, int64_t nr, int64_t n, const float *c, float *sums);
   // sum (x[i] - c)^2.
   float (*sum_sq)(const float *x, float c, int64_t n);
   float (*sum)(const float *x, int64_t n);
@@ -53,6 +56,10 @@ struct RowOps {
   // dot(q, column j of kt) for j < nk, kt holding d rows of ldk floats
   // (kt[c ldk + j] = k_j[c]). Reads only the nk columns it computes.
   void (*dot_cols)(const float *q, const float *kt, int64_t ldk, int64_t nk, int64_t d, float scale, float *s);
+  // kt[c ldt + j] = k[j ldk + c] for j < nk, c < d: a block of keys
+  // transposed for dot_cols (the ISA paths gather a vector of keys per c;
+  // ldk times the vector width must fit an int32).
+  void (*transpose)(const float *k, int64_t ldk, int64_t nk, int64_t d, float *kt, int64_t ldt);
   // acc[r ldacc + c] += sum_j p[r ldp + j] v[j v_stride + c] for r < nq,
   // c < d, j < nv: the weighted value rows of nq query rows. A product with
   // p == 0 is skipped (a masked cache row may hold anything, NaN included;

@@ -108,6 +108,33 @@ struct RowKernels {
     return V::reduce_add(V::add(s0, s1));
   }
 
+  // exp_sum over nr rows in place (row r at x + r ld, minus c[r]), 4 rows
+  // at a time: their exps are independent, so a short row (a key block of
+  // 64) no longer waits on the exp's latency.
+  static void exp_sum_rows(float *x, int64_t ld, int64_t nr, int64_t n, const float *c, float *sums) {
+    for (int64_t r0 = 0; r0 < nr; r0 += 4) {
+      const int rows = static_cast<int>(std::min<int64_t>(4, nr - r0));
+      F s[4], cv[4];
+      for (int r = 0; r < rows; ++r) s[r] = V::zero(), cv[r] = V::set1(c[r0 + r]);
+      int64_t i = 0;
+      for (; i + N <= n; i += N)
+        for (int r = 0; r < rows; ++r) {
+          float *p = x + (r0 + r) * ld + i;
+          const F e = exp<V>(V::sub(V::load(p), cv[r]));
+          V::store(p, e);
+          s[r] = V::add(s[r], e);
+        }
+      if (i < n)
+        for (int r = 0; r < rows; ++r) {
+          float *p = x + (r0 + r) * ld + i;
+          const F e = V::keep_part(exp<V>(V::sub(V::load_part(p, n - i, 0.0f), cv[r])), n - i);
+          V::store_part(p, e, n - i);
+          s[r] = V::add(s[r], e);
+        }
+      for (int r = 0; r < rows; ++r) sums[r0 + r] = V::reduce_add(s[r]);
+    }
+  }
+
   static float sum_sq(const float *x, float c, int64_t n) {
     F cv = V::set1(c), s0 = V::zero(), s1 = V::zero();
     int64_t i = 0;
@@ -422,6 +449,26 @@ struct RowKernels {
     for (; r < nq; ++r) dot_row(q + r * ldq, k, k_stride, nk, d, scale, s + r * lds);
   }
 
+  // kt[c ldt + j] = k[j ldk + c] for j < n, c < d: N keys' element c per
+  // gather (a 64 x 64 block: 256 gathers).
+  static void transpose(const float *k, int64_t ldk, int64_t n, int64_t d, float *kt, int64_t ldt) {
+    if (ldk > std::numeric_limits<int32_t>::max() / N) {  // offsets beyond the gather's int32 indices
+      for (int64_t j = 0; j < n; ++j)
+        for (int64_t c = 0; c < d; ++c) kt[c * ldt + j] = k[j * ldk + c];
+      return;
+    }
+    for (int64_t j = 0; j < n; j += N) {
+      const int64_t cnt = std::min<int64_t>(N, n - j);
+      for (int64_t c = 0; c < d; ++c) {
+        const F v = V::gather(k + j * ldk + c, static_cast<int32_t>(ldk), cnt);
+        if (cnt == N)
+          V::store(kt + c * ldt + j, v);
+        else
+          V::store_part(kt + c * ldt + j, v, cnt);
+      }
+    }
+  }
+
   // acc rows [R] x columns [c0, c0 + W N) += p rows x v: W N columns held
   // for R rows while the keys stream by; each key's W vectors serve R rows.
   // Checked: some p are 0, and those products are skipped (their v rows may
@@ -507,6 +554,7 @@ struct RowKernels {
                   activation,
                   max,
                   exp_sum,
+                  exp_sum_rows,
                   sum_sq,
                   sum,
                   scale_add,
@@ -516,6 +564,7 @@ struct RowKernels {
                   rotary,
                   dot_rows<float>,
                   dot_cols,
+                  transpose,
                   axpy_rows<float>,
                   dot_rows<Bf16Bits>,
                   axpy_rows<Bf16Bits>,

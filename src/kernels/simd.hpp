@@ -105,6 +105,12 @@ struct Avx2 {
     _mm_storeu_ps(out, sum_halves(t));
   }
   static bool any_zero(F v) { return _mm256_movemask_ps(_mm256_cmp_ps(v, zero(), _CMP_EQ_OQ)) != 0; }
+  // base[i stride] in lane i < n (n <= N; the rest 0); N stride fits int32.
+  static F gather(const float *base, int32_t stride, int64_t n) {
+    const __m256i idx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(stride));
+    if (n >= N) return _mm256_i32gather_ps(base, idx, 4);
+    return _mm256_mask_i32gather_ps(zero(), base, idx, _mm256_castsi256_ps(tail(n)), 4);
+  }
   // Lane i: the sum of a[i]'s lanes (an add tree per vector, as hsum4's).
   static F reduce_n(const F (&a)[8]) {
     const F c0 = _mm256_hadd_ps(_mm256_hadd_ps(a[0], a[1]), _mm256_hadd_ps(a[2], a[3]));
@@ -182,6 +188,13 @@ struct Avx512 {
     Avx2::hsum4(sum_halves(a), sum_halves(b), sum_halves(c), sum_halves(d), out);
   }
   static bool any_zero(F v) { return _mm512_cmp_ps_mask(v, zero(), _CMP_EQ_OQ) != 0; }
+  // base[i stride] in lane i < n (n <= N; the rest 0); N stride fits int32.
+  static F gather(const float *base, int32_t stride, int64_t n) {
+    const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                           _mm512_set1_epi32(stride));
+    if (n >= N) return _mm512_i32gather_ps(idx, base, 4);
+    return _mm512_mask_i32gather_ps(zero(), tail(n), idx, base, 4);
+  }
   // Lane i: the sum of a[i]'s lanes: pairs of vectors interleaved and added
   // (unpack), then pairs of those (shuffle), then 128-bit quarters twice.
   static F reduce_n(const F (&a)[16]) {

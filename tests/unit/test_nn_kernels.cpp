@@ -283,7 +283,7 @@ TEST(NnKernels, RotaryEveryIsaSharedAndPerBatchTables) {
 }
 
 // The attention loops over several query rows (RowOps::dot_rows /
-// axpy_rows: tiles of rows x keys on AVX2 / AVX-512) against double sums, on
+// axpy_rows: tiles of rows x keys on AVX2 / AVX-512; transpose) against double sums, on
 // every ISA: row counts around the tile (1..9), key counts with and without a
 // tile remainder, head dims with a vector tail. A weight of 0 skips its
 // product: the value rows only zero weights reach hold NaN, and one row
@@ -316,6 +316,12 @@ TEST(NnKernels, AttentionRowLoopsEveryIsa) {
           const std::string what = std::string(isa_name(isa)) + " d " + std::to_string(d) + " rows " +
                                    std::to_string(nq) + " keys " + std::to_string(nk);
           std::vector<float> s(static_cast<size_t>(nq * lds), -7.0f), acc = acc0;
+          std::vector<float> kt(static_cast<size_t>(d * lds), -7.0f);
+          ops.transpose(k.data(), d, nk, d, kt.data(), lds);
+          for (int64_t c = 0; c < d; ++c)
+            for (int64_t j = 0; j < lds; ++j)
+              ASSERT_EQ(kt[static_cast<size_t>(c * lds + j)], j < nk ? k[static_cast<size_t>(j * d + c)] : -7.0f)
+                  << what << " transpose " << c << "," << j;
           ops.dot_rows(q.data(), ldq, nq, k.data(), d, nk, d, 0.125f, s.data(), lds);
           ops.axpy_rows(p.data(), lds, nq, v.data(), d, nk, d, acc.data(), ldacc);
           for (int64_t r = 0; r < nq; ++r) {
