@@ -337,13 +337,14 @@ struct Task {
     float *scores = s.scores;  // row r - r0 at (r - r0) kKeyBlock
     float m[kRowTile], alpha[kRowTile], sums[kRowTile];
     bool live[kRowTile];
-    if (!p.transposed) dot_rows(qg + r0 * hd, hd, nt, rows.key(a), hd, n, hd, d.scale, scores, kKeyBlock);
+    if (p.transposed)  // only for f32 keys (plan_for)
+      ops.dot_cols(qg + r0 * hd, hd, nt, kt + (a - blo), kKeyBlock, n, hd, d.scale, scores, kKeyBlock);
+    else
+      dot_rows(qg + r0 * hd, hd, nt, rows.key(a), hd, n, hd, d.scale, scores, kKeyBlock);
     for (int64_t r = r0; r < r0 + nt; ++r) {
       float *sr = scores + (r - r0) * kKeyBlock;
       const KeyRange &range = s.range[r];
       const int64_t ra = std::clamp(range.lo, a, e), re = std::clamp(range.hi, ra, e);
-      if (p.transposed && ra < re)  // only for f32 keys (plan_for): the row's own range
-        ops.dot_cols(qg + r * hd, kt + (ra - blo), kKeyBlock, re - ra, hd, d.scale, sr + (ra - a));
       std::fill(sr, sr + (ra - a), kNegInf);
       std::fill(sr + (re - a), sr + n, kNegInf);
       // Masked keys inside the row's range (none when every key from lo to

@@ -123,12 +123,14 @@ void dot_rows(const float *q, int64_t ldq, int64_t nq, const T *k, int64_t k_str
     }
 }
 
-void dot_cols(const float *q, const float *kt, int64_t ldk, int64_t nk, int64_t d, float scale, float *s) {
-  for (int64_t j = 0; j < nk; ++j) {
-    double a = 0;
-    for (int64_t c = 0; c < d; ++c) a += static_cast<double>(q[c]) * kt[c * ldk + j];
-    s[j] = static_cast<float>(a) * scale;
-  }
+void dot_cols(const float *q, int64_t ldq, int64_t nq, const float *kt, int64_t ldk, int64_t nk, int64_t d,
+              float scale, float *s, int64_t lds) {
+  for (int64_t r = 0; r < nq; ++r)
+    for (int64_t j = 0; j < nk; ++j) {
+      double a = 0;
+      for (int64_t c = 0; c < d; ++c) a += static_cast<double>(q[r * ldq + c]) * kt[c * ldk + j];
+      s[r * lds + j] = static_cast<float>(a) * scale;
+    }
 }
 
 void transpose(const float *k, int64_t ldk, int64_t n, int64_t d, float *kt, int64_t ldt) {

@@ -52,10 +52,12 @@ struct RowOps {
   // load serves 4 rows (a GQA group's heads in decode).
   void (*dot_rows)(const float *q, int64_t ldq, int64_t nq, const float *k, int64_t k_stride, int64_t nk, int64_t d,
                    float scale, float *s, int64_t lds);
-  // The same scores over a transposed block of keys: s[j] = scale *
-  // dot(q, column j of kt) for j < nk, kt holding d rows of ldk floats
-  // (kt[c ldk + j] = k_j[c]). Reads only the nk columns it computes.
-  void (*dot_cols)(const float *q, const float *kt, int64_t ldk, int64_t nk, int64_t d, float scale, float *s);
+  // The same scores over a transposed block of keys: s[r lds + j] = scale *
+  // dot(q + r ldq, column j of kt) for r < nq, j < nk, kt holding d rows of
+  // ldk floats (kt[c ldk + j] = k_j[c]). Reads only the nk columns it
+  // computes. The ISA paths take 4 rows x 4 (AVX2: 2) vectors of keys.
+  void (*dot_cols)(const float *q, int64_t ldq, int64_t nq, const float *kt, int64_t ldk, int64_t nk, int64_t d,
+                   float scale, float *s, int64_t lds);
   // kt[c ldt + j] = k[j ldk + c] for j < nk, c < d: a block of keys
   // transposed for dot_cols (the ISA paths gather a vector of keys per c;
   // ldk times the vector width must fit an int32).

@@ -340,12 +340,63 @@ struct RowKernels {
     }
   }
 
-  static void dot_cols(const float *q, const float *kt, int64_t ldk, int64_t nk, int64_t d, float scale, float *s) {
-    const F sc = V::set1(scale);
+  static void dot_cols_row(const float *q, const float *kt, int64_t ldk, int64_t nk, int64_t d, F sc, float *s) {
     int64_t j = 0;
     for (; j + 4 * N <= nk; j += 4 * N) dot_cols_block<4>(q, kt + j, ldk, d, sc, s + j, 0);
     for (; j + N <= nk; j += N) dot_cols_block<1>(q, kt + j, ldk, d, sc, s + j, 0);
     if (j < nk) dot_cols_block<1>(q, kt + j, ldk, d, sc, s + j, nk - j);
+  }
+
+  // kTileRows rows x G vectors of keys: per element c of the head, G loads
+  // of kt and kTileRows broadcasts of q feed kTileRows G FMAs (a single row
+  // loads a vector of keys per FMA). A partial vector (rest > 0, G = 1) is
+  // read and written masked.
+  template <int G>
+  static void dot_cols_tile(const float *q, int64_t ldq, const float *kt, int64_t ldk, int64_t d, F sc, float *s,
+                            int64_t lds, int64_t rest) {
+    F a[kTileRows][G];
+#pragma GCC unroll 4
+    for (int r = 0; r < kTileRows; ++r)
+#pragma GCC unroll 4
+      for (int g = 0; g < G; ++g) a[r][g] = V::zero();
+    for (int64_t c = 0; c < d; ++c) {
+      F k[G];
+#pragma GCC unroll 4
+      for (int g = 0; g < G; ++g) k[g] = rest ? V::load_part(kt + c * ldk, rest, 0.0f) : V::load(kt + c * ldk + g * N);
+#pragma GCC unroll 4
+      for (int r = 0; r < kTileRows; ++r) {
+        const F qv = V::set1(q[r * ldq + c]);
+#pragma GCC unroll 4
+        for (int g = 0; g < G; ++g) a[r][g] = V::fmadd(qv, k[g], a[r][g]);
+      }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < kTileRows; ++r)
+#pragma GCC unroll 4
+      for (int g = 0; g < G; ++g) {
+        const F v = V::mul(a[r][g], sc);
+        if (rest)
+          V::store_part(s + r * lds, v, rest);
+        else
+          V::store(s + r * lds + g * N, v);
+      }
+  }
+
+  // s[r lds + j] = scale * dot(q + r ldq, column j of kt) for r < nq, j < nk.
+  static void dot_cols(const float *q, int64_t ldq, int64_t nq, const float *kt, int64_t ldk, int64_t nk, int64_t d,
+                       float scale, float *s, int64_t lds) {
+    const F sc = V::set1(scale);
+    constexpr int G = N == 16 ? 4 : 2;  // kTileRows G accumulators: 16 of 32 zmm, 8 of 16 ymm
+    int64_t r = 0;
+    for (; r + kTileRows <= nq; r += kTileRows) {
+      const float *qr = q + r * ldq;
+      float *sr = s + r * lds;
+      int64_t j = 0;
+      for (; j + G * N <= nk; j += G * N) dot_cols_tile<G>(qr, ldq, kt + j, ldk, d, sc, sr + j, lds, 0);
+      for (; j + N <= nk; j += N) dot_cols_tile<1>(qr, ldq, kt + j, ldk, d, sc, sr + j, lds, 0);
+      if (j < nk) dot_cols_tile<1>(qr, ldq, kt + j, ldk, d, sc, sr + j, lds, nk - j);
+    }
+    for (; r < nq; ++r) dot_cols_row(q + r * ldq, kt, ldk, nk, d, sc, s + r * lds);
   }
 
   // A row of W < 4 vectors (a short head: 32 floats on AVX-512): one FMA

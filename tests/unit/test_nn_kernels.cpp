@@ -322,15 +322,20 @@ TEST(NnKernels, AttentionRowLoopsEveryIsa) {
             for (int64_t j = 0; j < lds; ++j)
               ASSERT_EQ(kt[static_cast<size_t>(c * lds + j)], j < nk ? k[static_cast<size_t>(j * d + c)] : -7.0f)
                   << what << " transpose " << c << "," << j;
+          std::vector<float> s_cols(static_cast<size_t>(nq * lds), -7.0f);
+          ops.dot_cols(q.data(), ldq, nq, kt.data(), lds, nk, d, 0.125f, s_cols.data(), lds);
           ops.dot_rows(q.data(), ldq, nq, k.data(), d, nk, d, 0.125f, s.data(), lds);
           ops.axpy_rows(p.data(), lds, nq, v.data(), d, nk, d, acc.data(), ldacc);
           for (int64_t r = 0; r < nq; ++r) {
             for (int64_t j = 0; j < lds; ++j) {
               const size_t i = static_cast<size_t>(r * lds + j);
-              if (j < nk)
+              if (j < nk) {
                 EXPECT_NEAR(s[i], want_s[i], 2e-5 * (1 + std::fabs(want_s[i]))) << what << " score " << r << "," << j;
-              else
+                EXPECT_NEAR(s_cols[i], want_s[i], 2e-5 * (1 + std::fabs(want_s[i]))) << what << " column score";
+              } else {
                 ASSERT_EQ(s[i], -7.0f) << what << ": wrote past the keys";
+                ASSERT_EQ(s_cols[i], -7.0f) << what << ": dot_cols wrote past the keys";
+              }
             }
             for (int64_t c = 0; c < ldacc; ++c) {
               const size_t i = static_cast<size_t>(r * ldacc + c);
