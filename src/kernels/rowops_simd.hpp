@@ -500,8 +500,9 @@ struct RowKernels {
     for (; r < nq; ++r) dot_row(q + r * ldq, k, k_stride, nk, d, scale, s + r * lds);
   }
 
-  // kt[c ldt + j] = k[j ldk + c] for j < n, c < d: N keys' element c per
-  // gather (a 64 x 64 block: 256 gathers).
+  // kt[c ldt + j] = k[j ldk + c] for j < n, c < d: whole N x N blocks
+  // transposed in registers, the rest (a partial vector of keys, a head's
+  // tail) N keys' element c per gather.
   static void transpose(const float *k, int64_t ldk, int64_t n, int64_t d, float *kt, int64_t ldt) {
     if (ldk > std::numeric_limits<int32_t>::max() / N) {  // offsets beyond the gather's int32 indices
       for (int64_t j = 0; j < n; ++j)
@@ -510,7 +511,10 @@ struct RowKernels {
     }
     for (int64_t j = 0; j < n; j += N) {
       const int64_t cnt = std::min<int64_t>(N, n - j);
-      for (int64_t c = 0; c < d; ++c) {
+      int64_t c0 = 0;
+      if (cnt == N)  // whole N x N blocks in registers
+        for (; c0 + N <= d; c0 += N) V::transpose_n(k + j * ldk + c0, ldk, kt + c0 * ldt + j, ldt);
+      for (int64_t c = c0; c < d; ++c) {
         const F v = V::gather(k + j * ldk + c, static_cast<int32_t>(ldk), cnt);
         if (cnt == N)
           V::store(kt + c * ldt + j, v);

@@ -105,6 +105,26 @@ struct Avx2 {
     _mm_storeu_ps(out, sum_halves(t));
   }
   static bool any_zero(F v) { return _mm256_movemask_ps(_mm256_cmp_ps(v, zero(), _CMP_EQ_OQ)) != 0; }
+  // dst[c ldd + r] = src[r lds + c] for r, c < 8: unpack pairs of rows,
+  // shuffle 4-row groups, then swap 128-bit halves.
+  static void transpose_n(const float *src, int64_t lds, float *dst, int64_t ldd) {
+    F r[8], t[8], u[8];
+    for (int i = 0; i < 8; ++i) r[i] = load(src + i * lds);
+    for (int k = 0; k < 4; ++k) {
+      t[2 * k] = _mm256_unpacklo_ps(r[2 * k], r[2 * k + 1]);
+      t[2 * k + 1] = _mm256_unpackhi_ps(r[2 * k], r[2 * k + 1]);
+    }
+    for (int g = 0; g < 2; ++g) {
+      u[4 * g] = _mm256_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
+      u[4 * g + 1] = _mm256_shuffle_ps(t[4 * g], t[4 * g + 2], 0xEE);
+      u[4 * g + 2] = _mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
+      u[4 * g + 3] = _mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xEE);
+    }
+    for (int c = 0; c < 4; ++c) {
+      store(dst + c * ldd, _mm256_permute2f128_ps(u[c], u[4 + c], 0x20));
+      store(dst + (4 + c) * ldd, _mm256_permute2f128_ps(u[c], u[4 + c], 0x31));
+    }
+  }
   // base[i stride] in lane i < n (n <= N; the rest 0); N stride fits int32.
   static F gather(const float *base, int32_t stride, int64_t n) {
     const __m256i idx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(stride));
@@ -188,6 +208,35 @@ struct Avx512 {
     Avx2::hsum4(sum_halves(a), sum_halves(b), sum_halves(c), sum_halves(d), out);
   }
   static bool any_zero(F v) { return _mm512_cmp_ps_mask(v, zero(), _CMP_EQ_OQ) != 0; }
+  // dst[c ldd + r] = src[r lds + c] for r, c < 16: per 128-bit lane as
+  // Avx2's (unpack, shuffle), then the 4 x 4 lanes of each column's four
+  // vectors transposed (shuffle_f32x4 twice).
+  static void transpose_n(const float *src, int64_t lds, float *dst, int64_t ldd) {
+    F r[16], t[16], u[16];
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; ++i) r[i] = load(src + i * lds);
+#pragma GCC unroll 8
+    for (int k = 0; k < 8; ++k) {
+      t[2 * k] = _mm512_unpacklo_ps(r[2 * k], r[2 * k + 1]);
+      t[2 * k + 1] = _mm512_unpackhi_ps(r[2 * k], r[2 * k + 1]);
+    }
+#pragma GCC unroll 4
+    for (int g = 0; g < 4; ++g) {
+      u[4 * g] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
+      u[4 * g + 1] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0xEE);
+      u[4 * g + 2] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
+      u[4 * g + 3] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xEE);
+    }
+#pragma GCC unroll 4
+    for (int c = 0; c < 4; ++c) {  // u[c + 4 g], lane L: column 4 L + c of rows 4 g..4 g + 3
+      const F x0 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x44), x1 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xEE);
+      const F y0 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x44), y1 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xEE);
+      store(dst + c * ldd, _mm512_shuffle_f32x4(x0, y0, 0x88));
+      store(dst + (4 + c) * ldd, _mm512_shuffle_f32x4(x0, y0, 0xDD));
+      store(dst + (8 + c) * ldd, _mm512_shuffle_f32x4(x1, y1, 0x88));
+      store(dst + (12 + c) * ldd, _mm512_shuffle_f32x4(x1, y1, 0xDD));
+    }
+  }
   // base[i stride] in lane i < n (n <= N; the rest 0); N stride fits int32.
   static F gather(const float *base, int32_t stride, int64_t n) {
     const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
