@@ -87,8 +87,9 @@ Plan plan_for(const AttentionDims &d) {
   p.tasks = heads * p.blocks * p.chunks;
   p.slots = std::min(p.tasks, p.transposed ? kMaxSlotsTransposed : kMaxSlots);
   const uint64_t r = static_cast<uint64_t>(p.rows_per_task);
-  p.rows_bytes = align64(sizeof(float) * (kRowTile * kKeyBlock + (r + 1) * static_cast<uint64_t>(d.v_dim) + 2 * r)) +
-                 align64(sizeof(int64_t) * 3 * r);
+  p.rows_bytes =
+      align64(sizeof(float) * (kRowTile * kKeyBlock + (r + 1) * static_cast<uint64_t>(d.v_dim) + 2 * r)) +
+      align64(sizeof(int64_t) * 3 * r);
   p.slot_bytes = p.rows_bytes;
   // An MXINT8 cache: one key block of K and V rows widened to f32.
   if (d.kv == KvDtype::mxint8)
@@ -234,7 +235,8 @@ struct Task {
   // key ranges, and the union of those ranges.
   struct RowSet {
     int64_t b = 0, bk = 0, r0 = 0, nr = 0, head0 = 0;
-    float *scores, *acc, *vsum, *mx, *den;  // scores [kRowTile, kKeyBlock]; acc [nr, vd]; vsum [vd]: all of v, for fully masked rows
+    // scores [kRowTile, kKeyBlock]; acc [nr, vd]; vsum [vd]: all of v, for fully masked rows
+    float *scores, *acc, *vsum, *mx, *den;
     KeyRange *range;
     const uint8_t *masks[kMaxRowsTransposed];
     int64_t ulo = 0, uhi = 0;
