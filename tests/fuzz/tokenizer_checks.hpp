@@ -68,12 +68,15 @@ inline void check_decode(const std::shared_ptr<const Tokenizer> &tok, std::span<
 }
 
 // Encodes `text` with `o`: invalid UTF-8 fails with QEFF_E_INVALID_ARGUMENT,
-// valid UTF-8 succeeds (only a cap or a truncation the strategy cannot meet
-// may stop it) and passes check_encoding; the ids decode cleanly.
+// valid UTF-8 succeeds (only a cap, a truncation the strategy cannot meet,
+// or a character a Unigram model without unk_id cannot represent may stop
+// it: QEFF_E_UNSUPPORTED, as HF tokenizers' MissingUnkId error) and passes
+// check_encoding; the ids decode cleanly.
 inline void check_encode(const std::shared_ptr<const Tokenizer> &tok, std::string_view text,
                          const qeff::tokenizer::EncodeOptions &o, const char *where) {
   Encoding e;
-  qeff_status st = run_status(where, {QEFF_E_INVALID_ARGUMENT, QEFF_E_LIMIT}, [&] { e = tok->encode(text, o); });
+  qeff_status st =
+      run_status(where, {QEFF_E_INVALID_ARGUMENT, QEFF_E_LIMIT, QEFF_E_UNSUPPORTED}, [&] { e = tok->encode(text, o); });
   if (!qeff::utf8_valid(text)) {
     FUZZ_CHECK(st == QEFF_E_INVALID_ARGUMENT, "%s: invalid UTF-8 input gave %s", where, qeff_status_name(st));
     return;
