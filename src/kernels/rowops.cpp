@@ -35,18 +35,6 @@ void activation(Activation a, const float *x, float *y, int64_t n) {
   }
 }
 
-void add(const float *x, const float *b, float *y, int64_t n);
-
-// The passes the ISA tables fuse, one after the other (the same roundings).
-void epilogue(Activation a, const float *x, const float *bias, const float *res, float *y, int64_t n) {
-  if (bias) {
-    add(x, bias, y, n);
-    x = y;
-  }
-  activation(a, x, y, n);
-  if (res) add(y, res, y, n);
-}
-
 float max(const float *x, int64_t n) {
   float m = -std::numeric_limits<float>::infinity();
   for (int64_t i = 0; i < n; ++i) m = x[i] > m ? x[i] : m;
@@ -88,6 +76,16 @@ void scale_add(const float *x, float a, float b, float *y, int64_t n) {
 
 void add(const float *x, const float *b, float *y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = x[i] + b[i];
+}
+
+// The passes the ISA tables fuse, one after the other (the same roundings).
+void epilogue(Activation a, const float *x, const float *bias, const float *res, float *y, int64_t n) {
+  if (bias) {
+    add(x, bias, y, n);
+    x = y;
+  }
+  activation(a, x, y, n);
+  if (res) add(y, res, y, n);
 }
 
 void normalize(const float *x, float c, float inv, const float *w, const float *b, float *y, int64_t n) {

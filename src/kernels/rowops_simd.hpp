@@ -504,11 +504,8 @@ struct RowKernels {
   // transposed in registers, the rest (a partial vector of keys, a head's
   // tail) N keys' element c per gather.
   static void transpose(const float *k, int64_t ldk, int64_t n, int64_t d, float *kt, int64_t ldt) {
-    if (ldk > std::numeric_limits<int32_t>::max() / N) {  // offsets beyond the gather's int32 indices
-      for (int64_t j = 0; j < n; ++j)
-        for (int64_t c = 0; c < d; ++c) kt[c * ldt + j] = k[j * ldk + c];
-      return;
-    }
+    if (ldk > std::numeric_limits<int32_t>::max() / N)  // offsets beyond the gather's int32 indices
+      return rowops_for(Isa::portable).transpose(k, ldk, n, d, kt, ldt);
     for (int64_t j = 0; j < n; j += N) {
       const int64_t cnt = std::min<int64_t>(N, n - j);
       int64_t c0 = 0;
