@@ -15,6 +15,7 @@
 #include <cstring>
 #include <set>
 
+#include "compiler/compile.hpp"
 #include "common/atomic_write.hpp"
 #include "common/digest.hpp"
 #include "common/error.hpp"
@@ -191,6 +192,7 @@ std::string cache_key(std::string_view kind, std::string_view source_digest, std
   d.update_field(kind);
   d.update_field(QEFF_VERSION_STRING);
   d.update_field(std::to_string(kPackageFormatVersion));
+  d.update_field("compiler-" + std::to_string(kCompilerRevision));
   // The packed weight layouts by name: a build whose layouts differ (a new
   // name for a changed layout) never reuses another build's programs.
   d.update_field(kernels::gemm_format_list());

@@ -15,6 +15,13 @@
 
 namespace qeff::compiler {
 
+// The revision of what the passes produce: raised whenever a change makes
+// the same graph and options compile into a different program (a new fusion
+// rule, a fixed pattern, another plan), so that the compile cache (its keys
+// hash it) never serves a program an older build compiled.
+// 2: the activation rule sees through the exported GELU pattern's merged nodes.
+inline constexpr int kCompilerRevision = 2;
+
 // The targets this build can compile for.
 std::vector<std::string> available_targets();
 

@@ -21,9 +21,11 @@ struct Uses {
   std::map<std::string, std::vector<size_t>> readers;
   std::set<std::string> outputs;
 
-  explicit Uses(const SpecializedGraph &g) {
+  // Nodes in `dead` (merged by an earlier rule, removed at the end) read nothing.
+  Uses(const SpecializedGraph &g, const std::set<size_t> &dead) {
     for (size_t i = 0; i < g.nodes.size(); ++i)
-      for (const auto &in : g.nodes[i].inputs)
+      if (!dead.count(i))
+        for (const auto &in : g.nodes[i].inputs)
         if (!in.empty()) readers[in].push_back(i);
     outputs.insert(g.outputs.begin(), g.outputs.end());
   }
@@ -100,7 +102,7 @@ class Fuser {
  private:
   using Rule = void (Fuser::*)(size_t, const Uses &);
   void pass(Rule rule) {
-    Uses uses(g_);
+    Uses uses(g_, dead_);
     for (size_t i = 0; i < g_.nodes.size(); ++i)
       if (!dead_.count(i)) (this->*rule)(i, uses);
   }

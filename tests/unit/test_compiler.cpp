@@ -142,6 +142,47 @@ TEST(Compiler, UnfusedAndBf16PathsAgree) {
   for (size_t i = 0; i < ref.size(); ++i) EXPECT_NEAR(got[0].tensor.as<float>()[i], ref[i], 2e-2);
 }
 
+// y = GELU(x W1 + b1) with GELU in an exported form: A is
+// Mul(Mul(h, Add(Erf(Div(h, sqrt 2)), 1)), 0.5), B is Mul(Mul(h, 0.5), Add(...)).
+Graph gelu_mlp(bool form_a) {
+  GraphBuilder b("gelu_mlp");
+  auto x = b.input("x", f32({Dim::sym("batch"), Dim::fixed(8)}));
+  auto h = b.op("Add", {b.op("MatMul", {x, weight(b, "w1", {8, 16}, 0.1)}), weight(b, "b1", {16}, 0.2)});
+  auto one_plus_erf = b.op(
+      "Add", {b.op("Erf", {b.op("Div", {h, b.constant_f32("sqrt2", {1.41421356f}, Shape{})})}),
+              b.constant_f32("one", {1.0f}, Shape{})});
+  auto half = b.constant_f32("half", {0.5f}, Shape{});
+  auto y = form_a ? b.op("Mul", {b.op("Mul", {h, one_plus_erf}), half})
+                  : b.op("Mul", {b.op("Mul", {h, half}), one_plus_erf});
+  b.output(y, f32({Dim::sym("batch"), Dim::fixed(16)}), "y");
+  return std::move(b).finish();
+}
+
+TEST(Compiler, ExportedGeluFusesIntoItsMatMul) {
+  // The gelu_erf rule rewrites the pattern into Gelu, then the activation
+  // rule merges that Gelu into the PackedMatMul: the pattern's merged nodes
+  // must not count as readers of the MatMul's output any more.
+  for (bool form_a : {true, false}) {
+    auto program = compiler::compile(gelu_mlp(form_a), options({{"b2", {{"batch", 2}}}}));
+    const auto &plan = program.plans[0];
+    EXPECT_EQ(count_steps(plan, "PackedMatMul"), 1u) << form_a;
+    EXPECT_EQ(count_steps(plan, "Gelu"), 0u) << form_a;
+    EXPECT_EQ(count_steps(plan, "Erf"), 0u) << form_a;
+    EXPECT_EQ(std::get<std::string>(plan.steps[0].node.attribute("activation")->value), "gelu_erf") << form_a;
+    runtime::Session s(load(std::move(program)), 1);
+    std::vector<float> x(16);
+    for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(std::cos(0.3 * double(i)) * 2);
+    auto out = s.run({f32_input("x", x, {2, 8})});
+    auto w1 = values(8 * 16, 0.1), b1 = values(16, 0.2);
+    for (int r = 0; r < 2; ++r)
+      for (int j = 0; j < 16; ++j) {
+        double v = (*b1)[static_cast<size_t>(j)];
+        for (int k = 0; k < 8; ++k) v += double(x[static_cast<size_t>(r * 8 + k)]) * (*w1)[static_cast<size_t>(k * 16 + j)];
+        EXPECT_NEAR(out[0].tensor.as<float>()[r * 16 + j], 0.5 * v * (1 + std::erf(v / std::sqrt(2.0))), 1e-5);
+      }
+  }
+}
+
 TEST(Compiler, SpecializationErrorsNameTheSymbol) {
   Graph g = mlp();
   EXPECT_QEFF_ERROR(compiler::compile(g, options({{"P", {}}})), QEFF_E_INVALID_ARGUMENT,

@@ -105,6 +105,37 @@ TEST(NnKernels, ActivationsMatchPortableWithinDocumentedError) {
   }
 }
 
+TEST(NnKernels, GeluErfKeepsItsDigitsForNegativeInputs) {
+  // The vector GELU is x Phi(x) with Phi from erfc (simd.hpp), so it stays
+  // relatively accurate where x (1 + erf(x / sqrt 2)) / 2 cancels (x << 0),
+  // and its specials are the formula's (the portable path is that formula).
+  for (Isa isa : nn_test::supported_isas()) {
+    IsaScope s(isa);
+    if (isa != Isa::portable) {
+      std::vector<float> x;
+      for (double v = -12.5; v <= 0.0; v += 1.0 / 1024) x.push_back(static_cast<float>(v));
+      std::vector<float> y(x.size());
+      apply_activation(Activation::gelu_erf, x.data(), y.data(), static_cast<int64_t>(x.size()));
+      double worst = 0;
+      for (size_t i = 0; i < x.size(); ++i) {
+        const double v = x[i], want = 0.5 * v * std::erfc(-v / std::sqrt(2.0));
+        if (want != 0) worst = std::max(worst, std::fabs(y[i] - want) / std::fabs(want));
+      }
+      std::printf("[ gelu_erf ] %-10s max relative error on [-12.5, 0]: %.3g\n", isa_name(isa), worst);
+      EXPECT_LE(worst, 2e-5) << isa_name(isa);  // the rounding of -x^2 / 2, amplified by e^
+    }
+    std::vector<float> x = {kNaN, kInf, -kInf, -0.0f, 0.0f, -30.0f, 100.0f}, y(x.size());
+    apply_activation(Activation::gelu_erf, x.data(), y.data(), static_cast<int64_t>(x.size()));
+    EXPECT_TRUE(std::isnan(y[0])) << isa_name(isa);
+    EXPECT_EQ(y[1], kInf) << isa_name(isa);
+    EXPECT_TRUE(std::isnan(y[2])) << isa_name(isa);  // -inf * 0, as ONNX Runtime and PyTorch
+    EXPECT_TRUE(y[3] == 0.0f && std::signbit(y[3])) << isa_name(isa);
+    EXPECT_TRUE(y[4] == 0.0f && !std::signbit(y[4])) << isa_name(isa);
+    EXPECT_EQ(y[5], 0.0f) << isa_name(isa);
+    EXPECT_EQ(y[6], 100.0f) << isa_name(isa);
+  }
+}
+
 TEST(NnKernels, ActivationSpecialValuesAndAliasing) {
   for (Isa isa : nn_test::supported_isas()) {
     IsaScope s(isa);
