@@ -26,6 +26,8 @@ struct RowOps {
   // max x[i]; -inf for n == 0.
   float (*max)(const float *x, int64_t n);
   // y[i] = exp(x[i] - c) (y may be nullptr: nothing stored); returns the sum.
+  // c is the row's maximum (a softmax): the ISA paths store 0 for a term
+  // below 2^-126 (simd.hpp exp_softmax), the portable one its subnormal.
   float (*exp_sum)(const float *x, float c, float *y, int64_t n);
   // The same in place over nr rows of n (row r at x + r ld, its own c[r]):
   // sums[r] = sum of row r's exps. The ISA paths interleave the rows.

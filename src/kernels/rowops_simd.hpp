@@ -93,7 +93,7 @@ struct RowKernels {
     F cv = V::set1(c), s0 = V::zero(), s1 = V::zero();
     int64_t i = 0;
     for (; i + N <= n; i += N) {
-      F e = exp<V>(V::sub(V::load(x + i), cv));
+      F e = exp_softmax<V>(V::sub(V::load(x + i), cv));
       if (y) V::store(y + i, e);
       if ((i / N) & 1)
         s1 = V::add(s1, e);
@@ -101,7 +101,7 @@ struct RowKernels {
         s0 = V::add(s0, e);
     }
     if (i < n) {
-      F e = V::keep_part(exp<V>(V::sub(V::load_part(x + i, n - i, 0.0f), cv)), n - i);
+      F e = V::keep_part(exp_softmax<V>(V::sub(V::load_part(x + i, n - i, 0.0f), cv)), n - i);
       if (y) V::store_part(y + i, e, n - i);
       s1 = V::add(s1, e);
     }
@@ -120,14 +120,14 @@ struct RowKernels {
       for (; i + N <= n; i += N)
         for (int r = 0; r < rows; ++r) {
           float *p = x + (r0 + r) * ld + i;
-          const F e = exp<V>(V::sub(V::load(p), cv[r]));
+          const F e = exp_softmax<V>(V::sub(V::load(p), cv[r]));
           V::store(p, e);
           s[r] = V::add(s[r], e);
         }
       if (i < n)
         for (int r = 0; r < rows; ++r) {
           float *p = x + (r0 + r) * ld + i;
-          const F e = V::keep_part(exp<V>(V::sub(V::load_part(p, n - i, 0.0f), cv[r])), n - i);
+          const F e = V::keep_part(exp_softmax<V>(V::sub(V::load_part(p, n - i, 0.0f), cv[r])), n - i);
           V::store_part(p, e, n - i);
           s[r] = V::add(s[r], e);
         }
