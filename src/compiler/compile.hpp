@@ -20,7 +20,8 @@ namespace qeff::compiler {
 // rule, a fixed pattern, another plan), so that the compile cache (its keys
 // hash it) never serves a program an older build compiled.
 // 2: the activation rule sees through the exported GELU pattern's merged nodes.
-inline constexpr int kCompilerRevision = 2;
+// 3: seq_major_attention (qeff.cpu.AttentionBSHD).
+inline constexpr int kCompilerRevision = 3;
 
 // The targets this build can compile for.
 std::vector<std::string> available_targets();

@@ -93,6 +93,7 @@ class Fuser {
     pass(&Fuser::activation);
     pass(&Fuser::residual);
     pass(&Fuser::mxint8_attention);
+    pass(&Fuser::seq_major_attention);
     std::vector<Node> kept;
     for (size_t i = 0; i < g_.nodes.size(); ++i)
       if (!dead_.count(i)) kept.push_back(std::move(g_.nodes[i]));
@@ -317,6 +318,37 @@ class Fuser {
     fused.inputs[2] = g_.nodes[*deq[1]].inputs[0];
     set_attr(fused, "v_dim", attr_int(g_.nodes[*deq[1]], "dim", 0));
     replace(i, std::move(fused), {*deq[0], *deq[1]});
+  }
+
+  // Transpose(Attention(Transpose(q), Transpose(k), Transpose(v), mask)),
+  // every Transpose swapping axes 1 and 2 (heads and positions), num_kv_groups
+  // 1 -> qeff.cpu.AttentionBSHD(q, k, v, mask): the kernel reads and writes
+  // the sequence-major layout, so the four copies are gone (the Reshapes
+  // around them are views).
+  void seq_major_attention(size_t i, const Uses &uses) {
+    const Node &att = g_.nodes[i];
+    if (att.domain != "qeff" || att.op_type != "Attention" || att.inputs.size() != 4) return;
+    if (attr_int(att, "num_kv_groups", 0) != 1) return;
+    auto out_at = uses.sole_reader(att.outputs[0]);
+    if (!out_at || !swaps_heads(g_.nodes[*out_at])) return;
+    Node fused = att;
+    std::vector<size_t> consumed = {i};
+    for (size_t j = 0; j < 3; ++j) {
+      auto t = producer(att.inputs[j]);
+      if (!t || !swaps_heads(g_.nodes[*t]) || !uses.sole_reader(att.inputs[j])) return;
+      fused.inputs[j] = g_.nodes[*t].inputs[0];
+      consumed.push_back(*t);
+    }
+    fused.domain = ops::kCpuDomain;
+    fused.op_type = "AttentionBSHD";
+    replace(*out_at, std::move(fused), consumed);
+  }
+
+  static bool swaps_heads(const Node &n) {
+    if (!is(n, "Transpose") || n.inputs.size() != 1) return false;
+    const Attribute *a = attr(n, "perm");
+    return a && std::holds_alternative<std::vector<int64_t>>(a->value) &&
+           std::get<std::vector<int64_t>>(a->value) == std::vector<int64_t>{0, 2, 1, 3};
   }
 
   // The type of a run-time or compile-time value.

@@ -166,21 +166,31 @@ struct KvOps<F16Bits> {
   static KvLoops::Axpy<F16Bits> axpy(const RowOps &o) { return o.axpy_rows_f16; }
 };
 
-// One (batch, kv head)'s K and V rows as the loops read them. Rows of f32 or
-// 16-bit floats are read where they lie (fetch is a no-op).
+// One (batch, kv head)'s K and V rows as the loops read them: key(j) and
+// value(j), consecutive rows kst and vst elements apart. Rows of f32 or
+// 16-bit floats are read where they lie (fetch is a no-op), in either layout.
 template <class T>
 struct PlainRows {
   using E = T;
   const T *k, *v;
-  int64_t hd, vd;
-  PlainRows(const RowOps &, const void *k0, const void *v0, int64_t head, int64_t t, int64_t hd_, int64_t vd_,
-            uint8_t *)
-      : k(static_cast<const T *>(k0) + head * t * hd_), v(static_cast<const T *>(v0) + head * t * vd_), hd(hd_),
-        vd(vd_) {}
+  int64_t kst, vst;
+  PlainRows(const RowOps &, const void *k0, const void *v0, const AttentionDims &d, int64_t b, int64_t kvh,
+            uint8_t *) {
+    const int64_t hd = d.head_dim, vd = d.v_dim, t = d.kv_len, h = d.kv_heads;
+    if (d.seq_major) {  // [batch, kv_len, kv_heads, dim]
+      k = static_cast<const T *>(k0) + b * t * h * hd + kvh * hd;
+      v = static_cast<const T *>(v0) + b * t * h * vd + kvh * vd;
+      kst = h * hd, vst = h * vd;
+    } else {  // [batch, kv_heads, kv_len, dim]
+      k = static_cast<const T *>(k0) + (b * h + kvh) * t * hd;
+      v = static_cast<const T *>(v0) + (b * h + kvh) * t * vd;
+      kst = hd, vst = vd;
+    }
+  }
   void fetch_keys(int64_t, int64_t) {}
   void fetch_values(int64_t, int64_t) {}
-  const T *key(int64_t j) const { return k + j * hd; }
-  const T *value(int64_t j) const { return v + j * vd; }
+  const T *key(int64_t j) const { return k + j * kst; }
+  const T *value(int64_t j) const { return v + j * vst; }
 };
 
 // MXINT8 rows (kernels/mxint8.hpp) are widened, exactly, a key block at a
@@ -191,15 +201,16 @@ struct MxInt8Rows {
   const RowOps &ops;
   const uint8_t *k, *v;
   int64_t hd, vd, ks, vs;  // ks, vs: row bytes
+  int64_t kst, vst;        // the f32 buffers' row strides
   float *kbuf, *vbuf;
   int64_t k0 = 0, v0 = 0;  // first row in each buffer
-  MxInt8Rows(const RowOps &o, const void *kp, const void *vp, int64_t head, int64_t t, int64_t hd_, int64_t vd_,
+  MxInt8Rows(const RowOps &o, const void *kp, const void *vp, const AttentionDims &d, int64_t b, int64_t kvh,
              uint8_t *buf)
       : ops(o),
-        k(static_cast<const uint8_t *>(kp) + head * t * mxint8_row_bytes(hd_)),
-        v(static_cast<const uint8_t *>(vp) + head * t * mxint8_row_bytes(vd_)), hd(hd_), vd(vd_),
-        ks(mxint8_row_bytes(hd_)), vs(mxint8_row_bytes(vd_)), kbuf(reinterpret_cast<float *>(buf)),
-        vbuf(kbuf + kKeyBlock * hd_) {}
+        k(static_cast<const uint8_t *>(kp) + (b * d.kv_heads + kvh) * d.kv_len * mxint8_row_bytes(d.head_dim)),
+        v(static_cast<const uint8_t *>(vp) + (b * d.kv_heads + kvh) * d.kv_len * mxint8_row_bytes(d.v_dim)),
+        hd(d.head_dim), vd(d.v_dim), ks(mxint8_row_bytes(hd)), vs(mxint8_row_bytes(vd)), kst(hd), vst(vd),
+        kbuf(reinterpret_cast<float *>(buf)), vbuf(kbuf + kKeyBlock * hd) {}
   // Rows [lo, hi), at most kKeyBlock of them.
   void fetch_keys(int64_t lo, int64_t hi) {
     ops.widen_mxint8(k + lo * ks, ks, hi - lo, hd, kbuf);
@@ -269,10 +280,18 @@ struct Task {
     return s;
   }
 
+  // A task's first row of q and of y; its rows are ldq and ldy apart (in
+  // the sequence-major layout a task's rows are one head's: groups == 1).
   const float *q_rows(const RowSet &s) const {
+    if (d.seq_major) return q + ((s.b * d.q_len + s.r0) * d.q_heads + s.head0) * d.head_dim;
     return q + ((s.b * d.q_heads + s.head0) * d.q_len + s.r0) * d.head_dim;
   }
-  float *y_rows(const RowSet &s) const { return y + ((s.b * d.q_heads + s.head0) * d.q_len + s.r0) * d.v_dim; }
+  float *y_rows(const RowSet &s) const {
+    if (d.seq_major) return y + ((s.b * d.q_len + s.r0) * d.q_heads + s.head0) * d.v_dim;
+    return y + ((s.b * d.q_heads + s.head0) * d.q_len + s.r0) * d.v_dim;
+  }
+  int64_t ldq = d.seq_major ? d.q_heads * d.head_dim : d.head_dim;
+  int64_t ldy = d.seq_major ? d.q_heads * d.v_dim : d.v_dim;
 
   // Task `task` (row task x chunks + chunk). With one chunk it writes its
   // rows of y; with several, its partial softmax into `partial`.
@@ -280,7 +299,7 @@ struct Task {
     const int64_t chunk = task % p.chunks;
     RowSet s = rows_of(task / p.chunks, slot);
     const int64_t hd = d.head_dim, vd = d.v_dim;
-    Rows rows(ops, k, v, s.bk, d.kv_len, hd, vd, slot + p.rows_bytes);
+    Rows rows(ops, k, v, d, s.b, s.bk % d.kv_heads, slot + p.rows_bytes);
     const float *qg = q_rows(s);
     for (int64_t r = 0; r < s.nr; ++r) {
       s.mx[r] = kNegInf;
@@ -303,7 +322,7 @@ struct Task {
       rows.fetch_keys(blo, bhi);
       rows.fetch_values(blo, bhi);
       if constexpr (std::is_same_v<E, float>)
-        if (p.transposed) ops.transpose(rows.key(blo), hd, bhi - blo, hd, kt, kKeyBlock);
+        if (p.transposed) ops.transpose(rows.key(blo), rows.kst, bhi - blo, hd, kt, kKeyBlock);
       for (int64_t r0 = 0; r0 < s.nr; r0 += kRowTile)
         block_rows(s, rows, qg, kt, kb, blo, r0, std::min(kRowTile, s.nr - r0));
     }
@@ -317,7 +336,7 @@ struct Task {
     bool have_vsum = false;
     float *yg = y_rows(s);
     for (int64_t r = 0; r < s.nr; ++r)
-      finish_row(s.masks[r], s.range[r], s.mx[r], s.den[r], s.acc + r * vd, rows, yg + r * vd, s.scores, s.vsum,
+      finish_row(s.masks[r], s.range[r], s.mx[r], s.den[r], s.acc + r * vd, rows, yg + r * ldy, s.scores, s.vsum,
                  have_vsum);
   }
 
@@ -340,9 +359,9 @@ struct Task {
     float m[kRowTile], alpha[kRowTile], sums[kRowTile];
     bool live[kRowTile];
     if (p.transposed)  // only for f32 keys (plan_for)
-      ops.dot_cols(qg + r0 * hd, hd, nt, kt + (a - blo), kKeyBlock, n, hd, d.scale, scores, kKeyBlock);
+      ops.dot_cols(qg + r0 * ldq, ldq, nt, kt + (a - blo), kKeyBlock, n, hd, d.scale, scores, kKeyBlock);
     else
-      dot_rows(qg + r0 * hd, hd, nt, rows.key(a), hd, n, hd, d.scale, scores, kKeyBlock);
+      dot_rows(qg + r0 * ldq, ldq, nt, rows.key(a), rows.kst, n, hd, d.scale, scores, kKeyBlock);
     for (int64_t r = r0; r < r0 + nt; ++r) {
       float *sr = scores + (r - r0) * kKeyBlock;
       const KeyRange &range = s.range[r];
@@ -372,7 +391,7 @@ struct Task {
       if (alpha[t] != 1.0f) ops.scale_add(s.acc + r * vd, alpha[t], 0.0f, s.acc + r * vd, vd);
       s.mx[r] = m[t];
     }
-    axpy_rows(scores, kKeyBlock, nt, rows.value(a), vd, n, vd, s.acc + r0 * vd, vd);
+    axpy_rows(scores, kKeyBlock, nt, rows.value(a), rows.vst, n, vd, s.acc + r0 * vd, vd);
   }
 
   // Merges the chunks of row task `row_task` (partials: its chunks'
@@ -381,7 +400,7 @@ struct Task {
     RowSet s = rows_of(row_task, slot);
     const int64_t vd = d.v_dim;
     const int64_t stride = static_cast<int64_t>(p.partial_floats);
-    Rows rows(ops, k, v, s.bk, d.kv_len, d.head_dim, vd, slot + p.rows_bytes);
+    Rows rows(ops, k, v, d, s.b, s.bk % d.kv_heads, slot + p.rows_bytes);
     bool have_vsum = false;
     float *yg = y_rows(s);
     for (int64_t r = 0; r < s.nr; ++r) {
@@ -397,7 +416,7 @@ struct Task {
       float *acc = s.acc + r * vd;
       std::fill(acc, acc + vd, 0.0f);
       ops.axpy_rows(weights, 0, 1, partials + r * vd, stride, p.chunks, vd, acc, 0);
-      finish_row(s.masks[r], s.range[r], m, den, acc, rows, yg + r * vd, s.scores, s.vsum, have_vsum);
+      finish_row(s.masks[r], s.range[r], m, den, acc, rows, yg + r * ldy, s.scores, s.vsum, have_vsum);
     }
   }
 
@@ -420,7 +439,7 @@ struct Task {
           for (int64_t kb = 0; kb < t; kb += kKeyBlock) {
             const int64_t n = std::min(kKeyBlock, t - kb);
             rows.fetch_values(kb, kb + n);
-            axpy_rows(p, 0, 1, rows.value(kb), vd, n, vd, vsum, 0);
+            axpy_rows(p, 0, 1, rows.value(kb), rows.vst, n, vd, vsum, 0);
           }
           have_vsum = true;
         }
@@ -435,7 +454,7 @@ struct Task {
           const int64_t n = std::min(kKeyBlock, t - kb);
           for (int64_t j = 0; j < n; ++j) p[j] = m[kb + j] ? w : 0.0f;
           rows.fetch_values(kb, kb + n);
-          axpy_rows(p, 0, 1, rows.value(kb), vd, n, vd, acc, 0);
+          axpy_rows(p, 0, 1, rows.value(kb), rows.vst, n, vd, acc, 0);
         }
       }
     }

@@ -43,6 +43,12 @@ struct AttentionDims {
   float scale = 1.0f;
   float masked_value = -3.40282347e38f;
   KvDtype kv = KvDtype::f32;
+  // The sequence-major layout (q [batch, q_len, q_heads, head_dim], k
+  // [batch, kv_len, kv_heads, head_dim], v [batch, kv_len, kv_heads, v_dim],
+  // y [batch, q_len, q_heads, v_dim]: a Linear's output viewed as heads, no
+  // transposition) instead of the head-major one below. Only with
+  // q_heads == kv_heads and f32 or 16-bit K and V.
+  bool seq_major = false;
 };
 
 inline constexpr int64_t kKeyBlock = 64;
@@ -53,7 +59,7 @@ uint64_t attention_workspace_bytes(const AttentionDims &dims);
 // q [batch, q_heads, q_len, head_dim], k [batch, kv_heads, kv_len, head_dim],
 // v [batch, kv_heads, kv_len, v_dim] (k and v of dims.kv's element type),
 // mask [mask_batch, mask_heads, mask_rows, kv_len] (bytes), y [batch,
-// q_heads, q_len, v_dim]. workspace: 64-byte aligned,
+// q_heads, q_len, v_dim]; or q, k, v and y sequence-major (dims.seq_major). workspace: 64-byte aligned,
 // attention_workspace_bytes(dims). Results do not depend on the number of
 // threads, and a 16-bit or MXINT8 K and V give exactly what f32 K and V
 // holding the same values give.

@@ -251,6 +251,7 @@ std::vector<OpDef> nn() {
       {"", "LayerNormalization", infer_layer_norm, prepare_layer_norm, kInPlace},
       attention_op(),
       mxint8_attention_op(),
+      seq_major_attention_op(),
   };
   for (const OpDef &d : qeff_ops()) ops.push_back(d);
   for (const OpDef &d : mxint8_ops()) ops.push_back(d);

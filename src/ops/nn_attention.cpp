@@ -7,7 +7,15 @@
 // V are U8 MXINT8 rows (kernels/mxint8.hpp) of Q's head dim and of the
 // attribute v_dim. Only the compiler's fusion pass writes it, from
 // Attention(Q, MxInt8Dequantize(K), MxInt8Dequantize(V), mask).
+//
+// qeff.cpu.AttentionBSHD is qeff.Attention in the sequence-major layout: Q
+// [b, s, hq, d], K [b, t, hkv, d], V [b, t, hkv, dv] and Y [b, s, hq, dv]
+// (a Linear's output viewed as heads), so that the head transposes around
+// the attention are not copies. The fusion pass writes it from
+// Transpose(Attention(Transpose(q), Transpose(k), Transpose(v), mask)), every
+// Transpose swapping axes 1 and 2; num_kv_groups must be 1.
 #include <cmath>
+#include <utility>
 
 #include "common/dtype.hpp"
 #include "kernels/attention.hpp"
@@ -72,7 +80,8 @@ kernels::KvDtype kv_dtype(qeff_dtype t) {
   return t == QEFF_DTYPE_BF16 ? kernels::KvDtype::bf16 : t == QEFF_DTYPE_F16 ? kernels::KvDtype::f16 : kernels::KvDtype::f32;
 }
 
-std::vector<graph::TensorType> infer_attention(const InferContext &ctx) {
+// The checks every f32-Q attention makes on its element types.
+void expect_attention_dtypes(const InferContext &ctx) {
   expect_arity(ctx, 4, 4);
   expect_dtype(ctx, 0, "Q", {QEFF_DTYPE_F32});
   expect_dtype(ctx, 1, "K", {QEFF_DTYPE_F32, QEFF_DTYPE_F16, QEFF_DTYPE_BF16});
@@ -82,6 +91,10 @@ std::vector<graph::TensorType> infer_attention(const InferContext &ctx) {
               std::string("K is ") + dtype_name(ctx.inputs[1].dtype) + ", V " + dtype_name(ctx.inputs[2].dtype) +
                   " (they must have one element type)");
   expect_dtype(ctx, 3, "mask", {QEFF_DTYPE_BOOL}, /*unsupported=*/false);  // Where needs a bool condition
+}
+
+std::vector<graph::TensorType> infer_attention(const InferContext &ctx) {
+  expect_attention_dtypes(ctx);
   const std::vector<int64_t> q = input_dims(ctx, 0, "Q", 4), k = input_dims(ctx, 1, "K", 4),
                              v = input_dims(ctx, 2, "V", 4);
   const kernels::AttentionDims d = attention_dims(ctx.node, q, k, v, input_dims(ctx, 3, "mask"));
@@ -148,11 +161,47 @@ std::unique_ptr<Kernel> prepare_mxint8_attention(const PrepareContext &ctx) {
   return std::make_unique<AttentionKernel>(d);
 }
 
+// ---- qeff.cpu.AttentionBSHD: Q, K, V and Y sequence-major ---------------------
+
+std::vector<int64_t> heads_first(std::vector<int64_t> x) {
+  std::swap(x[1], x[2]);
+  return x;
+}
+
+kernels::AttentionDims seq_major_dims(const graph::Node &node, const std::vector<int64_t> &q,
+                                      const std::vector<int64_t> &k, const std::vector<int64_t> &v,
+                                      const std::vector<int64_t> &mask) {
+  kernels::AttentionDims d = attention_dims(node, heads_first(q), heads_first(k), heads_first(v), mask);
+  if (d.q_heads != d.kv_heads)
+    fail_node(node, QEFF_E_UNSUPPORTED,
+              "the sequence-major attention needs num_kv_groups 1, got " + std::to_string(d.q_heads / d.kv_heads));
+  d.seq_major = true;
+  return d;
+}
+
+std::vector<graph::TensorType> infer_seq_major_attention(const InferContext &ctx) {
+  expect_attention_dtypes(ctx);
+  const kernels::AttentionDims d =
+      seq_major_dims(ctx.node, input_dims(ctx, 0, "Q", 4), input_dims(ctx, 1, "K", 4), input_dims(ctx, 2, "V", 4),
+                     input_dims(ctx, 3, "mask"));
+  return {make_type(QEFF_DTYPE_F32, {d.batch, d.q_len, d.q_heads, d.v_dim})};
+}
+
+std::unique_ptr<Kernel> prepare_seq_major_attention(const PrepareContext &ctx) {
+  kernels::AttentionDims d = seq_major_dims(ctx.node, dims_of(ctx.inputs[0]), dims_of(ctx.inputs[1]),
+                                            dims_of(ctx.inputs[2]), dims_of(ctx.inputs[3]));
+  d.kv = kv_dtype(ctx.inputs[1].dtype);
+  return std::make_unique<AttentionKernel>(d);
+}
+
 }  // namespace
 
 OpDef attention_op() { return {"qeff", "Attention", infer_attention, prepare_attention, kNone}; }
 OpDef mxint8_attention_op() {
   return {kCpuDomain, "Attention", infer_mxint8_attention, prepare_mxint8_attention, kNone};
+}
+OpDef seq_major_attention_op() {
+  return {kCpuDomain, "AttentionBSHD", infer_seq_major_attention, prepare_seq_major_attention, kNone};
 }
 
 }  // namespace qeff::ops::nn

@@ -57,5 +57,6 @@ std::vector<OpDef> mxint8_ops();
 std::vector<OpDef> int4_ops();
 OpDef attention_op();
 OpDef mxint8_attention_op();
+OpDef seq_major_attention_op();
 
 }  // namespace qeff::ops::nn

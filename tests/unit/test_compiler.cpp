@@ -469,3 +469,47 @@ TEST(Compiler, MxInt8AttentionReadsTheRowsInPlace) {
   const float *pa = ya[0].tensor.as<float>(), *pb = yb[0].tensor.as<float>();
   EXPECT_EQ(std::vector<float>(pa, pa + 320), std::vector<float>(pb, pb + 320));
 }
+
+namespace {
+
+// BERT's self-attention core: q, k, v [2, 5, 3 * 8] viewed as 3 heads
+// (Reshape + Transpose), qeff.Attention, heads merged back.
+Graph bert_attention() {
+  GraphBuilder b("bert_attention");
+  auto heads = [&](const std::string &x) {
+    auto r = b.op("Reshape", {x, b.constant_i64("heads_shape", {0, 0, 3, 8})});
+    return b.op("Transpose", {r}, {{"perm", std::vector<int64_t>{0, 2, 1, 3}}});
+  };
+  std::vector<std::string> in;
+  for (const char *name : {"q", "k", "v"}) in.push_back(heads(b.input(name, f32(fixed_shape({2, 5, 24})))));
+  auto mask = b.input("mask", {QEFF_DTYPE_BOOL, fixed_shape({2, 1, 1, 5})});
+  auto y = b.op("Attention", {in[0], in[1], in[2], mask},
+                {{"scale", 0.35}, {"num_kv_groups", int64_t{1}}, {"masked_value", -3.4e38}}, std::nullopt, "qeff");
+  auto t = b.op("Transpose", {y}, {{"perm", std::vector<int64_t>{0, 2, 1, 3}}});
+  b.output(b.op("Reshape", {t, b.constant_i64("merged_shape", {0, 0, 24})}), f32(fixed_shape({2, 5, 24})), "y");
+  return std::move(b).finish();
+}
+
+}  // namespace
+
+TEST(Compiler, HeadTransposesAroundAttentionFoldIntoItsLayout) {
+  auto fused = compiler::compile(bert_attention(), options({{"one", {}}}));
+  EXPECT_EQ(count_steps(fused.plans[0], "Transpose"), 0u);
+  EXPECT_EQ(count_steps(fused.plans[0], "AttentionBSHD"), 1u);
+  auto unfused = compiler::compile(bert_attention(), options({{"one", {}}}, false));
+  EXPECT_EQ(count_steps(unfused.plans[0], "Transpose"), 4u);
+  std::vector<float> q(240), k(240), v(240);
+  for (size_t i = 0; i < q.size(); ++i) {
+    q[i] = static_cast<float>(std::sin(0.7 * double(i)));
+    k[i] = static_cast<float>(std::cos(0.3 * double(i)));
+    v[i] = static_cast<float>(std::sin(0.11 * double(i) + 1));
+  }
+  std::vector<uint8_t> mask = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1};
+  std::vector<runtime::NamedTensor> in = {f32_input("q", q, {2, 5, 24}), f32_input("k", k, {2, 5, 24}),
+                                          f32_input("v", v, {2, 5, 24}),
+                                          {"mask", {QEFF_DTYPE_BOOL, {2, 1, 1, 5}, mask.data()}}};
+  runtime::Session a(load(std::move(fused)), 2), b(load(std::move(unfused)), 1);
+  auto ya = a.run(in), yb = b.run(in);
+  const float *pa = ya[0].tensor.as<float>(), *pb = yb[0].tensor.as<float>();
+  EXPECT_EQ(std::vector<float>(pa, pa + 240), std::vector<float>(pb, pb + 240));
+}

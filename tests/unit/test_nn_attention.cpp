@@ -294,6 +294,85 @@ TEST(NnAttention, WorkspaceIsSmallAndIndependentOfTheContextLength) {
 // A 16-bit K and V (a bf16 or f16 KV cache) give exactly what f32 K and V
 // holding the same (rounded) values give, on every ISA, for head dims with
 // and without a vector tail, GQA and decode/prefill shapes.
+// [batch, heads, len, dim] -> [batch, len, heads, dim] (swap_heads), and back.
+template <class T>
+std::vector<T> swap_heads(const std::vector<T> &x, int64_t batch, int64_t heads, int64_t len, int64_t dim) {
+  std::vector<T> y(x.size());
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t h = 0; h < heads; ++h)
+      for (int64_t s = 0; s < len; ++s)
+        for (int64_t c = 0; c < dim; ++c)
+          y[static_cast<size_t>(((b * len + s) * heads + h) * dim + c)] =
+              x[static_cast<size_t>(((b * heads + h) * len + s) * dim + c)];
+  return y;
+}
+template <class T>
+std::vector<T> unswap_heads(const std::vector<T> &x, int64_t batch, int64_t heads, int64_t len, int64_t dim) {
+  std::vector<T> y(x.size());
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t h = 0; h < heads; ++h)
+      for (int64_t s = 0; s < len; ++s)
+        for (int64_t c = 0; c < dim; ++c)
+          y[static_cast<size_t>(((b * heads + h) * len + s) * dim + c)] =
+              x[static_cast<size_t>(((b * len + s) * heads + h) * dim + c)];
+  return y;
+}
+
+// The sequence-major layout (dims.seq_major: q, k, v and y as [batch, len,
+// heads, dim], a Linear's output viewed as heads) gives bit for bit what the
+// head-major layout gives, on every ISA and with 2 threads: prefill with
+// transposed key blocks (8 x 8 heads x 40 rows), with row dots (one head of
+// 5 rows), decode over a long cache (key chunks merged), 16-bit K and V,
+// padding and a fully masked row.
+TEST(NnAttention, SequenceMajorLayoutEqualsHeadMajor) {
+  struct Case {
+    int64_t batch, heads, s, t, dim, vdim;
+    KvDtype kv;
+  };
+  const Case cases[] = {{8, 8, 40, 150, 32, 32, KvDtype::f32}, {8, 8, 40, 40, 13, 24, KvDtype::f32},
+                        {2, 1, 5, 70, 24, 24, KvDtype::f32},   {2, 4, 1, 2048, 64, 40, KvDtype::f32},
+                        {2, 3, 5, 150, 72, 72, KvDtype::bf16}, {2, 3, 1, 600, 64, 64, KvDtype::f16}};
+  uint32_t seed = 4000;
+  for (const Case &c : cases) {
+    Problem p = make(c.batch, c.heads, c.heads, c.s, c.t, c.dim, c.vdim, seed++);
+    set_mask_shape(p, c.batch, 1, c.s);
+    for (int64_t b = 0; b < c.batch; ++b)
+      for (int64_t i = 0; i < c.s; ++i)
+        for (int64_t j = 0; j < c.t; ++j)
+          p.m(b, 0, i, j) = (c.s > 1 && j > c.t - c.s + i) || (b == 1 && j < 3) || (b == 0 && i == c.s - 1 && c.s > 1);
+    std::vector<uint16_t> k16, v16;
+    if (c.kv != KvDtype::f32) {
+      auto narrow = [&](float x) { return c.kv == KvDtype::bf16 ? f32_to_bf16(x) : f32_to_f16(x); };
+      for (float x : p.k) k16.push_back(narrow(x));
+      for (float x : p.v) v16.push_back(narrow(x));
+    }
+    AttentionDims hm = p.d, sm = p.d;
+    hm.kv = sm.kv = c.kv;
+    sm.seq_major = true;
+    const std::vector<float> qs = swap_heads(p.q, c.batch, c.heads, c.s, c.dim);
+    const std::vector<float> ks = swap_heads(p.k, c.batch, c.heads, c.t, c.dim), vs = swap_heads(p.v, c.batch, c.heads, c.t, c.vdim);
+    const std::vector<uint16_t> k16s = k16.empty() ? k16 : swap_heads(k16, c.batch, c.heads, c.t, c.dim);
+    const std::vector<uint16_t> v16s = v16.empty() ? v16 : swap_heads(v16, c.batch, c.heads, c.t, c.vdim);
+    const void *kh = k16.empty() ? static_cast<const void *>(p.k.data()) : k16.data();
+    const void *vh = v16.empty() ? static_cast<const void *>(p.v.data()) : v16.data();
+    const void *kq = k16s.empty() ? static_cast<const void *>(ks.data()) : k16s.data();
+    const void *vq = v16s.empty() ? static_cast<const void *>(vs.data()) : v16s.data();
+    const std::string what = "batch " + std::to_string(c.batch) + " heads " + std::to_string(c.heads) + " s " +
+                             std::to_string(c.s) + " t " + std::to_string(c.t);
+    SerialParallel serial;
+    ThreadParallel two(2);
+    for (Isa isa : nn_test::supported_isas()) {
+      IsaScope scope(isa);
+      const size_t n = static_cast<size_t>(c.batch * c.heads * c.s * c.vdim);
+      std::vector<float> want(n, kNaN), got(n, kNaN);
+      Workspace wh(attention_workspace_bytes(hm)), wq(attention_workspace_bytes(sm));
+      attention(hm, p.q.data(), kh, vh, p.mask.data(), want.data(), wh.get(), serial);
+      attention(sm, qs.data(), kq, vq, p.mask.data(), got.data(), wq.get(), two);
+      EXPECT_EQ(unswap_heads(got, c.batch, c.heads, c.s, c.vdim), want) << isa_name(isa) << " " << what;
+    }
+  }
+}
+
 TEST(NnAttention, SixteenBitKeysAndValuesEqualTheirF32Values) {
   for (KvDtype kv : {KvDtype::bf16, KvDtype::f16})
     for (int64_t dim : {64, 72, 13, 32})

@@ -300,6 +300,19 @@ TEST(NnOps, AttentionErrors) {
   auto t = infer(make_node("Attention", "qeff", 4, attention_attrs(1.0, 2)),
                  {q, k, typed(QEFF_DTYPE_F32, {1, 2, 5, 6}), mask});
   EXPECT_EQ(ops::dims_of(t[0]), (std::vector<int64_t>{1, 4, 3, 6}));
+  // The sequence-major form (the fusion pass's): [b, s, h, d] in and out,
+  // one kv head per head only.
+  const graph::Node bshd = make_node("AttentionBSHD", "qeff.cpu", 4, attention_attrs(1.0, 1));
+  t = infer(bshd, {typed(QEFF_DTYPE_F32, {1, 3, 4, 8}), typed(QEFF_DTYPE_F32, {1, 5, 4, 8}),
+                   typed(QEFF_DTYPE_F32, {1, 5, 4, 6}), mask});
+  EXPECT_EQ(ops::dims_of(t[0]), (std::vector<int64_t>{1, 3, 4, 6}));
+  EXPECT_QEFF_ERROR(infer(make_node("AttentionBSHD", "qeff.cpu", 4, attention_attrs(1.0, 2)),
+                          {typed(QEFF_DTYPE_F32, {1, 3, 4, 8}), typed(QEFF_DTYPE_F32, {1, 5, 2, 8}),
+                           typed(QEFF_DTYPE_F32, {1, 5, 2, 8}), mask}),
+                    QEFF_E_UNSUPPORTED, "needs num_kv_groups 1, got 2");
+  EXPECT_QEFF_ERROR(infer(bshd, {typed(QEFF_DTYPE_F32, {1, 3, 4, 8}), typed(QEFF_DTYPE_F32, {1, 5, 4, 4}),
+                                 typed(QEFF_DTYPE_F32, {1, 5, 4, 8}), mask}),
+                    QEFF_E_FORMAT, "head dims of Q [1, 4, 3, 8] and K [1, 4, 5, 4] differ");
 }
 
 // ---- CtxScatter / CtxGather ---------------------------------------------------------------------
