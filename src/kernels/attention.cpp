@@ -50,6 +50,7 @@ struct Plan {
   int64_t blocks = 0;         // row blocks per (batch, kv head)
   int64_t chunks = 1;         // key chunks per row block
   int64_t tasks = 0;          // (batch, kv head) x blocks x chunks
+  int64_t kb = kKeyBlock;     // keys per block (more for a short prefill: wide_key_block)
   bool transposed = false;    // key blocks transposed into the slot (kt_offset)
   uint64_t kt_offset = 0;
   int64_t slots = 0;
@@ -57,6 +58,21 @@ struct Plan {
   uint64_t rows_bytes = 0;    // offset of the MXINT8 rows' f32 buffers in a slot
   uint64_t partial_floats = 0;  // per task when chunks > 1: rows_per_task x (v_dim + 2)
 };
+
+// A prefill over a short context (one chunk) takes
+// all its keys in one block of up to kMaxKeyBlock when the transposed block
+// stays within kMaxWideBlockBytes: one softmax per row, no rescaling of the
+// accumulators between blocks (MiniLM's 128 keys were two blocks of 64).
+constexpr int64_t kMaxKeyBlock = 256;
+constexpr int64_t kMaxWideBlockBytes = 32 * 1024;
+
+int64_t wide_key_block(const AttentionDims &d, const Plan &p) {
+  const int64_t kb = (d.kv_len + 15) / 16 * 16;
+  if (d.q_len == 1 || p.chunks > 1 || kb <= kKeyBlock || kb > kMaxKeyBlock ||
+      kb * d.head_dim * static_cast<int64_t>(sizeof(float)) > kMaxWideBlockBytes)
+    return kKeyBlock;
+  return kb;
+}
 
 Plan plan_for(const AttentionDims &d) {
   Plan p;
@@ -83,20 +99,21 @@ Plan plan_for(const AttentionDims &d) {
     p.rows_per_task = wide;
     p.transposed = true;
   }
+  p.kb = wide_key_block(d, p);
   p.blocks = (p.rows + p.rows_per_task - 1) / p.rows_per_task;
   p.tasks = heads * p.blocks * p.chunks;
   p.slots = std::min(p.tasks, p.transposed ? kMaxSlotsTransposed : kMaxSlots);
   const uint64_t r = static_cast<uint64_t>(p.rows_per_task);
   p.rows_bytes =
-      align64(sizeof(float) * (kRowTile * kKeyBlock + (r + 1) * static_cast<uint64_t>(d.v_dim) + 2 * r)) +
+      align64(sizeof(float) * (kRowTile * static_cast<uint64_t>(p.kb) + (r + 1) * static_cast<uint64_t>(d.v_dim) + 2 * r)) +
       align64(sizeof(int64_t) * 3 * r);
   p.slot_bytes = p.rows_bytes;
   // An MXINT8 cache: one key block of K and V rows widened to f32.
   if (d.kv == KvDtype::mxint8)
-    p.slot_bytes += align64(sizeof(float) * kKeyBlock * static_cast<uint64_t>(d.head_dim + d.v_dim));
-  // A transposed key block: head_dim rows of kKeyBlock keys.
+    p.slot_bytes += align64(sizeof(float) * static_cast<uint64_t>(p.kb * (d.head_dim + d.v_dim)));
+  // A transposed key block: head_dim rows of kb keys.
   p.kt_offset = p.slot_bytes;
-  if (p.transposed) p.slot_bytes += align64(sizeof(float) * kKeyBlock * static_cast<uint64_t>(d.head_dim));
+  if (p.transposed) p.slot_bytes += align64(sizeof(float) * static_cast<uint64_t>(p.kb * d.head_dim));
   if (p.chunks > 1) p.partial_floats = r * static_cast<uint64_t>(d.v_dim + 2);
   return p;
 }
@@ -174,7 +191,7 @@ struct PlainRows {
   using E = T;
   const T *k, *v;
   int64_t kst, vst;
-  PlainRows(const RowOps &, const void *k0, const void *v0, const AttentionDims &d, int64_t b, int64_t kvh,
+  PlainRows(const RowOps &, const void *k0, const void *v0, const AttentionDims &d, int64_t b, int64_t kvh, int64_t,
             uint8_t *) {
     const int64_t hd = d.head_dim, vd = d.v_dim, t = d.kv_len, h = d.kv_heads;
     if (d.seq_major) {  // [batch, kv_len, kv_heads, dim]
@@ -205,13 +222,13 @@ struct MxInt8Rows {
   float *kbuf, *vbuf;
   int64_t k0 = 0, v0 = 0;  // first row in each buffer
   MxInt8Rows(const RowOps &o, const void *kp, const void *vp, const AttentionDims &d, int64_t b, int64_t kvh,
-             uint8_t *buf)
+             int64_t kb, uint8_t *buf)
       : ops(o),
         k(static_cast<const uint8_t *>(kp) + (b * d.kv_heads + kvh) * d.kv_len * mxint8_row_bytes(d.head_dim)),
         v(static_cast<const uint8_t *>(vp) + (b * d.kv_heads + kvh) * d.kv_len * mxint8_row_bytes(d.v_dim)),
         hd(d.head_dim), vd(d.v_dim), ks(mxint8_row_bytes(hd)), vs(mxint8_row_bytes(vd)), kst(hd), vst(vd),
-        kbuf(reinterpret_cast<float *>(buf)), vbuf(kbuf + kKeyBlock * hd) {}
-  // Rows [lo, hi), at most kKeyBlock of them.
+        kbuf(reinterpret_cast<float *>(buf)), vbuf(kbuf + kb * hd) {}
+  // Rows [lo, hi), at most kb (the plan's key block) of them.
   void fetch_keys(int64_t lo, int64_t hi) {
     ops.widen_mxint8(k + lo * ks, ks, hi - lo, hd, kbuf);
     k0 = lo;
@@ -246,7 +263,7 @@ struct Task {
   // key ranges, and the union of those ranges.
   struct RowSet {
     int64_t b = 0, bk = 0, r0 = 0, nr = 0, head0 = 0;
-    // scores [kRowTile, kKeyBlock]; acc [nr, vd]; vsum [vd]: all of v, for fully masked rows
+    // scores [kRowTile, kb]; acc [nr, vd]; vsum [vd]: all of v, for fully masked rows
     float *scores, *acc, *vsum, *mx, *den;
     KeyRange *range;
     const uint8_t *masks[kMaxRowsTransposed];
@@ -262,12 +279,12 @@ struct Task {
     s.nr = std::min(p.rows_per_task, p.rows - s.r0);
     s.head0 = kvh * p.groups;  // heads of one kv group are adjacent: the group's rows are contiguous
     s.scores = reinterpret_cast<float *>(slot);
-    s.acc = s.scores + kRowTile * kKeyBlock;
+    s.acc = s.scores + kRowTile * p.kb;
     s.vsum = s.acc + p.rows_per_task * vd;
     s.mx = s.vsum + vd;
     s.den = s.mx + s.nr;
     s.range = reinterpret_cast<KeyRange *>(
-        slot + align64(sizeof(float) * (kRowTile * kKeyBlock + static_cast<uint64_t>(p.rows_per_task + 1) * vd +
+        slot + align64(sizeof(float) * (kRowTile * static_cast<uint64_t>(p.kb) + static_cast<uint64_t>(p.rows_per_task + 1) * vd +
                                         2 * static_cast<uint64_t>(p.rows_per_task))));
     s.ulo = t;
     for (int64_t r = 0; r < s.nr; ++r) {
@@ -299,7 +316,7 @@ struct Task {
     const int64_t chunk = task % p.chunks;
     RowSet s = rows_of(task / p.chunks, slot);
     const int64_t hd = d.head_dim, vd = d.v_dim;
-    Rows rows(ops, k, v, d, s.b, s.bk % d.kv_heads, slot + p.rows_bytes);
+    Rows rows(ops, k, v, d, s.b, s.bk % d.kv_heads, p.kb, slot + p.rows_bytes);
     const float *qg = q_rows(s);
     for (int64_t r = 0; r < s.nr; ++r) {
       s.mx[r] = kNegInf;
@@ -307,22 +324,23 @@ struct Task {
       std::fill(s.acc + r * vd, s.acc + (r + 1) * vd, 0.0f);
     }
 
-    // Key blocks start at multiples of kKeyBlock from the first one with an
+    // Key blocks start at multiples of kb from the first one with an
     // unmasked key, and a chunk is a whole number of blocks.
-    int64_t k_lo = s.ulo - s.ulo % kKeyBlock, k_hi = s.uhi;
+    const int64_t kb_len = p.kb;
+    int64_t k_lo = s.ulo - s.ulo % kb_len, k_hi = s.uhi;
     if (p.chunks > 1 && k_lo < k_hi) {
       const int64_t per = (k_hi - k_lo + p.chunks - 1) / p.chunks;
-      const int64_t len = std::max(2 * kKeyBlock, (per + kKeyBlock - 1) / kKeyBlock * kKeyBlock);
+      const int64_t len = std::max(2 * kb_len, (per + kb_len - 1) / kb_len * kb_len);
       k_lo += chunk * len;
       k_hi = std::min(k_hi, k_lo + len);
     }
     float *kt = reinterpret_cast<float *>(slot + p.kt_offset);
-    for (int64_t kb = k_lo; kb < k_hi; kb += kKeyBlock) {
-      const int64_t blo = std::max(kb, s.ulo), bhi = std::min(kb + kKeyBlock, k_hi);
+    for (int64_t kb = k_lo; kb < k_hi; kb += kb_len) {
+      const int64_t blo = std::max(kb, s.ulo), bhi = std::min(kb + kb_len, k_hi);
       rows.fetch_keys(blo, bhi);
       rows.fetch_values(blo, bhi);
       if constexpr (std::is_same_v<E, float>)
-        if (p.transposed) ops.transpose(rows.key(blo), rows.kst, bhi - blo, hd, kt, kKeyBlock);
+        if (p.transposed) ops.transpose(rows.key(blo), rows.kst, bhi - blo, hd, kt, kb_len);
       for (int64_t r0 = 0; r0 < s.nr; r0 += kRowTile)
         block_rows(s, rows, qg, kt, kb, blo, r0, std::min(kRowTile, s.nr - r0));
     }
@@ -340,7 +358,7 @@ struct Task {
                  have_vsum);
   }
 
-  // Rows [r0, r0 + nt) of a task over key block [kb, kb + kKeyBlock) (keys
+  // Rows [r0, r0 + nt) of a task over key block [kb, kb + p.kb) (keys
   // fetched from blo): their scores over the union of their key ranges in
   // this block (keys outside a row's own range or masked score -inf, so
   // weigh 0 and are never multiplied), the online softmax per row, then the
@@ -348,22 +366,23 @@ struct Task {
   void block_rows(RowSet &s, Rows &rows, const float *qg, const float *kt, int64_t kb, int64_t blo, int64_t r0,
                   int64_t nt) const {
     const int64_t hd = d.head_dim, vd = d.v_dim;
-    int64_t a = kb + kKeyBlock, e = kb;  // the union of the rows' ranges
+    const int64_t kb_len = p.kb;
+    int64_t a = kb + kb_len, e = kb;  // the union of the rows' ranges
     for (int64_t r = r0; r < r0 + nt; ++r) {
-      const int64_t ra = std::max(kb, s.range[r].lo), re = std::min(kb + kKeyBlock, s.range[r].hi);
+      const int64_t ra = std::max(kb, s.range[r].lo), re = std::min(kb + kb_len, s.range[r].hi);
       if (ra < re) a = std::min(a, ra), e = std::max(e, re);
     }
     if (a >= e) return;
     const int64_t n = e - a;
-    float *scores = s.scores;  // row r - r0 at (r - r0) kKeyBlock
+    float *scores = s.scores;  // row r - r0 at (r - r0) kb_len
     float m[kRowTile], alpha[kRowTile], sums[kRowTile];
     bool live[kRowTile];
     if (p.transposed)  // only for f32 keys (plan_for)
-      ops.dot_cols(qg + r0 * ldq, ldq, nt, kt + (a - blo), kKeyBlock, n, hd, d.scale, scores, kKeyBlock);
+      ops.dot_cols(qg + r0 * ldq, ldq, nt, kt + (a - blo), kb_len, n, hd, d.scale, scores, kb_len);
     else
-      dot_rows(qg + r0 * ldq, ldq, nt, rows.key(a), rows.kst, n, hd, d.scale, scores, kKeyBlock);
+      dot_rows(qg + r0 * ldq, ldq, nt, rows.key(a), rows.kst, n, hd, d.scale, scores, kb_len);
     for (int64_t r = r0; r < r0 + nt; ++r) {
-      float *sr = scores + (r - r0) * kKeyBlock;
+      float *sr = scores + (r - r0) * kb_len;
       const KeyRange &range = s.range[r];
       const int64_t ra = std::clamp(range.lo, a, e), re = std::clamp(range.hi, ra, e);
       std::fill(sr, sr + (ra - a), kNegInf);
@@ -383,7 +402,7 @@ struct Task {
       alpha[t] = live[t] ? s.mx[r] - m[t] : 0.0f;
     }
     ops.activation(Activation::exp, alpha, alpha, nt);  // 0 on a row's first block
-    ops.exp_sum_rows(scores, kKeyBlock, nt, n, m, sums);
+    ops.exp_sum_rows(scores, kb_len, nt, n, m, sums);
     for (int64_t r = r0; r < r0 + nt; ++r) {
       const int64_t t = r - r0;
       if (!live[t]) continue;
@@ -391,7 +410,7 @@ struct Task {
       if (alpha[t] != 1.0f) ops.scale_add(s.acc + r * vd, alpha[t], 0.0f, s.acc + r * vd, vd);
       s.mx[r] = m[t];
     }
-    axpy_rows(scores, kKeyBlock, nt, rows.value(a), rows.vst, n, vd, s.acc + r0 * vd, vd);
+    axpy_rows(scores, kb_len, nt, rows.value(a), rows.vst, n, vd, s.acc + r0 * vd, vd);
   }
 
   // Merges the chunks of row task `row_task` (partials: its chunks'
@@ -400,7 +419,7 @@ struct Task {
     RowSet s = rows_of(row_task, slot);
     const int64_t vd = d.v_dim;
     const int64_t stride = static_cast<int64_t>(p.partial_floats);
-    Rows rows(ops, k, v, d, s.b, s.bk % d.kv_heads, slot + p.rows_bytes);
+    Rows rows(ops, k, v, d, s.b, s.bk % d.kv_heads, p.kb, slot + p.rows_bytes);
     bool have_vsum = false;
     float *yg = y_rows(s);
     for (int64_t r = 0; r < s.nr; ++r) {
@@ -422,7 +441,7 @@ struct Task {
 
   // Adds the masked keys' weight exp(masked_value - max) where it does not
   // underflow (see attention.hpp) and writes y = acc / den. `p` is a
-  // kKeyBlock scratch row; vsum (sum of v over all keys) is computed once per
+  // p.kb scratch row; vsum (sum of v over all keys) is computed once per
   // task for its fully masked rows (prefill padding rows), which all equal
   // mean(v).
   void finish_row(const uint8_t *m, const KeyRange &range, float mx, float den, float *acc, Rows &rows,
@@ -435,9 +454,9 @@ struct Task {
       if (range.unmasked == 0) {
         if (!have_vsum) {
           std::fill(vsum, vsum + vd, 0.0f);
-          std::fill(p, p + kKeyBlock, 1.0f);
-          for (int64_t kb = 0; kb < t; kb += kKeyBlock) {
-            const int64_t n = std::min(kKeyBlock, t - kb);
+          std::fill(p, p + this->p.kb, 1.0f);
+          for (int64_t kb = 0; kb < t; kb += this->p.kb) {
+            const int64_t n = std::min(this->p.kb, t - kb);
             rows.fetch_values(kb, kb + n);
             axpy_rows(p, 0, 1, rows.value(kb), rows.vst, n, vd, vsum, 0);
           }
@@ -450,8 +469,8 @@ struct Task {
         const float alpha = std::exp(mx - top);
         ops.scale_add(acc, alpha, 0.0f, acc, vd);
         den = den * alpha + static_cast<float>(masked) * w;
-        for (int64_t kb = 0; kb < t; kb += kKeyBlock) {
-          const int64_t n = std::min(kKeyBlock, t - kb);
+        for (int64_t kb = 0; kb < t; kb += this->p.kb) {
+          const int64_t n = std::min(this->p.kb, t - kb);
           for (int64_t j = 0; j < n; ++j) p[j] = m[kb + j] ? w : 0.0f;
           rows.fetch_values(kb, kb + n);
           axpy_rows(p, 0, 1, rows.value(kb), rows.vst, n, vd, acc, 0);

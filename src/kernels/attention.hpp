@@ -3,7 +3,8 @@
 // with GQA (query head h reads kv head h / groups, HF repeat_kv) and a boolean
 // mask (nonzero = masked) broadcast over batch, heads and query rows.
 //
-// Blocked with an online softmax over key blocks of kKeyBlock: no [seq x ctx]
+// Blocked with an online softmax over key blocks of kKeyBlock (a short
+// prefill: all its keys in one block of up to 256): no [seq x ctx]
 // matrix is formed; each task holds one block of scores and its rows'
 // accumulators in its workspace slot.
 //

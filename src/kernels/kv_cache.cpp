@@ -20,7 +20,9 @@ void ctx_scatter(const CacheDims &d, const void *cache, const I *pos, const void
   const auto *upd = static_cast<const uint8_t *>(updates);
   auto *dst = static_cast<uint8_t *>(out);
   const int64_t rb = d.row_bytes;
-  parallel.parallel_for(d.batch * d.heads, [&](int64_t begin, int64_t end) {
+  // A head's work: its updates, and its whole cache when copied (bytes / 4).
+  const int64_t work = ((out != cache ? d.ctx : 0) + d.n) * rb / 4;
+  parallel_for_work(parallel, d.batch * d.heads, work, [&](int64_t begin, int64_t end) {
     for (int64_t bh = begin; bh < end; ++bh) {
       const int64_t b = bh / d.heads;
       uint8_t *head = dst + bh * d.ctx * rb;
@@ -39,7 +41,7 @@ void ctx_gather(const CacheDims &d, const void *cache, const I *pos, void *out, 
   const auto *src = static_cast<const uint8_t *>(cache);
   auto *dst = static_cast<uint8_t *>(out);
   const int64_t rb = d.row_bytes;
-  parallel.parallel_for(d.batch * d.heads, [&](int64_t begin, int64_t end) {
+  parallel_for_work(parallel, d.batch * d.heads, d.n * rb / 4, [&](int64_t begin, int64_t end) {
     for (int64_t bh = begin; bh < end; ++bh) {
       const I *p = pos + (d.pos_batch == 1 ? 0 : bh / d.heads) * d.n;
       for (int64_t i = 0; i < d.n; ++i) {

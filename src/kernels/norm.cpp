@@ -10,7 +10,7 @@ void layer_norm(const float *x, const float *scale, const float *bias, float *y,
                 int64_t rows, int64_t n, float eps, Parallel &parallel) {
   if (rows <= 0 || n <= 0) return;
   const RowOps &ops = rowops();
-  parallel.parallel_for(rows, [&](int64_t b, int64_t e) {
+  parallel_for_work(parallel, rows, n, [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) {
       const float *xr = x + r * n;
       // Two passes (mean, then squared deviations) as the ONNX body does; the
@@ -28,7 +28,7 @@ void layer_norm(const float *x, const float *scale, const float *bias, float *y,
 void rms_norm(const float *x, const float *weight, float *y, int64_t rows, int64_t n, float eps, Parallel &parallel) {
   if (rows <= 0 || n <= 0) return;
   const RowOps &ops = rowops();
-  parallel.parallel_for(rows, [&](int64_t b, int64_t e) {
+  parallel_for_work(parallel, rows, n, [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) {
       const float *xr = x + r * n;
       float ms = ops.sum_sq(xr, 0.0f, n) / static_cast<float>(n);

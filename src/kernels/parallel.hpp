@@ -29,4 +29,18 @@ class SerialParallel final : public Parallel {
   }
 };
 
+// Below this much work (elements touched, about) a kernel runs on the
+// calling thread: handing ranges to the pool costs microseconds, more than
+// such work (a decode step runs hundreds of kernels on single rows).
+inline constexpr int64_t kParallelMinWork = 1 << 15;
+
+// parallel_for over n tasks of about `work` elements each, on the calling
+// thread as one range when n * work < kParallelMinWork.
+inline void parallel_for_work(Parallel &p, int64_t n, int64_t work,
+                              const std::function<void(int64_t, int64_t)> &fn) {
+  if (n <= 0) return;
+  if (n < 2 || p.num_threads() <= 1 || n * (work < 1 ? 1 : work) < kParallelMinWork) return fn(0, n);
+  p.parallel_for(n, fn);
+}
+
 }  // namespace qeff::kernels

@@ -8,7 +8,7 @@ void rotary(const float *x, const float *cos, const float *sin, float *y, int64_
             int64_t dim, int64_t cos_batch, Parallel &parallel) {
   if (batch <= 0 || heads <= 0 || seq <= 0 || dim <= 0) return;
   const RowOps &ops = rowops();
-  parallel.parallel_for(batch * heads, [&](int64_t b, int64_t e) {
+  parallel_for_work(parallel, batch * heads, seq * dim, [&](int64_t b, int64_t e) {
     for (int64_t bh = b; bh < e; ++bh) {
       const int64_t cb = cos_batch == 1 ? 0 : bh / heads;
       for (int64_t s = 0; s < seq; ++s) {

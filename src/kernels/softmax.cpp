@@ -50,13 +50,13 @@ void softmax(const float *x, float *y, int64_t outer, int64_t n, int64_t inner, 
   if (outer <= 0 || n <= 0 || inner <= 0) return;
   const RowOps &ops = rowops();
   if (inner == 1) {
-    parallel.parallel_for(outer, [&](int64_t b, int64_t e) {
+    parallel_for_work(parallel, outer, n, [&](int64_t b, int64_t e) {
       for (int64_t r = b; r < e; ++r) softmax_row(ops, x + r * n, y + r * n, n, log);
     });
     return;
   }
   const int64_t chunks = (inner + kCols - 1) / kCols;
-  parallel.parallel_for(outer * chunks, [&](int64_t b, int64_t e) {
+  parallel_for_work(parallel, outer * chunks, n * std::min(kCols, inner), [&](int64_t b, int64_t e) {
     for (int64_t t = b; t < e; ++t) {
       int64_t o = t / chunks, c0 = (t % chunks) * kCols;
       softmax_cols(x + o * n * inner, y + o * n * inner, n, inner, c0, std::min(kCols, inner - c0), log);

@@ -269,10 +269,11 @@ void Walk::collapse() {
 
 void parallel_range(kernels::Parallel *p, int64_t n, int64_t cost_per_item,
                     const std::function<void(int64_t, int64_t)> &fn) {
-  if (n <= 0) return;
-  if (p == nullptr || p->num_threads() <= 1 || n < 2 || n * std::max<int64_t>(cost_per_item, 1) < kParallelMin)
-    return fn(0, n);
-  p->parallel_for(n, fn);
+  if (p == nullptr) {
+    if (n > 0) fn(0, n);
+    return;
+  }
+  kernels::parallel_for_work(*p, n, cost_per_item, fn);
 }
 
 namespace {

@@ -268,11 +268,8 @@ class Walk {
 
 // ---- kernels and parallelism -------------------------------------------------
 
-// Below this many elements an op runs on the calling thread: waking the pool
-// costs more than the work.
-inline constexpr int64_t kParallelMin = 1 << 15;
-
-// Runs fn over [0, n) on the pool when n * cost_per_item is large enough, else inline.
+// Runs fn over [0, n) on the pool when n * cost_per_item is large enough
+// (kernels::parallel_for_work), else inline; p may be null (inline).
 void parallel_range(kernels::Parallel *p, int64_t n, int64_t cost_per_item,
                     const std::function<void(int64_t, int64_t)> &fn);
 

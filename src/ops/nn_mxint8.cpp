@@ -39,7 +39,7 @@ class RowsKernel final : public Kernel {
   RowsKernel(bool quantize, int64_t rows, int64_t d) : quantize_(quantize), rows_(rows), d_(d) {}
   void run(const RunArgs &args) const override {
     const int64_t bytes = kernels::mxint8_row_bytes(d_);
-    parallel_of(args).parallel_for(rows_, [&](int64_t b, int64_t e) {
+    kernels::parallel_for_work(parallel_of(args), rows_, d_, [&](int64_t b, int64_t e) {
       if (quantize_)
         kernels::mxint8_quantize_rows(static_cast<const float *>(args.inputs[0]) + b * d_, e - b, d_,
                                       static_cast<uint8_t *>(args.outputs[0]) + b * bytes);
