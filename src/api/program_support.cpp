@@ -68,10 +68,14 @@ std::string describe(const compiler::Program &p, bool from_cache) {
   std::map<std::string, uint64_t> formats;
   if (!p.plans.empty())
     for (const auto &step : p.plans.front().steps)
-      if (step.node.domain == "qeff.cpu" && step.node.op_type == "PackedMatMul")
+      if (step.node.domain == "qeff.cpu" &&
+          (step.node.op_type == "PackedMatMul" || step.node.op_type == "PackedMatMulGroup"))
         if (const graph::Attribute *a = step.node.attribute("format");
-            a != nullptr && std::holds_alternative<std::string>(a->value))
-          ++formats[std::get<std::string>(a->value)];
+            a != nullptr && std::holds_alternative<std::string>(a->value)) {
+          const graph::Attribute *ns = step.node.attribute("ns");  // a group: one weight per member
+          const auto *list = ns ? std::get_if<std::vector<int64_t>>(&ns->value) : nullptr;
+          formats[std::get<std::string>(a->value)] += list ? list->size() : 1;
+        }
   w.key("weight_formats").begin_object(true);
   for (const auto &[name, count] : formats) w.key(name).value(count);
   w.end_object();

@@ -21,7 +21,8 @@ namespace qeff::compiler {
 // hash it) never serves a program an older build compiled.
 // 2: the activation rule sees through the exported GELU pattern's merged nodes.
 // 3: seq_major_attention (qeff.cpu.AttentionBSHD).
-inline constexpr int kCompilerRevision = 3;
+// 4: shared_input (qeff.cpu.PackedMatMulGroup).
+inline constexpr int kCompilerRevision = 4;
 
 // The targets this build can compile for.
 std::vector<std::string> available_targets();

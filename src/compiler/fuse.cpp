@@ -7,6 +7,7 @@
 #include "common/cancel.hpp"
 #include "common/error.hpp"
 #include "compiler/aligned.hpp"
+#include "kernels/gemm.hpp"
 #include "ops/int4.hpp"
 #include "ops/linear.hpp"
 
@@ -92,6 +93,7 @@ class Fuser {
     pass(&Fuser::bias);
     pass(&Fuser::activation);
     pass(&Fuser::residual);
+    pass(&Fuser::shared_input);
     pass(&Fuser::mxint8_attention);
     pass(&Fuser::seq_major_attention);
     std::vector<Node> kept;
@@ -318,6 +320,49 @@ class Fuser {
     fused.inputs[2] = g_.nodes[*deq[1]].inputs[0];
     set_attr(fused, "v_dim", attr_int(g_.nodes[*deq[1]], "dim", 0));
     replace(i, std::move(fused), {*deq[0], *deq[1]});
+  }
+
+  // PackedMatMuls reading one A whose weights quantize A at run time (int8,
+  // 4-bit, MXFP6), of one format and one k, without a residual -> one
+  // qeff.cpu.PackedMatMulGroup at the first one's place (A quantized once,
+  // the products' tiles one task list): an attention's q, k and v
+  // projections, a gated MLP's gate and up.
+  void shared_input(size_t i, const Uses &uses) {
+    const Node &first = g_.nodes[i];
+    if (!groupable(first)) return;
+    const std::string format = attr_string(first, "format", "");
+    const int64_t k = attr_int(first, "k", -1);
+    std::vector<size_t> members = {i};
+    for (size_t r : uses.readers.at(first.inputs[0]))
+      if (r > i && !dead_.count(r) && members.size() < static_cast<size_t>(kernels::kGemmMaxGroup) &&
+          groupable(g_.nodes[r]) && g_.nodes[r].inputs[0] == first.inputs[0] &&
+          attr_string(g_.nodes[r], "format", "") == format && attr_int(g_.nodes[r], "k", -1) == k)
+        members.push_back(r);
+    if (members.size() < 2) return;
+    Node group{"PackedMatMulGroup", ops::kCpuDomain, first.name + "/group", {first.inputs[0]}, {}, {}};
+    std::vector<int64_t> ns;
+    std::vector<std::string> activations;
+    for (size_t m : members) {
+      const Node &n = g_.nodes[m];
+      group.inputs.push_back(n.inputs[1]);
+      group.inputs.push_back(n.inputs.size() > 2 ? n.inputs[2] : "");
+      group.outputs.push_back(n.outputs[0]);
+      ns.push_back(attr_int(n, "n", 0));
+      activations.push_back(attr_string(n, "activation", "none"));
+    }
+    set_attr(group, "k", k);
+    set_attr(group, "format", format);
+    set_attr(group, "ns", ns);
+    set_attr(group, "activations", activations);
+    g_.node_opsets[opset_key(group)] = 1;
+    g_.nodes[i] = std::move(group);
+    for (size_t j = 1; j < members.size(); ++j) dead_.insert(members[j]);
+  }
+
+  static bool groupable(const Node &n) {
+    kernels::GemmStorage s;
+    return is_packed(n) && n.inputs.size() <= 3 && kernels::parse_gemm_format(attr_string(n, "format", ""), &s) &&
+           kernels::gemm_quantizes_a(s);
   }
 
   // Transpose(Attention(Transpose(q), Transpose(k), Transpose(v), mask)),

@@ -376,7 +376,7 @@ struct Task {
     const int64_t n = e - a;
     float *scores = s.scores;  // row r - r0 at (r - r0) kb_len
     float m[kRowTile], alpha[kRowTile], sums[kRowTile];
-    bool live[kRowTile];
+    bool live[kRowTile], rescale = false;
     if (p.transposed)  // only for f32 keys (plan_for)
       ops.dot_cols(qg + r0 * ldq, ldq, nt, kt + (a - blo), kb_len, n, hd, d.scale, scores, kb_len);
     else
@@ -400,14 +400,21 @@ struct Task {
       if (!live[t]) std::fill(sr, sr + n, kNegInf);
       m[t] = live[t] ? std::max(s.mx[r], bm) : 0.0f;
       alpha[t] = live[t] ? s.mx[r] - m[t] : 0.0f;
+      rescale |= live[t] && s.mx[r] != kNegInf;
     }
-    ops.activation(Activation::exp, alpha, alpha, nt);  // 0 on a row's first block
+    // exp(old max - new max) for the rows with a state to rescale (a row's
+    // first block starts from den 0 and acc 0: nothing to scale).
+    if (rescale) ops.activation(Activation::exp, alpha, alpha, nt);
     ops.exp_sum_rows(scores, kb_len, nt, n, m, sums);
     for (int64_t r = r0; r < r0 + nt; ++r) {
       const int64_t t = r - r0;
       if (!live[t]) continue;
-      s.den[r] = s.den[r] * alpha[t] + sums[t];
-      if (alpha[t] != 1.0f) ops.scale_add(s.acc + r * vd, alpha[t], 0.0f, s.acc + r * vd, vd);
+      if (s.mx[r] == kNegInf) {
+        s.den[r] = sums[t];
+      } else {
+        s.den[r] = s.den[r] * alpha[t] + sums[t];
+        if (alpha[t] != 1.0f) ops.scale_add(s.acc + r * vd, alpha[t], 0.0f, s.acc + r * vd, vd);
+      }
       s.mx[r] = m[t];
     }
     axpy_rows(scores, kb_len, nt, rows.value(a), rows.vst, n, vd, s.acc + r0 * vd, vd);

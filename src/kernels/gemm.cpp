@@ -285,11 +285,38 @@ uint64_t gemm_packed_workspace(int64_t m, const PackedB &b) {
   return gemm_detail::gemm_quant_workspace(m, b);
 }
 
+bool gemm_quantizes_a(GemmStorage s) {
+  return s == GemmStorage::i8 || s == GemmStorage::q4 || s == GemmStorage::mx6;
+}
+
+uint64_t gemm_packed_group_workspace(int64_t m, const GemmMember *members, int count) {
+  uint64_t w = 0;
+  for (int i = 0; i < count; ++i) w = std::max(w, gemm_packed_workspace(m, members[i].b));
+  return w;
+}
+
+void gemm_packed_group(int64_t m, const float *a, int64_t lda, const GemmMember *members, int count, Parallel &par,
+                       void *workspace) {
+  if (m <= 0 || count <= 0) return;
+  if (count > kGemmMaxGroup) {
+    gemm_packed_group(m, a, lda, members, kGemmMaxGroup, par, workspace);
+    return gemm_packed_group(m, a, lda, members + kGemmMaxGroup, count - kGemmMaxGroup, par, workspace);
+  }
+  if (gemm_quantizes_a(members[0].b.storage))
+    return gemm_detail::gemm_packed_quant(m, a, lda, members, count, par, workspace);
+  for (int i = 0; i < count; ++i) {
+    const GemmMember &g = members[i];
+    gemm_packed(m, a, lda, g.b, g.c, g.ldc, g.ep, par, workspace);
+  }
+}
+
 void gemm_packed(int64_t m, const float *a, int64_t lda, const PackedB &b, float *c, int64_t ldc,
                  const GemmEpilogue &ep, Parallel &par, void *workspace) {
   if (m <= 0 || b.n <= 0) return;
-  if (b.storage == GemmStorage::i8 || b.storage == GemmStorage::q4 || b.storage == GemmStorage::mx6)
-    return gemm_detail::gemm_packed_quant(m, a, lda, b, c, ldc, ep, par, workspace);
+  if (gemm_quantizes_a(b.storage)) {
+    const GemmMember one{b, c, ldc, ep};
+    return gemm_detail::gemm_packed_quant(m, a, lda, &one, 1, par, workspace);
+  }
   const KernelSet &ks = active_set();
   const Plan plan = make_plan(ks.mr_max, ks.np_max, m, b.n, 1, par.num_threads());
   const int64_t panels = ceil_div(b.n, kGemmPanel);

@@ -163,6 +163,33 @@ uint64_t gemm_packed_workspace(int64_t m, const PackedB &b);
 void gemm_packed(int64_t m, const float *a, int64_t lda, const PackedB &b, float *c, int64_t ldc,
                  const GemmEpilogue &ep, Parallel &par, void *workspace = nullptr);
 
+// One product of a group sharing A (gemm_packed_group): its packed B, its C
+// (row stride ldc) and its epilogue.
+struct GemmMember {
+  PackedB b;
+  float *c = nullptr;
+  int64_t ldc = 0;
+  GemmEpilogue ep;
+};
+
+inline constexpr int kGemmMaxGroup = 8;
+
+// Whether a storage quantizes A at run time (i8, q4, mx6): the products of a
+// group of such weights share one quantization of A.
+bool gemm_quantizes_a(GemmStorage s);
+
+// Workspace of gemm_packed_group: the largest member's gemm_packed_workspace.
+uint64_t gemm_packed_group_workspace(int64_t m, const GemmMember *members, int count);
+
+// Every member's C = epilogue(A B) for one A (M x K, row stride lda), each
+// bit for bit what gemm_packed gives it: count (1..kGemmMaxGroup) members of
+// one storage and one K. With a storage that quantizes A, A is quantized
+// once and every member's tiles run as one task list (one hand-off to the
+// pool instead of one per product); other storages run gemm_packed per
+// member.
+void gemm_packed_group(int64_t m, const float *a, int64_t lda, const GemmMember *members, int count, Parallel &par,
+                       void *workspace = nullptr);
+
 // A batch of products of run-time operands: for i < batch,
 //   C_i = epilogue(op(A_{a_index[i]}) op(B_{b_index[i]}))
 // where matrix j of A starts at a + j * a_stride and is M x K (row stride lda),

@@ -348,9 +348,9 @@ Plan make_plan(int mr_max, int np_max, int64_t m, int64_t n, int64_t batch, int 
 void apply_epilogue(const GemmEpilogue &ep, float *c, int64_t ldc, const float *residual, int64_t rows,
                     int64_t col0, int64_t cols);
 
-// The quantized products (gemm_quant.cpp).
-void gemm_packed_quant(int64_t m, const float *a, int64_t lda, const PackedB &b, float *c, int64_t ldc,
-                       const GemmEpilogue &ep, Parallel &par, void *workspace);
+// The quantized products (gemm_quant.cpp): a group sharing A, quantized once.
+void gemm_packed_quant(int64_t m, const float *a, int64_t lda, const GemmMember *members, int count,
+                       Parallel &par, void *workspace);
 uint64_t gemm_quant_workspace(int64_t m, const PackedB &b);
 
 }  // namespace qeff::kernels::gemm_detail

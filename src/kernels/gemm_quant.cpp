@@ -165,11 +165,13 @@ void run_block(const typename S::Set &ks, typename S::Set::args_type g, const in
                  col0, cols);
 }
 
+// The members' tiles after one quantization of A, as one task list.
 template <class S>
-void run(int64_t m, const float *a, int64_t lda, const PackedB &b, float *c, int64_t ldc, const GemmEpilogue &ep,
-         Parallel &par, void *workspace) {
+void run(int64_t m, const float *a, int64_t lda, const GemmMember *members, int count, Parallel &par,
+         void *workspace) {
   const typename S::Set &ks = S::active();
-  const Workspace w = S::workspace(m, b.k);
+  const int64_t k = members[0].b.k;
+  const Workspace w = S::workspace(m, k);
   auto *bytes = static_cast<uint8_t *>(workspace);
   auto *qa = reinterpret_cast<int8_t *>(bytes);
   auto *scale = reinterpret_cast<float *>(bytes + w.scale_offset);
@@ -177,22 +179,32 @@ void run(int64_t m, const float *a, int64_t lda, const PackedB &b, float *c, int
   // Phase 1: quantize the rows of A.
   auto quantize = [&](int64_t begin, int64_t end) {
     const int64_t r0 = begin * kRowsPerTask, r1 = std::min(m, end * kRowsPerTask);
-    S::quantize(ks, a + r0 * lda, lda, r1 - r0, b.k, qa + r0 * w.ldq, w, scale + r0 * w.blocks,
-                sum + r0 * w.blocks);
+    S::quantize(ks, a + r0 * lda, lda, r1 - r0, k, qa + r0 * w.ldq, w, scale + r0 * w.blocks, sum + r0 * w.blocks);
   };
   if (m <= kRowsPerTask)
     quantize(0, 1);
   else
     par.parallel_for(ceil_div(m, kRowsPerTask), quantize);
-  // Phase 2: the tiles.
-  const Plan plan = make_plan(ks.mr_max, ks.np_max, m, b.n, 1, par.num_threads());
-  const int64_t panels = ceil_div(b.n, kGemmPanel);
-  const auto g = S::args(b, w);
+  // Phase 2: the members' panels side by side (member i's at [first[i],
+  // first[i + 1])) planned as one product, so that the tasks weigh alike
+  // whatever the members' widths; a task's panels are cut at the members'
+  // edges. Partitions do not change results, so each member's C is what
+  // gemm_packed gives.
+  int64_t first[kGemmMaxGroup + 1] = {0};
+  for (int i = 0; i < count; ++i) first[i + 1] = first[i] + ceil_div(std::max<int64_t>(members[i].b.n, 0), kGemmPanel);
+  const int64_t panels = first[count];
+  if (panels == 0) return;
+  const Plan plan = make_plan(ks.mr_max, ks.np_max, m, panels * kGemmPanel, 1, par.num_threads());
   par.parallel_for(plan.tasks(), [&](int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; ++t) {
-      const int64_t m0 = t / plan.nblocks * plan.mc, p0 = t % plan.nblocks * plan.pb;
-      run_block<S>(ks, g, qa, scale, sum, b, c, ldc, ep, m0, std::min(m, m0 + plan.mc), p0,
-                   std::min(panels, p0 + plan.pb));
+      const int64_t m0 = t / plan.nblocks * plan.mc, m1 = std::min(m, m0 + plan.mc);
+      const int64_t p0 = t % plan.nblocks * plan.pb, p1 = std::min(panels, p0 + plan.pb);
+      for (int i = 0; i < count; ++i) {
+        const int64_t lo = std::max(p0, first[i]), hi = std::min(p1, first[i + 1]);
+        if (lo >= hi) continue;
+        const GemmMember &g = members[i];
+        run_block<S>(ks, S::args(g.b, w), qa, scale, sum, g.b, g.c, g.ldc, g.ep, m0, m1, lo - first[i], hi - first[i]);
+      }
     }
   });
 }
@@ -206,14 +218,15 @@ uint64_t gemm_quant_workspace(int64_t m, const PackedB &b) {
   return 0;
 }
 
-void gemm_packed_quant(int64_t m, const float *a, int64_t lda, const PackedB &b, float *c, int64_t ldc,
-                       const GemmEpilogue &ep, Parallel &par, void *workspace) {
-  if (b.storage == GemmStorage::q4)
-    run<Q4Storage>(m, a, lda, b, c, ldc, ep, par, workspace);
-  else if (b.storage == GemmStorage::mx6)
-    run<Mx6Storage>(m, a, lda, b, c, ldc, ep, par, workspace);
+void gemm_packed_quant(int64_t m, const float *a, int64_t lda, const GemmMember *members, int count,
+                       Parallel &par, void *workspace) {
+  const GemmStorage s = members[0].b.storage;
+  if (s == GemmStorage::q4)
+    run<Q4Storage>(m, a, lda, members, count, par, workspace);
+  else if (s == GemmStorage::mx6)
+    run<Mx6Storage>(m, a, lda, members, count, par, workspace);
   else
-    run<I8Storage>(m, a, lda, b, c, ldc, ep, par, workspace);
+    run<I8Storage>(m, a, lda, members, count, par, workspace);
 }
 
 }  // namespace qeff::kernels::gemm_detail

@@ -341,18 +341,29 @@ struct PackedShape {
   kernels::Activation activation;
 };
 
-PackedShape packed_shape(const graph::Node &node, const std::vector<TensorType> &in) {
+// A product's attributes: PackedMatMul's own, or one member's of a group.
+struct PackedAttrs {
+  int64_t k = -1, n = -1;
+  std::string format, activation = "none";
+};
+
+PackedAttrs packed_attrs(const graph::Node &node) {
+  return {attr_int(node, "k", -1), attr_int(node, "n", -1), attr_string(node, "format", ""),
+          attr_string(node, "activation", "none")};
+}
+
+// in: A, W, then optionally bias and residual.
+PackedShape packed_shape(const graph::Node &node, const std::vector<TensorType> &in, const PackedAttrs &attrs) {
   if (in.size() < 2 || in.size() > 4) node_fail(node, QEFF_E_FORMAT, "expects 2 to 4 inputs");
   PackedShape s;
-  s.k = attr_int(node, "k", -1);
-  s.n = attr_int(node, "n", -1);
+  s.k = attrs.k;
+  s.n = attrs.n;
   if (s.k < 0 || s.n < 0) node_fail(node, QEFF_E_FORMAT, "attributes k and n must be given and >= 0");
-  const std::string format = attr_string(node, "format", "");
+  const std::string &format = attrs.format;
   if (!kernels::parse_gemm_format(format, &s.storage))
     node_fail(node, QEFF_E_FORMAT, "unknown packed weight format " + quote(format));
-  const std::string act = attr_string(node, "activation", "none");
-  auto a = kernels::parse_activation(act);
-  if (!a) node_fail(node, QEFF_E_FORMAT, "unknown activation " + quote(act));
+  auto a = kernels::parse_activation(attrs.activation);
+  if (!a) node_fail(node, QEFF_E_FORMAT, "unknown activation " + quote(attrs.activation));
   s.activation = *a;
   require_f32(node, in[0], "input A");
   const auto x = dims_of(in[0]);
@@ -381,11 +392,11 @@ PackedShape packed_shape(const graph::Node &node, const std::vector<TensorType> 
 }
 
 std::vector<TensorType> packed_infer(const InferContext &ctx) {
-  return {make_type(QEFF_DTYPE_F32, packed_shape(ctx.node, ctx.inputs).out)};
+  return {make_type(QEFF_DTYPE_F32, packed_shape(ctx.node, ctx.inputs, packed_attrs(ctx.node)).out)};
 }
 
 std::unique_ptr<Kernel> packed_prepare(const PrepareContext &ctx) {
-  const PackedShape s = packed_shape(ctx.node, ctx.inputs);
+  const PackedShape s = packed_shape(ctx.node, ctx.inputs, packed_attrs(ctx.node));
   auto kern = std::make_unique<LinearKernel>();
   kern->packed = true;
   kern->m = s.m;
@@ -397,6 +408,80 @@ std::unique_ptr<Kernel> packed_prepare(const PrepareContext &ctx) {
   if (has_input(ctx.inputs, 2)) kern->bias_input = 2;
   if (has_input(ctx.inputs, 3)) kern->residual_input = 3;
   return kern;
+}
+
+// ---- qeff.cpu.PackedMatMulGroup: PackedMatMuls sharing A ------------------------
+
+template <class T>
+const std::vector<T> &attr_list(const graph::Node &node, const char *name) {
+  const graph::Attribute *a = node.attribute(name);
+  const auto *v = a ? std::get_if<std::vector<T>>(&a->value) : nullptr;
+  if (!v) node_fail(node, QEFF_E_FORMAT, std::string("attribute ") + name + " must be given as a list");
+  return *v;
+}
+
+// Each member's shape (inputs A, W_i, bias_i); one storage and one k.
+std::vector<PackedShape> group_shapes(const graph::Node &node, const std::vector<TensorType> &in) {
+  const auto &ns = attr_list<int64_t>(node, "ns");
+  const auto &acts = attr_list<std::string>(node, "activations");
+  const size_t count = ns.size();
+  if (count < 1 || count > static_cast<size_t>(kernels::kGemmMaxGroup) || acts.size() != count ||
+      in.size() != 1 + 2 * count)
+    node_fail(node, QEFF_E_FORMAT,
+              "expects 1 to " + std::to_string(kernels::kGemmMaxGroup) + " members (ns, activations, and A then " +
+                  "W and bias per member as inputs), got " + std::to_string(count) + " ns, " +
+                  std::to_string(acts.size()) + " activations, " + std::to_string(in.size()) + " inputs");
+  std::vector<PackedShape> shapes;
+  for (size_t i = 0; i < count; ++i) {
+    const PackedAttrs a{attr_int(node, "k", -1), ns[i], attr_string(node, "format", ""), acts[i]};
+    shapes.push_back(packed_shape(node, {in[0], in[1 + 2 * i], in[2 + 2 * i]}, a));
+  }
+  return shapes;
+}
+
+std::vector<TensorType> group_infer(const InferContext &ctx) {
+  std::vector<TensorType> out;
+  for (const PackedShape &s : group_shapes(ctx.node, ctx.inputs)) out.push_back(make_type(QEFF_DTYPE_F32, s.out));
+  return out;
+}
+
+class GroupKernel final : public Kernel {
+ public:
+  explicit GroupKernel(std::vector<PackedShape> shapes) : shapes_(std::move(shapes)) {}
+  uint64_t workspace_bytes() const override {
+    kernels::GemmMember members[kernels::kGemmMaxGroup];
+    return kernels::gemm_packed_group_workspace(shapes_[0].m, members_of(nullptr, members), count());
+  }
+  void run(const RunArgs &args) const override {
+    kernels::GemmMember members[kernels::kGemmMaxGroup];
+    kernels::gemm_packed_group(shapes_[0].m, static_cast<const float *>(args.inputs[0]), shapes_[0].k,
+                               members_of(&args, members), count(), *args.parallel, args.workspace);
+  }
+
+ private:
+  int count() const { return static_cast<int>(shapes_.size()); }
+  // The members, their weights, outputs and biases from args when given.
+  kernels::GemmMember *members_of(const RunArgs *args, kernels::GemmMember *out) const {
+    for (size_t i = 0; i < shapes_.size(); ++i) {
+      const PackedShape &s = shapes_[i];
+      kernels::GemmMember &g = out[i];
+      g.b = kernels::PackedB{args ? args->inputs[1 + 2 * i] : nullptr, s.k, s.n, s.storage};
+      g.c = args ? static_cast<float *>(args->outputs[i]) : nullptr;
+      g.ldc = s.n;
+      g.ep.activation = s.activation;
+      g.ep.bias = args ? static_cast<const float *>(args->inputs[2 + 2 * i]) : nullptr;
+    }
+    return out;
+  }
+  std::vector<PackedShape> shapes_;
+};
+
+std::unique_ptr<Kernel> group_prepare(const PrepareContext &ctx) {
+  std::vector<PackedShape> shapes = group_shapes(ctx.node, ctx.inputs);
+  for (const PackedShape &s : shapes)
+    if (s.storage != shapes[0].storage)
+      node_fail(ctx.node, QEFF_E_FORMAT, "members must share one packed weight format");
+  return std::make_unique<GroupKernel>(std::move(shapes));
 }
 
 }  // namespace
@@ -436,6 +521,7 @@ std::vector<OpDef> linear() {
       {"", "MatMul", matmul_infer, matmul_prepare, kNone},
       {"", "Gemm", gemm_infer, gemm_prepare, kNone},
       {kCpuDomain, "PackedMatMul", packed_infer, packed_prepare, kNone},
+      {kCpuDomain, "PackedMatMulGroup", group_infer, group_prepare, kNone},
   };
 }
 

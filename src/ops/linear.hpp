@@ -9,6 +9,14 @@
 //   attrs:   k, n (int), format (string, PackedWeight::format),
 //            activation (string, kernels::activation_name; default "none")
 //   output:  Y [..., M, N] = activation(A W + bias) + residual
+//
+// qeff.cpu.PackedMatMulGroup (the fusion pass's shared_input rule): several
+// PackedMatMuls of one A without residuals, run by gemm_packed_group (A
+// quantized once for int8 / 4-bit / MXFP6 weights, one task list):
+//   inputs:  A; then per member W_i (packed) and bias_i (optional, "")
+//   attrs:   k, format (one for all); ns (ints), activations (strings), one
+//            per member
+//   outputs: Y_i [..., M, ns[i]], each what PackedMatMul gives bit for bit
 #pragma once
 
 #include <cstdint>

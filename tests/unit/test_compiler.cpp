@@ -513,3 +513,47 @@ TEST(Compiler, HeadTransposesAroundAttentionFoldIntoItsLayout) {
   const float *pa = ya[0].tensor.as<float>(), *pb = yb[0].tensor.as<float>();
   EXPECT_EQ(std::vector<float>(pa, pa + 240), std::vector<float>(pb, pb + 240));
 }
+
+namespace {
+
+// Three Linears of one x [batch, 16] (the second with Relu) and a fourth
+// adding x as a residual: q, k, v and an output projection's shape.
+Graph three_linears() {
+  GraphBuilder b("three");
+  auto x = b.input("x", f32({Dim::sym("batch"), Dim::fixed(16)}));
+  for (int i = 0; i < 4; ++i) {
+    const int64_t n = i == 3 ? 16 : 24 + 8 * i;
+    auto y = b.op("Add", {b.op("MatMul", {x, weight(b, "w" + std::to_string(i), {16, n}, 0.1 * i)}),
+                          weight(b, "b" + std::to_string(i), {n}, 0.5 + i)});
+    if (i == 1) y = b.op("Relu", {y});
+    if (i == 3) y = b.op("Add", {y, x});
+    b.output(y, f32({Dim::sym("batch"), Dim::fixed(n)}), "y" + std::to_string(i));
+  }
+  return std::move(b).finish();
+}
+
+}  // namespace
+
+TEST(Compiler, LinearsOfOneQuantizedInputShareItsQuantization) {
+  CompileOptions o = options({{"b3", {{"batch", 3}}}});
+  o.weight_dtype = QEFF_DTYPE_I8;
+  auto grouped = compiler::compile(three_linears(), o);
+  // y0..y2 in one group; y3 keeps its residual and its own step.
+  EXPECT_EQ(count_steps(grouped.plans[0], "PackedMatMulGroup"), 1u);
+  EXPECT_EQ(count_steps(grouped.plans[0], "PackedMatMul"), 1u);
+  o.weight_dtype = QEFF_DTYPE_F32;  // f32 weights do not quantize A: nothing to share
+  auto plain = compiler::compile(three_linears(), o);
+  EXPECT_EQ(count_steps(plain.plans[0], "PackedMatMulGroup"), 0u);
+  EXPECT_EQ(count_steps(plain.plans[0], "PackedMatMul"), 4u);
+  std::vector<float> x(48);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(std::cos(0.3 * double(i)));
+  runtime::Session a(load(std::move(grouped)), 2), b(load(std::move(plain)), 1);
+  auto ya = a.run({f32_input("x", x, {3, 16})}), yb = b.run({f32_input("x", x, {3, 16})});
+  ASSERT_EQ(ya.size(), 4u);
+  for (size_t o = 0; o < 4; ++o) {
+    ASSERT_EQ(ya[o].tensor.shape, yb[o].tensor.shape);
+    const size_t n = static_cast<size_t>(ya[o].tensor.shape[0] * ya[o].tensor.shape[1]);
+    for (size_t i = 0; i < n; ++i)  // int8 against f32: within the quantization error
+      EXPECT_NEAR(ya[o].tensor.as<float>()[i], yb[o].tensor.as<float>()[i], 3e-2) << "y" << o << " " << i;
+  }
+}

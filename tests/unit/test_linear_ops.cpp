@@ -334,6 +334,12 @@ TEST(LinearOps, Errors) {
                     "[2, 7] does not end in k = 8");
   pm.attributes.push_back(attr("activation", std::string("swish")));
   EXPECT_QEFF_ERROR(run_op(pm, {&a, &packed}, serial), QEFF_E_FORMAT, "unknown activation \"swish\"");
+  // A group: A, then W and bias per member; its lists must agree with them.
+  graph::Node group = node_of(kCpuDomain, "PackedMatMulGroup", 2,
+                              {attr("k", int64_t{8}), attr("format", std::string("f32.panel16")),
+                               attr("ns", std::vector<int64_t>{3, 3}), attr("activations", std::vector<std::string>{"none"})});
+  EXPECT_QEFF_ERROR(run_op(group, {&a, &packed, nullptr, &packed, nullptr}, serial), QEFF_E_FORMAT,
+                    "\"test/PackedMatMulGroup\"", "got 2 ns, 1 activations, 5 inputs");
 
   EXPECT_QEFF_ERROR(pack_matmul_weight(TensorView{QEFF_DTYPE_BF16, w.shape, w.f.data()}, false, QEFF_DTYPE_F32),
                     QEFF_E_UNSUPPORTED, "BF16");
