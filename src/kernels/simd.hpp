@@ -280,6 +280,36 @@ struct Avx512 {
 
 // ---- float math over V::F --------------------------------------------------
 
+// e^r for |r| <= ln2 / 2 (within a rounding of it): Cephes' expf polynomial,
+// shared by every exponential below.
+template <class V>
+__attribute__((always_inline)) inline typename V::F exp_poly(typename V::F r) {
+  using F = typename V::F;
+  F p = V::set1(1.9875691500e-4f);
+  p = V::fmadd(p, r, V::set1(1.3981999507e-3f));
+  p = V::fmadd(p, r, V::set1(8.3334519073e-3f));
+  p = V::fmadd(p, r, V::set1(4.1665795894e-2f));
+  p = V::fmadd(p, r, V::set1(1.6666665459e-1f));
+  p = V::fmadd(p, r, V::set1(5.0000001201e-1f));
+  return V::add(V::fmadd(p, V::mul(r, r), r), V::set1(1.0f));
+}
+
+// x - n ln2 in two steps (ln2 split into an exact head and a tail).
+template <class V>
+__attribute__((always_inline)) inline typename V::F exp_reduce(typename V::F x, typename V::F n) {
+  return V::fnmadd(n, V::set1(-2.12194440e-4f), V::fnmadd(n, V::set1(0.693359375f), x));
+}
+
+// e^x for x in [-87.3, 88] as 2^n e^r: k = x log2(e) + 1.5 * 2^23 holds
+// n = round(x log2(e)) in its low mantissa bits (V::pow2_of_shifted).
+template <class V>
+__attribute__((always_inline)) inline typename V::F exp_normal(typename V::F x) {
+  using F = typename V::F;
+  const F shift = V::set1(12582912.0f);  // 1.5 * 2^23: adding it rounds to an integer
+  F k = V::fmadd(x, V::set1(1.44269504088896341f), shift);
+  return V::mul(exp_poly<V>(exp_reduce<V>(x, V::sub(k, shift))), V::pow2_of_shifted(k));
+}
+
 // e^x: Cephes' expf polynomial on x - n ln2 (|r| <= ln2/2), scaled by 2^n in
 // two steps so that the subnormal results (x down to -104) and the top binade
 // (n = 128) come out right; overflow gives +inf, NaN passes through.
@@ -288,15 +318,7 @@ __attribute__((always_inline)) inline typename V::F exp(typename V::F x) {
   using F = typename V::F;
   F xc = V::min(V::max(x, V::set1(-104.0f)), V::set1(89.0f));
   F n = V::round(V::mul(xc, V::set1(1.44269504088896341f)));
-  F r = V::fnmadd(n, V::set1(0.693359375f), xc);
-  r = V::fnmadd(n, V::set1(-2.12194440e-4f), r);
-  F p = V::set1(1.9875691500e-4f);
-  p = V::fmadd(p, r, V::set1(1.3981999507e-3f));
-  p = V::fmadd(p, r, V::set1(8.3334519073e-3f));
-  p = V::fmadd(p, r, V::set1(4.1665795894e-2f));
-  p = V::fmadd(p, r, V::set1(1.6666665459e-1f));
-  p = V::fmadd(p, r, V::set1(5.0000001201e-1f));
-  p = V::add(V::fmadd(p, V::mul(r, r), r), V::set1(1.0f));
+  F p = exp_poly<V>(exp_reduce<V>(xc, n));
   F n1 = V::floor(V::mul(n, V::set1(0.5f)));
   F y = V::mul(V::mul(p, V::pow2i(n1)), V::pow2i(V::sub(n, n1)));
   return V::select(V::is_nan(x), x, y);
@@ -308,22 +330,9 @@ __attribute__((always_inline)) inline typename V::F exp(typename V::F x) {
 // largest). NaN passes through. 19 operations where exp takes 27.
 template <class V>
 __attribute__((always_inline)) inline typename V::F exp_softmax(typename V::F x) {
-  using F = typename V::F;
-  const F shift = V::set1(12582912.0f);  // 1.5 * 2^23: adding it rounds to an integer
-  const F lo = V::set1(-87.3f);
-  F xc = V::max(lo, V::min(V::set1(88.0f), x));  // the second operand is kept when NaN
-  F k = V::fmadd(xc, V::set1(1.44269504088896341f), shift);
-  F n = V::sub(k, shift);
-  F r = V::fnmadd(n, V::set1(0.693359375f), xc);
-  r = V::fnmadd(n, V::set1(-2.12194440e-4f), r);
-  F p = V::set1(1.9875691500e-4f);
-  p = V::fmadd(p, r, V::set1(1.3981999507e-3f));
-  p = V::fmadd(p, r, V::set1(8.3334519073e-3f));
-  p = V::fmadd(p, r, V::set1(4.1665795894e-2f));
-  p = V::fmadd(p, r, V::set1(1.6666665459e-1f));
-  p = V::fmadd(p, r, V::set1(5.0000001201e-1f));
-  p = V::add(V::fmadd(p, V::mul(r, r), r), V::set1(1.0f));
-  return V::select(V::lt(x, lo), V::zero(), V::mul(p, V::pow2_of_shifted(k)));
+  const typename V::F lo = V::set1(-87.3f);
+  // min / max keep their second operand when it is NaN: x passes through.
+  return V::select(V::lt(x, lo), V::zero(), exp_normal<V>(V::max(lo, V::min(V::set1(88.0f), x))));
 }
 
 // tanh: an odd minimax polynomial for |x| < 0.625 (fitted to tanh with
@@ -399,21 +408,8 @@ __attribute__((always_inline)) inline typename V::F silu(typename V::F x) {
 template <class V>
 __attribute__((always_inline)) inline typename V::F gelu_erf(typename V::F x) {
   using F = typename V::F;
-  const F shift = V::set1(12582912.0f);  // 1.5 * 2^23: adding it rounds to an integer
   F t = V::mul(V::mul(x, x), V::set1(-0.5f));  // -z^2
-  F tc = V::max(t, V::set1(-80.0f));
-  F k = V::fmadd(tc, V::set1(1.44269504088896341f), shift);
-  F n = V::sub(k, shift);
-  F r = V::fnmadd(n, V::set1(0.693359375f), tc);
-  r = V::fnmadd(n, V::set1(-2.12194440e-4f), r);
-  F e = V::set1(1.9875691500e-4f);
-  e = V::fmadd(e, r, V::set1(1.3981999507e-3f));
-  e = V::fmadd(e, r, V::set1(8.3334519073e-3f));
-  e = V::fmadd(e, r, V::set1(4.1665795894e-2f));
-  e = V::fmadd(e, r, V::set1(1.6666665459e-1f));
-  e = V::fmadd(e, r, V::set1(5.0000001201e-1f));
-  e = V::add(V::fmadd(e, V::mul(r, r), r), V::set1(1.0f));
-  e = V::mul(e, V::pow2_of_shifted(k));  // e^{-z^2}
+  F e = exp_normal<V>(V::max(t, V::set1(-80.0f)));  // e^{-z^2}
   F z = V::mul(V::abs(x), V::set1(0.70710678118654752f));
   F zc = V::min(z, V::set1(16.0f));
   F p = V::set1(0.011921406723558903f);

@@ -294,27 +294,16 @@ TEST(NnAttention, WorkspaceIsSmallAndIndependentOfTheContextLength) {
 // A 16-bit K and V (a bf16 or f16 KV cache) give exactly what f32 K and V
 // holding the same (rounded) values give, on every ISA, for head dims with
 // and without a vector tail, GQA and decode/prefill shapes.
-// [batch, heads, len, dim] -> [batch, len, heads, dim] (swap_heads), and back.
+// [batch, d1, d2, dim] -> [batch, d2, d1, dim]: heads-first to
+// sequence-first with (heads, len), and back with (len, heads).
 template <class T>
-std::vector<T> swap_heads(const std::vector<T> &x, int64_t batch, int64_t heads, int64_t len, int64_t dim) {
+std::vector<T> swap_middle(const std::vector<T> &x, int64_t batch, int64_t d1, int64_t d2, int64_t dim) {
   std::vector<T> y(x.size());
   for (int64_t b = 0; b < batch; ++b)
-    for (int64_t h = 0; h < heads; ++h)
-      for (int64_t s = 0; s < len; ++s)
+    for (int64_t i = 0; i < d1; ++i)
+      for (int64_t j = 0; j < d2; ++j)
         for (int64_t c = 0; c < dim; ++c)
-          y[static_cast<size_t>(((b * len + s) * heads + h) * dim + c)] =
-              x[static_cast<size_t>(((b * heads + h) * len + s) * dim + c)];
-  return y;
-}
-template <class T>
-std::vector<T> unswap_heads(const std::vector<T> &x, int64_t batch, int64_t heads, int64_t len, int64_t dim) {
-  std::vector<T> y(x.size());
-  for (int64_t b = 0; b < batch; ++b)
-    for (int64_t h = 0; h < heads; ++h)
-      for (int64_t s = 0; s < len; ++s)
-        for (int64_t c = 0; c < dim; ++c)
-          y[static_cast<size_t>(((b * heads + h) * len + s) * dim + c)] =
-              x[static_cast<size_t>(((b * len + s) * heads + h) * dim + c)];
+          y[static_cast<size_t>(((b * d2 + j) * d1 + i) * dim + c)] = x[static_cast<size_t>(((b * d1 + i) * d2 + j) * dim + c)];
   return y;
 }
 
@@ -349,10 +338,10 @@ TEST(NnAttention, SequenceMajorLayoutEqualsHeadMajor) {
     AttentionDims hm = p.d, sm = p.d;
     hm.kv = sm.kv = c.kv;
     sm.seq_major = true;
-    const std::vector<float> qs = swap_heads(p.q, c.batch, c.heads, c.s, c.dim);
-    const std::vector<float> ks = swap_heads(p.k, c.batch, c.heads, c.t, c.dim), vs = swap_heads(p.v, c.batch, c.heads, c.t, c.vdim);
-    const std::vector<uint16_t> k16s = k16.empty() ? k16 : swap_heads(k16, c.batch, c.heads, c.t, c.dim);
-    const std::vector<uint16_t> v16s = v16.empty() ? v16 : swap_heads(v16, c.batch, c.heads, c.t, c.vdim);
+    const std::vector<float> qs = swap_middle(p.q, c.batch, c.heads, c.s, c.dim);
+    const std::vector<float> ks = swap_middle(p.k, c.batch, c.heads, c.t, c.dim), vs = swap_middle(p.v, c.batch, c.heads, c.t, c.vdim);
+    const std::vector<uint16_t> k16s = k16.empty() ? k16 : swap_middle(k16, c.batch, c.heads, c.t, c.dim);
+    const std::vector<uint16_t> v16s = v16.empty() ? v16 : swap_middle(v16, c.batch, c.heads, c.t, c.vdim);
     const void *kh = k16.empty() ? static_cast<const void *>(p.k.data()) : k16.data();
     const void *vh = v16.empty() ? static_cast<const void *>(p.v.data()) : v16.data();
     const void *kq = k16s.empty() ? static_cast<const void *>(ks.data()) : k16s.data();
@@ -368,7 +357,7 @@ TEST(NnAttention, SequenceMajorLayoutEqualsHeadMajor) {
       Workspace wh(attention_workspace_bytes(hm)), wq(attention_workspace_bytes(sm));
       attention(hm, p.q.data(), kh, vh, p.mask.data(), want.data(), wh.get(), serial);
       attention(sm, qs.data(), kq, vq, p.mask.data(), got.data(), wq.get(), two);
-      EXPECT_EQ(unswap_heads(got, c.batch, c.heads, c.s, c.vdim), want) << isa_name(isa) << " " << what;
+      EXPECT_EQ(swap_middle(got, c.batch, c.s, c.heads, c.vdim), want) << isa_name(isa) << " " << what;
     }
   }
 }
