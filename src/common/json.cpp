@@ -2,6 +2,7 @@
 
 #include <cjson/cJSON.h>
 
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <sstream>
@@ -25,6 +26,64 @@ std::string line_col(std::string_view text, size_t offset) {
     }
   }
   return "line " + std::to_string(line) + ", column " + std::to_string(col);
+}
+
+// Compact JSON text of a parsed tree (nesting bounded by the parser's
+// max_depth). Not cJSON_PrintUnformatted: its numbers keep 15 digits when
+// they come within a relative epsilon of the value, so 42222221669573810
+// printed back as 42222221669573800; here an integral number is its integer
+// digits (below 1e18), any other the shortest text that reads back as the
+// same double (std::to_chars), a non-finite one null.
+void print_json(const cJSON *n, std::string &out) {
+  if (cJSON_IsNumber(n)) {
+    if (!std::isfinite(n->valuedouble)) {
+      out += "null";
+      return;
+    }
+    char buf[32];
+    const double v = n->valuedouble;
+    // Integral values as integers (500000, not the shorter 5e+05).
+    const auto r = std::trunc(v) == v && std::fabs(v) < 1e18
+                       ? std::to_chars(buf, buf + sizeof buf, static_cast<int64_t>(v))
+                       : std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, r.ptr);
+  } else if (cJSON_IsString(n)) {
+    out += '"';
+    for (const char *c = n->valuestring; *c != '\0'; ++c) {
+      const auto u = static_cast<unsigned char>(*c);
+      if (u == '"' || u == '\\') {
+        out += '\\';
+        out += *c;
+      } else if (u < 0x20) {
+        static const char hex[] = "0123456789abcdef";
+        out += "\\u00";
+        out += hex[u >> 4];
+        out += hex[u & 15];
+      } else {
+        out += *c;
+      }
+    }
+    out += '"';
+  } else if (cJSON_IsArray(n) || cJSON_IsObject(n)) {
+    const bool object = cJSON_IsObject(n);
+    out += object ? '{' : '[';
+    for (const cJSON *c = n->child; c != nullptr; c = c->next) {
+      if (c != n->child) out += ',';
+      if (object) {
+        cJSON key{};
+        key.type = cJSON_String;
+        key.valuestring = c->string;
+        print_json(&key, out);
+        out += ':';
+      }
+      print_json(c, out);
+    }
+    out += object ? '}' : ']';
+  } else if (cJSON_IsBool(n)) {
+    out += cJSON_IsTrue(n) ? "true" : "false";
+  } else {
+    out += "null";
+  }
 }
 
 // Rejects nesting deeper than max_depth before cJSON recurses into it, and the
@@ -298,11 +357,9 @@ std::optional<std::string> JsonView::opt_string(std::string_view key) const {
 }
 
 std::string JsonView::to_json() const {
+  std::string out;
   if (node_ == nullptr) return "null";
-  char *s = cJSON_PrintUnformatted(node_);
-  if (s == nullptr) fail(QEFF_E_OOM, origin_->name + ": out of memory printing JSON");
-  std::string out(s);
-  cJSON_free(s);
+  print_json(node_, out);
   return out;
 }
 

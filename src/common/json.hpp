@@ -94,7 +94,9 @@ class JsonView {
   std::optional<bool> opt_bool(std::string_view key) const;
   std::optional<std::string> opt_string(std::string_view key) const;
 
-  // Serialize this value back to compact JSON text.
+  // Serialize this value back to compact JSON text; a number is the shortest
+  // text that reads back as the same double (non-finite: null), so the text
+  // parses back to the same values.
   std::string to_json() const;
 
   [[noreturn]] void fail_here(qeff_status status, const std::string &what) const;

@@ -232,6 +232,24 @@ TEST(JsonParse, ValidObject) {
   EXPECT_EQ(d.origin().name, "cfg.json");
 }
 
+TEST(JsonParse, PrintedTextReadsBackAsTheSameValues) {
+  // 42222221669573810 is the double 42222221669573808: cJSON's printer gave
+  // 4.22222216695738e+16 (a fuzzer's config read back as another value).
+  JsonDocument d = parse(
+      "{\"big\": 42222221669573810, \"frac\": 0.1, \"int\": 500000, \"small\": 1e-05, \"huge\": 1e300,"
+      " \"neg\": -2.5e-300, \"s\": \"q\\\"b\\\\n\\n\\u0001\xc3\xa9\", \"a\": [true, false, null, {}], \"o\": {\"k\": []}}");
+  const std::string text = d.root().to_json();
+  EXPECT_NE(text.find("\"big\":42222221669573808"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"int\":500000,"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"s\":\"q\\\"b\\\\n\\u000a\\u0001\xc3\xa9\""), std::string::npos) << text;
+  JsonDocument again = parse(text);
+  for (const char *k : {"big", "frac", "int", "small", "huge", "neg"})
+    EXPECT_EQ(again.root().get(k).as_double(), d.root().get(k).as_double()) << k;
+  EXPECT_EQ(again.root().get("s").as_string(), d.root().get("s").as_string());
+  EXPECT_EQ(again.root().get("a").to_json(), "[true,false,null,{}]");
+  EXPECT_EQ(again.root().get("o").to_json(), "{\"k\":[]}");
+}
+
 TEST(JsonParse, SizeCapGivesLimitBeforeParsing) {
   JsonLimits l;
   l.max_bytes = 10;
