@@ -2,7 +2,6 @@
 
 #include <cjson/cJSON.h>
 
-#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <sstream>
@@ -10,6 +9,7 @@
 
 #include "common/checked.hpp"
 #include "common/error.hpp"
+#include "common/json_writer.hpp"
 #include "common/utf8.hpp"
 
 namespace qeff {
@@ -28,61 +28,37 @@ std::string line_col(std::string_view text, size_t offset) {
   return "line " + std::to_string(line) + ", column " + std::to_string(col);
 }
 
-// Compact JSON text of a parsed tree (nesting bounded by the parser's
-// max_depth). Not cJSON_PrintUnformatted: its numbers keep 15 digits when
-// they come within a relative epsilon of the value, so 42222221669573810
-// printed back as 42222221669573800; here an integral number is its integer
-// digits (below 1e18), any other the shortest text that reads back as the
-// same double (std::to_chars), a non-finite one null.
-void print_json(const cJSON *n, std::string &out) {
+// A parsed tree as compact JSON (nesting bounded by the parser's
+// max_depth), through JsonWriter rather than cJSON_PrintUnformatted: cJSON
+// keeps 15 digits of a number when they come within a relative epsilon of
+// it, so 42222221669573810 printed back as 42222221669573800. An integral
+// number is written as its integer digits (below 1e18: 500000, not 5e+05),
+// any other as JsonWriter's shortest round-trip text, a non-finite one as
+// null. (The document's strings are valid UTF-8: parse checks the text and
+// cJSON refuses unpaired surrogate escapes.)
+void print_json(const cJSON *n, JsonWriter &w) {
   if (cJSON_IsNumber(n)) {
-    if (!std::isfinite(n->valuedouble)) {
-      out += "null";
-      return;
-    }
-    char buf[32];
     const double v = n->valuedouble;
-    // Integral values as integers (500000, not the shorter 5e+05).
-    const auto r = std::trunc(v) == v && std::fabs(v) < 1e18
-                       ? std::to_chars(buf, buf + sizeof buf, static_cast<int64_t>(v))
-                       : std::to_chars(buf, buf + sizeof buf, v);
-    out.append(buf, r.ptr);
+    if (!std::isfinite(v))
+      w.null();
+    else if (std::trunc(v) == v && std::fabs(v) < 1e18)
+      w.value(static_cast<int64_t>(v));
+    else
+      w.value(v);
   } else if (cJSON_IsString(n)) {
-    out += '"';
-    for (const char *c = n->valuestring; *c != '\0'; ++c) {
-      const auto u = static_cast<unsigned char>(*c);
-      if (u == '"' || u == '\\') {
-        out += '\\';
-        out += *c;
-      } else if (u < 0x20) {
-        static const char hex[] = "0123456789abcdef";
-        out += "\\u00";
-        out += hex[u >> 4];
-        out += hex[u & 15];
-      } else {
-        out += *c;
-      }
-    }
-    out += '"';
+    w.value(n->valuestring);
   } else if (cJSON_IsArray(n) || cJSON_IsObject(n)) {
     const bool object = cJSON_IsObject(n);
-    out += object ? '{' : '[';
+    object ? w.begin_object() : w.begin_array();
     for (const cJSON *c = n->child; c != nullptr; c = c->next) {
-      if (c != n->child) out += ',';
-      if (object) {
-        cJSON key{};
-        key.type = cJSON_String;
-        key.valuestring = c->string;
-        print_json(&key, out);
-        out += ':';
-      }
-      print_json(c, out);
+      if (object) w.key(c->string);
+      print_json(c, w);
     }
-    out += object ? '}' : ']';
+    object ? w.end_object() : w.end_array();
   } else if (cJSON_IsBool(n)) {
-    out += cJSON_IsTrue(n) ? "true" : "false";
+    w.value(cJSON_IsTrue(n) != 0);
   } else {
-    out += "null";
+    w.null();
   }
 }
 
@@ -357,10 +333,10 @@ std::optional<std::string> JsonView::opt_string(std::string_view key) const {
 }
 
 std::string JsonView::to_json() const {
-  std::string out;
   if (node_ == nullptr) return "null";
-  print_json(node_, out);
-  return out;
+  JsonWriter w(/*pretty=*/false);
+  print_json(node_, w);
+  return w.take();
 }
 
 }  // namespace qeff
