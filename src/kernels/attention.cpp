@@ -447,12 +447,12 @@ struct Task {
   }
 
   // Adds the masked keys' weight exp(masked_value - max) where it does not
-  // underflow (see attention.hpp) and writes y = acc / den. `p` is a
-  // p.kb scratch row; vsum (sum of v over all keys) is computed once per
+  // underflow (see attention.hpp) and writes y = acc / den. `scratch`
+  // holds a key block's weights (p.kb floats); vsum (sum of v over all keys) is computed once per
   // task for its fully masked rows (prefill padding rows), which all equal
   // mean(v).
   void finish_row(const uint8_t *m, const KeyRange &range, float mx, float den, float *acc, Rows &rows,
-                  float *out, float *p, float *vsum, bool &have_vsum) const {
+                  float *out, float *scratch, float *vsum, bool &have_vsum) const {
     const int64_t vd = d.v_dim, t = d.kv_len, masked = t - range.unmasked;
     if (masked > 0) {
       // std::max would drop a NaN masked_value; the body propagates it.
@@ -461,11 +461,11 @@ struct Task {
       if (range.unmasked == 0) {
         if (!have_vsum) {
           std::fill(vsum, vsum + vd, 0.0f);
-          std::fill(p, p + this->p.kb, 1.0f);
-          for (int64_t kb = 0; kb < t; kb += this->p.kb) {
-            const int64_t n = std::min(this->p.kb, t - kb);
+          std::fill(scratch, scratch + p.kb, 1.0f);
+          for (int64_t kb = 0; kb < t; kb += p.kb) {
+            const int64_t n = std::min(p.kb, t - kb);
             rows.fetch_values(kb, kb + n);
-            axpy_rows(p, 0, 1, rows.value(kb), rows.vst, n, vd, vsum, 0);
+            axpy_rows(scratch, 0, 1, rows.value(kb), rows.vst, n, vd, vsum, 0);
           }
           have_vsum = true;
         }
@@ -476,11 +476,11 @@ struct Task {
         const float alpha = std::exp(mx - top);
         ops.scale_add(acc, alpha, 0.0f, acc, vd);
         den = den * alpha + static_cast<float>(masked) * w;
-        for (int64_t kb = 0; kb < t; kb += this->p.kb) {
-          const int64_t n = std::min(this->p.kb, t - kb);
-          for (int64_t j = 0; j < n; ++j) p[j] = m[kb + j] ? w : 0.0f;
+        for (int64_t kb = 0; kb < t; kb += p.kb) {
+          const int64_t n = std::min(p.kb, t - kb);
+          for (int64_t j = 0; j < n; ++j) scratch[j] = m[kb + j] ? w : 0.0f;
           rows.fetch_values(kb, kb + n);
-          axpy_rows(p, 0, 1, rows.value(kb), rows.vst, n, vd, acc, 0);
+          axpy_rows(scratch, 0, 1, rows.value(kb), rows.vst, n, vd, acc, 0);
         }
       }
     }

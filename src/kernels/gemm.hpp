@@ -182,8 +182,8 @@ bool gemm_quantizes_a(GemmStorage s);
 uint64_t gemm_packed_group_workspace(int64_t m, const GemmMember *members, int count);
 
 // Every member's C = epilogue(A B) for one A (M x K, row stride lda), each
-// bit for bit what gemm_packed gives it: count (1..kGemmMaxGroup) members of
-// one storage and one K. With a storage that quantizes A, A is quantized
+// bit for bit what gemm_packed gives it: members of one storage and one K,
+// taken kGemmMaxGroup at a time. With a storage that quantizes A, A is quantized
 // once and every member's tiles run as one task list (one hand-off to the
 // pool instead of one per product); other storages run gemm_packed per
 // member.
