@@ -28,8 +28,10 @@ Isa detect() {
   // OS does not save is reported as unsupported.
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
       __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma") &&
-      has_f16c())
-    return __builtin_cpu_supports("avx512vnni") ? Isa::avx512vnni : Isa::avx512;
+      has_f16c()) {
+    if (!__builtin_cpu_supports("avx512vnni")) return Isa::avx512;
+    return __builtin_cpu_supports("avx512vbmi") ? Isa::avx512vbmi : Isa::avx512vnni;
+  }
   // F16C (f16 weights) came with every AVX2 CPU; checked all the same.
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && has_f16c()) return Isa::avx2;
 #endif
@@ -38,11 +40,12 @@ Isa detect() {
 
 Isa env_cap() {
   const char *v = std::getenv("QEFF_ISA");
-  if (!v) return Isa::avx512vnni;
+  if (!v) return Isa::avx512vbmi;
   if (!std::strcmp(v, "portable")) return Isa::portable;
   if (!std::strcmp(v, "avx2")) return Isa::avx2;
   if (!std::strcmp(v, "avx512")) return Isa::avx512;
-  return Isa::avx512vnni;
+  if (!std::strcmp(v, "avx512vnni")) return Isa::avx512vnni;
+  return Isa::avx512vbmi;
 }
 
 std::atomic<int> forced{-1};
@@ -55,6 +58,7 @@ const char *isa_name(Isa isa) {
     case Isa::avx2: return "avx2";
     case Isa::avx512: return "avx512";
     case Isa::avx512vnni: return "avx512vnni";
+    case Isa::avx512vbmi: return "avx512vbmi";
   }
   return "unknown";
 }

@@ -1,11 +1,12 @@
 // Run-time CPU dispatch. Every kernel with ISA-specific code has a portable
 // C++ path and, where it pays, AVX2+FMA, AVX-512 and AVX-512 VNNI paths in
 // files of their own (<kernel>_avx2.cpp, <kernel>_avx512.cpp,
-// <kernel>_avx512vnni.cpp, compiled with the matching -m flags; nothing else in
+// <kernel>_avx512vnni.cpp, <kernel>_avx512vbmi.cpp, compiled with the matching -m flags; nothing else in
 // the build uses those flags). The ISAs form a ladder, each including the one
 // below; a kernel without code of its own for a rung runs the best rung below
 // it. The active ISA is the best one this CPU (and OS, via XGETBV) supports,
-// capped by the environment variable QEFF_ISA=portable|avx2|avx512|avx512vnni
+// capped by the environment variable
+// QEFF_ISA=portable|avx2|avx512|avx512vnni|avx512vbmi
 // and by force_isa() (tests run every path the machine supports and compare it
 // with the portable one).
 #pragma once
@@ -14,15 +15,16 @@
 
 namespace qeff::kernels {
 
-enum class Isa { portable = 0, avx2 = 1, avx512 = 2, avx512vnni = 3 };
+enum class Isa { portable = 0, avx2 = 1, avx512 = 2, avx512vnni = 3, avx512vbmi = 4 };
 
 // Every rung of the ladder, lowest first (tests loop over it).
-inline constexpr Isa kAllIsas[] = {Isa::portable, Isa::avx2, Isa::avx512, Isa::avx512vnni};
+inline constexpr Isa kAllIsas[] = {Isa::portable, Isa::avx2, Isa::avx512, Isa::avx512vnni, Isa::avx512vbmi};
 
-const char *isa_name(Isa isa);  // "portable", "avx2", "avx512", "avx512vnni"
+const char *isa_name(Isa isa);  // "portable", "avx2", "avx512", "avx512vnni", "avx512vbmi"
 // The best ISA the CPU and OS support (AVX2 needs AVX2+FMA+F16C; AVX-512 needs
 // F+BW+DQ+VL with ZMM state enabled; AVX-512 VNNI adds AVX512_VNNI, the int8
-// dot product of Cascade Lake, Ice Lake, Sapphire Rapids and Zen 4).
+// dot product of Cascade Lake, Ice Lake, Sapphire Rapids and Zen 4; AVX-512
+// VBMI adds AVX512_VBMI, the byte permutes of all of those but Cascade Lake).
 Isa detected_isa();
 bool isa_supported(Isa isa);
 // Whether `isa` includes `rung` (the ladder's order).

@@ -35,6 +35,19 @@ __attribute__((always_inline)) inline void prefetch_next_superblock(const uint8_
   }
 }
 
+// The same prefetch spread over the block's quads: at quad q < Lines, line q
+// of that share for the panel at `panel`. Issued a line at a time between
+// the quads' work instead of NP x Lines at once at the block's start (where
+// the burst fills the line-fill buffers and stalls the loads behind it): 4%
+// more bandwidth for the MXFP6 decode GEMVs on the Xeon.
+template <int64_t SuperBytes, int Lines>
+__attribute__((always_inline)) inline void prefetch_next_superblock_line(const uint8_t *panel, int64_t blk, int q) {
+  static_assert(4 * Lines * 64 >= SuperBytes && Lines <= 8);
+  if (q >= Lines) return;
+  const uintptr_t at = reinterpret_cast<uintptr_t>(panel) + (blk / 4 + 1) * SuperBytes + ((blk % 4) * Lines + q) * 64;
+  _mm_prefetch(reinterpret_cast<const char *>(at), _MM_HINT_T0);
+}
+
 // Stores an MR x V tile of f32 vectors (__m256, or __m512 in AVX-512 files)
 // at c (row stride ldc), only its first nr columns: a full tile directly, a
 // partial one through a spill.

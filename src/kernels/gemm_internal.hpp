@@ -263,6 +263,7 @@ using Mx6KernelSet = QuantKernelSet<BlockArgs, BlockQuantize>;
 const Mx6KernelSet &mx6_kernels_portable();
 const Mx6KernelSet &mx6_kernels_avx2();
 const Mx6KernelSet &mx6_kernels_avx512vnni();
+const Mx6KernelSet &mx6_kernels_avx512vbmi();
 
 // The scalar quantization of n values x[0], x[stride], ... into q[0..n) and
 // *scale, as gemm.hpp defines it for int8 (gemm_i8.cpp); false when all are

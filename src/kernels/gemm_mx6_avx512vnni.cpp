@@ -1,5 +1,6 @@
-// AVX-512 VNNI MXFP6 GEMM microkernels (mxfp6.panel16x32, gemm.hpp); A's
-// blocks are quantized by quantize_blocks over the AVX-512 span quantizer.
+// AVX-512 VNNI MXFP6 GEMM microkernels (mxfp6.panel16x32, gemm.hpp) for CPUs
+// without VBMI (Cascade Lake; gemm_mx6_avx512vbmi.cpp decodes with vpermb);
+// A's blocks are quantized by quantize_blocks over the AVX-512 span quantizer.
 //
 // Decoding a quad of k for 16 columns into one zmm, in column order: its 32
 // bytes of low 4 bits as the 4-bit kernel reads its nibbles (quad_nibbles);
@@ -21,16 +22,6 @@
 
 namespace qeff::kernels::gemm_detail {
 namespace {
-
-// 16 E8M0 scale bytes -> the f32 factors of mx6_scale: 2^(e - 130) for e in
-// [4, 254], 0 below, NaN for 255.
-inline __m512 load_scales(const uint8_t *p) {
-  const __m512i e = _mm512_maskz_cvtepu8_epi32(kAll, _mm_loadu_si128(reinterpret_cast<const __m128i *>(p)));
-  const __mmask16 normal = _mm512_cmpge_epi32_mask(e, _mm512_set1_epi32(4));
-  const __mmask16 nan = _mm512_cmpeq_epi32_mask(e, _mm512_set1_epi32(255));
-  const __m512i bits = _mm512_maskz_slli_epi32(normal, _mm512_sub_epi32(e, _mm512_set1_epi32(3)), 23);
-  return _mm512_castsi512_ps(_mm512_mask_mov_epi32(bits, nan, _mm512_set1_epi32(-1)));
-}
 
 // One quad of one panel: magnitudes x 8 in column order and the mask of the
 // negative weights' bytes.
@@ -64,13 +55,13 @@ struct VnniMx6Kernel {
     for (int64_t b = 0; b < g.nb; ++b) {
       __m512i sum[MR][NP];
       zero_tile(sum);
-      prefetch_next_superblock<NP, kMx6SuperBytes, 7>(g.b, g.panel_stride, b);
 #pragma GCC unroll 8
       for (int q = 0; q < 8; ++q) {
         Quad w[NP];
 #pragma GCC unroll 8
         for (int p = 0; p < NP; ++p) {
           const uint8_t *panel = g.b + p * g.panel_stride;
+          prefetch_next_superblock_line<kMx6SuperBytes, 7>(panel, b, q);
           const uint8_t *nib = panel + mx6_nibbles_at(b) + q * 32, *high = panel + mx6_high_at(b) + q / 2 * 32;
           w[p] = q % 2 == 0 ? decode<0>(nib, high) : decode<1>(nib, high);
         }
@@ -84,7 +75,7 @@ struct VnniMx6Kernel {
       }
       __m512 scale[NP];
 #pragma GCC unroll 8
-      for (int p = 0; p < NP; ++p) scale[p] = load_scales(g.b + p * g.panel_stride + mx6_scales_at(b));
+      for (int p = 0; p < NP; ++p) scale[p] = mx6_load_scales(g.b + p * g.panel_stride + mx6_scales_at(b));
       add_scaled_block(acc, sum, scale, g.a_scale, g.lds, b);
     }
     store_tile(acc, g.c, g.ldc, g.nr);

@@ -24,12 +24,15 @@ struct Workspace {
 
 uint64_t align64(uint64_t n) { return (n + 63) / 64 * 64; }
 
-// The kernel set of the active ISA among a storage's three (the sets are
-// built on first use, so one only the CPU supports is never touched
-// elsewhere); avx512 without VNNI runs the AVX2 set.
+// The kernel set of the active ISA among a storage's (the sets are built on
+// first use, so one only the CPU supports is never touched elsewhere);
+// avx512 without VNNI runs the AVX2 set, avx512vbmi the VNNI one unless the
+// storage has a set of its own.
 template <class Set>
-const Set &for_active_isa(const Set &(*portable)(), const Set &(*avx2)(), const Set &(*avx512vnni)()) {
+const Set &for_active_isa(const Set &(*portable)(), const Set &(*avx2)(), const Set &(*avx512vnni)(),
+                          const Set &(*avx512vbmi)() = nullptr) {
   const Isa isa = active_isa();
+  if (avx512vbmi && isa_at_least(isa, Isa::avx512vbmi)) return avx512vbmi();
   if (isa_at_least(isa, Isa::avx512vnni)) return avx512vnni();
   return isa == Isa::portable ? portable() : avx2();
 }
@@ -122,11 +125,12 @@ struct Q4Storage {
   }
 };
 
-// MXFP6: A is quantized as for 4-bit (the sums go unused); its own tiles
+// MXFP6: A is quantized as for 4-bit (the VBMI kernels use the sums); its own tiles
 // and superblocks.
 struct Mx6Storage : Q4Storage {
   static const Set &active() {
-    return for_active_isa(&mx6_kernels_portable, &mx6_kernels_avx2, &mx6_kernels_avx512vnni);
+    return for_active_isa(&mx6_kernels_portable, &mx6_kernels_avx2, &mx6_kernels_avx512vnni,
+                          &mx6_kernels_avx512vbmi);
   }
 
   static BlockArgs args(const PackedB &b, const Workspace &w) {

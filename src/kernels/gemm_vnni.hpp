@@ -42,6 +42,16 @@ __attribute__((always_inline)) inline __m512i quad_nibbles(const uint8_t *quad) 
   return _mm512_and_si512(_mm512_srlv_epi16(x, shifts), _mm512_set1_epi8(0x0f));
 }
 
+// 16 MXFP6 E8M0 scale bytes -> the f32 factors of mx6_scale: 2^(e - 130) for e in
+// [4, 254], 0 below, NaN for 255.
+__attribute__((always_inline)) inline __m512 mx6_load_scales(const uint8_t *p) {
+  const __m512i e = _mm512_maskz_cvtepu8_epi32(kAll, _mm_loadu_si128(reinterpret_cast<const __m128i *>(p)));
+  const __mmask16 normal = _mm512_cmpge_epi32_mask(e, _mm512_set1_epi32(4));
+  const __mmask16 nan = _mm512_cmpeq_epi32_mask(e, _mm512_set1_epi32(255));
+  const __m512i bits = _mm512_maskz_slli_epi32(normal, _mm512_sub_epi32(e, _mm512_set1_epi32(3)), 23);
+  return _mm512_castsi512_ps(_mm512_mask_mov_epi32(bits, nan, _mm512_set1_epi32(-1)));
+}
+
 // The end of a block of a block format (q4, mx6) for an MR x NP tile:
 //   acc[r][p] = fma(float(sum[r][p]), scale[p] * a_scale[r][b], acc[r][p])
 // in the order gemm_internal.hpp fixes for every ISA.

@@ -127,7 +127,8 @@ int main(int argc, char **argv) {
       for (Isa isa : kAllIsas) {
         if (!isa_supported(isa)) continue;
         if (isa == Isa::portable && st != GemmStorage::f32) continue;
-        if (isa == Isa::avx512vnni && float_storage) continue;  // runs the avx512 code
+        if (isa == Isa::avx512vnni && float_storage) continue;        // runs the avx512 code
+        if (isa == Isa::avx512vbmi && st != GemmStorage::mx6) continue;  // runs the avx512vnni code
         force_isa(isa);
         std::string what = std::string("qeff ") + isa_name(isa) + " " + gemm_format_name(st);
         report(s, what.c_str(), time_it(runs, [&] {
