@@ -17,6 +17,21 @@ __attribute__((always_inline)) inline void zero_tile(T (&x)[MR][V]) {
     for (int v = 0; v < V; ++v) x[r][v] = T{};
 }
 
+// The offset from a panel of what to prefetch while its block `blk` is
+// computed: the next superblock, or past the panel's last one the first
+// superblock of the panel NP on (panels are contiguous, panel_stride apart),
+// which the same thread's next group of NP panels usually reads next (a GEMV's
+// column blocks; a guess elsewhere, and harmless). Integer arithmetic: the
+// lines may lie past the weights (prefetching them is harmless; a pointer
+// there would be UB).
+template <int NP, int64_t SuperBytes>
+__attribute__((always_inline)) inline uintptr_t next_superblock(const uint8_t *panel, int64_t panel_stride,
+                                                                int64_t blk) {
+  int64_t at = (blk / 4 + 1) * SuperBytes;
+  if (at >= panel_stride) at += (NP - 1) * panel_stride;
+  return reinterpret_cast<uintptr_t>(panel) + at;
+}
+
 // While block `blk` of NP panels is computed, prefetches Lines cache lines of
 // the next superblock of each panel (block blk % 4's share of it: 4 x Lines
 // lines cover SuperBytes): one row of A leaves the hardware prefetcher behind.
@@ -24,12 +39,9 @@ template <int NP, int64_t SuperBytes, int Lines>
 __attribute__((always_inline)) inline void prefetch_next_superblock(const uint8_t *b, int64_t panel_stride,
                                                                    int64_t blk) {
   static_assert(4 * Lines * 64 >= SuperBytes);
-  // Integer address arithmetic: after the last superblock the lines lie past
-  // the panel (prefetching them is harmless; a pointer there would be UB).
-  const uintptr_t next = reinterpret_cast<uintptr_t>(b) + (blk / 4 + 1) * SuperBytes + (blk % 4) * Lines * 64;
 #pragma GCC unroll 4
   for (int p = 0; p < NP; ++p) {
-    const uintptr_t pf = next + p * panel_stride;
+    const uintptr_t pf = next_superblock<NP, SuperBytes>(b + p * panel_stride, panel_stride, blk) + (blk % 4) * Lines * 64;
 #pragma GCC unroll 8
     for (int line = 0; line < Lines; ++line) _mm_prefetch(reinterpret_cast<const char *>(pf + line * 64), _MM_HINT_T0);
   }
@@ -40,11 +52,12 @@ __attribute__((always_inline)) inline void prefetch_next_superblock(const uint8_
 // the quads' work instead of NP x Lines at once at the block's start (where
 // the burst fills the line-fill buffers and stalls the loads behind it): 4%
 // more bandwidth for the MXFP6 decode GEMVs on the Xeon.
-template <int64_t SuperBytes, int Lines>
-__attribute__((always_inline)) inline void prefetch_next_superblock_line(const uint8_t *panel, int64_t blk, int q) {
+template <int NP, int64_t SuperBytes, int Lines>
+__attribute__((always_inline)) inline void prefetch_next_superblock_line(const uint8_t *panel, int64_t panel_stride,
+                                                                        int64_t blk, int q) {
   static_assert(4 * Lines * 64 >= SuperBytes && Lines <= 8);
   if (q >= Lines) return;
-  const uintptr_t at = reinterpret_cast<uintptr_t>(panel) + (blk / 4 + 1) * SuperBytes + ((blk % 4) * Lines + q) * 64;
+  const uintptr_t at = next_superblock<NP, SuperBytes>(panel, panel_stride, blk) + ((blk % 4) * Lines + q) * 64;
   _mm_prefetch(reinterpret_cast<const char *>(at), _MM_HINT_T0);
 }
 

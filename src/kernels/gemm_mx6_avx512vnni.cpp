@@ -61,7 +61,7 @@ struct VnniMx6Kernel {
 #pragma GCC unroll 8
         for (int p = 0; p < NP; ++p) {
           const uint8_t *panel = g.b + p * g.panel_stride;
-          prefetch_next_superblock_line<kMx6SuperBytes, 7>(panel, b, q);
+          prefetch_next_superblock_line<NP, kMx6SuperBytes, 7>(panel, g.panel_stride, b, q);
           const uint8_t *nib = panel + mx6_nibbles_at(b) + q * 32, *high = panel + mx6_high_at(b) + q / 2 * 32;
           w[p] = q % 2 == 0 ? decode<0>(nib, high) : decode<1>(nib, high);
         }
