@@ -20,9 +20,7 @@
 // the table, 2 weight vectors, A), decode 1 x 8.
 #include <immintrin.h>
 
-#include "kernels/gemm_avx2_tile.hpp"
-#include "kernels/gemm_internal.hpp"
-#include "kernels/gemm_vnni.hpp"
+#include "kernels/gemm_mx6_tile.hpp"
 
 namespace qeff::kernels::gemm_detail {
 namespace {
@@ -40,63 +38,45 @@ struct BiasedValues {
 };
 constexpr BiasedValues kBiased;
 
-// U: which quad of its pair. The field of quad U, half h (columns 0..7 or
-// 8..15) is at bits 4 U + 2 h of each high byte; a dword rotation left by
-// 4 - (4 U + 2 h) (mod 32) puts it on bits 4, 5 of the same byte.
-template <int U>
-__attribute__((always_inline)) inline __m512i decode(const uint8_t *nibbles, const uint8_t *high, __m512i table) {
-  constexpr int kLowHalf = (4 - 4 * U) & 31, kHighHalf = (2 - 4 * U) & 31;
-  const __m512i rotate = _mm512_mask_set1_epi32(_mm512_set1_epi32(kLowHalf), 0xff00, kHighHalf);
-  const __m512i shift = _mm512_maskz_set1_epi16(0xffff0000u, 4);
-  const __m512i low = _mm512_srlv_epi16(
-      _mm512_maskz_broadcast_i64x4(0xff, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(nibbles))), shift);
-  const __m512i h = _mm512_maskz_broadcast_i64x4(0xff, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(high)));
-  const __m512i fields = _mm512_maskz_rolv_epi32(kAll, h, rotate);
-  // Bits 0..3 from low, 4..7 from fields (0xe4: c ? a : b with c the mask).
-  const __m512i code = _mm512_ternarylogic_epi32(low, fields, _mm512_set1_epi8(0x0f), 0xe4);
-  return _mm512_maskz_permutexvar_epi8(~__mmask64{0}, code, table);
-}
+// The decoder of mx6_tile: a quad of one panel as its biased values.
+struct TableDecoder {
+  using Weights = __m512i;
+  __m512i table = _mm512_load_si512(kBiased.v);
+
+  // U: which quad of its pair. The field of quad U, half h (columns 0..7 or
+  // 8..15) is at bits 4 U + 2 h of each high byte; a dword rotation left by
+  // 4 - (4 U + 2 h) (mod 32) puts it on bits 4, 5 of the same byte.
+  template <int U>
+  __attribute__((always_inline)) __m512i decode(const uint8_t *nibbles, const uint8_t *high) const {
+    constexpr int kLowHalf = (4 - 4 * U) & 31, kHighHalf = (2 - 4 * U) & 31;
+    const __m512i rotate = _mm512_mask_set1_epi32(_mm512_set1_epi32(kLowHalf), 0xff00, kHighHalf);
+    const __m512i shift = _mm512_maskz_set1_epi16(0xffff0000u, 4);
+    const __m512i low = _mm512_srlv_epi16(
+        _mm512_maskz_broadcast_i64x4(0xff, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(nibbles))), shift);
+    const __m512i h = _mm512_maskz_broadcast_i64x4(0xff, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(high)));
+    const __m512i fields = _mm512_maskz_rolv_epi32(kAll, h, rotate);
+    // Bits 0..3 from low, 4..7 from fields (0xe4: c ? a : b with c the mask).
+    const __m512i code = _mm512_ternarylogic_epi32(low, fields, _mm512_set1_epi8(0x0f), 0xe4);
+    return _mm512_maskz_permutexvar_epi8(~__mmask64{0}, code, table);
+  }
+
+  __attribute__((always_inline)) __m512i product(__m512i sum, __m512i w, __m512i a) const { return dpbusd(sum, w, a); }
+
+  // The bias: c = sum - 64 sum(a), exact in int32.
+  template <int MR, int NP>
+  __attribute__((always_inline)) void finish(__m512i (&sum)[MR][NP], const BlockArgs &g, int64_t b) const {
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) {
+      const __m512i bias = _mm512_set1_epi32(64 * g.a_sum[r * g.lds + b]);
+#pragma GCC unroll 8
+      for (int p = 0; p < NP; ++p) sum[r][p] = _mm512_sub_epi32(sum[r][p], bias);
+    }
+  }
+};
 
 template <int MR, int NP>
 struct VbmiMx6Kernel {
-  static void run(const BlockArgs &g) {
-    const __m512i table = _mm512_load_si512(kBiased.v);
-    __m512 acc[MR][NP];
-    zero_tile(acc);
-    for (int64_t b = 0; b < g.nb; ++b) {
-      __m512i sum[MR][NP];
-      zero_tile(sum);
-#pragma GCC unroll 8
-      for (int q = 0; q < 8; ++q) {
-        __m512i w[NP];
-#pragma GCC unroll 8
-        for (int p = 0; p < NP; ++p) {
-          const uint8_t *panel = g.b + p * g.panel_stride;
-          prefetch_next_superblock_line<NP, kMx6SuperBytes, 7>(panel, g.panel_stride, b, q);
-          const uint8_t *nib = panel + mx6_nibbles_at(b) + q * 32, *high = panel + mx6_high_at(b) + q / 2 * 32;
-          w[p] = q % 2 == 0 ? decode<0>(nib, high, table) : decode<1>(nib, high, table);
-        }
-#pragma GCC unroll 16
-        for (int r = 0; r < MR; ++r) {
-          const __m512i a = broadcast_quad(g.qa + r * g.lda + b * kQ4Block + q * 4);
-#pragma GCC unroll 8
-          for (int p = 0; p < NP; ++p) sum[r][p] = dpbusd(sum[r][p], w[p], a);
-        }
-      }
-      // The bias: c = sum - 64 sum(a), exact in int32.
-#pragma GCC unroll 16
-      for (int r = 0; r < MR; ++r) {
-        const __m512i bias = _mm512_set1_epi32(64 * g.a_sum[r * g.lds + b]);
-#pragma GCC unroll 8
-        for (int p = 0; p < NP; ++p) sum[r][p] = _mm512_sub_epi32(sum[r][p], bias);
-      }
-      __m512 scale[NP];
-#pragma GCC unroll 8
-      for (int p = 0; p < NP; ++p) scale[p] = mx6_load_scales(g.b + p * g.panel_stride + mx6_scales_at(b));
-      add_scaled_block(acc, sum, scale, g.a_scale, g.lds, b);
-    }
-    store_tile(acc, g.c, g.ldc, g.nr);
-  }
+  static void run(const BlockArgs &g) { mx6_tile<MR, NP>(g, TableDecoder{}); }
 };
 
 }  // namespace
