@@ -1,14 +1,13 @@
 // Run-time CPU dispatch. Every kernel with ISA-specific code has a portable
-// C++ path and, where it pays, AVX2+FMA, AVX-512 and AVX-512 VNNI paths in
-// files of their own (<kernel>_avx2.cpp, <kernel>_avx512.cpp,
-// <kernel>_avx512vnni.cpp, <kernel>_avx512vbmi.cpp, compiled with the matching -m flags; nothing else in
-// the build uses those flags). The ISAs form a ladder, each including the one
-// below; a kernel without code of its own for a rung runs the best rung below
-// it. The active ISA is the best one this CPU (and OS, via XGETBV) supports,
-// capped by the environment variable
-// QEFF_ISA=portable|avx2|avx512|avx512vnni|avx512vbmi
-// and by force_isa() (tests run every path the machine supports and compare it
-// with the portable one).
+// C++ path and, where it pays, AVX2+FMA, AVX-512, AVX-512 VNNI and VBMI paths
+// in files of their own (<kernel>_avx2.cpp, <kernel>_avx512.cpp,
+// <kernel>_avx512vnni.cpp, <kernel>_avx512vbmi.cpp, compiled with the matching
+// -m flags; nothing else in the build uses those flags). The ISAs form a
+// ladder, each including the one below; a kernel without code of its own for
+// a rung runs the best rung below it. The active ISA is the best one this CPU
+// (and OS, via XGETBV) supports, capped by the environment variable
+// QEFF_ISA=portable|avx2|avx512|avx512vnni|avx512vbmi and by force_isa() (tests
+// run every path the machine supports and compare it with the portable one).
 #pragma once
 
 #include <string>
