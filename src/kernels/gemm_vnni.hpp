@@ -1,5 +1,6 @@
 // Shared by the AVX-512 VNNI kernels (gemm_i8_avx512vnni.cpp,
-// gemm_q4_avx512vnni.cpp, gemm_mx6_avx512vnni.cpp); include only from files compiled with
+// gemm_q4_avx512vnni.cpp, gemm_mx6_avx512vnni.cpp, gemm_mx6_avx512vbmi.cpp
+// through gemm_mx6_tile.hpp); include only from files compiled with
 // -mavx512vnni.
 #pragma once
 
