@@ -32,26 +32,14 @@ __attribute__((always_inline)) inline uintptr_t next_superblock(const uint8_t *p
   return reinterpret_cast<uintptr_t>(panel) + at;
 }
 
-// While block `blk` of NP panels is computed, prefetches Lines cache lines of
-// the next superblock of each panel (block blk % 4's share of it: 4 x Lines
-// lines cover SuperBytes): one row of A leaves the hardware prefetcher behind.
-template <int NP, int64_t SuperBytes, int Lines>
-__attribute__((always_inline)) inline void prefetch_next_superblock(const uint8_t *b, int64_t panel_stride,
-                                                                   int64_t blk) {
-  static_assert(4 * Lines * 64 >= SuperBytes);
-#pragma GCC unroll 4
-  for (int p = 0; p < NP; ++p) {
-    const uintptr_t pf = next_superblock<NP, SuperBytes>(b + p * panel_stride, panel_stride, blk) + (blk % 4) * Lines * 64;
-#pragma GCC unroll 8
-    for (int line = 0; line < Lines; ++line) _mm_prefetch(reinterpret_cast<const char *>(pf + line * 64), _MM_HINT_T0);
-  }
-}
-
-// The same prefetch spread over the block's quads: at quad q < Lines, line q
-// of that share for the panel at `panel`. Issued a line at a time between
-// the quads' work instead of NP x Lines at once at the block's start (where
-// the burst fills the line-fill buffers and stalls the loads behind it): 4%
-// more bandwidth for the MXFP6 decode GEMVs on the Xeon.
+// While block `blk` of NP panels is computed, prefetches the cache lines of
+// block blk % 4's share of each panel's next superblock (Lines of them; 4 x
+// Lines lines cover SuperBytes), one line per quad q < Lines, for the panel at
+// `panel`: one row of A leaves the hardware prefetcher behind. Kernels issue
+// the lines between the quads' work (the MXFP6 ones: 4% more bandwidth for
+// the decode GEMVs on the Xeon than all NP x Lines at the block's start, where
+// the burst fills the line-fill buffers and stalls the loads behind it) or
+// all at once (prefetch_next_superblock).
 template <int NP, int64_t SuperBytes, int Lines>
 __attribute__((always_inline)) inline void prefetch_next_superblock_line(const uint8_t *panel, int64_t panel_stride,
                                                                         int64_t blk, int q) {
@@ -59,6 +47,18 @@ __attribute__((always_inline)) inline void prefetch_next_superblock_line(const u
   if (q >= Lines) return;
   const uintptr_t at = next_superblock<NP, SuperBytes>(panel, panel_stride, blk) + ((blk % 4) * Lines + q) * 64;
   _mm_prefetch(reinterpret_cast<const char *>(at), _MM_HINT_T0);
+}
+
+// All NP x Lines lines of that share at once (the 4-bit kernels: spreading
+// them made no difference there).
+template <int NP, int64_t SuperBytes, int Lines>
+__attribute__((always_inline)) inline void prefetch_next_superblock(const uint8_t *b, int64_t panel_stride,
+                                                                   int64_t blk) {
+#pragma GCC unroll 4
+  for (int p = 0; p < NP; ++p)
+#pragma GCC unroll 8
+    for (int line = 0; line < Lines; ++line)
+      prefetch_next_superblock_line<NP, SuperBytes, Lines>(b + p * panel_stride, panel_stride, blk, line);
 }
 
 // Stores an MR x V tile of f32 vectors (__m256, or __m512 in AVX-512 files)

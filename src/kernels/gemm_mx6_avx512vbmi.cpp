@@ -9,7 +9,7 @@
 //
 // A quad of k for 16 columns in column order: its 32 bytes of low 4 bits
 // broadcast to both halves and shifted right by 0 / 4 per half (the 4-bit
-// layout, quad_nibbles without the mask); the 32 bytes of high 2-bit fields
+// layout, quad_nibble_bytes); the 32 bytes of high 2-bit fields
 // of its pair of quads broadcast likewise and rotated per dword so that the
 // quad's field of each byte lands on bits 4 and 5 (exponent bit 1, sign: the
 // code's bits 4 and 5); a bit select (vpternlogd) takes bits 0..3 from the
@@ -50,11 +50,8 @@ struct TableDecoder {
   __attribute__((always_inline)) __m512i decode(const uint8_t *nibbles, const uint8_t *high) const {
     constexpr int kLowHalf = (4 - 4 * U) & 31, kHighHalf = (2 - 4 * U) & 31;
     const __m512i rotate = _mm512_mask_set1_epi32(_mm512_set1_epi32(kLowHalf), 0xff00, kHighHalf);
-    const __m512i shift = _mm512_maskz_set1_epi16(0xffff0000u, 4);
-    const __m512i low = _mm512_srlv_epi16(
-        _mm512_maskz_broadcast_i64x4(0xff, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(nibbles))), shift);
-    const __m512i h = _mm512_maskz_broadcast_i64x4(0xff, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(high)));
-    const __m512i fields = _mm512_maskz_rolv_epi32(kAll, h, rotate);
+    const __m512i low = quad_nibble_bytes(nibbles);
+    const __m512i fields = _mm512_maskz_rolv_epi32(kAll, broadcast_halves(high), rotate);
     // Bits 0..3 from low, 4..7 from fields (0xe4: c ? a : b with c the mask).
     const __m512i code = _mm512_ternarylogic_epi32(low, fields, _mm512_set1_epi8(0x0f), 0xe4);
     return _mm512_maskz_permutexvar_epi8(~__mmask64{0}, code, table);

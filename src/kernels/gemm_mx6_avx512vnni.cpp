@@ -36,9 +36,8 @@ struct SignMaskDecoder {
     const __m512i high_shift = _mm512_mask_set1_epi16(_mm512_set1_epi16(4 * U), 0xffff0000u, 4 * U + 2);
     const __m512i table = _mm512_maskz_broadcast_i32x4(
         kAll, _mm_loadu_si128(reinterpret_cast<const __m128i *>(kMx6HighMagnitude)));
-    const __m512i h = _mm512_maskz_broadcast_i64x4(0xff, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(high)));
     const __m512i low = quad_nibbles(nibbles);
-    const __m512i fields = _mm512_srlv_epi16(h, high_shift);
+    const __m512i fields = _mm512_srlv_epi16(broadcast_halves(high), high_shift);
     const __mmask64 big = _mm512_test_epi8_mask(fields, _mm512_set1_epi8(1));
     Weights w;
     w.neg = _mm512_test_epi8_mask(fields, _mm512_set1_epi8(2));

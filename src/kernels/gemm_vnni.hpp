@@ -32,15 +32,25 @@ __attribute__((always_inline)) inline __m512i broadcast_quad(const int8_t *a) {
   return _mm512_set1_epi32(quad);
 }
 
+// 32 bytes at p in both 256-bit halves of a zmm.
+__attribute__((always_inline)) inline __m512i broadcast_halves(const uint8_t *p) {
+  return _mm512_maskz_broadcast_i64x4(0xff, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(p)));
+}
+
 // One quad of k of a 16-column panel in the 4-bit nibble layout (32 bytes:
-// columns 0..7 in the low nibbles, 8..15 in the high ones) as 64 bytes in
-// column order: broadcast to both halves, shifted right by 0 (low half) or 4
-// (high half), masked to 4 bits. Shared by the 4-bit and MXFP6 (low bits)
-// kernels.
-__attribute__((always_inline)) inline __m512i quad_nibbles(const uint8_t *quad) {
-  const __m512i x = _mm512_maskz_broadcast_i64x4(0xff, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(quad)));
+// columns 0..7 in the low nibbles, 8..15 in the high ones) with each column's
+// nibble in bits 0..3 of its byte, in column order: broadcast to both halves,
+// shifted right by 0 (low half) or 4 (high half). Bits 4..7 are the next
+// nibble's; quad_nibbles masks them, the MXFP6 VBMI decoder overwrites them.
+__attribute__((always_inline)) inline __m512i quad_nibble_bytes(const uint8_t *quad) {
   const __m512i shifts = _mm512_maskz_set1_epi16(0xffff0000u, 4);  // 16-bit lanes 16..31 (the high half) by 4
-  return _mm512_and_si512(_mm512_srlv_epi16(x, shifts), _mm512_set1_epi8(0x0f));
+  return _mm512_srlv_epi16(broadcast_halves(quad), shifts);
+}
+
+// The same masked to 4 bits: the quad's 16 columns' nibbles as 64 bytes.
+// Shared by the 4-bit and MXFP6 (low bits) kernels.
+__attribute__((always_inline)) inline __m512i quad_nibbles(const uint8_t *quad) {
+  return _mm512_and_si512(quad_nibble_bytes(quad), _mm512_set1_epi8(0x0f));
 }
 
 // 16 MXFP6 E8M0 scale bytes -> the f32 factors of mx6_scale: 2^(e - 130) for e in
