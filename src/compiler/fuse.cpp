@@ -96,6 +96,7 @@ class Fuser {
     pass(&Fuser::shared_input);
     pass(&Fuser::mxint8_attention);
     pass(&Fuser::seq_major_attention);
+    pass(&Fuser::unit_transpose);
     std::vector<Node> kept;
     for (size_t i = 0; i < g_.nodes.size(); ++i)
       if (!dead_.count(i)) kept.push_back(std::move(g_.nodes[i]));
@@ -387,6 +388,45 @@ class Fuser {
     fused.domain = ops::kCpuDomain;
     fused.op_type = "AttentionBSHD";
     replace(*out_at, std::move(fused), consumed);
+  }
+
+  // Transpose(x) whose permutation keeps the order of x's axes longer than 1
+  // (it only moves axes of size 1: decode's [b, 1, heads, d] <-> [b, heads,
+  // 1, d] around attention) -> Reshape(x, its output shape): the same bytes
+  // in the same order, so a view instead of a copy (88 copies per TinyLlama
+  // decode step).
+  void unit_transpose(size_t i, const Uses &) {
+    const Node &n = g_.nodes[i];
+    if (!is(n, "Transpose") || n.inputs.size() != 1 || n.outputs.size() != 1) return;
+    auto in = g_.types.find(n.inputs[0]), out = g_.types.find(n.outputs[0]);
+    if (in == g_.types.end() || out == g_.types.end() || !graph::is_fixed(in->second.shape)) return;
+    const auto &shape = in->second.shape;
+    std::vector<int64_t> perm(shape.size());
+    for (size_t d = 0; d < perm.size(); ++d) perm[d] = static_cast<int64_t>(perm.size() - 1 - d);  // the default: reversed
+    if (const Attribute *a = attr(n, "perm")) {
+      if (!std::holds_alternative<std::vector<int64_t>>(a->value)) return;
+      perm = std::get<std::vector<int64_t>>(a->value);
+    }
+    if (perm.size() != shape.size()) return;
+    int64_t last = -1;  // the last axis longer than 1 taken, in input order
+    for (int64_t axis : perm) {
+      if (axis < 0 || axis >= static_cast<int64_t>(shape.size())) return;
+      if (shape[static_cast<size_t>(axis)].value == 1) continue;
+      if (axis < last) return;
+      last = axis;
+    }
+    std::vector<int64_t> dims;
+    for (const auto &d : out->second.shape) {
+      if (d.value == 0) return;  // Reshape would read a 0 as "the input's size"
+      dims.push_back(d.value);
+    }
+    std::vector<uint8_t> bytes(dims.size() * sizeof(int64_t));
+    if (!bytes.empty()) std::memcpy(bytes.data(), dims.data(), bytes.size());
+    const std::string shape_name = n.outputs[0] + ".unit_transpose_shape";
+    g_.known[shape_name] = {ops::make_type(QEFF_DTYPE_I64, {static_cast<int64_t>(dims.size())}),
+                            graph::WeightData::owned(std::move(bytes))};
+    Node reshape{"Reshape", "", n.name, {n.inputs[0], shape_name}, n.outputs, {}};
+    g_.nodes[i] = std::move(reshape);  // keeps its output, so its opset entry
   }
 
   static bool swaps_heads(const Node &n) {

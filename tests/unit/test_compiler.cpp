@@ -516,6 +516,49 @@ TEST(Compiler, HeadTransposesAroundAttentionFoldIntoItsLayout) {
 
 namespace {
 
+// Transposes that only move axes of size 1 (decode's [1, 1, heads, d] ->
+// [1, heads, 1, d]; [1, 5, 1] reversed) and one that does not ([2, 1, 3]
+// reversed), each followed by a Relu.
+Graph unit_transposes() {
+  GraphBuilder b("unit_transposes");
+  auto x = b.input("x", f32(fixed_shape({1, 1, 3, 8})));
+  auto z = b.input("z", f32(fixed_shape({2, 1, 3})));
+  auto w = b.input("w", f32(fixed_shape({1, 5, 1})));
+  auto heads = b.op("Transpose", {x}, {{"perm", std::vector<int64_t>{0, 2, 1, 3}}});
+  b.output(b.op("Relu", {heads}), f32(fixed_shape({1, 3, 1, 8})), "heads");
+  b.output(b.op("Relu", {b.op("Transpose", {z})}), f32(fixed_shape({3, 1, 2})), "swapped");
+  b.output(b.op("Relu", {b.op("Transpose", {w})}), f32(fixed_shape({1, 5, 1})), "reversed");
+  return std::move(b).finish();
+}
+
+}  // namespace
+
+TEST(Compiler, TransposesOfUnitAxesBecomeViews) {
+  auto fused = compiler::compile(unit_transposes(), options({{"one", {}}}));
+  EXPECT_EQ(count_steps(fused.plans[0], "Transpose"), 1u);  // [2, 1, 3] reversed moves data
+  auto unfused = compiler::compile(unit_transposes(), options({{"one", {}}}, false));
+  EXPECT_EQ(count_steps(unfused.plans[0], "Transpose"), 3u);
+  std::vector<float> x(24), z(6), w(5);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(std::sin(0.7 * double(i)));
+  for (size_t i = 0; i < z.size(); ++i) z[i] = static_cast<float>(std::cos(0.3 * double(i)));
+  for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>(i) - 2.0f;
+  std::vector<runtime::NamedTensor> in = {f32_input("x", x, {1, 1, 3, 8}), f32_input("z", z, {2, 1, 3}),
+                                          f32_input("w", w, {1, 5, 1})};
+  runtime::Session a(load(std::move(fused)), 1), b(load(std::move(unfused)), 1);
+  auto ya = a.run(in), yb = b.run(in);
+  for (size_t o = 0; o < 3; ++o) {
+    const size_t n = ya[o].tensor.numel();
+    const float *pa = ya[o].tensor.as<float>(), *pb = yb[o].tensor.as<float>();
+    EXPECT_EQ(ya[o].tensor.shape, yb[o].tensor.shape) << o;
+    EXPECT_EQ(std::vector<float>(pa, pa + n), std::vector<float>(pb, pb + n)) << o;
+  }
+  // The swap of [2, 1, 3]'s outer axes: element (i, 0, j) of z at (j, 0, i).
+  const float *swapped = ya[1].tensor.as<float>();
+  EXPECT_EQ(swapped[1 * 2 + 0], z[0 * 3 + 1]);
+}
+
+namespace {
+
 // Three Linears of one x [batch, 16] (the second with Relu) and a fourth
 // adding x as a residual: q, k, v and an output projection's shape.
 Graph three_linears() {
