@@ -398,6 +398,10 @@ class Fuser {
   void unit_transpose(size_t i, const Uses &) {
     const Node &n = g_.nodes[i];
     if (!is(n, "Transpose") || n.inputs.size() != 1 || n.outputs.size() != 1) return;
+    auto opset = g_.node_opsets.find(opset_key(n));
+    if (opset == g_.node_opsets.end() || opset->second < 5) return;  // Reshape takes its shape as an input from opset 5
+    const std::string shape_name = n.outputs[0] + ".unit_transpose_shape";
+    if (g_.known.count(shape_name) || g_.types.count(shape_name)) return;
     auto in = g_.types.find(n.inputs[0]), out = g_.types.find(n.outputs[0]);
     if (in == g_.types.end() || out == g_.types.end() || !graph::is_fixed(in->second.shape)) return;
     const auto &shape = in->second.shape;
@@ -422,7 +426,6 @@ class Fuser {
     }
     std::vector<uint8_t> bytes(dims.size() * sizeof(int64_t));
     if (!bytes.empty()) std::memcpy(bytes.data(), dims.data(), bytes.size());
-    const std::string shape_name = n.outputs[0] + ".unit_transpose_shape";
     g_.known[shape_name] = {ops::make_type(QEFF_DTYPE_I64, {static_cast<int64_t>(dims.size())}),
                             graph::WeightData::owned(std::move(bytes))};
     Node reshape{"Reshape", "", n.name, {n.inputs[0], shape_name}, n.outputs, {}};
