@@ -4,7 +4,8 @@
  *
  * qeff_model_load + qeff_compile (compile.prefill_seq_len PROMPT_LEN,
  * compile.ctx_len CTX_LEN, compile.batch_size 1, compile.weight_dtype
- * WEIGHT_DTYPE, runtime.threads THREADS; cache.dir CACHE_DIR, or
+ * WEIGHT_DTYPE (or int4 and compile.int4_block_size 128 for "int4g128"),
+ * runtime.threads THREADS; cache.dir CACHE_DIR, or
  * cache.enabled false for "none"); the model is freed after the compile. One
  * request holds one row of PROMPT_LEN int32 token ids read from IDS_FILE.
  * Then 1 warm-up call (generate.max_new_tokens 2) and REPS measured calls of
@@ -94,7 +95,13 @@ int main(int argc, char **argv) {
   set(o, "compile.batch_size", "1");
   set(o, "compile.prefill_seq_len", argv[5]);
   set(o, "compile.ctx_len", argv[6]);
-  set(o, "compile.weight_dtype", weight_dtype);
+  /* "int4g128": int4 weights in groups of 128 (compile.int4_block_size). */
+  if (strcmp(weight_dtype, "int4g128") == 0) {
+    set(o, "compile.weight_dtype", "int4");
+    set(o, "compile.int4_block_size", "128");
+  } else {
+    set(o, "compile.weight_dtype", weight_dtype);
+  }
   set(o, "runtime.threads", threads);
   if (strcmp(cache_dir, "none") == 0) set(o, "cache.enabled", "false");
   else set(o, "cache.dir", cache_dir);

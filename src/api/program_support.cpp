@@ -40,6 +40,7 @@ std::string describe(const compiler::Program &p, bool from_cache) {
   w.begin_object().key("target").value(p.target).key("source_hash").value(p.source_hash);
   w.key("from_cache").value(from_cache);
   w.key("weight_dtype").value(dtype_name(p.options.weight_dtype));
+  if (p.options.weight_dtype == QEFF_DTYPE_U4) w.key("int4_block_size").value(p.options.int4_group);
   w.key("specializations").begin_array();
   for (const auto &plan : p.plans) {
     w.begin_object(true).key("name").value(plan.spec.name).key("symbols").begin_object(true);
@@ -100,6 +101,10 @@ compiler::CompileOptions compile_options(const Options &o, const graph::Graph &g
     fail(QEFF_E_INVALID_ARGUMENT,
          "compile.quantized_checkpoint = " + quote(quantized, 32) + " (expected keep or dequantize)");
   c.dequantize_int4 = quantized == "dequantize";
+  c.int4_group = o.get_int("compile.int4_block_size");
+  if (c.int4_group != 32 && c.int4_group != 128)
+    fail(QEFF_E_INVALID_ARGUMENT,
+         "compile.int4_block_size = " + std::to_string(c.int4_group) + " (expected 32 or 128)");
   const std::string &specs = o.get_string("compile.specializations");
   if (!specs.empty()) {
     c.specializations = compiler::parse_specializations(specs, "compile.specializations");

@@ -29,6 +29,7 @@ constexpr Mapping kTable[] = {
     {"--prefill-seq-len", "compile.prefill_seq_len", Kind::Int},
     {"--ctx-len", "compile.ctx_len", Kind::Int},
     {"--dtype", "compile.weight_dtype", Kind::String},
+    {"--int4-block-size", "compile.int4_block_size", Kind::Int},
     {"--kv-cache-dtype", "model.kv_cache_dtype", Kind::String},
     {"--quantized-checkpoint", "compile.quantized_checkpoint", Kind::String},
     {"--specializations", "compile.specializations", Kind::JsonOrFile},

@@ -85,7 +85,11 @@ const std::vector<OptionSpec> kRegistry = {
     {"compile.ctx_len", QEFF_OPTION_INT, "128", 1, 1048576, "context length of a causal LM (symbol ctx_len)"},
     {"compile.weight_dtype", QEFF_OPTION_STRING, "f32", 0, 0,
      "storage of float matmul weights: f32, bf16 or f16 (f32 math), int8 (per-column weight scales, per-row dynamic "
-     "activation quantization), int4 (blocks of 32 with f16 scales and zero points) or mxfp6 (OCP MXFP6 blocks)"},
+     "activation quantization), int4 (groups of compile.int4_block_size with f16 scales and zero points) or mxfp6 (OCP "
+     "MXFP6 blocks)"},
+    {"compile.int4_block_size", QEFF_OPTION_INT, "32", 32, 128,
+     "k per scale and zero point of int4 weights quantized at compile time: 32 (4.75 bits per weight) or 128 (4.25 "
+     "bits, the AWQ / GPTQ group size: faster decode, coarser)"},
     {"compile.quantized_checkpoint", QEFF_OPTION_STRING, "keep", 0, 0,
      "weights of a pre-quantized int4 checkpoint (AWQ, GPTQ, compressed-tensors): keep (their 4-bit values run as "
      "int4) or dequantize (exact f32 values, stored as compile.weight_dtype)"},

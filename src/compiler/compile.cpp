@@ -9,6 +9,7 @@
 #include "compiler/fuse.hpp"
 #include "compiler/plan.hpp"
 #include "compiler/specialize.hpp"
+#include "ops/linear.hpp"
 
 namespace qeff::compiler {
 namespace {
@@ -22,6 +23,8 @@ void check_options(const CompileOptions &o) {
   if (o.weight_dtype != QEFF_DTYPE_F32 && o.weight_dtype != QEFF_DTYPE_BF16 && o.weight_dtype != QEFF_DTYPE_F16 &&
       o.weight_dtype != QEFF_DTYPE_I8 && o.weight_dtype != QEFF_DTYPE_U4 && o.weight_dtype != QEFF_DTYPE_F6_E2M3)
     fail(QEFF_E_INVALID_ARGUMENT, "weight dtype must be f32, bf16, f16, int8, int4 or mxfp6");
+  if (!ops::int4_group_supported(o.int4_group))
+    fail(QEFF_E_INVALID_ARGUMENT, "int4 group size " + std::to_string(o.int4_group) + " is not supported (32 or 128)");
   if (o.specializations.empty()) fail(QEFF_E_INVALID_ARGUMENT, "no specializations to compile");
   std::set<std::string> names;
   for (const auto &s : o.specializations) {
@@ -66,7 +69,7 @@ Program compile(const graph::Graph &graph, const CompileOptions &options, const 
   for (const Specialization &spec : options.specializations) {
     cancellation_point("compiling specialization " + quote(spec.name));
     SpecializedGraph sg = specialize(graph, spec, cache);
-    if (options.fuse) fuse(sg, cache, FuseOptions{options.weight_dtype, options.dequantize_int4});
+    if (options.fuse) fuse(sg, cache, FuseOptions{options.weight_dtype, options.dequantize_int4, options.int4_group});
     else remove_dead_nodes(sg);
     program.plans.push_back(build_plan(sg, program, constants));
   }

@@ -84,7 +84,7 @@ bool near(std::optional<float> v, double target) { return v && std::fabs(*v - ta
 class Fuser {
  public:
   Fuser(SpecializedGraph &g, FoldCache &cache, const FuseOptions &o)
-      : g_(g), cache_(cache), dtype_(o.weight_dtype), keep_int4_(!o.dequantize_int4) {}
+      : g_(g), cache_(cache), dtype_(o.weight_dtype), keep_int4_(!o.dequantize_int4), int4_group_(o.int4_group) {}
 
   void run() {
     pass(&Fuser::gelu_erf);
@@ -181,11 +181,12 @@ class Fuser {
     }
     auto w = g_.known.find(n.inputs[1]);
     if (w == g_.known.end() || w->second.type.dtype != QEFF_DTYPE_F32 || w->second.type.shape.size() != 2) return;
-    std::string key = n.inputs[1] + "|" + (transposed ? "t" : "n") + "|" + std::to_string(dtype_);
+    std::string key =
+        n.inputs[1] + "|" + (transposed ? "t" : "n") + "|" + std::to_string(dtype_) + "|" + std::to_string(int4_group_);
     std::string packed_name = n.inputs[1] + (transposed ? ".packed_t" : ".packed");
     if (!cache_.packed.count(key)) {
       cancellation_point("packing weight " + quote(n.inputs[1]));
-      cache_.packed[key] = packed_value(ops::pack_matmul_weight(w->second.view(), transposed, dtype_));
+      cache_.packed[key] = packed_value(ops::pack_matmul_weight(w->second.view(), transposed, dtype_, int4_group_));
     }
     const FoldCache::Packed &p = cache_.packed.at(key);
     g_.known[packed_name] = p.value;
@@ -217,12 +218,12 @@ class Fuser {
     for (const auto &in : d.inputs)
       if (!g_.known.count(in)) return;
     const qeff_dtype storage = keep_int4_ ? QEFF_DTYPE_U4 : dtype_;
-    const std::string key = d.inputs[0] + "|int4|" + std::to_string(storage);
+    const std::string key = d.inputs[0] + "|int4|" + std::to_string(storage) + "|" + std::to_string(int4_group_);
     const std::string packed_name = d.inputs[0] + ".packed";
     if (!cache_.packed.count(key)) {
       cancellation_point("packing weight " + quote(d.inputs[0]));
       ops::PackedWeight pw = ops::pack_int4_weight(d, g_.known.at(d.inputs[0]).view(), g_.known.at(d.inputs[1]).view(),
-                                                   g_.known.at(d.inputs[2]).view(), keep_int4_, dtype_);
+                                                   g_.known.at(d.inputs[2]).view(), keep_int4_, dtype_, int4_group_);
       cache_.packed[key] = packed_value(std::move(pw));
     }
     const FoldCache::Packed &p = cache_.packed.at(key);
@@ -471,6 +472,7 @@ class Fuser {
   FoldCache &cache_;
   qeff_dtype dtype_;
   bool keep_int4_;
+  int64_t int4_group_;
   std::set<size_t> dead_;
 };
 

@@ -27,6 +27,7 @@ namespace qeff::compiler {
 struct FuseOptions {
   qeff_dtype weight_dtype = QEFF_DTYPE_F32;  // storage of packed float weights
   bool dequantize_int4 = false;              // int4_weights: dequantize and store as weight_dtype
+  int64_t int4_group = 32;                   // k per scale of U4 weights quantized here (32 or 128)
 };
 
 void fuse(SpecializedGraph &g, FoldCache &cache, const FuseOptions &options);

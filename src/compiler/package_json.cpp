@@ -107,6 +107,9 @@ void put_options(JsonWriter &w, const CompileOptions &o) {
   w.begin_object();
   w.key("dequantize_int4").value(o.dequantize_int4);
   w.key("fuse").value(o.fuse);
+  // Only when not the default, so the option text (and cache keys) of
+  // programs that do not set it stay as earlier builds wrote them.
+  if (o.int4_group != 32) put_int(w.key("int4_group"), o.int4_group);
   w.key("specializations").begin_array();
   for (const auto &s : o.specializations) put_specialization(w, s);
   w.end_array();
@@ -570,6 +573,7 @@ void read_manifest_body(const JsonView &root, uint64_t max_rank, Program *p, std
   JsonView options = need_object(root, "options");
   p->options.dequantize_int4 = options.opt_bool("dequantize_int4").value_or(false);
   p->options.fuse = need(options, "fuse").as_bool();
+  p->options.int4_group = options.opt_int("int4_group", 32, 128).value_or(32);
   p->options.target = need(options, "target").as_string();
   p->options.weight_dtype = get_dtype(need(options, "weight_dtype"));
   JsonView specs = need_array(options, "specializations");

@@ -83,6 +83,7 @@ struct CompileOptions {
   // (compile.quantized_checkpoint = keep), true dequantizes them and stores
   // them as weight_dtype (= dequantize).
   bool dequantize_int4 = false;
+  int64_t int4_group = 32;                   // k per scale of U4 weights quantized at compile time (32 or 128)
   bool fuse = true;                          // run the fusion pass (false: for debugging/tests)
 };
 

@@ -233,6 +233,7 @@ const char *gemm_format_name(GemmStorage s) {
     case GemmStorage::bf16: return "bf16.panel16";
     case GemmStorage::i8: return "i8.panel16x4";
     case GemmStorage::q4: return "q4.panel16x32h";
+    case GemmStorage::q4g128: return "q4.panel16x128h";
     case GemmStorage::mx6: return "mxfp6.panel16x32";
     case GemmStorage::f16: return "f16.panel16";
     case GemmStorage::f32: break;
@@ -241,8 +242,8 @@ const char *gemm_format_name(GemmStorage s) {
 }
 
 namespace {
-constexpr GemmStorage kAllStorages[] = {GemmStorage::f32, GemmStorage::bf16, GemmStorage::i8,
-                                        GemmStorage::q4,  GemmStorage::mx6,  GemmStorage::f16};
+constexpr GemmStorage kAllStorages[] = {GemmStorage::f32, GemmStorage::bf16, GemmStorage::i8, GemmStorage::q4,
+                                        GemmStorage::mx6, GemmStorage::f16,  GemmStorage::q4g128};
 }  // namespace
 
 const std::string &gemm_format_list() {
@@ -265,7 +266,7 @@ bool parse_gemm_format(std::string_view name, GemmStorage *out) {
 
 uint64_t gemm_packed_bytes(int64_t k, int64_t n, GemmStorage s) {
   if (s == GemmStorage::i8) return gemm_i8_packed_bytes(k, n);
-  if (s == GemmStorage::q4) return gemm_q4_packed_bytes(k, n);
+  if (s == GemmStorage::q4 || s == GemmStorage::q4g128) return gemm_q4_packed_bytes(k, n, s);
   if (s == GemmStorage::mx6) return gemm_mx6_packed_bytes(k, n);
   const uint64_t elems = static_cast<uint64_t>(ceil_div(n, kGemmPanel)) * static_cast<uint64_t>(k) * kGemmPanel;
   return (elems * storage_bytes(s) + 63) / 64 * 64;
@@ -273,7 +274,7 @@ uint64_t gemm_packed_bytes(int64_t k, int64_t n, GemmStorage s) {
 
 void gemm_pack(const float *b, int64_t ldb, bool transposed, int64_t k, int64_t n, GemmStorage s, void *out) {
   if (s == GemmStorage::i8) return gemm_i8_pack(b, ldb, transposed, k, n, out);
-  if (s == GemmStorage::q4) return gemm_q4_pack(b, ldb, transposed, k, n, out);
+  if (s == GemmStorage::q4 || s == GemmStorage::q4g128) return gemm_q4_pack(b, ldb, transposed, k, n, s, out);
   if (s == GemmStorage::mx6) return gemm_mx6_pack(b, ldb, transposed, k, n, out);
   const uint64_t used = static_cast<uint64_t>(ceil_div(n, kGemmPanel)) * k * kGemmPanel * storage_bytes(s);
   for (int64_t p = 0; p < ceil_div(n, kGemmPanel); ++p) pack_panel_as(s, b, ldb, transposed, k, n, p, out);
@@ -287,7 +288,7 @@ uint64_t gemm_packed_workspace(int64_t m, const PackedB &b) {
 }
 
 bool gemm_quantizes_a(GemmStorage s) {
-  return s == GemmStorage::i8 || s == GemmStorage::q4 || s == GemmStorage::mx6;
+  return s == GemmStorage::i8 || s == GemmStorage::q4 || s == GemmStorage::q4g128 || s == GemmStorage::mx6;
 }
 
 uint64_t gemm_packed_group_workspace(int64_t m, const GemmMember *members, int count) {

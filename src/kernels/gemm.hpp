@@ -27,26 +27,29 @@
 // A row of A holding a NaN or an infinity gives NaN in every output of the row;
 // a row whose largest magnitude is below kGemmI8MinScale quantizes to zero.
 //
-// 4-bit ("q4.panel16x32h", W4A8): K is cut into blocks of 32; each (block b,
-// column j) of the weight is quantized asymmetrically at compile time over
-// [lo, hi] = [min(0, min w), max(0, max w)]: s = f16((hi - lo) / 15) (IEEE
-// half, rounded to nearest even, saturated at kF16Max), z = clamp(round(-lo /
-// s), 0, 15), q = clamp(round(w / s) + z, 0, 15), so w ~ s (q - z), the form
-// of AWQ / GPTQ / compressed-tensors int4 checkpoints, whose values
+// 4-bit ("q4.panel16x32h" and "q4.panel16x128h", W4A8): K is cut into
+// groups of G = 32 (q4) or 128 (q4g128); each (group g, column j) of the
+// weight is quantized asymmetrically at compile time over [lo, hi] =
+// [min(0, min w), max(0, max w)]: s = f16((hi - lo) / 15) (IEEE half, rounded
+// to nearest even, saturated at kF16Max), z = clamp(round(-lo / s), 0, 15),
+// q = clamp(round(w / s) + z, 0, 15), so w ~ s (q - z), the form of AWQ /
+// GPTQ / compressed-tensors int4 checkpoints, whose values
 // gemm_q4_pack_values stores unchanged (their zero points may be any u8).
-// Each block of a row of A is quantized at run time as an int8 row is (its
-// own scale, so an outlier in one block does not coarsen the others). C[i][j]
-// accumulates, block by block with an fma, float(sum_k qa qw - z sum_k qa) *
-// (s_w * s_a): exact integer sums and the same float operations on every ISA,
-// so every path is bit-identical.
-// Layout: P panels of 16 columns, each ceil(K / 128) superblocks of 1216
-// bytes (4 blocks): 4 x 256 bytes of nibbles (block's quad q of k at q * 32;
-// byte 4 j + t, j < 8, holds k = 4 q + t of column j in its low nibble and of
-// column j + 8 in its high one), f16 scale[4][16], u8 zero[4][16]. A column
-// block holding a NaN or an infinity has scale NaN (NaN in that column); a
-// block with hi - lo below kGemmI8MinScale, or whose scale rounds to f16
-// zero, has scale 0; padding is zero. (Earlier builds stored bf16 scales under
-// the name "q4.panel16x32", which no longer loads.)
+// Each block of 32 of a row of A is quantized at run time as an int8 row is
+// (its own scale, so an outlier in one block does not coarsen the others).
+// C[i][j] accumulates, block of 32 by block with an fma, float(sum_k qa qw -
+// z sum_k qa) * (s_w * s_a) (s_w, z: the block's group's): exact integer sums
+// and the same float operations on every ISA, so every path is bit-identical.
+// Layout: P panels of 16 columns, each ceil(K / 128) superblocks (128 k):
+// 4 x 256 bytes of nibbles (block b's quad q of k at b * 256 + q * 32; byte
+// 4 j + t, j < 8, holds k = 4 q + t of column j in its low nibble and of
+// column j + 8 in its high one), then f16 scale[128 / G][16] and u8
+// zero[128 / G][16], padded to 64 bytes: 1216 bytes (4.75 bits per weight)
+// for q4, 1088 (4.25) for q4g128. A column group holding a NaN or an infinity
+// has scale NaN (NaN in that column); a group with hi - lo below
+// kGemmI8MinScale, or whose scale rounds to f16 zero, has scale 0; padding is
+// zero. (Earlier builds stored bf16 scales under the name "q4.panel16x32",
+// which no longer loads.)
 //
 // MXFP6 ("mxfp6.panel16x32", W6A8, OCP Microscaling MXFP6 E2M3): each block
 // of 32 along K of each weight column shares an E8M0 scale X = 2^(floor(log2
@@ -84,7 +87,7 @@ namespace qeff::kernels {
 
 inline constexpr int64_t kGemmPanel = 16;
 
-enum class GemmStorage { f32 = 0, bf16 = 1, i8 = 2, q4 = 3, mx6 = 4, f16 = 5 };
+enum class GemmStorage { f32 = 0, bf16 = 1, i8 = 2, q4 = 3, mx6 = 4, f16 = 5, q4g128 = 6 };
 
 // The largest finite f16; f16 packing saturates weights (infinities too) to +-this.
 inline constexpr float kF16Max = 65504.0f;
@@ -95,7 +98,7 @@ inline constexpr float kGemmI8MinScale = 1e-30f;
 inline constexpr int64_t kGemmI8MaxK = 131072;
 
 // "f32.panel16", "bf16.panel16", "f16.panel16", "i8.panel16x4", "q4.panel16x32h",
-// "mxfp6.panel16x32". A changed layout gets a new name, so a package (or a
+// "q4.panel16x128h", "mxfp6.panel16x32". A changed layout gets a new name, so a package (or a
 // compile-cache entry, whose key holds every name) of an older build cannot
 // be read under the new layout.
 const char *gemm_format_name(GemmStorage s);
@@ -127,13 +130,14 @@ struct Q4Values {
   const uint8_t *zero = nullptr;
   int64_t group = 0;
 };
-// Whether such groups map onto the q4 blocks of 32: group a multiple of 32,
-// or one group spanning all of K.
-bool gemm_q4_values_fit(int64_t k, int64_t group);
-// Packs them as q4.panel16x32h (gemm_packed_bytes(k, n, q4) bytes) without
-// requantizing: every block of 32 takes its group's scale and zero point.
-// Needs gemm_q4_values_fit(k, group).
-void gemm_q4_pack_values(const Q4Values &v, int64_t k, int64_t n, void *out);
+// Whether such groups map onto the groups of 4-bit storage s (q4: 32 k per
+// scale, q4g128: 128): group a multiple of those, or one group spanning all
+// of K.
+bool gemm_q4_values_fit(int64_t k, int64_t group, GemmStorage s);
+// Packs them as storage s (gemm_packed_bytes(k, n, s) bytes) without
+// requantizing: every group of s takes its checkpoint group's scale and zero
+// point. Needs gemm_q4_values_fit(k, group, s).
+void gemm_q4_pack_values(const Q4Values &v, int64_t k, int64_t n, GemmStorage s, void *out);
 
 // A packed weight (borrowed bytes).
 struct PackedB {

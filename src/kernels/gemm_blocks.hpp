@@ -1,15 +1,16 @@
-// What the block-quantized storages (q4.panel16x32 in gemm_q4.cpp,
-// mxfp6.panel16x32 in gemm_mx6.cpp) share: the portable microkernel and the
+// What the block-quantized storages (q4.panel16x32h and q4.panel16x128h in
+// gemm_q4.cpp, mxfp6.panel16x32 in gemm_mx6.cpp) share: the portable microkernel and the
 // packing loop, each a template over a Format type that knows one layout:
 //
 //   static constexpr int64_t kSuperBytes;  // bytes of 4 blocks of one panel
+//   static constexpr int64_t kGroup;       // k per weight scale: 32 or 128
 //   // the integer value of column j (0..15) at k = 32 b + 4 q + t
 //   static int value(const uint8_t *panel, int64_t b, int q, int j, int t);
 //   static int zero(const uint8_t *panel, int64_t b, int j);     // 0 without zero points
 //   static float scale(const uint8_t *panel, int64_t b, int j);  // the factor of the values
-//   // quantizes one block (n <= 32 values, stride apart) of column jj into
-//   // its place in the panel
-//   static void pack_block(const float *w, int64_t n, int64_t stride, uint8_t *panel, int64_t b, int jj);
+//   // quantizes one group (n <= kGroup values, stride apart, k from
+//   // kGroup g on) of column jj into its place in the panel
+//   static void pack_group(const float *w, int64_t n, int64_t stride, uint8_t *panel, int64_t g, int jj);
 #pragma once
 
 #include <algorithm>
@@ -70,7 +71,7 @@ uint64_t block_packed_bytes(int64_t k, int64_t n) {
          Format::kSuperBytes;
 }
 
-// Packs B (gemm_pack's arguments) block by block of each column; padding is zero.
+// Packs B (gemm_pack's arguments) group by group of each column; padding is zero.
 template <class Format>
 void pack_blocks(const float *b, int64_t ldb, bool transposed, int64_t k, int64_t n, void *out) {
   auto *bytes = static_cast<uint8_t *>(out);
@@ -79,10 +80,10 @@ void pack_blocks(const float *b, int64_t ldb, bool transposed, int64_t k, int64_
   const int64_t panel_stride = ceil_div(k, 4 * kQ4Block) * Format::kSuperBytes;
   for (int64_t j = 0; j < n; ++j) {
     uint8_t *panel = bytes + j / kGemmPanel * panel_stride;
-    for (int64_t blk = 0; blk * kQ4Block < k; ++blk) {
-      const int64_t k0 = blk * kQ4Block;
+    for (int64_t g = 0; g * Format::kGroup < k; ++g) {
+      const int64_t k0 = g * Format::kGroup;
       const float *w = transposed ? b + j * ldb + k0 : b + k0 * ldb + j;
-      Format::pack_block(w, std::min(kQ4Block, k - k0), transposed ? 1 : ldb, panel, blk,
+      Format::pack_group(w, std::min(Format::kGroup, k - k0), transposed ? 1 : ldb, panel, g,
                          static_cast<int>(j % kGemmPanel));
     }
   }

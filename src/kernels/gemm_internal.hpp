@@ -182,17 +182,32 @@ inline int8_t quantize_i8(float x, float inv) {
   return static_cast<int8_t>(v);
 }
 
-// ---- 4-bit (q4.panel16x32h, see gemm.hpp)
+// ---- 4-bit (q4.panel16x32h and q4.panel16x128h, see gemm.hpp)
 
-inline constexpr int64_t kQ4Block = 32;            // k per scale
-inline constexpr int64_t kQ4SuperBytes = 1216;     // 4 blocks of one panel: 1024 nibble bytes, scales, zeros
-inline constexpr int64_t kQ4ScaleOffset = 1024;    // f16 scale[4][16]
-inline constexpr int64_t kQ4ZeroOffset = 1152;     // u8 zero[4][16]
+inline constexpr int64_t kQ4Block = 32;  // k per block of A (and per integer sum in the kernels)
 
-// Byte offsets of block b (k = 32 b ..) within a panel.
-inline int64_t q4_nibbles_at(int64_t b) { return b / 4 * kQ4SuperBytes + b % 4 * 256; }
-inline int64_t q4_scales_at(int64_t b) { return b / 4 * kQ4SuperBytes + kQ4ScaleOffset + b % 4 * 32; }
-inline int64_t q4_zeros_at(int64_t b) { return b / 4 * kQ4SuperBytes + kQ4ZeroOffset + b % 4 * 16; }
+// Where the fields of one 4-bit layout lie: Group k share one weight scale
+// and zero point (32 or 128). A superblock holds 128 k of one panel: 1024
+// bytes of nibbles (4 blocks of 32 k, 256 bytes each), then the f16 scales
+// and u8 zero points of its 128 / Group groups, padded to a multiple of 64.
+template <int64_t Group>
+struct Q4Layout {
+  static_assert(Group == 32 || Group == 128);
+  static constexpr int64_t kGroup = Group;
+  static constexpr int64_t kGroups = 128 / Group;                 // per superblock
+  static constexpr int64_t kScaleOffset = 1024;                   // f16 scale[kGroups][16]
+  static constexpr int64_t kZeroOffset = 1024 + kGroups * 32;     // u8 zero[kGroups][16]
+  static constexpr int64_t kSuperBytes = (kZeroOffset + kGroups * 16 + 63) / 64 * 64;  // 1216 or 1088
+
+  // Byte offsets within a panel of block b's (k = 32 b ..) nibbles, and of
+  // the scales and zero points of its group.
+  static int64_t nibbles_at(int64_t b) { return b / 4 * kSuperBytes + b % 4 * 256; }
+  static int64_t scales_at(int64_t b) { return b / 4 * kSuperBytes + kScaleOffset + b % 4 / (4 / kGroups) * 32; }
+  static int64_t zeros_at(int64_t b) { return b / 4 * kSuperBytes + kZeroOffset + b % 4 / (4 / kGroups) * 16; }
+};
+
+using Q4G32 = Q4Layout<32>;    // q4.panel16x32h
+using Q4G128 = Q4Layout<128>;  // q4.panel16x128h
 
 // One microtile of a block-quantized storage (q4, mx6): for r < mr, j < nr,
 // with blocks b < nb in order,
@@ -227,8 +242,12 @@ using BlockQuantize = void (*)(const float *a, int64_t lda, int64_t rows, int64_
 
 using Q4KernelSet = QuantKernelSet<BlockArgs, BlockQuantize>;
 
+// The kernel sets of each layout (Layout: Q4G32 or Q4G128).
+template <class Layout>
 const Q4KernelSet &q4_kernels_portable();
+template <class Layout>
 const Q4KernelSet &q4_kernels_avx2();
+template <class Layout>
 const Q4KernelSet &q4_kernels_avx512vnni();
 
 // ---- MXFP6 (mxfp6.panel16x32, see gemm.hpp)
@@ -357,12 +376,12 @@ uint64_t gemm_quant_workspace(int64_t m, const PackedB &b);
 }  // namespace qeff::kernels::gemm_detail
 
 namespace qeff::kernels {
-// Size and packing of the i8.panel16x4 layout (gemm_i8.cpp) and the
-// q4.panel16x32 one (gemm_q4.cpp) and mxfp6.panel16x32 (gemm_mx6.cpp).
+// Size and packing of the i8.panel16x4 layout (gemm_i8.cpp), the 4-bit ones
+// (gemm_q4.cpp; s is GemmStorage::q4 or q4g128) and mxfp6.panel16x32 (gemm_mx6.cpp).
 uint64_t gemm_i8_packed_bytes(int64_t k, int64_t n);
 void gemm_i8_pack(const float *b, int64_t ldb, bool transposed, int64_t k, int64_t n, void *out);
-uint64_t gemm_q4_packed_bytes(int64_t k, int64_t n);
-void gemm_q4_pack(const float *b, int64_t ldb, bool transposed, int64_t k, int64_t n, void *out);
+uint64_t gemm_q4_packed_bytes(int64_t k, int64_t n, GemmStorage s);
+void gemm_q4_pack(const float *b, int64_t ldb, bool transposed, int64_t k, int64_t n, GemmStorage s, void *out);
 uint64_t gemm_mx6_packed_bytes(int64_t k, int64_t n);
 void gemm_mx6_pack(const float *b, int64_t ldb, bool transposed, int64_t k, int64_t n, void *out);
 }  // namespace qeff::kernels

@@ -40,6 +40,7 @@ uint8_t encode_e2m3(float y) {
 
 struct Mx6Format {
   static constexpr int64_t kSuperBytes = kMx6SuperBytes;
+  static constexpr int64_t kGroup = kQ4Block;
 
   // The E2M3 value x 8 of column j (0..15) for k = 4 q + t of block b.
   static int value(const uint8_t *panel, int64_t b, int q, int j, int t) {
@@ -54,7 +55,7 @@ struct Mx6Format {
   static float scale(const uint8_t *panel, int64_t b, int j) { return mx6_scale(panel[mx6_scales_at(b) + j]); }
 
   // The scale byte and the codes of one block of a weight column (gemm.hpp).
-  static void pack_block(const float *w, int64_t n, int64_t stride, uint8_t *panel, int64_t b, int jj) {
+  static void pack_group(const float *w, int64_t n, int64_t stride, uint8_t *panel, int64_t b, int jj) {
     float amax = 0.0f;
     bool non_finite = false;
     for (int64_t i = 0; i < n; ++i) {

@@ -1,5 +1,6 @@
-// AVX2 4-bit GEMM microkernels (q4.panel16x32, gemm.hpp); A's blocks are
-// quantized by quantize_blocks over the AVX2 span quantizer.
+// AVX2 4-bit GEMM microkernels (q4.panel16x32h and q4.panel16x128h,
+// gemm.hpp); A's blocks are quantized by quantize_blocks over the AVX2 span
+// quantizer.
 //
 // The weights are unsigned nibbles (0..15) and A is int8, which is exactly
 // what vpmaddubsw multiplies (unsigned x signed, pairs summed into int16): a
@@ -28,7 +29,7 @@ inline __m256i load_u8x8(const uint8_t *p) {
   return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(p)));
 }
 
-template <int MR, int NP>
+template <class Layout, int MR, int NP>
 struct Avx2Q4Kernel {
   static constexpr int kVecs = NP * 2;  // 8 columns per vector
 
@@ -39,8 +40,8 @@ struct Avx2Q4Kernel {
     for (int64_t b = 0; b < g.nb; ++b) {
       __m256i part[MR][kVecs];
       zero_tile(part);
-      const int64_t nib = q4_nibbles_at(b);
-      prefetch_next_superblock<NP, kQ4SuperBytes, 5>(g.b, g.panel_stride, b);  // 4 x 5 lines cover 19
+      const int64_t nib = Layout::nibbles_at(b);
+      prefetch_next_superblock<NP, Layout::kSuperBytes, 5>(g.b, g.panel_stride, b);  // 4 x 5 lines cover 19 (17)
 #pragma GCC unroll 8
       for (int q = 0; q < 8; ++q) {
         __m256i w[kVecs];
@@ -67,8 +68,8 @@ struct Avx2Q4Kernel {
 #pragma GCC unroll 2
         for (int h = 0; h < 2; ++h) {
           const uint8_t *panel = g.b + p * g.panel_stride;
-          scale[p * 2 + h] = load_f16x8(panel + q4_scales_at(b) + h * 16);
-          zero[p * 2 + h] = load_u8x8(panel + q4_zeros_at(b) + h * 8);
+          scale[p * 2 + h] = load_f16x8(panel + Layout::scales_at(b) + h * 16);
+          zero[p * 2 + h] = load_u8x8(panel + Layout::zeros_at(b) + h * 8);
         }
 #pragma GCC unroll 16
       for (int r = 0; r < MR; ++r) {
@@ -85,11 +86,21 @@ struct Avx2Q4Kernel {
   }
 };
 
+template <class Layout>
+struct Avx2Q4Kernels {
+  template <int MR, int NP>
+  using type = Avx2Q4Kernel<Layout, MR, NP>;
+};
+
 }  // namespace
 
+template <class Layout>
 const Q4KernelSet &q4_kernels_avx2() {
-  static const Q4KernelSet s = make_quant_kernel_set<Q4KernelSet, Avx2Q4Kernel, 4, 1, 2>(quantize_blocks<quantize_i8_span_avx2>);
+  static const Q4KernelSet s = make_quant_kernel_set<Q4KernelSet, Avx2Q4Kernels<Layout>::template type, 4, 1, 2>(
+      quantize_blocks<quantize_i8_span_avx2>);
   return s;
 }
+template const Q4KernelSet &q4_kernels_avx2<Q4G32>();
+template const Q4KernelSet &q4_kernels_avx2<Q4G128>();
 
 }  // namespace qeff::kernels::gemm_detail

@@ -1,4 +1,5 @@
-// AVX-512 VNNI 4-bit GEMM microkernels (q4.panel16x32h, gemm.hpp); A's
+// AVX-512 VNNI 4-bit GEMM microkernels (q4.panel16x32h and q4.panel16x128h,
+// gemm.hpp); A's
 // blocks are quantized by quantize_blocks over the AVX-512 span quantizer.
 //
 // The weights are unsigned nibbles and A is int8: vpdpbusd's operands as they
@@ -21,7 +22,7 @@
 namespace qeff::kernels::gemm_detail {
 namespace {
 
-template <int MR, int NP>
+template <class Layout, int MR, int NP>
 struct VnniQ4Kernel {
   static void run(const BlockArgs &g) {
     __m512 acc[MR][NP];
@@ -29,8 +30,8 @@ struct VnniQ4Kernel {
     for (int64_t b = 0; b < g.nb; ++b) {
       __m512i part[MR][NP];
       zero_tile(part);
-      const int64_t nib = q4_nibbles_at(b);
-      prefetch_next_superblock<NP, kQ4SuperBytes, 5>(g.b, g.panel_stride, b);
+      const int64_t nib = Layout::nibbles_at(b);
+      prefetch_next_superblock<NP, Layout::kSuperBytes, 5>(g.b, g.panel_stride, b);
 #pragma GCC unroll 8
       for (int q = 0; q < 8; ++q) {
         __m512i w[NP];
@@ -48,8 +49,8 @@ struct VnniQ4Kernel {
 #pragma GCC unroll 8
       for (int p = 0; p < NP; ++p) {
         const uint8_t *panel = g.b + p * g.panel_stride;
-        scale[p] = _mm512_maskz_cvtph_ps(kAll, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(panel + q4_scales_at(b))));
-        zero[p] = _mm512_maskz_cvtepu8_epi32(kAll, _mm_loadu_si128(reinterpret_cast<const __m128i *>(panel + q4_zeros_at(b))));
+        scale[p] = _mm512_maskz_cvtph_ps(kAll, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(panel + Layout::scales_at(b))));
+        zero[p] = _mm512_maskz_cvtepu8_epi32(kAll, _mm_loadu_si128(reinterpret_cast<const __m128i *>(panel + Layout::zeros_at(b))));
       }
       // The zero points: c = sum - zero * sum(a), exact in int32.
 #pragma GCC unroll 16
@@ -64,12 +65,21 @@ struct VnniQ4Kernel {
   }
 };
 
+template <class Layout>
+struct VnniQ4Kernels {
+  template <int MR, int NP>
+  using type = VnniQ4Kernel<Layout, MR, NP>;
+};
+
 }  // namespace
 
+template <class Layout>
 const Q4KernelSet &q4_kernels_avx512vnni() {
-  static const Q4KernelSet s =
-      make_quant_kernel_set<Q4KernelSet, VnniQ4Kernel, 6, 2, 8>(quantize_blocks<quantize_i8_span_avx512>);
+  static const Q4KernelSet s = make_quant_kernel_set<Q4KernelSet, VnniQ4Kernels<Layout>::template type, 6, 2, 8>(
+      quantize_blocks<quantize_i8_span_avx512>);
   return s;
 }
+template const Q4KernelSet &q4_kernels_avx512vnni<Q4G32>();
+template const Q4KernelSet &q4_kernels_avx512vnni<Q4G128>();
 
 }  // namespace qeff::kernels::gemm_detail

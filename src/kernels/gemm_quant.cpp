@@ -1,5 +1,5 @@
-// The driver of the quantized products (i8.panel16x4, q4.panel16x32 and
-// mxfp6.panel16x32, gemm.hpp): quantize the rows of A into the workspace, then run the
+// The driver of the quantized products (i8.panel16x4, q4.panel16x32h,
+// q4.panel16x128h and mxfp6.panel16x32, gemm.hpp): quantize the rows of A into the workspace, then run the
 // storage's tiles over the same partitioning and epilogues as the f32 driver
 // (gemm.cpp). One template over a Storage traits type, so every format is
 // driven one way.
@@ -81,12 +81,14 @@ struct I8Storage {
   }
 };
 
-// 4-bit: one scale and one sum per block of 32 k of each row.
+// 4-bit: one scale and one sum per block of 32 k of each row (Layout: Q4G32
+// or Q4G128).
+template <class Layout>
 struct Q4Storage {
   using Set = Q4KernelSet;
 
   static const Set &active() {
-    return for_active_isa(&q4_kernels_portable, &q4_kernels_avx2, &q4_kernels_avx512vnni);
+    return for_active_isa(&q4_kernels_portable<Layout>, &q4_kernels_avx2<Layout>, &q4_kernels_avx512vnni<Layout>);
   }
 
   static Workspace workspace(int64_t m, int64_t k) {
@@ -110,7 +112,7 @@ struct Q4Storage {
     g.nb = w.blocks;
     g.lda = w.ldq;
     g.lds = w.blocks;
-    g.panel_stride = ceil_div(b.k, 4 * kQ4Block) * kQ4SuperBytes;
+    g.panel_stride = ceil_div(b.k, 4 * kQ4Block) * Layout::kSuperBytes;
     return g;
   }
 
@@ -127,14 +129,14 @@ struct Q4Storage {
 
 // MXFP6: A is quantized as for 4-bit (the VBMI kernels use the sums); its own tiles
 // and superblocks.
-struct Mx6Storage : Q4Storage {
+struct Mx6Storage : Q4Storage<Q4G32> {
   static const Set &active() {
     return for_active_isa(&mx6_kernels_portable, &mx6_kernels_avx2, &mx6_kernels_avx512vnni,
                           &mx6_kernels_avx512vbmi);
   }
 
   static BlockArgs args(const PackedB &b, const Workspace &w) {
-    BlockArgs g = Q4Storage::args(b, w);
+    BlockArgs g = Q4Storage<Q4G32>::args(b, w);
     g.panel_stride = ceil_div(b.k, 4 * kQ4Block) * kMx6SuperBytes;
     return g;
   }
@@ -218,7 +220,8 @@ void run(int64_t m, const float *a, int64_t lda, const GemmMember *members, int 
 uint64_t gemm_quant_workspace(int64_t m, const PackedB &b) {
   if (m <= 0) return 0;
   if (b.storage == GemmStorage::i8) return I8Storage::workspace(m, b.k).total;
-  if (b.storage == GemmStorage::q4 || b.storage == GemmStorage::mx6) return Q4Storage::workspace(m, b.k).total;
+  if (b.storage == GemmStorage::q4 || b.storage == GemmStorage::q4g128 || b.storage == GemmStorage::mx6)
+    return Q4Storage<Q4G32>::workspace(m, b.k).total;
   return 0;
 }
 
@@ -226,7 +229,9 @@ void gemm_packed_quant(int64_t m, const float *a, int64_t lda, const GemmMember 
                        Parallel &par, void *workspace) {
   const GemmStorage s = members[0].b.storage;
   if (s == GemmStorage::q4)
-    run<Q4Storage>(m, a, lda, members, count, par, workspace);
+    run<Q4Storage<Q4G32>>(m, a, lda, members, count, par, workspace);
+  else if (s == GemmStorage::q4g128)
+    run<Q4Storage<Q4G128>>(m, a, lda, members, count, par, workspace);
   else if (s == GemmStorage::mx6)
     run<Mx6Storage>(m, a, lda, members, count, par, workspace);
   else

@@ -486,7 +486,9 @@ std::unique_ptr<Kernel> group_prepare(const PrepareContext &ctx) {
 
 }  // namespace
 
-PackedWeight pack_matmul_weight(const TensorView &w, bool transposed, qeff_dtype storage) {
+bool int4_group_supported(int64_t int4_group) { return int4_group == 32 || int4_group == 128; }
+
+PackedWeight pack_matmul_weight(const TensorView &w, bool transposed, qeff_dtype storage, int64_t int4_group) {
   if (w.dtype != QEFF_DTYPE_F32)
     fail(QEFF_E_UNSUPPORTED, std::string("pack_matmul_weight: weight element type ") + dtype_name(w.dtype) +
                                  " is not supported (F32 only)");
@@ -496,10 +498,13 @@ PackedWeight pack_matmul_weight(const TensorView &w, bool transposed, qeff_dtype
       storage != QEFF_DTYPE_I8 && storage != QEFF_DTYPE_U4 && storage != QEFF_DTYPE_F6_E2M3)
     fail(QEFF_E_UNSUPPORTED, std::string("pack_matmul_weight: storage ") + dtype_name(storage) +
                                  " is not supported (F32, BF16, F16, I8, U4 or F6_E2M3)");
+  if (storage == QEFF_DTYPE_U4 && !int4_group_supported(int4_group))
+    fail(QEFF_E_UNSUPPORTED, "pack_matmul_weight: int4 group size " + std::to_string(int4_group) +
+                                 " is not supported (32 or 128)");
   const GemmStorage s = storage == QEFF_DTYPE_BF16      ? GemmStorage::bf16
                         : storage == QEFF_DTYPE_F16     ? GemmStorage::f16
                         : storage == QEFF_DTYPE_I8      ? GemmStorage::i8
-                        : storage == QEFF_DTYPE_U4      ? GemmStorage::q4
+                        : storage == QEFF_DTYPE_U4      ? (int4_group == 128 ? GemmStorage::q4g128 : GemmStorage::q4)
                         : storage == QEFF_DTYPE_F6_E2M3 ? GemmStorage::mx6
                                                         : GemmStorage::f32;
   PackedWeight p;

@@ -40,9 +40,13 @@ struct PackedWeight {
 // Gemm transB=1). storage is QEFF_DTYPE_F32, QEFF_DTYPE_BF16 (round to
 // nearest even; computed in f32), QEFF_DTYPE_I8 (kernels/gemm.hpp: per-column
 // scales, A quantized per row at run time; K <= kGemmI8MaxK), QEFF_DTYPE_U4
-// (4-bit blocks of 32 with scales and zero points, A quantized per block) or
-// QEFF_DTYPE_F6_E2M3 (MXFP6: E2M3 blocks of 32 with E8M0 scales, A likewise).
-// The layout does not depend on the ISA, so a package runs on any CPU.
-PackedWeight pack_matmul_weight(const TensorView &w, bool transposed, qeff_dtype storage);
+// (4-bit groups of int4_group = 32 or 128 k with scales and zero points, A
+// quantized per block of 32) or QEFF_DTYPE_F6_E2M3 (MXFP6: E2M3 blocks of 32
+// with E8M0 scales, A likewise). The layout does not depend on the ISA, so a
+// package runs on any CPU.
+PackedWeight pack_matmul_weight(const TensorView &w, bool transposed, qeff_dtype storage, int64_t int4_group = 32);
+
+// Whether int4_group is a 4-bit group size the kernels store (32 or 128).
+bool int4_group_supported(int64_t int4_group);
 
 }  // namespace qeff::ops

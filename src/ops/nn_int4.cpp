@@ -102,9 +102,12 @@ std::unique_ptr<Kernel> prepare(const PrepareContext &ctx) {
 }  // namespace nn
 
 PackedWeight pack_int4_weight(const graph::Node &node, const TensorView &q, const TensorView &scale,
-                              const TensorView &zero, bool keep, qeff_dtype storage) {
+                              const TensorView &zero, bool keep, qeff_dtype storage, int64_t int4_group) {
   const nn::Int4Dims d = nn::check_dims(node, q.shape, scale.shape, zero.shape);
-  if (keep && kernels::gemm_q4_values_fit(d.k, d.block)) {
+  const kernels::GemmStorage layout = kernels::gemm_q4_values_fit(d.k, d.block, kernels::GemmStorage::q4g128)
+                                          ? kernels::GemmStorage::q4g128
+                                          : kernels::GemmStorage::q4;
+  if (keep && kernels::gemm_q4_values_fit(d.k, d.block, layout)) {
     std::vector<uint16_t> s16(static_cast<size_t>(d.n * d.groups));
     int64_t inexact = 0;
     for (size_t i = 0; i < s16.size(); ++i) {
@@ -118,10 +121,10 @@ PackedWeight pack_int4_weight(const graph::Node &node, const TensorView &q, cons
     PackedWeight p;
     p.k = d.k;
     p.n = d.n;
-    p.format = kernels::gemm_format_name(kernels::GemmStorage::q4);
-    p.bytes.resize(kernels::gemm_packed_bytes(d.k, d.n, kernels::GemmStorage::q4));
+    p.format = kernels::gemm_format_name(layout);
+    p.bytes.resize(kernels::gemm_packed_bytes(d.k, d.n, layout));
     kernels::gemm_q4_pack_values(kernels::Q4Values{q.as<uint8_t>(), s16.data(), zero.as<uint8_t>(), d.block}, d.k,
-                                 d.n, p.bytes.data());
+                                 d.n, layout, p.bytes.data());
     return p;
   }
   if (keep) {
@@ -131,7 +134,7 @@ PackedWeight pack_int4_weight(const graph::Node &node, const TensorView &q, cons
   }
   std::vector<float> w(static_cast<size_t>(d.n * d.k));
   nn::dequantize_rows(d, q.as<uint8_t>(), scale.data, scale.dtype, zero.as<uint8_t>(), 0, d.n, w.data());
-  return pack_matmul_weight(TensorView{QEFF_DTYPE_F32, {d.n, d.k}, w.data()}, true, storage);
+  return pack_matmul_weight(TensorView{QEFF_DTYPE_F32, {d.n, d.k}, w.data()}, true, storage, int4_group);
 }
 
 namespace nn {

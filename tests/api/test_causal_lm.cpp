@@ -131,8 +131,13 @@ struct PrecisionRun {
 PrecisionRun run_positions(const std::string &name, const char *dtype, const std::vector<int32_t> &ids,
                            const char *kv_dtype = "f32") {
   Model m = load_model(name);
-  Program p = compile(m.get(), {{"compile.prefill_seq_len", "4"}, {"compile.ctx_len", "32"},
-                                {"compile.weight_dtype", dtype}, {"model.kv_cache_dtype", kv_dtype}});
+  // "int4g128": int4 weights in groups of 128 (compile.int4_block_size).
+  const bool g128 = std::string(dtype) == "int4g128";
+  Program p = compile(m.get(), {{"compile.prefill_seq_len", "4"},
+                                {"compile.ctx_len", "32"},
+                                {"compile.weight_dtype", g128 ? "int4" : dtype},
+                                {"compile.int4_block_size", g128 ? "128" : "32"},
+                                {"model.kv_cache_dtype", kv_dtype}});
   PrecisionRun r;
   if (!p) {
     ADD_FAILURE() << name << " " << dtype << ": compile failed";
@@ -227,6 +232,10 @@ TEST(CausalLmPrecision, Int8WeightsComputeTheDocumentedQuantization) { expect_ma
 
 TEST(CausalLmPrecision, Int4WeightsComputeTheDocumentedQuantization) { expect_matches_fake_quantized(kPrecisionFixtures, "int4", "int4"); }
 
+TEST(CausalLmPrecision, Int4GroupsOf128ComputeTheDocumentedQuantization) {
+  expect_matches_fake_quantized(kPrecisionFixtures, "int4g128", "int4g128");
+}
+
 TEST(CausalLmPrecision, Mxfp6WeightsComputeTheDocumentedQuantization) { expect_matches_fake_quantized(kPrecisionFixtures, "mxfp6", "mxfp6"); }
 
 // A 16-bit or MXINT8 KV cache (model.kv_cache_dtype): the program's cache
@@ -310,9 +319,13 @@ TEST_P(Int4Checkpoint, KeptWeightsRunAsInt4) {
     ASSERT_TRUE(p);
     const char *info = nullptr;
     ASSERT_QEFF_OK(qeff_program_info(p.get(), &info));
-    // 2 layers x 7 Linears; the (tied or float) lm_head stays f32.
-    const std::string want = extra.empty() ? R"("weight_formats": {"f32.panel16": 1, "q4.panel16x32h": 14})"
-                                           : R"("weight_formats": {"f32.panel16": 15})";
+    // 2 layers x 7 Linears; the (tied or float) lm_head stays f32. GPTQ's
+    // groups of 64 span the whole K = 64 of all but down_proj (K = 128), so
+    // those go into the layout of groups of 128 (fewer scales, same values).
+    const std::string kept = name == "llama-tiny-gptq"
+                                 ? R"("weight_formats": {"f32.panel16": 1, "q4.panel16x128h": 12, "q4.panel16x32h": 2})"
+                                 : R"("weight_formats": {"f32.panel16": 1, "q4.panel16x32h": 14})";
+    const std::string want = extra.empty() ? kept : R"("weight_formats": {"f32.panel16": 15})";
     EXPECT_NE(std::string(info).find(want), std::string::npos) << info;
   }
   // The W4A8 arithmetic on the checkpoint's values: the dequantized model

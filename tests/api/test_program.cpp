@@ -104,9 +104,12 @@ std::vector<double> mlp_reference(int64_t batch) {
   return y;
 }
 
+// weight_dtype "int4g128": int4 with compile.int4_block_size 128.
 void compile_mlp(Program &p, const char *specs = kMlpSpecs, const char *weight_dtype = "f32") {
   Options o;
-  o.set("compile.specializations", specs).set("cache.enabled", "false").set("compile.weight_dtype", weight_dtype);
+  const bool g128 = std::string(weight_dtype) == "int4g128";
+  o.set("compile.specializations", specs).set("cache.enabled", "false").set("compile.weight_dtype", g128 ? "int4" : weight_dtype);
+  if (g128) o.set("compile.int4_block_size", "128");
   ASSERT_QEFF_OK(qeff_compile_onnx(golden("mlp_relu").c_str(), o.o, &p.p));
 }
 
@@ -154,6 +157,10 @@ TEST(Program, CompileErrors) {
   dtype.set("compile.specializations", kMlpSpecs).set("compile.weight_dtype", "int3");
   EXPECT_QEFF_ERROR(qeff_compile_onnx(golden("mlp_relu").c_str(), dtype.o, &p), QEFF_E_INVALID_ARGUMENT,
                     "compile.weight_dtype = \"int3\"");
+  Options block;
+  block.set("compile.specializations", kMlpSpecs).set("compile.weight_dtype", "int4").set("compile.int4_block_size", "64");
+  EXPECT_QEFF_ERROR(qeff_compile_onnx(golden("mlp_relu").c_str(), block.o, &p), QEFF_E_INVALID_ARGUMENT,
+                    "compile.int4_block_size = 64 (expected 32 or 128)");
   qeff_model *m = nullptr;
   const char *fixtures = std::getenv("QEFF_FIXTURES");
   ASSERT_QEFF_OK(qeff_model_load((std::string(fixtures) + "/models/llama-tiny").c_str(), nullptr, &m));
@@ -198,9 +205,12 @@ TEST(Program, SessionRunErrors) {
 }
 
 // Every weight storage (the packed formats f32.panel16, bf16.panel16,
-// i8.panel16x4, q4.panel16x32) round-trips through a package.
+// f16.panel16, i8.panel16x4, q4.panel16x32h, q4.panel16x128h,
+// mxfp6.panel16x32) round-trips through a package.
 TEST(Program, PackageLoadsInANewProcessWithTheSameOutputs) {
-  const std::pair<const char *, const char *> storages[] = {{"f32", "F32"}, {"bf16", "BF16"}, {"f16", "F16"}, {"int8", "I8"}, {"int4", "U4"}, {"mxfp6", "F6_E2M3"}};
+  const std::pair<const char *, const char *> storages[] = {{"f32", "F32"},       {"bf16", "BF16"}, {"f16", "F16"},
+                                                            {"int8", "I8"},       {"int4", "U4"},   {"int4g128", "U4"},
+                                                            {"mxfp6", "F6_E2M3"}};
   for (const auto &[dtype, dtype_name] : storages) {
     SCOPED_TRACE(dtype);
     TempDir dir;
@@ -213,6 +223,12 @@ TEST(Program, PackageLoadsInANewProcessWithTheSameOutputs) {
     ASSERT_QEFF_OK(qeff_program_info(p.p, &info));
     const std::string want_dtype = std::string("\"weight_dtype\": \"") + dtype_name;
     EXPECT_NE(std::string(info).find(want_dtype), std::string::npos) << info;
+    if (std::string(dtype_name) == "U4") {
+      const bool g128 = std::string(dtype) == "int4g128";
+      EXPECT_NE(std::string(info).find(g128 ? "\"int4_block_size\": 128" : "\"int4_block_size\": 32"), std::string::npos)
+          << info;
+      EXPECT_NE(std::string(info).find(g128 ? "q4.panel16x128h" : "q4.panel16x32h"), std::string::npos) << info;
+    }
     Session s;
     ASSERT_QEFF_OK(qeff_session_create(p.p, nullptr, &s.s));
     auto expected = run_mlp(s.s, 3);

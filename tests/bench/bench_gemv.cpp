@@ -42,7 +42,8 @@ struct Weight {
 bool parse_storage(const std::string &name, GemmStorage *out) {
   const std::pair<const char *, GemmStorage> names[] = {{"f32", GemmStorage::f32}, {"bf16", GemmStorage::bf16},
                                                         {"f16", GemmStorage::f16}, {"i8", GemmStorage::i8},
-                                                        {"q4", GemmStorage::q4},   {"mx6", GemmStorage::mx6}};
+                                                        {"q4", GemmStorage::q4},   {"mx6", GemmStorage::mx6},
+                                                        {"q4g128", GemmStorage::q4g128}};
   for (const auto &[n, s] : names)
     if (name == n) {
       *out = s;

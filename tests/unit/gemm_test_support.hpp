@@ -262,20 +262,28 @@ inline BlockStats block_stats(const std::vector<float> &b, int64_t n, int64_t j,
   return s;
 }
 
-// Quantizes every block of 32 of every column j of the row-major K x N
-// matrix b: fn(stats, j, k0, k1, scale, zero, q) sets the block's scale and
-// zero point and q[kk] for kk in [k0, k1) (all start at 0) from b[kk n + j].
+// Quantizes every group of `group` k (a multiple of 32) of every column j of
+// the row-major K x N matrix b: fn(stats, j, k0, k1, scale, zero, q) sets the
+// group's scale and zero point and q[kk] for kk in [k0, k1) (all start at 0)
+// from b[kk n + j]; each block of 32 in the group gets its scale and zero.
 template <class Fn>
-WeightBlocks quantize_each_block(const std::vector<float> &b, int64_t k, int64_t n, Fn fn) {
+WeightBlocks quantize_each_block(const std::vector<float> &b, int64_t k, int64_t n, Fn fn,
+                                 int64_t group = kRefBlock) {
   const int64_t nb = (k + kRefBlock - 1) / kRefBlock;
   WeightBlocks w;
   w.q.assign(n * k, 0);
   w.zero.assign(n * nb, 0);
   w.scale.assign(n * nb, 0.0f);
   for (int64_t j = 0; j < n; ++j)
-    for (int64_t blk = 0; blk < nb; ++blk) {
-      const int64_t k0 = blk * kRefBlock, k1 = std::min(k, k0 + kRefBlock);
-      fn(block_stats(b, n, j, k0, k1), j, k0, k1, w.scale[j * nb + blk], w.zero[j * nb + blk], &w.q[j * k]);
+    for (int64_t k0 = 0; k0 < k; k0 += group) {
+      const int64_t k1 = std::min(k, k0 + group);
+      float scale = 0.0f;
+      int zero = 0;
+      fn(block_stats(b, n, j, k0, k1), j, k0, k1, scale, zero, &w.q[j * k]);
+      for (int64_t blk = k0 / kRefBlock; blk * kRefBlock < k1; ++blk) {
+        w.scale[j * nb + blk] = scale;
+        w.zero[j * nb + blk] = zero;
+      }
     }
   return w;
 }

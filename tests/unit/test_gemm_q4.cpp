@@ -1,9 +1,10 @@
-// Unit tests: 4-bit weights (q4.panel16x32h, src/kernels/gemm_q4*.cpp). Every
-// ISA path is compared bit for bit with the documented quantization written
-// out here in plain C++ (gemm.hpp: asymmetric weight blocks of 32 with f16
-// scales and u8 zero points, int8 activation blocks, exact integer sums, one
-// fma per block), and with the double-precision product within the
-// quantization error those quantized values imply.
+// Unit tests: 4-bit weights (q4.panel16x32h and q4.panel16x128h,
+// src/kernels/gemm_q4*.cpp). Every ISA path is compared bit for bit with the
+// documented quantization written out here in plain C++ (gemm.hpp: asymmetric
+// weight groups of 32 or 128 with f16 scales and u8 zero points, int8
+// activation blocks of 32, exact integer sums, one fma per block), and with
+// the double-precision product within the quantization error those quantized
+// values imply.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -17,10 +18,13 @@ namespace {
 using namespace gemm_test;
 
 constexpr int64_t kBlock = kRefBlock;
+constexpr GemmStorage kStorages[] = {GemmStorage::q4, GemmStorage::q4g128};
 
-WeightBlocks quantize_weights_ref(const std::vector<float> &b, int64_t k, int64_t n) {
-  return quantize_each_block(b, k, n, [&](const BlockStats &st, int64_t j, int64_t k0, int64_t k1, float &s, int &zero,
-                                          int *q) {
+int64_t group_of(GemmStorage st) { return st == GemmStorage::q4g128 ? 128 : 32; }
+
+WeightBlocks quantize_weights_ref(const std::vector<float> &b, int64_t k, int64_t n, GemmStorage st) {
+  return quantize_each_block(
+      b, k, n, [&](const BlockStats &st, int64_t j, int64_t k0, int64_t k1, float &s, int &zero, int *q) {
     if (st.non_finite) {
       s = std::nanf("");
       return;
@@ -35,16 +39,37 @@ WeightBlocks quantize_weights_ref(const std::vector<float> &b, int64_t k, int64_
     zero = static_cast<int>(z);
     for (int64_t kk = k0; kk < k1; ++kk)
       q[kk] = static_cast<int>(std::clamp(std::nearbyint(b[kk * n + j] / s) + z, 0.0f, 15.0f));
-  });
+  }, group_of(st));
 }
 
-QuantExpected reference_q4(const Problem &p, const std::vector<float> &a, const std::vector<float> &b,
+QuantExpected reference_q4(GemmStorage st, const Problem &p, const std::vector<float> &a, const std::vector<float> &b,
                            const std::vector<float> &bias, const std::vector<float> &res) {
-  return reference_blocks(p, a, b, bias, res, quantize_weights_ref(b, p.k, p.n));
+  return reference_blocks(p, a, b, bias, res, quantize_weights_ref(b, p.k, p.n, st));
 }
 
 TEST(GemmQ4, EveryIsaComputesTheDocumentedQuantizationExactly) {
-  expect_every_isa_exact(GemmStorage::q4, 1700, reference_q4);
+  for (GemmStorage st : kStorages)
+    expect_every_isa_exact(st, 1700, [&](const Problem &p, const std::vector<float> &a, const std::vector<float> &b,
+                                         const std::vector<float> &bias, const std::vector<float> &res) {
+      return reference_q4(st, p, a, b, bias, res);
+    });
+}
+
+// A group of 128 shares one scale over 4 blocks of 32: its values differ
+// from those of the 32-k groups when the blocks' ranges differ.
+TEST(GemmQ4, GroupsOf128ShareOneScaleAcrossTheirBlocks) {
+  const int64_t k = 256, n = 16;
+  std::vector<float> b(k * n);
+  for (int64_t kk = 0; kk < k; ++kk)
+    for (int64_t j = 0; j < n; ++j) b[kk * n + j] = float((kk * 5 + j) % 16 - 6) * (kk / 32 % 2 ? 1.0f : 0.125f);
+  const WeightBlocks w32 = quantize_weights_ref(b, k, n, GemmStorage::q4);
+  const WeightBlocks w128 = quantize_weights_ref(b, k, n, GemmStorage::q4g128);
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t blk = 0; blk < 8; ++blk) {
+      EXPECT_EQ(w128.scale[j * 8 + blk], w128.scale[j * 8 + blk / 4 * 4]);
+      EXPECT_EQ(w128.scale[j * 8 + blk], std::max(w32.scale[j * 8 + blk / 4 * 4], w32.scale[j * 8 + blk / 4 * 4 + 1]));
+    }
+  EXPECT_NE(w32.q, w128.q);
 }
 
 // Weights that are not centred on zero (all positive, or offset) use the
@@ -54,18 +79,20 @@ TEST(GemmQ4, OffsetWeightsUseTheZeroPoint) {
   Problem p{3, 96, 40, true};
   Operands o(p, 77);
   for (size_t i = 0; i < o.b.size(); ++i) o.b[i] = 0.75f + 0.25f * o.b[i] + (i % 7 == 0 ? -1.5f : 0.0f);
-  const QuantExpected e = reference_q4(p, o.a, o.b, o.bias, o.res);
+  for (GemmStorage st : kStorages) {
+  SCOPED_TRACE(gemm_format_name(st));
+  const QuantExpected e = reference_q4(st, p, o.a, o.b, o.bias, o.res);
   for (Isa isa : kAllIsas) {
     if (!isa_supported(isa)) continue;
     IsaGuard g(isa);
-    const auto got = run_packed(p, o.a, o.b, o.bias, o.res, GemmStorage::q4, serial);
+    const auto got = run_packed(p, o.a, o.b, o.bias, o.res, st, serial);
     expect_bitwise(got, e.exact, isa_name(isa));
     expect_close(got, e.vs_f32, "q4 vs f32");
   }
   // The integer zero point shifts the grid by up to half a step, so a value
-  // at the edge of its block's range may be clamped a full step away; on
+  // at the edge of its group's range may be clamped a full step away; on
   // average the error is a quarter step (uniform rounding error).
-  const WeightBlocks w = quantize_weights_ref(o.b, p.k, p.n);
+  const WeightBlocks w = quantize_weights_ref(o.b, p.k, p.n, st);
   double sum_steps = 0;
   for (int64_t j = 0; j < p.n; ++j)
     for (int64_t kk = 0; kk < p.k; ++kk) {
@@ -76,10 +103,11 @@ TEST(GemmQ4, OffsetWeightsUseTheZeroPoint) {
       sum_steps += steps;
     }
   EXPECT_LT(sum_steps / double(p.n * p.k), 0.3);
+  }
 }
 
 TEST(GemmQ4, PartitionsAndTransposedPackingGiveIdenticalResults) {
-  expect_partitions_identical(GemmStorage::q4, 1900, true);
+  for (GemmStorage st : kStorages) expect_partitions_identical(st, 1900, true);
 }
 
 // A NaN or an infinity in a row of A makes that row NaN; a zero (or tiny)
@@ -88,20 +116,21 @@ TEST(GemmQ4, PartitionsAndTransposedPackingGiveIdenticalResults) {
 // its column NaN.
 TEST(GemmQ4, NonFiniteAndZeroRowsStayInTheirRow) {
   SerialParallel serial;
+  for (GemmStorage st : kStorages)
   for (Isa isa : kAllIsas) {
     if (!isa_supported(isa)) continue;
     IsaGuard g(isa);
     Problem p{7, 70, 40};
     Operands o(p, 31);
-    const auto clean = run_packed(p, o.a, o.b, o.bias, o.res, GemmStorage::q4, serial);
+    const auto clean = run_packed(p, o.a, o.b, o.bias, o.res, st, serial);
     o.a[1 * p.k + 65] = std::nanf("");  // row 1: NaN in the partial last block
     o.a[2 * p.k + 3] = -INFINITY;       // row 2: infinity in the first block
     for (int64_t i = 0; i < p.k; ++i) o.a[3 * p.k + i] = 0.0f, o.a[4 * p.k + i] = 1e-31f;
     for (int64_t i = 32; i < 64; ++i) o.a[6 * p.k + i] = 0.0f;  // row 6: one zero block
-    const auto c = run_packed(p, o.a, o.b, o.bias, o.res, GemmStorage::q4, serial);
-    const QuantExpected e = reference_q4(p, o.a, o.b, o.bias, o.res);
+    const auto c = run_packed(p, o.a, o.b, o.bias, o.res, st, serial);
+    const QuantExpected e = reference_q4(st, p, o.a, o.b, o.bias, o.res);
     for (int64_t j = 0; j < p.n; ++j) {
-      SCOPED_TRACE(testing::Message() << isa_name(isa) << " column " << j);
+      SCOPED_TRACE(testing::Message() << gemm_format_name(st) << " " << isa_name(isa) << " column " << j);
       EXPECT_EQ(c[0 * p.n + j], clean[0 * p.n + j]);
       EXPECT_TRUE(std::isnan(c[1 * p.n + j]));
       EXPECT_TRUE(std::isnan(c[2 * p.n + j]));
@@ -111,7 +140,7 @@ TEST(GemmQ4, NonFiniteAndZeroRowsStayInTheirRow) {
       EXPECT_EQ(c[6 * p.n + j], e.exact[6 * p.n + j]);
     }
     o.b[40 * p.n + 9] = std::nanf("");  // weight column 9, block 1
-    const auto d = run_packed(p, o.a, o.b, o.bias, o.res, GemmStorage::q4, serial);
+    const auto d = run_packed(p, o.a, o.b, o.bias, o.res, st, serial);
     for (int64_t i : {0, 5}) {
       EXPECT_TRUE(std::isnan(d[i * p.n + 9]));
       EXPECT_EQ(d[i * p.n + 8], c[i * p.n + 8]);
@@ -125,50 +154,69 @@ TEST(GemmQ4, PackedLayoutIsSuperblocksOfNibblesScalesAndZeros) {
   for (int64_t kk = 0; kk < k; ++kk)
     for (int64_t j = 0; j < n; ++j) b[kk * n + j] = float((kk * 7 + j * 3) % 16) * 0.5f - 2.0f;  // 16 levels
   b[0 * n + 17] = std::nanf("");  // column 17, block 0: not finite
-  const uint64_t bytes = gemm_packed_bytes(k, n, GemmStorage::q4);
-  EXPECT_EQ(bytes, 2u * 2 * 1216);
-  std::vector<uint8_t> packed(bytes, 0xcd);
-  gemm_pack(b.data(), n, false, k, n, GemmStorage::q4, packed.data());
-  const WeightBlocks w = quantize_weights_ref(b, k, n);
-  for (int64_t j = 0; j < 32; ++j)
-    for (int64_t blk = 0; blk < 8; ++blk) {
-      SCOPED_TRACE(testing::Message() << "column " << j << " block " << blk);
-      const uint8_t *super = packed.data() + (j / 16) * 2 * 1216 + (blk / 4) * 1216;
-      uint16_t scale;
-      std::memcpy(&scale, super + 1024 + (blk % 4) * 32 + (j % 16) * 2, 2);
-      const uint8_t zero = super[1152 + (blk % 4) * 16 + j % 16];
-      const bool real = j < n && blk < 5;
-      if (!real) {
-        EXPECT_EQ(scale, 0);
-        EXPECT_EQ(zero, 0);
-      } else if (j == 17 && blk == 0) {
-        EXPECT_TRUE(std::isnan(f16_to_f32(scale)));
-      } else {
-        EXPECT_EQ(f16_to_f32(scale), w.scale[j * 5 + blk]);
-        EXPECT_EQ(zero, w.zero[j * 5 + blk]);
-        // 16 levels 0.5 apart from -2: scale exactly 0.5, zero point 4.
-        EXPECT_EQ(f16_to_f32(scale), 0.5f);
-        EXPECT_EQ(zero, 4);
+  for (GemmStorage st : kStorages) {
+    // q4: 4 groups of 32 per superblock (scales at 1024, zeros at 1152, 1216
+    // bytes); q4g128: one group (scales at 1024, zeros at 1056, 1088 bytes).
+    const bool g128 = st == GemmStorage::q4g128;
+    const int64_t super_bytes = g128 ? 1088 : 1216, zero_at = g128 ? 1056 : 1152, per_group = g128 ? 4 : 1;
+    const uint64_t bytes = gemm_packed_bytes(k, n, st);
+    EXPECT_EQ(bytes, 2u * 2 * super_bytes);
+    std::vector<uint8_t> packed(bytes, 0xcd);
+    gemm_pack(b.data(), n, false, k, n, st, packed.data());
+    const WeightBlocks w = quantize_weights_ref(b, k, n, st);
+    for (int64_t j = 0; j < 32; ++j)
+      for (int64_t blk = 0; blk < 8; ++blk) {
+        SCOPED_TRACE(testing::Message() << gemm_format_name(st) << " column " << j << " block " << blk);
+        const uint8_t *super = packed.data() + (j / 16) * 2 * super_bytes + (blk / 4) * super_bytes;
+        const int64_t slot = blk % 4 / per_group;
+        uint16_t scale;
+        std::memcpy(&scale, super + 1024 + slot * 32 + (j % 16) * 2, 2);
+        const uint8_t zero = super[zero_at + slot * 16 + j % 16];
+        // A group is real when its first block is (the partial group of
+        // q4g128 lends its scale to the padded blocks 5-7).
+        const bool real = j < n && blk / per_group * per_group < 5, nan = j == 17 && blk / per_group == 0;
+        if (!real) {
+          EXPECT_EQ(scale, 0);
+          EXPECT_EQ(zero, 0);
+        } else if (nan) {
+          EXPECT_TRUE(std::isnan(f16_to_f32(scale)));
+        } else {
+          EXPECT_EQ(f16_to_f32(scale), w.scale[j * 5 + std::min<int64_t>(blk, 4)]);
+          EXPECT_EQ(zero, w.zero[j * 5 + std::min<int64_t>(blk, 4)]);
+          // 16 levels 0.5 apart from -2: scale exactly 0.5, zero point 4.
+          EXPECT_EQ(f16_to_f32(scale), 0.5f);
+          EXPECT_EQ(zero, 4);
+        }
+        for (int64_t i = 0; i < 32; ++i) {
+          const int64_t kk = blk * 32 + i;
+          const uint8_t byte = super[(blk % 4) * 256 + (i / 4) * 32 + (j % 8) * 4 + i % 4];
+          const int got = (j % 16) < 8 ? byte & 15 : byte >> 4;
+          const int want = real && kk < k && !nan ? w.q[j * k + kk] : 0;
+          ASSERT_EQ(got, want) << "k " << kk;
+        }
       }
-      for (int64_t i = 0; i < 32; ++i) {
-        const int64_t kk = blk * 32 + i;
-        const uint8_t byte = super[(blk % 4) * 256 + (i / 4) * 32 + (j % 8) * 4 + i % 4];
-        const int got = (j % 16) < 8 ? byte & 15 : byte >> 4;
-        const int want = real && kk < k && !(j == 17 && blk == 0) ? w.q[j * k + kk] : 0;
-        ASSERT_EQ(got, want) << "k " << kk;
-      }
+    // The padding after the zero points is zero.
+    if (g128) {
+      for (int64_t i = 1072; i < 1088; ++i) ASSERT_EQ(packed[i], 0) << i;
     }
+  }
   GemmStorage s;
   EXPECT_TRUE(parse_gemm_format("q4.panel16x32h", &s));
   EXPECT_EQ(s, GemmStorage::q4);
   EXPECT_STREQ(gemm_format_name(GemmStorage::q4), "q4.panel16x32h");
   EXPECT_FALSE(parse_gemm_format("q4.panel16x32", &s));  // the bf16-scale layout of earlier builds
   EXPECT_NE(gemm_format_list().find("q4.panel16x32h"), std::string::npos);
+  EXPECT_TRUE(parse_gemm_format("q4.panel16x128h", &s));
+  EXPECT_EQ(s, GemmStorage::q4g128);
+  EXPECT_NE(gemm_format_list().find("q4.panel16x128h"), std::string::npos);
   // 5 rows of A, 2 blocks of 32 bytes each (rows 64-aligned), then 5 x 2 scales and sums (64 bytes each).
   EXPECT_EQ(gemm_packed_workspace(5, PackedB{nullptr, 50, 8, GemmStorage::q4}), 5u * 64 + 64 + 64);
+  EXPECT_EQ(gemm_packed_workspace(5, PackedB{nullptr, 50, 8, GemmStorage::q4g128}), 5u * 64 + 64 + 64);
 }
 
-TEST(GemmQ4, EmptyDimensions) { expect_empty_dimensions(GemmStorage::q4); }
+TEST(GemmQ4, EmptyDimensions) {
+  for (GemmStorage st : kStorages) expect_empty_dimensions(st);
+}
 
 // Tiny blocks: a scale that rounds to f16 zero leaves the block zero, a huge
 // range saturates the scale at the largest f16.
@@ -179,8 +227,10 @@ TEST(GemmQ4, ScalesOutsideTheF16RangeSaturateOrVanish) {
     b[kk * n + 0] = 1e-9f * float(kk % 5);       // range / 15 far below the smallest f16
     b[kk * n + 1] = 1e7f * float(kk % 3) - 1e7f;  // range / 15 above 65504
   }
-  std::vector<uint8_t> packed(gemm_packed_bytes(k, n, GemmStorage::q4));
-  gemm_pack(b.data(), n, false, k, n, GemmStorage::q4, packed.data());
+  for (GemmStorage st : kStorages) {
+  SCOPED_TRACE(gemm_format_name(st));
+  std::vector<uint8_t> packed(gemm_packed_bytes(k, n, st));
+  gemm_pack(b.data(), n, false, k, n, st, packed.data());
   uint16_t s0, s1;
   std::memcpy(&s0, packed.data() + 1024, 2);
   std::memcpy(&s1, packed.data() + 1024 + 2, 2);
@@ -191,22 +241,31 @@ TEST(GemmQ4, ScalesOutsideTheF16RangeSaturateOrVanish) {
       ASSERT_EQ(packed[i] & 15, 0) << i;  // column 0's nibbles (bytes 0-3 of each quad)
     }
   }
+  }
 }
 
-// A checkpoint's own 4-bit values (AWQ / GPTQ / compressed-tensors, one group
-// of 64 or the whole K per scale) are stored unchanged: the product equals
-// the one of the dequantized weight, computed with the same block
-// arithmetic written out here, bit for bit on every ISA.
+// A checkpoint's own 4-bit values (AWQ / GPTQ / compressed-tensors: groups of
+// 64, 128 or the whole K per scale) are stored unchanged in each layout whose
+// groups they fit: the product equals the one of the dequantized weight,
+// computed with the same block arithmetic written out here, bit for bit on
+// every ISA and in either layout.
 TEST(GemmQ4, CheckpointValuesArePackedUnchanged) {
-  EXPECT_TRUE(gemm_q4_values_fit(200, 64));
-  EXPECT_TRUE(gemm_q4_values_fit(200, 200));
-  EXPECT_TRUE(gemm_q4_values_fit(200, 1000));
-  EXPECT_FALSE(gemm_q4_values_fit(200, 16));
-  EXPECT_FALSE(gemm_q4_values_fit(200, 48));
+  EXPECT_TRUE(gemm_q4_values_fit(200, 64, GemmStorage::q4));
+  EXPECT_TRUE(gemm_q4_values_fit(200, 200, GemmStorage::q4));
+  EXPECT_TRUE(gemm_q4_values_fit(200, 1000, GemmStorage::q4));
+  EXPECT_FALSE(gemm_q4_values_fit(200, 16, GemmStorage::q4));
+  EXPECT_FALSE(gemm_q4_values_fit(200, 48, GemmStorage::q4));
+  EXPECT_TRUE(gemm_q4_values_fit(300, 128, GemmStorage::q4g128));
+  EXPECT_TRUE(gemm_q4_values_fit(300, 256, GemmStorage::q4g128));
+  EXPECT_TRUE(gemm_q4_values_fit(300, 300, GemmStorage::q4g128));
+  EXPECT_FALSE(gemm_q4_values_fit(300, 64, GemmStorage::q4g128));
+  EXPECT_FALSE(gemm_q4_values_fit(300, 128, GemmStorage::i8));
   SerialParallel serial;
-  for (int64_t group : {int64_t{64}, int64_t{-1}}) {
-    const int64_t m = 3, k = 150, n = 37, g = group < 0 ? k : group, groups = (k + g - 1) / g;
-    SCOPED_TRACE(testing::Message() << "group " << g);
+  for (int64_t group : {int64_t{64}, int64_t{128}, int64_t{-1}})
+  for (GemmStorage st : kStorages) {
+    const int64_t m = 3, k = 300, n = 37, g = group < 0 ? k : group, groups = (k + g - 1) / g;
+    if (!gemm_q4_values_fit(k, g, st)) continue;
+    SCOPED_TRACE(testing::Message() << gemm_format_name(st) << " group " << g);
     std::vector<uint8_t> nib(n * ((k + 1) / 2)), zero(n * groups);
     std::vector<uint16_t> scale(n * groups);
     std::vector<float> w(n * k);  // the dequantized weight [n][k]
@@ -222,8 +281,8 @@ TEST(GemmQ4, CheckpointValuesArePackedUnchanged) {
         w[j * k + kk] = f16_to_f32(scale[j * groups + gi]) * float(q - zero[j * groups + gi]);
       }
     }
-    std::vector<uint8_t> packed(gemm_packed_bytes(k, n, GemmStorage::q4), 0xcd);
-    gemm_q4_pack_values(Q4Values{nib.data(), scale.data(), zero.data(), g}, k, n, packed.data());
+    std::vector<uint8_t> packed(gemm_packed_bytes(k, n, st), 0xcd);
+    gemm_q4_pack_values(Q4Values{nib.data(), scale.data(), zero.data(), g}, k, n, st, packed.data());
     // Reference: the block product over the values written out, as the
     // quantize_each_block reference does for compile-time quantization.
     WeightBlocks wb;
@@ -249,13 +308,13 @@ TEST(GemmQ4, CheckpointValuesArePackedUnchanged) {
       if (!isa_supported(isa)) continue;
       IsaGuard guard(isa);
       std::vector<float> c(m * n, -1.0f);
-      std::vector<uint8_t> ws(gemm_packed_workspace(m, PackedB{packed.data(), k, n, GemmStorage::q4}) + 64);
+      std::vector<uint8_t> ws(gemm_packed_workspace(m, PackedB{packed.data(), k, n, st}) + 64);
       void *wsp = ws.data() + (64 - reinterpret_cast<uintptr_t>(ws.data()) % 64) % 64;
       GemmEpilogue ep;
       ep.bias = o.bias.data();
       ep.residual = o.res.data();
       ep.ldr = n;
-      gemm_packed(m, o.a.data(), k, PackedB{packed.data(), k, n, GemmStorage::q4}, c.data(), n, ep, serial, wsp);
+      gemm_packed(m, o.a.data(), k, PackedB{packed.data(), k, n, st}, c.data(), n, ep, serial, wsp);
       expect_bitwise(c, e.exact, isa_name(isa));
       expect_close(c, e.vs_f32, "checkpoint q4 vs f32");
     }

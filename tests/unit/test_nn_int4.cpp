@@ -103,37 +103,59 @@ TEST(NnInt4, MismatchedShapesAreRefused) {
                     QEFF_E_UNSUPPORTED, "input scale has element type I32");
 }
 
-// keep: the values go unchanged into q4.panel16x32h (the same bytes as
-// gemm_q4_pack_values); groups of 16 cannot, so they are dequantized and
-// stored f32; without keep the exact dequantized weight is stored as asked.
+// keep: the values go unchanged into q4.panel16x32h (groups of 32) or
+// q4.panel16x128h (groups of 128), the same bytes as gemm_q4_pack_values;
+// groups of 16 cannot, so they are dequantized and stored f32; without keep
+// the exact dequantized weight is stored as asked (int4 in the asked groups).
 TEST(NnInt4, PackKeepsTheValuesOrStoresTheDequantizedWeight) {
   using qeff::kernels::GemmStorage;
   const Node node = int4_node(96, 32);
   const Int4Case c = make_case(20, 96, 32, QEFF_DTYPE_BF16);  // bf16 scales: exact in f16 at this range
   const Tensor q = tensor<uint8_t>({20, 48}, c.q), s = scale_tensor(c, QEFF_DTYPE_BF16),
                z = tensor<uint8_t>({20, 3}, c.zero);
-  const qeff::ops::PackedWeight kept = qeff::ops::pack_int4_weight(node, q.view(), s.view(), z.view(), true, QEFF_DTYPE_F32);
+  const qeff::ops::PackedWeight kept =
+      qeff::ops::pack_int4_weight(node, q.view(), s.view(), z.view(), true, QEFF_DTYPE_F32, 32);
   EXPECT_EQ(kept.format, "q4.panel16x32h");
   EXPECT_EQ(kept.k, 96);
   EXPECT_EQ(kept.n, 20);
   std::vector<uint16_t> s16;
   for (float v : c.scale) s16.push_back(f32_to_f16(v));
   std::vector<uint8_t> want(qeff::kernels::gemm_packed_bytes(96, 20, GemmStorage::q4));
-  qeff::kernels::gemm_q4_pack_values({c.q.data(), s16.data(), c.zero.data(), 32}, 96, 20, want.data());
+  qeff::kernels::gemm_q4_pack_values({c.q.data(), s16.data(), c.zero.data(), 32}, 96, 20, GemmStorage::q4,
+                                     want.data());
   EXPECT_EQ(kept.bytes, want);
 
+  {
+    const Int4Case c128 = make_case(20, 256, 128, QEFF_DTYPE_BF16);
+    const Tensor q128 = tensor<uint8_t>({20, 128}, c128.q), s128 = scale_tensor(c128, QEFF_DTYPE_BF16),
+                 z128 = tensor<uint8_t>({20, 2}, c128.zero);
+    const qeff::ops::PackedWeight k128 = qeff::ops::pack_int4_weight(int4_node(256, 128), q128.view(), s128.view(),
+                                                                     z128.view(), true, QEFF_DTYPE_F32, 32);
+    EXPECT_EQ(k128.format, "q4.panel16x128h");
+    std::vector<uint16_t> s16b;
+    for (float v : c128.scale) s16b.push_back(f32_to_f16(v));
+    std::vector<uint8_t> want128(qeff::kernels::gemm_packed_bytes(256, 20, GemmStorage::q4g128));
+    qeff::kernels::gemm_q4_pack_values({c128.q.data(), s16b.data(), c128.zero.data(), 128}, 256, 20,
+                                       GemmStorage::q4g128, want128.data());
+    EXPECT_EQ(k128.bytes, want128);
+  }
+
   const std::vector<float> w = dequantized(c);
-  for (auto [keep, storage, block] : {std::tuple{false, QEFF_DTYPE_BF16, int64_t{32}}, {true, QEFF_DTYPE_I8, int64_t{16}}}) {
+  for (auto [keep, storage, block] : {std::tuple{false, QEFF_DTYPE_BF16, int64_t{32}}, {true, QEFF_DTYPE_I8, int64_t{16}},
+                                      {false, QEFF_DTYPE_U4, int64_t{32}}}) {
     SCOPED_TRACE(testing::Message() << "keep " << keep << " block " << block);
     const Int4Case cb = make_case(20, 96, block, QEFF_DTYPE_BF16);
     const Tensor sb = scale_tensor(cb, QEFF_DTYPE_BF16), zb = tensor<uint8_t>({20, cb.groups()}, cb.zero);
     const qeff::ops::PackedWeight p =
-        qeff::ops::pack_int4_weight(int4_node(96, block), q.view(), sb.view(), zb.view(), keep, storage);
+        qeff::ops::pack_int4_weight(int4_node(96, block), q.view(), sb.view(), zb.view(), keep, storage, 128);
     const qeff_dtype stored = keep ? QEFF_DTYPE_F32 : storage;  // groups of 16 fall back to exact f32
     const std::vector<float> wb = dequantized(cb);
     const qeff::ops::PackedWeight ref =
-        qeff::ops::pack_matmul_weight(qeff::ops::TensorView{QEFF_DTYPE_F32, {20, 96}, wb.data()}, true, stored);
+        qeff::ops::pack_matmul_weight(qeff::ops::TensorView{QEFF_DTYPE_F32, {20, 96}, wb.data()}, true, stored, 128);
     EXPECT_EQ(p.format, ref.format);
+    if (storage == QEFF_DTYPE_U4) {
+      EXPECT_EQ(p.format, "q4.panel16x128h");
+    }
     EXPECT_EQ(p.bytes, ref.bytes);
   }
 }

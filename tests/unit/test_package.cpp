@@ -175,6 +175,13 @@ TEST(Package, CanonicalOptionTextIsStable) {
   EXPECT_EQ(canonical_options_text(o),
             "{\"dequantize_int4\":false,\"fuse\":true,\"specializations\":[{\"name\":\"Decode\",\"symbols\":{\"batch_size\":2,\"seq_len\":1}}],"
             "\"target\":\"cpu\",\"weight_dtype\":\"F32\"}");
+  // int4 groups of 128 (compile.int4_block_size) are part of the text; the
+  // default 32 is left out, as earlier builds wrote it.
+  o.weight_dtype = QEFF_DTYPE_U4;
+  o.int4_group = 128;
+  EXPECT_EQ(canonical_options_text(o),
+            "{\"dequantize_int4\":false,\"fuse\":true,\"int4_group\":128,\"specializations\":[{\"name\":\"Decode\","
+            "\"symbols\":{\"batch_size\":2,\"seq_len\":1}}],\"target\":\"cpu\",\"weight_dtype\":\"U4\"}");
 }
 
 // --- damaged packages --------------------------------------------------------
