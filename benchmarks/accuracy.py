@@ -52,7 +52,9 @@ Variants: every --weight-dtypes value (default f32,bf16,f16,int8,mxfp6,int4)
 with an f32 cache, plus every --kv-dtypes value (default f16,bf16) with f32
 weights, plus explicit --variants W:KV pairs; f32:f32 is the reference and is
 not repeated. The dtype names are passed to the library unchanged, so a new
-weight format or cache type needs no change here; before the first long
+weight format or cache type needs no change here (one spelling is the
+script's own: a weight name int4gN, e.g. int4g128, compiles int4 with
+compile.int4_block_size N); before the first long
 compile every variant is compiled once on tests/fixtures/models/llama-tiny
 (when the repository has it), so a name the library rejects fails at once
 with the library's message.
@@ -70,6 +72,7 @@ import json
 import math
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -124,8 +127,16 @@ def import_qeff(build_dir):
     return sys.modules["qeff"]
 
 
+def weight_options(weight):
+    """The compile options of a weight name: compile.weight_dtype, and for int4gN also compile.int4_block_size N."""
+    m = re.fullmatch(r"int4g(\d+)", weight)
+    if m:
+        return {"compile.weight_dtype": "int4", "compile.int4_block_size": int(m.group(1))}
+    return {"compile.weight_dtype": weight}
+
+
 def compile_options(args, weight, kv, ctx_len, prefill):
-    opts = {"compile.prefill_seq_len": prefill, "compile.ctx_len": ctx_len, "compile.weight_dtype": weight,
+    opts = {"compile.prefill_seq_len": prefill, "compile.ctx_len": ctx_len, **weight_options(weight),
             "model.kv_cache_dtype": kv}
     if args.cache == "none":
         opts["cache.enabled"] = False
@@ -142,7 +153,7 @@ def preflight(qeff, variants):
     with qeff.Model.load(PREFLIGHT_MODEL) as m:
         for w, kv in [REFERENCE] + variants:
             try:
-                m.compile(**{"compile.prefill_seq_len": 4, "compile.ctx_len": 8, "compile.weight_dtype": w,
+                m.compile(**{"compile.prefill_seq_len": 4, "compile.ctx_len": 8, **weight_options(w),
                              "model.kv_cache_dtype": kv, "cache.enabled": False}).close()
             except qeff.QeffError as e:
                 fail(f"variant weights {w} / KV cache {kv}: the library rejects it: {e}")

@@ -65,7 +65,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 GGUF_TYPES = ["f32", "f16", "bf16", "q8_0", "q6_k", "q4_0"]
 LLAMA_VARIANTS = ["llamacpp-" + t for t in GGUF_TYPES]
-VARIANTS = ["qeff-fp32", "qeff-bf16", "qeff-f16", "qeff-int8", "qeff-mxfp6", "qeff-int4", "torch-fp32", "torch-bf16"] + LLAMA_VARIANTS
+VARIANTS = ["qeff-fp32", "qeff-bf16", "qeff-f16", "qeff-int8", "qeff-mxfp6", "qeff-int4", "qeff-int4g128", "torch-fp32",
+            "torch-bf16"] + LLAMA_VARIANTS
 IDS_SEED = 20240601
 RUNTIMES = {"qeff": "qeff", "torch": "PyTorch", "llamacpp": "llama.cpp"}
 
@@ -157,9 +158,13 @@ WEIGHT_FORMATS = {  # name: (bytes per weight, as the report states it; bytes of
     # qeff int8: one byte per weight + an f32 scale per column (the int32 column sums of the layout are for VNNI
     # kernels; the AVX2 kernels do not read them)
     "i8.panel16x4": ("1 B + 4 B per column", lambda k, n: k * n + 4 * n),
-    # qeff int4: superblocks of 16 columns x 128 k in 1216 bytes (nibbles + bf16 scales + u8 zero points) = 4.75 bits
+    # qeff int4: superblocks of 16 columns x 128 k in 1216 bytes (nibbles + f16 scales + u8 zero points per 32 k)
+    # = 4.75 bits; with groups of 128 k (compile.int4_block_size 128) 1088 bytes (one scale and zero point per column,
+    # 16 bytes of padding) = 4.25 bits
     "q4.panel16x32h": ("4.75 bits (1216 B per 16 columns x 128 k)",
                       lambda k, n: -(-k // 128) * -(-n // 16) * 1216),
+    "q4.panel16x128h": ("4.25 bits (1088 B per 16 columns x 128 k)",
+                        lambda k, n: -(-k // 128) * -(-n // 16) * 1088),
     # MXFP6 E2M3 (OCP MX): blocks of 32 six-bit values + an E8M0 scale = 6.25 bits; qeff's layout packs superblocks
     # of 16 columns x 128 k in 1600 bytes
     "mxfp6.panel16x32": ("6.25 bits (1600 B per 16 columns x 128 k)",
@@ -178,6 +183,7 @@ WEIGHT_FORMATS = {  # name: (bytes per weight, as the report states it; bytes of
 VARIANT_WEIGHTS = {"qeff-fp32": ("f32", "f32"), "qeff-bf16": ("bf16", "f32"), "qeff-f16": ("f16", "f32"),
                    "qeff-int8": ("i8.panel16x4", "f32"),
                    "qeff-mxfp6": ("mxfp6.panel16x32", "f32"), "qeff-int4": ("q4.panel16x32h", "f32"),
+                   "qeff-int4g128": ("q4.panel16x128h", "f32"),
                    "torch-fp32": ("f32", "f32"),
                    "torch-bf16": ("bf16", "bf16")}
 VARIANT_WEIGHTS.update({"llamacpp-" + t: (t.upper(), t.upper()) for t in GGUF_TYPES})
@@ -432,7 +438,7 @@ def main():
         if v.startswith("qeff"):
             dtype = {"qeff-fp32": "f32", "qeff-bf16": "bf16", "qeff-f16": "f16", "qeff-int8": "int8",
                      "qeff-mxfp6": "mxfp6",
-                     "qeff-int4": "int4"}[v]
+                     "qeff-int4": "int4", "qeff-int4g128": "int4g128"}[v]
             return [qeff_worker, model_dir, cache, str(args.threads), dtype, str(args.prompt_len), str(args.ctx_len),
                     str(args.new_tokens), str(args.calls), ids_file], None
         mode = v.split("-")[1]
@@ -643,7 +649,7 @@ def render(args, variants, samples, details, tokens, failures, versions, load_st
     L.append("| --- | ---: | ---: |")
     for a, b in (("qeff-fp32", "torch-fp32"), ("qeff-bf16", "torch-bf16"), ("qeff-fp32", "llamacpp-f32"),
                  ("qeff-bf16", "llamacpp-bf16"), ("qeff-bf16", "llamacpp-f16"), ("qeff-f16", "llamacpp-f16"), ("qeff-int8", "llamacpp-q8_0"),
-                 ("qeff-int4", "llamacpp-q4_0"), ("qeff-mxfp6", "llamacpp-q6_k"), ("qeff-bf16", "qeff-fp32"), ("qeff-int8", "qeff-fp32"),
+                 ("qeff-int4", "llamacpp-q4_0"), ("qeff-int4g128", "llamacpp-q4_0"), ("qeff-mxfp6", "llamacpp-q6_k"), ("qeff-bf16", "qeff-fp32"), ("qeff-int8", "qeff-fp32"),
                  ("qeff-mxfp6", "qeff-fp32"), ("qeff-int4", "qeff-fp32")):
         if a in variants and b in variants:
             name = " / ".join(" ".join(display(x)) for x in (a, b))
