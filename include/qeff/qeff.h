@@ -793,6 +793,7 @@ QEFF_API void qeff_program_free(qeff_program *program);
 /**
  * A JSON description of the program (target, weight_dtype: the storage of
  * the float matmul weights, "F32", "BF16", "F16", "I8", "U4" or "F6_E2M3";
+ * for "U4" also int4_block_size, 32 or 128 (compile.int4_block_size);
  * weight_formats: how many matmul weights each packed layout holds, e.g.
  * {"q4.panel16x32h": 14, "f32.panel16": 1} for an int4 checkpoint whose
  * lm_head is float; specializations
