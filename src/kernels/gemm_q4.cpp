@@ -99,8 +99,6 @@ template const Q4KernelSet &q4_kernels_portable<Q4G128>();
 
 namespace {
 
-int64_t q4_group(GemmStorage s) { return s == GemmStorage::q4g128 ? 128 : 32; }
-
 template <class Fn>
 auto with_q4_format(GemmStorage s, Fn fn) {
   using namespace gemm_detail;
@@ -119,8 +117,8 @@ void gemm_q4_pack(const float *b, int64_t ldb, bool transposed, int64_t k, int64
 }
 
 bool gemm_q4_values_fit(int64_t k, int64_t group, GemmStorage s) {
-  return k > 0 && group > 0 && (s == GemmStorage::q4 || s == GemmStorage::q4g128) &&
-         (group >= k || group % q4_group(s) == 0);
+  if (k <= 0 || group <= 0 || (s != GemmStorage::q4 && s != GemmStorage::q4g128)) return false;
+  return with_q4_format(s, [&](auto f) { return group >= k || group % decltype(f)::kGroup == 0; });
 }
 
 void gemm_q4_pack_values(const Q4Values &v, int64_t k, int64_t n, GemmStorage s, void *out) {

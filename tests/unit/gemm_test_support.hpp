@@ -339,6 +339,18 @@ inline QuantExpected reference_blocks(const Problem &p, const std::vector<float>
   return e;
 }
 
+// Column j of C after rows of A were set to: 1 and 2 a NaN / an infinity
+// (NaN throughout), 3 zeros and 4 tiny values (exactly zero); rows 0 and 5
+// untouched (as in `clean`, the product before the changes).
+inline void expect_special_rows(const std::vector<float> &c, const std::vector<float> &clean, int64_t n, int64_t j) {
+  EXPECT_EQ(c[0 * n + j], clean[0 * n + j]);
+  EXPECT_TRUE(std::isnan(c[1 * n + j]));
+  EXPECT_TRUE(std::isnan(c[2 * n + j]));
+  EXPECT_EQ(c[3 * n + j], 0.0f);
+  EXPECT_EQ(c[4 * n + j], 0.0f);
+  EXPECT_EQ(c[5 * n + j], clean[5 * n + j]);
+}
+
 inline void expect_bitwise(const std::vector<float> &got, const std::vector<float> &want, const char *what) {
   ASSERT_EQ(got.size(), want.size());
   int bad = 0;

@@ -80,29 +80,29 @@ TEST(GemmQ4, OffsetWeightsUseTheZeroPoint) {
   Operands o(p, 77);
   for (size_t i = 0; i < o.b.size(); ++i) o.b[i] = 0.75f + 0.25f * o.b[i] + (i % 7 == 0 ? -1.5f : 0.0f);
   for (GemmStorage st : kStorages) {
-  SCOPED_TRACE(gemm_format_name(st));
-  const QuantExpected e = reference_q4(st, p, o.a, o.b, o.bias, o.res);
-  for (Isa isa : kAllIsas) {
-    if (!isa_supported(isa)) continue;
-    IsaGuard g(isa);
-    const auto got = run_packed(p, o.a, o.b, o.bias, o.res, st, serial);
-    expect_bitwise(got, e.exact, isa_name(isa));
-    expect_close(got, e.vs_f32, "q4 vs f32");
-  }
-  // The integer zero point shifts the grid by up to half a step, so a value
-  // at the edge of its group's range may be clamped a full step away; on
-  // average the error is a quarter step (uniform rounding error).
-  const WeightBlocks w = quantize_weights_ref(o.b, p.k, p.n, st);
-  double sum_steps = 0;
-  for (int64_t j = 0; j < p.n; ++j)
-    for (int64_t kk = 0; kk < p.k; ++kk) {
-      const int64_t blk = j * 3 + kk / kBlock;
-      const double deq = double(w.scale[blk]) * (w.q[j * p.k + kk] - w.zero[blk]);
-      const double steps = std::fabs(deq - o.b[kk * p.n + j]) / w.scale[blk];
-      EXPECT_LE(steps, 1.0) << j << " " << kk;
-      sum_steps += steps;
+    SCOPED_TRACE(gemm_format_name(st));
+    const QuantExpected e = reference_q4(st, p, o.a, o.b, o.bias, o.res);
+    for (Isa isa : kAllIsas) {
+      if (!isa_supported(isa)) continue;
+      IsaGuard g(isa);
+      const auto got = run_packed(p, o.a, o.b, o.bias, o.res, st, serial);
+      expect_bitwise(got, e.exact, isa_name(isa));
+      expect_close(got, e.vs_f32, "q4 vs f32");
     }
-  EXPECT_LT(sum_steps / double(p.n * p.k), 0.3);
+    // The integer zero point shifts the grid by up to half a step, so a value
+    // at the edge of its group's range may be clamped a full step away; on
+    // average the error is a quarter step (uniform rounding error).
+    const WeightBlocks w = quantize_weights_ref(o.b, p.k, p.n, st);
+    double sum_steps = 0;
+    for (int64_t j = 0; j < p.n; ++j)
+      for (int64_t kk = 0; kk < p.k; ++kk) {
+        const int64_t blk = j * 3 + kk / kBlock;
+        const double deq = double(w.scale[blk]) * (w.q[j * p.k + kk] - w.zero[blk]);
+        const double steps = std::fabs(deq - o.b[kk * p.n + j]) / w.scale[blk];
+        EXPECT_LE(steps, 1.0) << j << " " << kk;
+        sum_steps += steps;
+      }
+    EXPECT_LT(sum_steps / double(p.n * p.k), 0.3);
   }
 }
 
@@ -117,35 +117,30 @@ TEST(GemmQ4, PartitionsAndTransposedPackingGiveIdenticalResults) {
 TEST(GemmQ4, NonFiniteAndZeroRowsStayInTheirRow) {
   SerialParallel serial;
   for (GemmStorage st : kStorages)
-  for (Isa isa : kAllIsas) {
-    if (!isa_supported(isa)) continue;
-    IsaGuard g(isa);
-    Problem p{7, 70, 40};
-    Operands o(p, 31);
-    const auto clean = run_packed(p, o.a, o.b, o.bias, o.res, st, serial);
-    o.a[1 * p.k + 65] = std::nanf("");  // row 1: NaN in the partial last block
-    o.a[2 * p.k + 3] = -INFINITY;       // row 2: infinity in the first block
-    for (int64_t i = 0; i < p.k; ++i) o.a[3 * p.k + i] = 0.0f, o.a[4 * p.k + i] = 1e-31f;
-    for (int64_t i = 32; i < 64; ++i) o.a[6 * p.k + i] = 0.0f;  // row 6: one zero block
-    const auto c = run_packed(p, o.a, o.b, o.bias, o.res, st, serial);
-    const QuantExpected e = reference_q4(st, p, o.a, o.b, o.bias, o.res);
-    for (int64_t j = 0; j < p.n; ++j) {
-      SCOPED_TRACE(testing::Message() << gemm_format_name(st) << " " << isa_name(isa) << " column " << j);
-      EXPECT_EQ(c[0 * p.n + j], clean[0 * p.n + j]);
-      EXPECT_TRUE(std::isnan(c[1 * p.n + j]));
-      EXPECT_TRUE(std::isnan(c[2 * p.n + j]));
-      EXPECT_EQ(c[3 * p.n + j], 0.0f);
-      EXPECT_EQ(c[4 * p.n + j], 0.0f);
-      EXPECT_EQ(c[5 * p.n + j], clean[5 * p.n + j]);
-      EXPECT_EQ(c[6 * p.n + j], e.exact[6 * p.n + j]);
+    for (Isa isa : kAllIsas) {
+      if (!isa_supported(isa)) continue;
+      IsaGuard g(isa);
+      Problem p{7, 70, 40};
+      Operands o(p, 31);
+      const auto clean = run_packed(p, o.a, o.b, o.bias, o.res, st, serial);
+      o.a[1 * p.k + 65] = std::nanf("");  // row 1: NaN in the partial last block
+      o.a[2 * p.k + 3] = -INFINITY;       // row 2: infinity in the first block
+      for (int64_t i = 0; i < p.k; ++i) o.a[3 * p.k + i] = 0.0f, o.a[4 * p.k + i] = 1e-31f;
+      for (int64_t i = 32; i < 64; ++i) o.a[6 * p.k + i] = 0.0f;  // row 6: one zero block
+      const auto c = run_packed(p, o.a, o.b, o.bias, o.res, st, serial);
+      const QuantExpected e = reference_q4(st, p, o.a, o.b, o.bias, o.res);
+      for (int64_t j = 0; j < p.n; ++j) {
+        SCOPED_TRACE(testing::Message() << gemm_format_name(st) << " " << isa_name(isa) << " column " << j);
+        expect_special_rows(c, clean, p.n, j);
+        EXPECT_EQ(c[6 * p.n + j], e.exact[6 * p.n + j]);
+      }
+      o.b[40 * p.n + 9] = std::nanf("");  // weight column 9, block 1
+      const auto d = run_packed(p, o.a, o.b, o.bias, o.res, st, serial);
+      for (int64_t i : {0, 5}) {
+        EXPECT_TRUE(std::isnan(d[i * p.n + 9]));
+        EXPECT_EQ(d[i * p.n + 8], c[i * p.n + 8]);
+      }
     }
-    o.b[40 * p.n + 9] = std::nanf("");  // weight column 9, block 1
-    const auto d = run_packed(p, o.a, o.b, o.bias, o.res, st, serial);
-    for (int64_t i : {0, 5}) {
-      EXPECT_TRUE(std::isnan(d[i * p.n + 9]));
-      EXPECT_EQ(d[i * p.n + 8], c[i * p.n + 8]);
-    }
-  }
 }
 
 TEST(GemmQ4, PackedLayoutIsSuperblocksOfNibblesScalesAndZeros) {
@@ -228,19 +223,19 @@ TEST(GemmQ4, ScalesOutsideTheF16RangeSaturateOrVanish) {
     b[kk * n + 1] = 1e7f * float(kk % 3) - 1e7f;  // range / 15 above 65504
   }
   for (GemmStorage st : kStorages) {
-  SCOPED_TRACE(gemm_format_name(st));
-  std::vector<uint8_t> packed(gemm_packed_bytes(k, n, st));
-  gemm_pack(b.data(), n, false, k, n, st, packed.data());
-  uint16_t s0, s1;
-  std::memcpy(&s0, packed.data() + 1024, 2);
-  std::memcpy(&s1, packed.data() + 1024 + 2, 2);
-  EXPECT_EQ(s0, 0);
-  EXPECT_EQ(f16_to_f32(s1), kF16Max);
-  for (int i = 0; i < 256; ++i) {
-    if (i % 32 < 4) {
-      ASSERT_EQ(packed[i] & 15, 0) << i;  // column 0's nibbles (bytes 0-3 of each quad)
+    SCOPED_TRACE(gemm_format_name(st));
+    std::vector<uint8_t> packed(gemm_packed_bytes(k, n, st));
+    gemm_pack(b.data(), n, false, k, n, st, packed.data());
+    uint16_t s0, s1;
+    std::memcpy(&s0, packed.data() + 1024, 2);
+    std::memcpy(&s1, packed.data() + 1024 + 2, 2);
+    EXPECT_EQ(s0, 0);
+    EXPECT_EQ(f16_to_f32(s1), kF16Max);
+    for (int i = 0; i < 256; ++i) {
+      if (i % 32 < 4) {
+        ASSERT_EQ(packed[i] & 15, 0) << i;  // column 0's nibbles (bytes 0-3 of each quad)
+      }
     }
-  }
   }
 }
 
@@ -262,63 +257,63 @@ TEST(GemmQ4, CheckpointValuesArePackedUnchanged) {
   EXPECT_FALSE(gemm_q4_values_fit(300, 128, GemmStorage::i8));
   SerialParallel serial;
   for (int64_t group : {int64_t{64}, int64_t{128}, int64_t{-1}})
-  for (GemmStorage st : kStorages) {
-    const int64_t m = 3, k = 300, n = 37, g = group < 0 ? k : group, groups = (k + g - 1) / g;
-    if (!gemm_q4_values_fit(k, g, st)) continue;
-    SCOPED_TRACE(testing::Message() << gemm_format_name(st) << " group " << g);
-    std::vector<uint8_t> nib(n * ((k + 1) / 2)), zero(n * groups);
-    std::vector<uint16_t> scale(n * groups);
-    std::vector<float> w(n * k);  // the dequantized weight [n][k]
-    for (int64_t j = 0; j < n; ++j) {
-      for (int64_t gi = 0; gi < groups; ++gi) {
-        scale[j * groups + gi] = f32_to_f16(0.01f * float(1 + (j * 3 + gi) % 7));
-        zero[j * groups + gi] = static_cast<uint8_t>((j + 5 * gi) % 17);  // 16: GPTQ v1's zero + 1
+    for (GemmStorage st : kStorages) {
+      const int64_t m = 3, k = 300, n = 37, g = group < 0 ? k : group, groups = (k + g - 1) / g;
+      if (!gemm_q4_values_fit(k, g, st)) continue;
+      SCOPED_TRACE(testing::Message() << gemm_format_name(st) << " group " << g);
+      std::vector<uint8_t> nib(n * ((k + 1) / 2)), zero(n * groups);
+      std::vector<uint16_t> scale(n * groups);
+      std::vector<float> w(n * k);  // the dequantized weight [n][k]
+      for (int64_t j = 0; j < n; ++j) {
+        for (int64_t gi = 0; gi < groups; ++gi) {
+          scale[j * groups + gi] = f32_to_f16(0.01f * float(1 + (j * 3 + gi) % 7));
+          zero[j * groups + gi] = static_cast<uint8_t>((j + 5 * gi) % 17);  // 16: GPTQ v1's zero + 1
+        }
+        for (int64_t kk = 0; kk < k; ++kk) {
+          const int q = int((j * 31 + kk * 7 + kk / 9) % 16);
+          nib[j * ((k + 1) / 2) + kk / 2] |= static_cast<uint8_t>(q << (kk % 2 * 4));
+          const int64_t gi = kk / g;
+          w[j * k + kk] = f16_to_f32(scale[j * groups + gi]) * float(q - zero[j * groups + gi]);
+        }
       }
-      for (int64_t kk = 0; kk < k; ++kk) {
-        const int q = int((j * 31 + kk * 7 + kk / 9) % 16);
-        nib[j * ((k + 1) / 2) + kk / 2] |= static_cast<uint8_t>(q << (kk % 2 * 4));
-        const int64_t gi = kk / g;
-        w[j * k + kk] = f16_to_f32(scale[j * groups + gi]) * float(q - zero[j * groups + gi]);
+      std::vector<uint8_t> packed(gemm_packed_bytes(k, n, st), 0xcd);
+      gemm_q4_pack_values(Q4Values{nib.data(), scale.data(), zero.data(), g}, k, n, st, packed.data());
+      // Reference: the block product over the values written out, as the
+      // quantize_each_block reference does for compile-time quantization.
+      WeightBlocks wb;
+      const int64_t nb = (k + kBlock - 1) / kBlock;
+      wb.scale.assign(n * nb, 0.0f);
+      wb.zero.assign(n * nb, 0);
+      wb.q.assign(n * k, 0);
+      for (int64_t j = 0; j < n; ++j)
+        for (int64_t blk = 0; blk < nb; ++blk) {
+          const int64_t gi = blk * kBlock / g;
+          wb.scale[j * nb + blk] = f16_to_f32(scale[j * groups + gi]);
+          wb.zero[j * nb + blk] = zero[j * groups + gi];
+        }
+      for (int64_t j = 0; j < n; ++j)
+        for (int64_t kk = 0; kk < k; ++kk) wb.q[j * k + kk] = (nib[j * ((k + 1) / 2) + kk / 2] >> (kk % 2 * 4)) & 15;
+      Problem p{m, k, n, true, true};
+      Operands o(p, 91);
+      std::vector<float> bkn(k * n);  // B = w^T, [k][n]
+      for (int64_t j = 0; j < n; ++j)
+        for (int64_t kk = 0; kk < k; ++kk) bkn[kk * n + j] = w[j * k + kk];
+      const QuantExpected e = reference_blocks(p, o.a, bkn, o.bias, o.res, wb);
+      for (Isa isa : kAllIsas) {
+        if (!isa_supported(isa)) continue;
+        IsaGuard guard(isa);
+        std::vector<float> c(m * n, -1.0f);
+        std::vector<uint8_t> ws(gemm_packed_workspace(m, PackedB{packed.data(), k, n, st}) + 64);
+        void *wsp = ws.data() + (64 - reinterpret_cast<uintptr_t>(ws.data()) % 64) % 64;
+        GemmEpilogue ep;
+        ep.bias = o.bias.data();
+        ep.residual = o.res.data();
+        ep.ldr = n;
+        gemm_packed(m, o.a.data(), k, PackedB{packed.data(), k, n, st}, c.data(), n, ep, serial, wsp);
+        expect_bitwise(c, e.exact, isa_name(isa));
+        expect_close(c, e.vs_f32, "checkpoint q4 vs f32");
       }
     }
-    std::vector<uint8_t> packed(gemm_packed_bytes(k, n, st), 0xcd);
-    gemm_q4_pack_values(Q4Values{nib.data(), scale.data(), zero.data(), g}, k, n, st, packed.data());
-    // Reference: the block product over the values written out, as the
-    // quantize_each_block reference does for compile-time quantization.
-    WeightBlocks wb;
-    const int64_t nb = (k + kBlock - 1) / kBlock;
-    wb.scale.assign(n * nb, 0.0f);
-    wb.zero.assign(n * nb, 0);
-    wb.q.assign(n * k, 0);
-    for (int64_t j = 0; j < n; ++j)
-      for (int64_t blk = 0; blk < nb; ++blk) {
-        const int64_t gi = blk * kBlock / g;
-        wb.scale[j * nb + blk] = f16_to_f32(scale[j * groups + gi]);
-        wb.zero[j * nb + blk] = zero[j * groups + gi];
-      }
-    for (int64_t j = 0; j < n; ++j)
-      for (int64_t kk = 0; kk < k; ++kk) wb.q[j * k + kk] = (nib[j * ((k + 1) / 2) + kk / 2] >> (kk % 2 * 4)) & 15;
-    Problem p{m, k, n, true, true};
-    Operands o(p, 91);
-    std::vector<float> bkn(k * n);  // B = w^T, [k][n]
-    for (int64_t j = 0; j < n; ++j)
-      for (int64_t kk = 0; kk < k; ++kk) bkn[kk * n + j] = w[j * k + kk];
-    const QuantExpected e = reference_blocks(p, o.a, bkn, o.bias, o.res, wb);
-    for (Isa isa : kAllIsas) {
-      if (!isa_supported(isa)) continue;
-      IsaGuard guard(isa);
-      std::vector<float> c(m * n, -1.0f);
-      std::vector<uint8_t> ws(gemm_packed_workspace(m, PackedB{packed.data(), k, n, st}) + 64);
-      void *wsp = ws.data() + (64 - reinterpret_cast<uintptr_t>(ws.data()) % 64) % 64;
-      GemmEpilogue ep;
-      ep.bias = o.bias.data();
-      ep.residual = o.res.data();
-      ep.ldr = n;
-      gemm_packed(m, o.a.data(), k, PackedB{packed.data(), k, n, st}, c.data(), n, ep, serial, wsp);
-      expect_bitwise(c, e.exact, isa_name(isa));
-      expect_close(c, e.vs_f32, "checkpoint q4 vs f32");
-    }
-  }
 }
 
 }  // namespace
