@@ -25,6 +25,7 @@ struct Crew {
   uint64_t generation = 0;
   std::atomic<uint64_t> posted{0};  // generation, for waiting without the lock
   std::atomic<int> pending{0};
+  std::atomic<bool> caller_asleep{false};  // parallel_for's caller waits on `done`
   std::exception_ptr error;  // the first exception a worker's range threw
   bool stop = false;
   Crew *next_orphan = nullptr;
@@ -115,7 +116,12 @@ void work(Crew *c, int index) {
         std::lock_guard<std::mutex> lock(c->mu);
         if (!c->error) c->error = std::current_exception();
       }
-      if (c->pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      // The last range wakes the caller only when it sleeps: taking the
+      // mutex while the caller, spinning, reaches for it would send the
+      // caller to a futex wait. Both sides are seq_cst (a store then a load
+      // of the other's variable), so one of them sees the other's store.
+      if (c->pending.fetch_sub(1, std::memory_order_seq_cst) == 1 &&
+          c->caller_asleep.load(std::memory_order_seq_cst)) {
         std::lock_guard<std::mutex> lock(c->mu);
         c->done.notify_all();
       }
@@ -182,8 +188,11 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
     c.parts = parts;
     c.pending.store(parts - 1, std::memory_order_relaxed);
     ++c.generation;
-    c.posted.store(c.generation, std::memory_order_release);
   }
+  // Published after the unlock: a spinning worker that sees it finds the
+  // mutex free (a worker meeting it held would sleep on a futex until the
+  // unlock woke it, microseconds on a virtual machine).
+  c.posted.store(c.generation, std::memory_order_release);
   c.wake.notify_all();
   auto [b, e] = range(n, 0, parts);
   std::exception_ptr mine;
@@ -195,7 +204,11 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
   // Spin first: the other ranges usually finish within microseconds of ours.
   spin_until([&c] { return c.pending.load(std::memory_order_acquire) == 0; });
   std::unique_lock<std::mutex> lock(c.mu);
-  c.done.wait(lock, [&c] { return c.pending.load(std::memory_order_acquire) == 0; });
+  if (c.pending.load(std::memory_order_acquire) != 0) {
+    c.caller_asleep.store(true, std::memory_order_seq_cst);
+    c.done.wait(lock, [&c] { return c.pending.load(std::memory_order_seq_cst) == 0; });
+    c.caller_asleep.store(false, std::memory_order_relaxed);
+  }
   c.job = nullptr;
   std::exception_ptr theirs = std::exchange(c.error, nullptr);
   lock.unlock();
