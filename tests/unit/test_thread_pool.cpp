@@ -4,6 +4,7 @@
 // Its own executable in the concurrency suite, so the TSan build runs it.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
