@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <limits>
 #include <numeric>
+#include <random>
 #include <span>
 #include <string>
 #include <vector>
@@ -167,6 +168,37 @@ TEST(SamplerGreedy, ArgmaxTiesNanAndWarpersIgnored) {
   EXPECT_QEFF_ERROR(next(r3, {-kInf, NAN, -kInf}), QEFF_E_NUMERIC, "row 3", "-inf or NaN");
   std::vector<float> empty;
   EXPECT_QEFF_ERROR(s.next(empty.data(), 0, {}, {}), QEFF_E_INVALID_ARGUMENT, "vocab = 0");
+}
+
+// The greedy pick over vocabularies across the chunk edges (256 logits): the
+// first maximum, NaN read as -inf and written back as -inf, against the
+// one-pass definition.
+TEST(SamplerGreedy, FirstMaximumAcrossChunks) {
+  std::mt19937 rng(7);
+  for (int64_t n : {1, 2, 255, 256, 257, 511, 512, 513, 1000, 32000}) {
+    for (int trial = 0; trial < 20; ++trial) {
+      std::vector<float> x(static_cast<size_t>(n));
+      // Few distinct values, so that maxima repeat within and across chunks.
+      for (float &v : x) v = static_cast<float>(static_cast<int>(rng() % 7) - 3);
+      for (int k = 0; k < 3; ++k) x[rng() % n] = NAN;
+      if (trial % 4 == 1) x[rng() % n] = kInf;
+      if (trial % 4 == 2) std::fill(x.begin(), x.end(), -kInf), x[n - 1] = trial % 8 == 2 ? NAN : 1.f;
+      std::vector<float> want = x;
+      int64_t arg = -1;
+      float best = -kInf;
+      for (int64_t i = 0; i < n; ++i) {
+        if (std::isnan(want[i])) want[i] = -kInf;
+        if (want[i] > best) best = want[i], arg = i;
+      }
+      Sampler s(SamplingParams{}, 0);
+      if (arg < 0) {
+        EXPECT_QEFF_ERROR(s.next(x.data(), n, {}, {}), QEFF_E_NUMERIC, "-inf or NaN");
+        continue;
+      }
+      ASSERT_EQ(s.next(x.data(), n, {}, {}), arg) << "n " << n << " trial " << trial;
+      for (int64_t i = 0; i < n; ++i) ASSERT_EQ(x[i], want[i]) << "n " << n << " index " << i;  // NaN -> -inf
+    }
+  }
 }
 
 TEST(SamplerPenalties, ExactValues) {
