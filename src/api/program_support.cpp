@@ -102,7 +102,7 @@ compiler::CompileOptions compile_options(const Options &o, const graph::Graph &g
          "compile.quantized_checkpoint = " + quote(quantized, 32) + " (expected keep or dequantize)");
   c.dequantize_int4 = quantized == "dequantize";
   c.int4_group = o.get_int("compile.int4_block_size");
-  if (c.int4_group != 32 && c.int4_group != 128)
+  if (!compiler::int4_group_supported(c.int4_group))
     fail(QEFF_E_INVALID_ARGUMENT,
          "compile.int4_block_size = " + std::to_string(c.int4_group) + " (expected 32 or 128)");
   const std::string &specs = o.get_string("compile.specializations");

@@ -23,7 +23,7 @@ void check_options(const CompileOptions &o) {
   if (o.weight_dtype != QEFF_DTYPE_F32 && o.weight_dtype != QEFF_DTYPE_BF16 && o.weight_dtype != QEFF_DTYPE_F16 &&
       o.weight_dtype != QEFF_DTYPE_I8 && o.weight_dtype != QEFF_DTYPE_U4 && o.weight_dtype != QEFF_DTYPE_F6_E2M3)
     fail(QEFF_E_INVALID_ARGUMENT, "weight dtype must be f32, bf16, f16, int8, int4 or mxfp6");
-  if (!ops::int4_group_supported(o.int4_group))
+  if (!int4_group_supported(o.int4_group))
     fail(QEFF_E_INVALID_ARGUMENT, "int4 group size " + std::to_string(o.int4_group) + " is not supported (32 or 128)");
   if (o.specializations.empty()) fail(QEFF_E_INVALID_ARGUMENT, "no specializations to compile");
   std::set<std::string> names;
@@ -55,6 +55,8 @@ void signature(const graph::Graph &g, Program &p) {
 }  // namespace
 
 std::vector<std::string> available_targets() { return {"cpu"}; }
+
+bool int4_group_supported(int64_t int4_group) { return ops::int4_group_supported(int4_group); }
 
 Program compile(const graph::Graph &graph, const CompileOptions &options, const std::string &source_hash) {
   check_options(options);

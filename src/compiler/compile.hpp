@@ -27,6 +27,10 @@ inline constexpr int kCompilerRevision = 4;
 // The targets this build can compile for.
 std::vector<std::string> available_targets();
 
+// Whether CompileOptions::int4_group is a group size the kernels store (32 or
+// 128; ops::int4_group_supported), for callers that name their own option.
+bool int4_group_supported(int64_t int4_group);
+
 // Throws qeff::Error: QEFF_E_INVALID_ARGUMENT for bad options (no or
 // duplicate specializations, unknown target, bad weight dtype), and the
 // passes' errors naming the specialization and node.
