@@ -25,6 +25,18 @@ struct Avx512 {
   static vec load(const F16Bits *p) {
     return _mm512_maskz_cvtph_ps(0xffff, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(p)));
   }
+  // Two panel rows of bf16 (one 64-byte line): vpermw interleaves them so
+  // dword j holds row 0's column j in its low half and row 1's in its high
+  // half; a shift and a mask then make the two f32 vectors.
+  static constexpr bool kBf16PairLoads = true;
+  static void load_bf16_pair(const uint16_t *p, vec &lo, vec &hi) {
+    alignas(64) static constexpr uint16_t kInterleave[32] = {0, 16, 1, 17, 2,  18, 3,  19, 4,  20, 5,
+                                                             21, 6, 22, 7, 23, 8,  24, 9,  25, 10, 26,
+                                                             11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
+    const __m512i x = _mm512_permutexvar_epi16(_mm512_load_si512(kInterleave), _mm512_loadu_si512(p));
+    lo = _mm512_castsi512_ps(_mm512_slli_epi32(x, 16));
+    hi = _mm512_castsi512_ps(_mm512_and_si512(x, _mm512_set1_epi32(static_cast<int>(0xffff0000u))));
+  }
   static vec broadcast(const float *p) { return _mm512_set1_ps(*p); }
   static vec fma(vec a, vec b, vec c) { return _mm512_fmadd_ps(a, b, c); }
   static vec add(vec a, vec b) { return _mm512_add_ps(a, b); }
