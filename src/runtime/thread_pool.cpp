@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <exception>
+#include <limits>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -73,20 +74,40 @@ inline void cpu_relax() {
 // yields (another runnable thread, e.g. on an oversubscribed machine, gets
 // the core). A decode step runs hundreds of short kernels back to back: a
 // futex sleep and wake-up between them cost tens of microseconds each.
+//
+// On an oversubscribed machine (more runnable threads than cores: two
+// sessions' pools, another busy process) the pause phase burns time another
+// thread could run in: while a yield has given the core away (returned after
+// more than kYieldGaveAway) within the last kContendedFor, waits yield from
+// the start. Alone on its cores a yield returns at once and the pause phase
+// stays (yielding early there delays the next kernel's start).
 constexpr auto kSpinPause = std::chrono::microseconds(20);
 constexpr auto kSpinTotal = std::chrono::microseconds(200);
+constexpr auto kYieldGaveAway = std::chrono::microseconds(50);
+constexpr auto kContendedFor = std::chrono::milliseconds(50);
+
+using SpinClock = std::chrono::steady_clock;
+
+// When a yield last gave the core away (SpinClock ticks since its epoch):
+// process-wide, as oversubscription is the machine's state; written only then.
+std::atomic<SpinClock::rep> g_gave_away_at{std::numeric_limits<SpinClock::rep>::min() / 2};
 
 template <class Ready>
 void spin_until(Ready ready) {
-  using clock = std::chrono::steady_clock;
-  const auto start = clock::now();
+  const auto start = SpinClock::now();
+  const SpinClock::time_point gave_away{SpinClock::duration(g_gave_away_at.load(std::memory_order_relaxed))};
+  const SpinClock::duration pause_phase = start - gave_away < kContendedFor ? SpinClock::duration::zero()
+                                                                            : SpinClock::duration(kSpinPause);
   for (unsigned i = 0;; ++i) {
     if (ready()) return;
     if (i % 32 == 31) {
-      const auto waited = clock::now() - start;
+      const auto now = SpinClock::now();
+      const auto waited = now - start;
       if (waited > kSpinTotal) return;
-      if (waited > kSpinPause) {
+      if (waited > pause_phase) {
         std::this_thread::yield();
+        const auto back = SpinClock::now();
+        if (back - now > kYieldGaveAway) g_gave_away_at.store(back.time_since_epoch().count(), std::memory_order_relaxed);
         continue;
       }
     }
