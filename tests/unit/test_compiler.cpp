@@ -336,8 +336,11 @@ TEST(Runtime, StepsPlannedWithTooLittleWorkspaceRunInARegionAfterTheArena) {
   auto exe = load(std::move(short_ws));
   const uint64_t region = (base.plans[0].arena_bytes + 63) / 64 * 64;
   EXPECT_GE(exe->layout(0).arena_bytes, region + needed);
-  for (size_t st = 0; st < base.plans[0].steps.size(); ++st)
-    if (base.plans[0].steps[st].workspace_bytes > 0) EXPECT_EQ(exe->layout(0).workspace_offset[st], region) << st;
+  for (size_t st = 0; st < base.plans[0].steps.size(); ++st) {
+    if (base.plans[0].steps[st].workspace_bytes > 0) {
+      EXPECT_EQ(exe->layout(0).workspace_offset[st], region) << st;
+    }
+  }
   runtime::Session reference(load(base), 1), planned_short(exe, 2);
   std::vector<float> x(24);
   for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(std::sin(0.7 * double(i)));
