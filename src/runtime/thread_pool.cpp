@@ -78,9 +78,10 @@ inline void cpu_relax() {
 // On an oversubscribed machine (more runnable threads than cores: two
 // sessions' pools, another busy process) the pause phase burns time another
 // thread could run in: while a yield has given the core away (returned after
-// more than kYieldGaveAway) within the last kContendedFor, waits yield from
-// the start. Alone on its cores a yield returns at once and the pause phase
-// stays (yielding early there delays the next kernel's start).
+// more than kYieldGaveAway) within the last kContendedFor, waits skip the
+// pause phase and yield from their first time check (32 polls in). Alone on
+// its cores a yield returns at once and the pause phase stays (yielding early
+// there delays the next kernel's start).
 constexpr auto kSpinPause = std::chrono::microseconds(20);
 constexpr auto kSpinTotal = std::chrono::microseconds(200);
 constexpr auto kYieldGaveAway = std::chrono::microseconds(50);
