@@ -6,6 +6,7 @@
 #include "common/cancel.hpp"
 #include "common/error.hpp"
 #include "common/json.hpp"
+#include "compiler/fold.hpp"
 #include "compiler/fuse.hpp"
 #include "compiler/plan.hpp"
 #include "compiler/specialize.hpp"
@@ -73,6 +74,7 @@ Program compile(const graph::Graph &graph, const CompileOptions &options, const 
     SpecializedGraph sg = specialize(graph, spec, cache);
     if (options.fuse) fuse(sg, cache, FuseOptions{options.weight_dtype, options.dequantize_int4, options.int4_group});
     else remove_dead_nodes(sg);
+    fold_deferred(sg, cache);
     program.plans.push_back(build_plan(sg, program, constants));
   }
   return program;

@@ -1,5 +1,8 @@
 #include "compiler/fold.hpp"
 
+#include <set>
+#include <string>
+
 #include "common/error.hpp"
 #include "compiler/aligned.hpp"
 #include "kernels/parallel.hpp"
@@ -43,6 +46,47 @@ std::vector<KnownValue> evaluate(const ops::OpDef &def, const graph::Node &node,
   ops::RunArgs args{in_ptrs.data(), out_ptrs.data(), workspace.get(), &serial};
   kernel->run(args);
   return results;
+}
+
+void fold_deferred(SpecializedGraph &g, FoldCache &cache) {
+  if (g.deferred.empty()) return;
+  std::vector<graph::Node> kept;
+  for (graph::Node &node : g.nodes) {
+    if (node.outputs.size() != 1 || !g.deferred.count(node.outputs[0])) {
+      kept.push_back(std::move(node));
+      continue;
+    }
+    const std::string &out = node.outputs[0];
+    if (auto hit = cache.values.find(out); hit != cache.values.end()) {
+      g.known[out] = hit->second;  // folded for an earlier specialization
+    } else {
+      const ops::OpDef *def = ops::find_op(node.domain, node.op_type);
+      if (!def) fail(QEFF_E_INTERNAL, ops::node_label(node) + ": no kernel to fold it");
+      std::vector<graph::TensorType> in_types;
+      std::vector<ops::TensorView> views;
+      views.reserve(node.inputs.size());
+      std::vector<const ops::TensorView *> values;
+      for (const auto &in : node.inputs) {
+        const KnownValue &v = g.known.at(in);  // deferred nodes read weights only
+        in_types.push_back(v.type);
+        views.push_back(v.view());
+        values.push_back(&views.back());
+      }
+      std::vector<KnownValue> results =
+          evaluate(*def, node, g.node_opsets.at(opset_key(node)), in_types, values, {g.types.at(out)});
+      results[0].spec_independent = true;
+      cache.values[out] = results[0];
+      g.known[out] = std::move(results[0]);
+    }
+    g.types.erase(out);
+    g.node_opsets.erase(out);
+  }
+  g.nodes = std::move(kept);
+  g.deferred.clear();
+  // The weights the folded nodes read, when nothing else reads them.
+  std::set<std::string> live(g.outputs.begin(), g.outputs.end());
+  for (const auto &n : g.nodes) live.insert(n.inputs.begin(), n.inputs.end());
+  for (auto it = g.known.begin(); it != g.known.end();) it = live.count(it->first) ? std::next(it) : g.known.erase(it);
 }
 
 }  // namespace qeff::compiler

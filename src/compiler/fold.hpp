@@ -13,4 +13,10 @@ std::vector<KnownValue> evaluate(const ops::OpDef &def, const graph::Node &node,
                                  const std::vector<const ops::TensorView *> &values,
                                  const std::vector<graph::TensorType> &outputs);
 
+// Folds the nodes producing g.deferred values that are still in g (the
+// fuser did not pack them), in order, with their results shared through
+// `cache` like specialize's folds; then drops the compile-time values nothing
+// reads any more.
+void fold_deferred(SpecializedGraph &g, FoldCache &cache);
+
 }  // namespace qeff::compiler

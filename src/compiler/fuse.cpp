@@ -179,13 +179,21 @@ class Fuser {
     } else {
       return;
     }
-    auto w = g_.known.find(n.inputs[1]);
+    // B = Transpose(W) left unfolded by specialize: pack W as stored ([N, K]).
+    std::string weight = n.inputs[1];
+    if (g_.deferred.count(weight)) {
+      auto t_at = producer(weight);
+      if (!t_at) return;
+      weight = g_.nodes[*t_at].inputs[0];
+      transposed = true;
+    }
+    auto w = g_.known.find(weight);
     if (w == g_.known.end() || w->second.type.dtype != QEFF_DTYPE_F32 || w->second.type.shape.size() != 2) return;
     std::string key =
-        n.inputs[1] + "|" + (transposed ? "t" : "n") + "|" + std::to_string(dtype_) + "|" + std::to_string(int4_group_);
-    std::string packed_name = n.inputs[1] + (transposed ? ".packed_t" : ".packed");
+        weight + "|" + (transposed ? "t" : "n") + "|" + std::to_string(dtype_) + "|" + std::to_string(int4_group_);
+    std::string packed_name = weight + (transposed ? ".packed_t" : ".packed");
     if (!cache_.packed.count(key)) {
-      cancellation_point("packing weight " + quote(n.inputs[1]));
+      cancellation_point("packing weight " + quote(weight));
       cache_.packed[key] = packed_value(ops::pack_matmul_weight(w->second.view(), transposed, dtype_, int4_group_));
     }
     const FoldCache::Packed &p = cache_.packed.at(key);

@@ -6,8 +6,10 @@
 //                     pre-quantized checkpoint's Linear) -> PackedMatMul with
 //                     the 4-bit values packed unchanged (ops::pack_int4_weight)
 //  - pack_weights:    MatMul / Gemm (alpha = beta = 1, transA = 0) with a
-//                     constant 2-D weight -> qeff.cpu.PackedMatMul with the
-//                     weight packed once (ops::pack_matmul_weight)
+//                     constant 2-D weight, or MatMul reading a deferred
+//                     Transpose(W) (specialize.hpp) packed from W as stored
+//                     -> qeff.cpu.PackedMatMul with the weight packed once
+//                     (ops::pack_matmul_weight)
 //  - bias:            PackedMatMul -> Add(y, b[N]) => bias input
 //  - activation:      PackedMatMul -> Relu/Gelu/Sigmoid/Tanh, or y * Sigmoid(y)
 //                     (SiLU) => activation epilogue

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 #include <set>
+#include <utility>
+#include <variant>
 
 #include "common/cancel.hpp"
 #include "common/error.hpp"
@@ -76,6 +78,37 @@ SpecializedGraph specialize(const graph::Graph &g, const Specialization &spec, F
     fail(QEFF_E_INTERNAL, "value " + quote(name) + " has no type");
   };
 
+  // Readers of each value: (node, input slot).
+  std::map<std::string, std::vector<std::pair<const Node *, size_t>>> readers;
+  for (const Node &node : g.nodes)
+    for (size_t i = 0; i < node.inputs.size(); ++i)
+      if (!node.inputs[i].empty()) readers[node.inputs[i]].push_back({&node, i});
+  std::set<std::string> graph_outputs;
+  for (const auto &o : g.outputs) graph_outputs.insert(o.name);
+  // Transpose(W), perm [1, 0], W a 2-D f32 weight, read only as the B of
+  // MatMuls whose A is not known yet: left for the fuser, which packs W
+  // directly (a materialized transpose of every Linear weight doubled the
+  // compile's memory). fold_deferred folds any it leaves.
+  auto defer_transpose = [&](const Node &node) {
+    if (!node.domain.empty() || node.op_type != "Transpose" || node.inputs.size() != 1 || node.outputs.size() != 1)
+      return false;
+    const graph::Attribute *perm = node.attribute("perm");
+    if (!perm || !std::holds_alternative<std::vector<int64_t>>(perm->value) ||
+        std::get<std::vector<int64_t>>(perm->value) != std::vector<int64_t>{1, 0})
+      return false;
+    auto w = consts.find(node.inputs[0]);
+    if (w == consts.end() || !w->second.spec_independent || w->second.type.dtype != QEFF_DTYPE_F32 ||
+        w->second.type.shape.size() != 2 || graph_outputs.count(node.outputs[0]))
+      return false;
+    auto r = readers.find(node.outputs[0]);
+    if (r == readers.end()) return false;
+    for (const auto &[reader, slot] : r->second)
+      if (!reader->domain.empty() || reader->op_type != "MatMul" || slot != 1 || reader->inputs.size() != 2 ||
+          consts.count(reader->inputs[0]))
+        return false;
+    return true;
+  };
+
   for (const Node &node : g.nodes) {
     cancellation_point("folding constants");
     const int64_t opset = opset_of(g, node.domain);
@@ -106,6 +139,16 @@ SpecializedGraph specialize(const graph::Graph &g, const Specialization &spec, F
         all_known = all_known && type_only;
         independent = false;
       }
+    }
+    if (all_known && defer_transpose(node)) {
+      ops::InferContext ictx{node, opset, in_types, values};
+      std::vector<TensorType> out_types = def->infer(ictx);
+      if (out_types.size() != 1) fail(QEFF_E_INTERNAL, ops::node_label(node) + ": Transpose infers no single output");
+      out.types[node.outputs[0]] = out_types[0];
+      out.node_opsets[opset_key(node)] = opset;
+      out.nodes.push_back(node);
+      out.deferred.insert(node.outputs[0]);
+      continue;
     }
     // A fold of weights only, done for an earlier specialization.
     if (all_known && independent && !node.outputs.empty() && cache.values.count(node.outputs[0])) {

@@ -2,11 +2,13 @@
 // Binds every symbolic dimension of the inputs, infers the concrete type of
 // every value with the ops' infer functions, and folds every node whose inputs
 // are all known at compile time (initializers, constants, shapes) by running
-// its kernel, so only the nodes that depend on run-time inputs remain.
+// its kernel, so only the nodes that depend on run-time inputs remain (and
+// the transposes of weights the fuser packs directly: `deferred`).
 #pragma once
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -46,6 +48,11 @@ struct SpecializedGraph {
   std::map<std::string, KnownValue> known;         // compile-time values used by `nodes` or outputs
   std::vector<std::string> inputs;                 // graph input names (retained-state inputs included)
   std::vector<std::string> outputs;                // graph output names
+  // Outputs of Transpose(W) nodes left unfolded for the fuser (a 2-D f32
+  // weight, perm [1, 0], read only as MatMul's B): it packs W itself
+  // (transposed) instead of a materialized copy; fold_deferred folds what the
+  // fuser left.
+  std::set<std::string> deferred;
 };
 
 // Largest folded result kept as a constant when it is larger than the

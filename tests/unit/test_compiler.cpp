@@ -603,3 +603,55 @@ TEST(Compiler, LinearsOfOneQuantizedInputShareItsQuantization) {
       EXPECT_NEAR(ya[o].tensor.as<float>()[i], yb[o].tensor.as<float>()[i], 3e-2) << "y" << o << " " << i;
   }
 }
+
+// Linear layers as exported: MatMul(x, Transpose(W)) with W [out, in].
+// y1 = x W1^T (x [batch, 8], packed from W1 as stored: no transposed copy of
+// W1 is made or kept) and y2 = z W2^T (z [8], one-dimensional: not packed,
+// so its transpose folds as before).
+Graph exported_linears() {
+  GraphBuilder b("linears");
+  auto x = b.input("x", f32({Dim::sym("batch"), Dim::fixed(8)}));
+  auto z = b.input("z", f32(fixed_shape({8})));
+  auto t = [&b](const std::string &w) { return b.op("Transpose", {w}, {{"perm", std::vector<int64_t>{1, 0}}}); };
+  b.output(b.op("MatMul", {x, t(weight(b, "w1", {16, 8}, 0.4))}), f32({Dim::sym("batch"), Dim::fixed(16)}), "y1");
+  b.output(b.op("MatMul", {z, t(weight(b, "w2", {4, 8}, 0.5))}), f32(fixed_shape({4})), "y2");
+  return std::move(b).finish();
+}
+
+TEST(Compiler, TransposedWeightsArePackedAsStored) {
+  auto w1 = values(16 * 8, 0.4), w2 = values(4 * 8, 0.5);
+  std::vector<float> x(3 * 8), z(8);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(std::cos(0.3 * double(i)));
+  for (size_t i = 0; i < z.size(); ++i) z[i] = static_cast<float>(std::sin(0.2 * double(i)));
+  for (bool fuse : {true, false}) {
+    SCOPED_TRACE(fuse ? "fused" : "unfused");
+    auto program = compiler::compile(exported_linears(), options({{"b3", {{"batch", 3}}}, {"b1", {{"batch", 1}}}}, fuse));
+    for (const auto &plan : program.plans) {
+      EXPECT_EQ(count_steps(plan, "Transpose"), 0u);  // folded or packed, never run
+      EXPECT_EQ(count_steps(plan, "PackedMatMul"), fuse ? 1u : 0u);
+      EXPECT_EQ(count_steps(plan, "MatMul"), fuse ? 1u : 2u);
+    }
+    // One constant per weight for both specializations: packed w1 (fused) or
+    // the folded transposes.
+    ASSERT_EQ(program.constants.size(), 2u);
+    if (fuse) {
+      bool packed_w1 = false;
+      for (const auto &c : program.constants) packed_w1 = packed_w1 || c.name == "w1.packed_t";
+      EXPECT_TRUE(packed_w1);
+    }
+    runtime::Session s(load(std::move(program)), 2);
+    auto out = s.run({f32_input("x", x, {3, 8}), f32_input("z", z, {8})});
+    ASSERT_EQ(out.size(), 2u);
+    for (int64_t r = 0; r < 3; ++r)
+      for (int64_t j = 0; j < 16; ++j) {
+        double want = 0;
+        for (int64_t k = 0; k < 8; ++k) want += double(x[size_t(r * 8 + k)]) * (*w1)[size_t(j * 8 + k)];
+        EXPECT_NEAR(out[0].tensor.as<float>()[r * 16 + j], want, 1e-5) << r << "," << j;
+      }
+    for (int64_t j = 0; j < 4; ++j) {
+      double want = 0;
+      for (int64_t k = 0; k < 8; ++k) want += double(z[size_t(k)]) * (*w2)[size_t(j * 8 + k)];
+      EXPECT_NEAR(out[1].tensor.as<float>()[j], want, 1e-5) << j;
+    }
+  }
+}
