@@ -1,10 +1,10 @@
 #include "compiler/fold.hpp"
 
-#include <set>
 #include <string>
 
 #include "common/error.hpp"
 #include "compiler/aligned.hpp"
+#include "compiler/fuse.hpp"
 #include "kernels/parallel.hpp"
 
 namespace qeff::compiler {
@@ -83,10 +83,7 @@ void fold_deferred(SpecializedGraph &g, FoldCache &cache) {
   }
   g.nodes = std::move(kept);
   g.deferred.clear();
-  // The weights the folded nodes read, when nothing else reads them.
-  std::set<std::string> live(g.outputs.begin(), g.outputs.end());
-  for (const auto &n : g.nodes) live.insert(n.inputs.begin(), n.inputs.end());
-  for (auto it = g.known.begin(); it != g.known.end();) it = live.count(it->first) ? std::next(it) : g.known.erase(it);
+  remove_dead_nodes(g);  // drops the weights only the folded nodes read
 }
 
 }  // namespace qeff::compiler

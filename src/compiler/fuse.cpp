@@ -215,10 +215,7 @@ class Fuser {
     auto t_at = producer(mm.inputs[1]);
     if (!t_at || !uses.sole_reader(mm.inputs[1])) return;
     const Node &t = g_.nodes[*t_at];
-    const Attribute *perm = attr(t, "perm");
-    if (!is(t, "Transpose") || !perm || !std::holds_alternative<std::vector<int64_t>>(perm->value) ||
-        std::get<std::vector<int64_t>>(perm->value) != std::vector<int64_t>{1, 0})
-      return;
+    if (!is_transpose(t, {1, 0})) return;
     auto d_at = producer(t.inputs[0]);
     if (!d_at || !uses.sole_reader(t.inputs[0])) return;
     const Node &d = g_.nodes[*d_at];
@@ -441,12 +438,7 @@ class Fuser {
     g_.nodes[i] = std::move(reshape);  // keeps its output, so its opset entry
   }
 
-  static bool swaps_heads(const Node &n) {
-    if (!is(n, "Transpose") || n.inputs.size() != 1) return false;
-    const Attribute *a = attr(n, "perm");
-    return a && std::holds_alternative<std::vector<int64_t>>(a->value) &&
-           std::get<std::vector<int64_t>>(a->value) == std::vector<int64_t>{0, 2, 1, 3};
-  }
+  static bool swaps_heads(const Node &n) { return is_transpose(n, {0, 2, 1, 3}); }
 
   // The type of a run-time or compile-time value.
   const graph::TensorType &type_of(const std::string &value) const {

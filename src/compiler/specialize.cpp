@@ -57,6 +57,13 @@ void check_symbols(const graph::Graph &g, const Specialization &spec) {
 
 ops::TensorView KnownValue::view() const { return {type.dtype, ops::dims_of(type), data.data()}; }
 
+bool is_transpose(const graph::Node &node, const std::vector<int64_t> &perm) {
+  if (!node.domain.empty() || node.op_type != "Transpose" || node.inputs.size() != 1) return false;
+  const graph::Attribute *a = node.attribute("perm");
+  return a && std::holds_alternative<std::vector<int64_t>>(a->value) &&
+         std::get<std::vector<int64_t>>(a->value) == perm;
+}
+
 int64_t opset_of(const graph::Graph &graph, const std::string &domain) {
   auto it = graph.opsets.find(domain);
   return it == graph.opsets.end() ? 1 : it->second;
@@ -90,12 +97,7 @@ SpecializedGraph specialize(const graph::Graph &g, const Specialization &spec, F
   // directly (a materialized transpose of every Linear weight doubled the
   // compile's memory). fold_deferred folds any it leaves.
   auto defer_transpose = [&](const Node &node) {
-    if (!node.domain.empty() || node.op_type != "Transpose" || node.inputs.size() != 1 || node.outputs.size() != 1)
-      return false;
-    const graph::Attribute *perm = node.attribute("perm");
-    if (!perm || !std::holds_alternative<std::vector<int64_t>>(perm->value) ||
-        std::get<std::vector<int64_t>>(perm->value) != std::vector<int64_t>{1, 0})
-      return false;
+    if (!is_transpose(node, {1, 0}) || node.outputs.size() != 1) return false;
     auto w = consts.find(node.inputs[0]);
     if (w == consts.end() || !w->second.spec_independent || w->second.type.dtype != QEFF_DTYPE_F32 ||
         w->second.type.shape.size() != 2 || graph_outputs.count(node.outputs[0]))

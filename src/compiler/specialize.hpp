@@ -68,6 +68,10 @@ inline constexpr int64_t kMaxSymbolValue = int64_t{1} << 31;
 // the ops' errors (naming the node) otherwise.
 SpecializedGraph specialize(const graph::Graph &graph, const Specialization &spec, FoldCache &cache);
 
+// Whether `node` is an ONNX Transpose of one input whose perm attribute is
+// exactly `perm` (the fuser's patterns and specialize's deferred weights).
+bool is_transpose(const graph::Node &node, const std::vector<int64_t> &perm);
+
 // The opset of `domain` in `graph` ("" -> default domain; 1 when absent).
 int64_t opset_of(const graph::Graph &graph, const std::string &domain);
 // The key of node_opsets for `node`.
