@@ -34,7 +34,7 @@ struct Avx512 {
                                                              21, 6, 22, 7, 23, 8,  24, 9,  25, 10, 26,
                                                              11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
     const __m512i x = _mm512_permutexvar_epi16(_mm512_load_si512(kInterleave), _mm512_loadu_si512(p));
-    lo = _mm512_castsi512_ps(_mm512_slli_epi32(x, 16));
+    lo = _mm512_castsi512_ps(_mm512_maskz_slli_epi32(0xffff, x, 16));  // maskz: see load(const uint16_t *)
     hi = _mm512_castsi512_ps(_mm512_and_si512(x, _mm512_set1_epi32(static_cast<int>(0xffff0000u))));
   }
   static vec broadcast(const float *p) { return _mm512_set1_ps(*p); }
