@@ -8,6 +8,10 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #endif
+#if defined(__x86_64__) && defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 namespace qeff::kernels {
 namespace {
@@ -21,6 +25,28 @@ bool has_f16c() {
 }
 #endif
 
+// AMX-TILE and AMX-INT8 (CPUID.(7,0):EDX bits 24, 25), their state enabled
+// by the OS (XCR0 bits 17 XTILECFG and 18 XTILEDATA) and, on Linux (5.16+),
+// the process's permission to use the tile data (XFD-guarded: without it the
+// first tile instruction faults): ARCH_REQ_XCOMP_PERM, then checked with
+// ARCH_GET_XCOMP_PERM. Other systems: no AMX.
+bool amx_usable() {
+#if defined(__x86_64__) && defined(__linux__)
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE)) return false;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(d & (1u << 24)) || !(d & (1u << 25))) return false;
+  unsigned lo = 0, hi = 0;
+  __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  if ((lo & (3u << 17)) != (3u << 17)) return false;
+  constexpr long kArchGetXcompPerm = 0x1022, kArchReqXcompPerm = 0x1023, kXtileData = 18;
+  if (syscall(SYS_arch_prctl, kArchReqXcompPerm, kXtileData) != 0) return false;
+  unsigned long granted = 0;
+  return syscall(SYS_arch_prctl, kArchGetXcompPerm, &granted) == 0 && (granted & (1ul << kXtileData)) != 0;
+#else
+  return false;
+#endif
+}
+
 Isa detect() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
@@ -30,7 +56,8 @@ Isa detect() {
       __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma") &&
       has_f16c()) {
     if (!__builtin_cpu_supports("avx512vnni")) return Isa::avx512;
-    return __builtin_cpu_supports("avx512vbmi") ? Isa::avx512vbmi : Isa::avx512vnni;
+    if (!__builtin_cpu_supports("avx512vbmi")) return Isa::avx512vnni;
+    return amx_usable() ? Isa::amx : Isa::avx512vbmi;
   }
   // F16C (f16 weights) came with every AVX2 CPU; checked all the same.
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && has_f16c()) return Isa::avx2;
@@ -40,15 +67,17 @@ Isa detect() {
 
 Isa env_cap() {
   const char *v = std::getenv("QEFF_ISA");
-  if (!v) return Isa::avx512vbmi;
+  if (!v) return Isa::amx;
   if (!std::strcmp(v, "portable")) return Isa::portable;
   if (!std::strcmp(v, "avx2")) return Isa::avx2;
   if (!std::strcmp(v, "avx512")) return Isa::avx512;
   if (!std::strcmp(v, "avx512vnni")) return Isa::avx512vnni;
-  return Isa::avx512vbmi;
+  if (!std::strcmp(v, "avx512vbmi")) return Isa::avx512vbmi;
+  return Isa::amx;
 }
 
 std::atomic<int> forced{-1};
+std::atomic<int> emulated{0};  // emulate_isa()
 
 }  // namespace
 
@@ -59,24 +88,27 @@ const char *isa_name(Isa isa) {
     case Isa::avx512: return "avx512";
     case Isa::avx512vnni: return "avx512vnni";
     case Isa::avx512vbmi: return "avx512vbmi";
+    case Isa::amx: return "amx";
   }
   return "unknown";
 }
 
 Isa detected_isa() {
   static const Isa isa = detect();
-  return isa;
+  return static_cast<Isa>(std::max(static_cast<int>(isa), emulated.load(std::memory_order_relaxed)));
 }
 
 bool isa_supported(Isa isa) { return static_cast<int>(isa) <= static_cast<int>(detected_isa()); }
 
 Isa active_isa() {
-  static const Isa capped = static_cast<Isa>(std::min(static_cast<int>(detected_isa()), static_cast<int>(env_cap())));
-  int f = forced.load(std::memory_order_relaxed);
-  return f < 0 ? capped : static_cast<Isa>(std::min(f, static_cast<int>(capped)));
+  static const int cap = static_cast<int>(env_cap());
+  const int capped = std::min(static_cast<int>(detected_isa()), cap);
+  const int f = forced.load(std::memory_order_relaxed);
+  return static_cast<Isa>(f < 0 ? capped : std::min(f, capped));
 }
 
 void force_isa(Isa isa) { forced.store(static_cast<int>(isa), std::memory_order_relaxed); }
 void reset_isa() { forced.store(-1, std::memory_order_relaxed); }
+void emulate_isa(Isa isa) { emulated.store(static_cast<int>(isa), std::memory_order_relaxed); }
 
 }  // namespace qeff::kernels

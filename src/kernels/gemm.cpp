@@ -110,7 +110,8 @@ using gemm_detail::Plan;
 
 const KernelSet &active_set() {
   switch (active_isa()) {
-    case Isa::avx512vbmi:  // no f32 code of their own
+    case Isa::amx:  // no f32 code of their own
+    case Isa::avx512vbmi:
     case Isa::avx512vnni:
     case Isa::avx512: return gemm_detail::kernels_avx512();
     case Isa::avx2: return gemm_detail::kernels_avx2();

@@ -117,7 +117,10 @@ using I8Quantize = void (*)(const float *a, int64_t lda, int64_t rows, int64_t k
 
 // The kernels of one quantized storage on one ISA: mr x (np panels) tiles,
 // indexed [np - 1][mr - 1], a single-row (decode) kernel over gemv_np panels,
-// and the row quantizer of A.
+// and the row quantizer of A. A set with a `block` kernel (AMX) has no tiles:
+// block computes `rows` rows x `panels` panels at once (args at the block's
+// first row and panel; nr: the block's columns), so that per-call set-up (the
+// tile configuration) is paid once per block.
 template <class Args, class Quantize>
 struct QuantKernelSet {
   using args_type = Args;
@@ -127,6 +130,7 @@ struct QuantKernelSet {
   void (*tile[kMaxNp][kMaxMr])(const Args &) = {};
   int gemv_np = 0;
   void (*gemv)(const Args &) = nullptr;
+  void (*block)(const Args &, int64_t rows, int64_t panels) = nullptr;
   Quantize quantize = nullptr;
 };
 
@@ -138,6 +142,14 @@ const I8KernelSet &i8_kernels_avx2();
 // AVX-512 VNNI (vpdpbusd; its quantizer stores A offset to unsigned, a + 128,
 // so only its own tiles may read what it wrote).
 const I8KernelSet &i8_kernels_avx512vnni();
+// AMX (tdpbssd, gemm_i8_amx.cpp): a block kernel over row blocks of
+// kAmxRowBlock rows, whose quantizer stores signed A zero-padded to its ldq;
+// it reads the workspace's rows up to a multiple of kAmxRowBlock (the
+// workspace has them; the sums of rows past M are not stored). Products of
+// fewer than kAmxMinRows rows run the VNNI set instead.
+const I8KernelSet &i8_kernels_amx();
+inline constexpr int64_t kAmxRowBlock = 32;
+inline constexpr int64_t kAmxMinRows = 16;
 
 // The scale of a row (or weight column) from its largest finite magnitude and
 // whether it holds a NaN or an infinity; false when it quantizes to all zeros

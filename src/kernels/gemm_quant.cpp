@@ -15,10 +15,13 @@ namespace {
 // thread: a hand-off to the pool would cost more than the rows).
 constexpr int64_t kRowsPerTask = 16;
 
-// Where A's quantized rows go: m rows of ldq bytes, then per row `blocks`
-// f32 scales, then (q4) per row `blocks` int32 sums; 64-byte aligned pieces.
+// Where A's quantized rows go: `rows` rows of ldq bytes (m, or for int8 from
+// kAmxMinRows rows on, m rounded up to a row block of the AMX kernel, which
+// loads whole blocks: rows past m are read, never written, and their sums
+// never stored), then per row `blocks` f32 scales, then (q4) per row `blocks`
+// int32 sums; 64-byte aligned pieces.
 struct Workspace {
-  int64_t ldq = 0, blocks = 0;
+  int64_t rows = 0, ldq = 0, blocks = 0;
   uint64_t scale_offset = 0, sum_offset = 0, total = 0;
 };
 
@@ -37,20 +40,24 @@ const Set &for_active_isa(const Set &(*portable)(), const Set &(*avx2)(), const 
   return isa == Isa::portable ? portable() : avx2();
 }
 
-// int8: one scale per row; the tiles read A in quads.
+// int8: one scale per row; the tiles read A in quads. At Isa::amx products
+// of kAmxMinRows rows or more run the AMX set (fewer would leave its 16-row
+// tiles mostly empty).
 struct I8Storage {
   using Set = I8KernelSet;
 
-  static const Set &active() {
+  static const Set &active(int64_t m) {
+    if (m >= kAmxMinRows && isa_at_least(active_isa(), Isa::amx)) return i8_kernels_amx();
     return for_active_isa(&i8_kernels_portable, &i8_kernels_avx2, &i8_kernels_avx512vnni);
   }
 
   static Workspace workspace(int64_t m, int64_t k) {
     Workspace w;
+    w.rows = m >= kAmxMinRows ? round_up(m, kAmxRowBlock) : m;
     w.ldq = round_up(ceil_div(k, 4) * 4, 64);
     w.blocks = 1;
-    w.scale_offset = static_cast<uint64_t>(m) * static_cast<uint64_t>(w.ldq);
-    w.sum_offset = w.total = w.scale_offset + align64(static_cast<uint64_t>(m) * 4);
+    w.scale_offset = static_cast<uint64_t>(w.rows) * static_cast<uint64_t>(w.ldq);
+    w.sum_offset = w.total = w.scale_offset + align64(static_cast<uint64_t>(w.rows) * 4);
     return w;
   }
 
@@ -87,12 +94,13 @@ template <class Layout>
 struct Q4Storage {
   using Set = Q4KernelSet;
 
-  static const Set &active() {
+  static const Set &active(int64_t) {
     return for_active_isa(&q4_kernels_portable<Layout>, &q4_kernels_avx2<Layout>, &q4_kernels_avx512vnni<Layout>);
   }
 
   static Workspace workspace(int64_t m, int64_t k) {
     Workspace w;
+    w.rows = m;
     w.blocks = ceil_div(k, kQ4Block);
     w.ldq = round_up(w.blocks * kQ4Block, 64);
     const uint64_t meta = align64(static_cast<uint64_t>(m) * static_cast<uint64_t>(w.blocks) * 4);
@@ -130,7 +138,7 @@ struct Q4Storage {
 // MXFP6: A is quantized as for 4-bit (the VBMI kernels use the sums); its own tiles
 // and superblocks.
 struct Mx6Storage : Q4Storage<Q4G32> {
-  static const Set &active() {
+  static const Set &active(int64_t) {
     return for_active_isa(&mx6_kernels_portable, &mx6_kernels_avx2, &mx6_kernels_avx512vnni,
                           &mx6_kernels_avx512vbmi);
   }
@@ -147,21 +155,29 @@ template <class S>
 void run_block(const typename S::Set &ks, typename S::Set::args_type g, const int8_t *qa, const float *scale,
                const int32_t *sum, const PackedB &b, float *c, int64_t ldc, const GemmEpilogue &ep, int64_t m0,
                int64_t m1, int64_t p0, int64_t p1) {
-  const bool gemv = m1 - m0 == 1;
   g.ldc = ldc;
-  for (int64_t p = p0; p < p1;) {
-    const bool wide = gemv && p1 - p >= ks.gemv_np;
-    const int np = wide ? ks.gemv_np : static_cast<int>(std::min<int64_t>(ks.np_max, p1 - p));
-    const int64_t col0 = p * kGemmPanel;
-    g.nr = static_cast<int>(std::min<int64_t>(np * kGemmPanel, b.n - col0));
-    S::at_panel(g, b, p);
-    for (int64_t i = m0; i < m1; i += ks.mr_max) {
-      const int mr = static_cast<int>(std::min<int64_t>(ks.mr_max, m1 - i));
-      S::at_row(g, qa, scale, sum, i);
-      g.c = c + i * ldc + col0;
-      (wide ? ks.gemv : ks.tile[np - 1][mr - 1])(g);
+  if (ks.block) {
+    S::at_panel(g, b, p0);
+    S::at_row(g, qa, scale, sum, m0);
+    g.c = c + m0 * ldc + p0 * kGemmPanel;
+    g.nr = static_cast<int>(std::min(p1 * kGemmPanel, b.n) - p0 * kGemmPanel);
+    ks.block(g, m1 - m0, p1 - p0);
+  } else {
+    const bool gemv = m1 - m0 == 1;
+    for (int64_t p = p0; p < p1;) {
+      const bool wide = gemv && p1 - p >= ks.gemv_np;
+      const int np = wide ? ks.gemv_np : static_cast<int>(std::min<int64_t>(ks.np_max, p1 - p));
+      const int64_t col0 = p * kGemmPanel;
+      g.nr = static_cast<int>(std::min<int64_t>(np * kGemmPanel, b.n - col0));
+      S::at_panel(g, b, p);
+      for (int64_t i = m0; i < m1; i += ks.mr_max) {
+        const int mr = static_cast<int>(std::min<int64_t>(ks.mr_max, m1 - i));
+        S::at_row(g, qa, scale, sum, i);
+        g.c = c + i * ldc + col0;
+        (wide ? ks.gemv : ks.tile[np - 1][mr - 1])(g);
+      }
+      p += np;
     }
-    p += np;
   }
   // The whole block at once (in L2: no K blocking here, the strips are
   // written once): rows of all the block's columns make longer vector loops
@@ -175,7 +191,7 @@ void run_block(const typename S::Set &ks, typename S::Set::args_type g, const in
 template <class S>
 void run(int64_t m, const float *a, int64_t lda, const GemmMember *members, int count, Parallel &par,
          void *workspace) {
-  const typename S::Set &ks = S::active();
+  const typename S::Set &ks = S::active(m);
   const int64_t k = members[0].b.k;
   const Workspace w = S::workspace(m, k);
   auto *bytes = static_cast<uint8_t *>(workspace);
