@@ -129,6 +129,7 @@ int main(int argc, char **argv) {
         if (isa == Isa::portable && st != GemmStorage::f32) continue;
         if (isa == Isa::avx512vnni && float_storage) continue;        // runs the avx512 code
         if (isa == Isa::avx512vbmi && st != GemmStorage::mx6) continue;  // runs the avx512vnni code
+        if (isa == Isa::amx && (st != GemmStorage::i8 || s.m < 16)) continue;  // the same as below
         force_isa(isa);
         std::string what = std::string("qeff ") + isa_name(isa) + " " + gemm_format_name(st);
         report(s, what.c_str(), time_it(runs, [&] {
