@@ -25,12 +25,23 @@ bool has_f16c() {
 }
 #endif
 
+Isa env_cap() {
+  const char *v = std::getenv("QEFF_ISA");
+  if (!v) return Isa::amx;
+  if (!std::strcmp(v, "portable")) return Isa::portable;
+  if (!std::strcmp(v, "avx2")) return Isa::avx2;
+  if (!std::strcmp(v, "avx512")) return Isa::avx512;
+  if (!std::strcmp(v, "avx512vnni")) return Isa::avx512vnni;
+  if (!std::strcmp(v, "avx512vbmi")) return Isa::avx512vbmi;
+  return Isa::amx;
+}
+
 // AMX-TILE and AMX-INT8 (CPUID.(7,0):EDX bits 24, 25), their state enabled
 // by the OS (XCR0 bits 17 XTILECFG and 18 XTILEDATA) and, on Linux (5.16+),
 // the process's permission to use the tile data (XFD-guarded: without it the
 // first tile instruction faults): ARCH_REQ_XCOMP_PERM, then checked with
 // ARCH_GET_XCOMP_PERM. Other systems: no AMX.
-bool amx_usable() {
+[[maybe_unused]] bool amx_usable() {
 #if defined(__x86_64__) && defined(__linux__)
   unsigned a = 0, b = 0, c = 0, d = 0;
   if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE)) return false;
@@ -57,23 +68,14 @@ Isa detect() {
       has_f16c()) {
     if (!__builtin_cpu_supports("avx512vnni")) return Isa::avx512;
     if (!__builtin_cpu_supports("avx512vbmi")) return Isa::avx512vnni;
-    return amx_usable() ? Isa::amx : Isa::avx512vbmi;
+    // QEFF_ISA below amx also keeps the process from asking for the tile
+    // permission (granted, it adds the 8 KB tile state to every signal frame).
+    return env_cap() == Isa::amx && amx_usable() ? Isa::amx : Isa::avx512vbmi;
   }
   // F16C (f16 weights) came with every AVX2 CPU; checked all the same.
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && has_f16c()) return Isa::avx2;
 #endif
   return Isa::portable;
-}
-
-Isa env_cap() {
-  const char *v = std::getenv("QEFF_ISA");
-  if (!v) return Isa::amx;
-  if (!std::strcmp(v, "portable")) return Isa::portable;
-  if (!std::strcmp(v, "avx2")) return Isa::avx2;
-  if (!std::strcmp(v, "avx512")) return Isa::avx512;
-  if (!std::strcmp(v, "avx512vnni")) return Isa::avx512vnni;
-  if (!std::strcmp(v, "avx512vbmi")) return Isa::avx512vbmi;
-  return Isa::amx;
 }
 
 std::atomic<int> forced{-1};

@@ -27,7 +27,8 @@ const char *isa_name(Isa isa);  // "portable", "avx2", "avx512", "avx512vnni", "
 // VBMI adds AVX512_VBMI, the byte permutes of all of those but Cascade Lake;
 // AMX adds AMX-TILE and AMX-INT8, Sapphire Rapids' tile matrix unit, with the
 // tile state enabled in XCR0 and, on Linux, granted to the process by
-// arch_prctl(ARCH_REQ_XCOMP_PERM), which detection asks for once).
+// arch_prctl(ARCH_REQ_XCOMP_PERM), which detection asks for once unless
+// QEFF_ISA caps the ladder below amx).
 Isa detected_isa();
 bool isa_supported(Isa isa);
 // Whether `isa` includes `rung` (the ladder's order).
