@@ -34,5 +34,6 @@ def cpu_isa():
             flags = next(line for line in f if line.startswith("flags")).split()
     except (OSError, StopIteration):
         return "?"
-    keep = ["avx2", "fma", "avx512f", "avx512bw", "avx512_bf16", "amx_bf16"]
+    keep = ["avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "avx512vbmi", "avx512_bf16", "amx_tile", "amx_int8",
+            "amx_bf16"]
     return ",".join(k for k in keep if k in flags)
