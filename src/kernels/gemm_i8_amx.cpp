@@ -2,16 +2,17 @@
 //
 // The packed weight is already the B-tile layout: a panel's quads of k are
 // 64-byte rows (16 columns x 4 k), so 16 consecutive quads (64 k) are one B
-// tile, loaded with stride 64. A is quantized signed (tdpbssd multiplies
-// signed by signed: no offset, no column sums), each row zero-padded to the
-// workspace's ldq (a multiple of 64), so an A tile of the last k step reads
-// zeros past K. Blocking: 2 x 2 tiles, i.e. 32 rows x 2 panels of C in
-// tmm0..3 (int32), A in tmm4..5, B in tmm6..7; per 64 k, 2 A and 2 B loads
-// feed 4 tdpbssd. The last k step of a panel whose quads are not a multiple
-// of 16 loads its B rows from a zero-padded copy (the tile would read past the
-// panel: into the next one, harmless against A's zeros, but past the end of
-// the weight for the last). Row blocks of 32 read the workspace's rows past
-// M (it has them: gemm_quant.cpp); their sums are not stored.
+// tile, loaded with stride 64. A is quantized signed by the shared row
+// quantizer (tdpbssd multiplies signed by signed: no offset, no column sums).
+// Blocking: 2 x 2 tiles, i.e. 32 rows x 2 panels of C in tmm0..3 (int32), A
+// in tmm4..5, B in tmm6..7; per 64 k, 2 A and 2 B loads feed 4 tdpbssd. The
+// last k step of a panel whose quads are not a multiple of 16 loads its B
+// rows from a copy whose rows past the panel's quads are zero (a full tile
+// would read into the next panel, or past the end of the weight for the
+// last), so the A tile's bytes past the row's quads (the workspace's ldq is a
+// multiple of 64; they are not written) meet zeros. Row blocks of 32 read the
+// workspace's rows past M (it has them: gemm_quant.cpp); their sums are not
+// stored.
 //
 // The int32 sums are exact (K <= kGemmI8MaxK), so they equal the other
 // paths', and the scaling is theirs: C = float(sum) * (a_scale * b_scale),
@@ -112,16 +113,6 @@ void block(const I8Args &g, int64_t rows, int64_t panels) {
   amx::release();
 }
 
-// Signed rows (quantize_i8_span, bit for bit), zero-padded to ldq.
-void quantize_rows_signed(const float *a, int64_t lda, int64_t rows, int64_t k, int8_t *q, int64_t ldq,
-                          float *scale) {
-  for (int64_t r = 0; r < rows; ++r) {
-    int8_t *qr = q + r * ldq;
-    quantize_i8_span_avx512(a + r * lda, k, qr, &scale[r]);
-    std::memset(qr + k, 0, static_cast<size_t>(ldq - k));
-  }
-}
-
 }  // namespace
 
 const I8KernelSet &i8_kernels_amx() {
@@ -130,7 +121,7 @@ const I8KernelSet &i8_kernels_amx() {
     set.mr_max = static_cast<int>(kAmxRowBlock);
     set.np_max = 2;
     set.block = &block;
-    set.quantize = &quantize_rows_signed;
+    set.quantize = &quantize_rows<quantize_i8_span_avx512>;
     return set;
   }();
   return s;

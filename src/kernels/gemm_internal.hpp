@@ -143,8 +143,8 @@ const I8KernelSet &i8_kernels_avx2();
 // so only its own tiles may read what it wrote).
 const I8KernelSet &i8_kernels_avx512vnni();
 // AMX (tdpbssd, gemm_i8_amx.cpp): a block kernel over row blocks of
-// kAmxRowBlock rows, whose quantizer stores signed A zero-padded to its ldq;
-// it reads the workspace's rows up to a multiple of kAmxRowBlock (the
+// kAmxRowBlock rows, its quantizer the shared signed one (quantize_rows); it
+// reads the workspace's rows up to a multiple of kAmxRowBlock (the
 // workspace has them; the sums of rows past M are not stored). Products of
 // fewer than kAmxMinRows rows run the VNNI set instead.
 const I8KernelSet &i8_kernels_amx();
