@@ -142,18 +142,10 @@ SpecializedGraph specialize(const graph::Graph &g, const Specialization &spec, F
         independent = false;
       }
     }
-    if (all_known && defer_transpose(node)) {
-      ops::InferContext ictx{node, opset, in_types, values};
-      std::vector<TensorType> out_types = def->infer(ictx);
-      if (out_types.size() != 1) fail(QEFF_E_INTERNAL, ops::node_label(node) + ": Transpose infers no single output");
-      out.types[node.outputs[0]] = out_types[0];
-      out.node_opsets[opset_key(node)] = opset;
-      out.nodes.push_back(node);
-      out.deferred.insert(node.outputs[0]);
-      continue;
-    }
+    // Kept as a node (below) for the fuser, never taken from the cache.
+    const bool deferred = all_known && defer_transpose(node);
     // A fold of weights only, done for an earlier specialization.
-    if (all_known && independent && !node.outputs.empty() && cache.values.count(node.outputs[0])) {
+    if (!deferred && all_known && independent && !node.outputs.empty() && cache.values.count(node.outputs[0])) {
       for (const auto &o : node.outputs) consts[o] = cache.values.at(o);
       continue;
     }
@@ -171,12 +163,13 @@ SpecializedGraph specialize(const graph::Graph &g, const Specialization &spec, F
       if (!b) fail(QEFF_E_LIMIT, ops::node_label(node) + ": output of type " + graph::to_string(t) + " is too large");
       out_bytes += *b;
     }
-    bool fold = all_known && !node.outputs.empty() && (def->flags & ops::kFuseFirst) == 0 &&
+    bool fold = all_known && !deferred && !node.outputs.empty() && (def->flags & ops::kFuseFirst) == 0 &&
                 (out_bytes <= kMaxFoldGrowthBytes || out_bytes <= known_bytes);
     if (!fold) {
       for (size_t i = 0; i < node.outputs.size(); ++i) out.types[node.outputs[i]] = out_types[i];
       out.node_opsets[opset_key(node)] = opset;
       out.nodes.push_back(node);
+      if (deferred) out.deferred.insert(node.outputs[0]);
       continue;
     }
     if (def->flags & ops::kView) {  // the input's bytes under the new shape
