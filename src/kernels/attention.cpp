@@ -19,7 +19,11 @@ constexpr int64_t kMinRowsPerTask = 8;
 // MXINT8), a task takes up to this many rows and transposes each key block
 // once for all of them, so that scores are column dot products (dot_cols:
 // several keys per vector, no horizontal sums) instead of row dots.
-constexpr int64_t kMaxRowsTransposed = 64;
+// 64 rows; up to 128 when all keys are one block (an encoder's sequence of
+// 128: a whole head's rows share one transposed key block and one copy of
+// its values) and that still makes kTargetTasks tasks.
+constexpr int64_t kRowsTransposed = 64;
+constexpr int64_t kMaxRowsTransposed = 128;
 constexpr int64_t kMinRowsTransposed = 8;  // fewer rows would not pay for the transposition
 constexpr int64_t kMaxSlotsTransposed = 16;  // such slots are larger (rows x v_dim + a key block)
 constexpr int64_t kTargetTasks = 64;     // enough to balance any pool we expect
@@ -53,6 +57,12 @@ struct Plan {
   int64_t kb = kKeyBlock;     // keys per block (more for a short prefill: wide_key_block)
   bool transposed = false;    // key blocks transposed into the slot (kt_offset)
   uint64_t kt_offset = 0;
+  // f32 value rows strided in the sequence-major layout (kv_heads v_dim
+  // apart): each key block's copied contiguous into the slot (vc_offset).
+  // The weighted sums read a block's values once per 4 query rows, and rows
+  // a multiple of 1 KB (or 3 KB) apart fall into few L1 sets.
+  bool copy_values = false;
+  uint64_t vc_offset = 0;
   int64_t slots = 0;
   uint64_t slot_bytes = 0;
   uint64_t rows_bytes = 0;    // offset of the MXINT8 rows' f32 buffers in a slot
@@ -96,7 +106,10 @@ Plan plan_for(const AttentionDims &d) {
   p.rows_per_task = std::max<int64_t>(p.rows_per_task, 1);
   // Prefill over f32 keys: bigger row blocks sharing a transposed key block,
   // when they still make kTargetTasks tasks.
-  const int64_t wide = std::min(p.rows, kMaxRowsTransposed);
+  int64_t wide = std::min(p.rows, kRowsTransposed);
+  if (const int64_t whole = std::min(p.rows, kMaxRowsTransposed);
+      p.chunks == 1 && wide_key_block(d, p) >= d.kv_len && heads * ((p.rows + whole - 1) / whole) >= kTargetTasks)
+    wide = whole;
   if (d.q_len > 1 && (d.kv == KvDtype::f32 || d.kv == KvDtype::mxint8) && p.chunks == 1 &&
       wide >= kMinRowsTransposed && heads * ((p.rows + wide - 1) / wide) >= kTargetTasks) {
     p.rows_per_task = wide;
@@ -117,6 +130,9 @@ Plan plan_for(const AttentionDims &d) {
   // A transposed key block: head_dim rows of kb keys.
   p.kt_offset = p.slot_bytes;
   if (p.transposed) p.slot_bytes += align64(sizeof(float) * static_cast<uint64_t>(p.kb * d.head_dim));
+  p.copy_values = p.transposed && d.seq_major && d.kv == KvDtype::f32 && d.kv_heads > 1;
+  p.vc_offset = p.slot_bytes;
+  if (p.copy_values) p.slot_bytes += align64(sizeof(float) * static_cast<uint64_t>(p.kb * d.v_dim));
   if (p.chunks > 1) p.partial_floats = r * static_cast<uint64_t>(d.v_dim + 2);
   return p;
 }
@@ -194,6 +210,7 @@ struct PlainRows {
   using E = T;
   const T *k, *v;
   int64_t kst, vst;
+  int64_t v_row0 = 0;  // the row v points at (a key block's values copied into the slot: its first)
   PlainRows(const RowOps &, const void *k0, const void *v0, const AttentionDims &d, int64_t b, int64_t kvh, int64_t,
             uint8_t *) {
     const int64_t hd = d.head_dim, vd = d.v_dim, t = d.kv_len, h = d.kv_heads;
@@ -210,7 +227,7 @@ struct PlainRows {
   void fetch_keys(int64_t, int64_t) {}
   void fetch_values(int64_t, int64_t) {}
   const T *key(int64_t j) const { return k + j * kst; }
-  const T *value(int64_t j) const { return v + j * vst; }
+  const T *value(int64_t j) const { return v + (j - v_row0) * vst; }
 };
 
 // MXINT8 rows (kernels/mxint8.hpp) are widened, exactly, a key block at a
@@ -344,8 +361,15 @@ struct Task {
       rows.fetch_values(blo, bhi);
       if constexpr (std::is_same_v<E, float>)
         if (p.transposed) ops.transpose(rows.key(blo), rows.kst, bhi - blo, hd, kt, kb_len);
+      Rows block = rows;
+      if constexpr (std::is_same_v<Rows, PlainRows<float>>)
+        if (p.copy_values) {
+          auto *vc = reinterpret_cast<float *>(slot + p.vc_offset);
+          for (int64_t j = blo; j < bhi; ++j) std::memcpy(vc + (j - blo) * vd, rows.value(j), sizeof(float) * vd);
+          block.v = vc, block.v_row0 = blo, block.vst = vd;
+        }
       for (int64_t r0 = 0; r0 < s.nr; r0 += kRowTile)
-        block_rows(s, rows, qg, kt, kb, blo, r0, std::min(kRowTile, s.nr - r0));
+        block_rows(s, block, qg, kt, kb, blo, r0, std::min(kRowTile, s.nr - r0));
     }
 
     if (p.chunks > 1) {  // [acc rows | max | sum] of this chunk

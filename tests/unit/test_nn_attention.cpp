@@ -285,9 +285,14 @@ TEST(NnAttention, WorkspaceIsSmallAndIndependentOfTheContextLength) {
   EXPECT_LE(decode, 512u * 1024u);
   p.d.kv_len = 64;
   EXPECT_LE(attention_workspace_bytes(p.d), decode);
-  p.d.q_len = 4096;  // prefill: 16 slots of 64 rows, 8 rows of scores and a transposed key block, no [seq x ctx] matrix
-  EXPECT_LE(attention_workspace_bytes(p.d), 16u * 70u * 1024u);
+  // Prefill: 16 slots of at most 128 rows (a key range of one block, as
+  // here; 64 rows otherwise), 8 rows of scores and a transposed key block,
+  // no [seq x ctx] matrix.
+  p.d.q_len = 4096;
+  EXPECT_LE(attention_workspace_bytes(p.d), 16u * 104u * 1024u);
   p.d.q_len = 1u << 16;
+  EXPECT_LE(attention_workspace_bytes(p.d), 16u * 104u * 1024u);
+  p.d.kv_len = 4096;  // several key blocks: 64 rows per slot
   EXPECT_LE(attention_workspace_bytes(p.d), 16u * 70u * 1024u);
 }
 
@@ -310,15 +315,17 @@ std::vector<T> swap_middle(const std::vector<T> &x, int64_t batch, int64_t d1, i
 // The sequence-major layout (dims.seq_major: q, k, v and y as [batch, len,
 // heads, dim], a Linear's output viewed as heads) gives bit for bit what the
 // head-major layout gives, on every ISA and with 2 threads: prefill with
-// transposed key blocks (8 x 8 heads x 40 rows), with row dots (one head of
-// 5 rows), decode over a long cache (key chunks merged), 16-bit K and V,
+// transposed key blocks (8 x 8 heads x 40 rows; keys in one block and in
+// five, each block's value rows copied contiguous), with row dots (one head
+// of 5 rows), decode over a long cache (key chunks merged), 16-bit K and V,
 // padding and a fully masked row.
 TEST(NnAttention, SequenceMajorLayoutEqualsHeadMajor) {
   struct Case {
     int64_t batch, heads, s, t, dim, vdim;
     KvDtype kv;
   };
-  const Case cases[] = {{8, 8, 40, 150, 32, 32, KvDtype::f32}, {8, 8, 40, 40, 13, 24, KvDtype::f32},
+  const Case cases[] = {{8, 8, 40, 150, 32, 32, KvDtype::f32}, {8, 8, 40, 300, 32, 32, KvDtype::f32},
+                        {8, 8, 40, 40, 13, 24, KvDtype::f32},
                         {2, 1, 5, 70, 24, 24, KvDtype::f32},   {2, 4, 1, 2048, 64, 40, KvDtype::f32},
                         {2, 3, 5, 150, 72, 72, KvDtype::bf16}, {2, 3, 1, 600, 64, 64, KvDtype::f16}};
   uint32_t seed = 4000;
