@@ -10,6 +10,7 @@ namespace qeff::compiler {
 
 // `bytes` zeroed bytes, 64-byte aligned; *data points at them for filling.
 graph::WeightData aligned_weight(uint64_t bytes, uint8_t **data);
-graph::WeightData aligned_copy(const void *src, uint64_t bytes);
+// An aligned block of `bytes` bytes (make_aligned) owned by the weight from now on.
+graph::WeightData adopt_aligned(AlignedPtr block, uint64_t bytes);
 
 }  // namespace qeff::compiler

@@ -9,17 +9,15 @@
 
 namespace qeff::compiler {
 
-graph::WeightData aligned_weight(uint64_t bytes, uint8_t **data) {
-  std::shared_ptr<uint8_t[]> block(make_aligned(bytes).release(), AlignedDelete());
-  *data = block.get();
-  return graph::WeightData::view(block.get(), bytes, std::shared_ptr<const void>(block, block.get()));
+graph::WeightData adopt_aligned(AlignedPtr block, uint64_t bytes) {
+  std::shared_ptr<uint8_t[]> owner(block.release(), AlignedDelete());
+  return graph::WeightData::view(owner.get(), bytes, std::shared_ptr<const void>(owner, owner.get()));
 }
 
-graph::WeightData aligned_copy(const void *src, uint64_t bytes) {
-  uint8_t *p = nullptr;
-  graph::WeightData w = aligned_weight(bytes, &p);
-  if (bytes) std::memcpy(p, src, bytes);
-  return w;
+graph::WeightData aligned_weight(uint64_t bytes, uint8_t **data) {
+  AlignedPtr block = make_aligned(bytes);
+  *data = block.get();
+  return adopt_aligned(std::move(block), bytes);
 }
 
 std::vector<KnownValue> evaluate(const ops::OpDef &def, const graph::Node &node, int64_t opset,

@@ -240,8 +240,9 @@ class Fuser {
 
   static FoldCache::Packed packed_value(ops::PackedWeight pw) {
     FoldCache::Packed p;
-    p.value.type = ops::make_type(QEFF_DTYPE_U8, {static_cast<int64_t>(pw.bytes.size())});
-    p.value.data = aligned_copy(pw.bytes.data(), pw.bytes.size());
+    const uint64_t size = pw.bytes.size();
+    p.value.type = ops::make_type(QEFF_DTYPE_U8, {static_cast<int64_t>(size)});
+    p.value.data = adopt_aligned(pw.bytes.release(), size);  // no copy: packed in aligned memory
     p.value.spec_independent = true;
     p.format = pw.format, p.k = pw.k, p.n = pw.n;
     return p;

@@ -514,7 +514,7 @@ PackedWeight pack_matmul_weight(const TensorView &w, bool transposed, qeff_dtype
     fail(QEFF_E_UNSUPPORTED, "pack_matmul_weight: weight " + shape_str(w.shape) + " has K = " + std::to_string(p.k) +
                                  ", above the int8 limit of " + std::to_string(kernels::kGemmI8MaxK));
   p.format = kernels::gemm_format_name(s);
-  p.bytes.resize(kernels::gemm_packed_bytes(p.k, p.n, s));
+  p.bytes = PackedBytes(kernels::gemm_packed_bytes(p.k, p.n, s));
   kernels::gemm_pack(w.as<float>(), w.shape[1], transposed, p.k, p.n, s, p.bytes.data());
   return p;
 }

@@ -23,15 +23,39 @@
 #include <string>
 #include <vector>
 
+#include "common/aligned.hpp"
 #include "ops/op.hpp"
 
 namespace qeff::ops {
 
 inline constexpr const char *kCpuDomain = "qeff.cpu";
 
+// A packed layout's bytes: 64-byte aligned and zeroed when made, as the
+// kernels read them, so the compiler adopts them as the packed constant
+// without another copy (compiler/aligned.hpp adopt_aligned).
+class PackedBytes {
+ public:
+  PackedBytes() = default;
+  explicit PackedBytes(uint64_t n) : block_(make_aligned(n)), size_(n) {}
+  uint8_t *data() { return block_.get(); }
+  const uint8_t *data() const { return block_.get(); }
+  uint64_t size() const { return size_; }
+  const uint8_t *begin() const { return data(); }
+  const uint8_t *end() const { return data() + size_; }
+  std::vector<uint8_t> to_vector() const { return {begin(), end()}; }
+  AlignedPtr release() {  // the block; this is empty afterwards
+    size_ = 0;
+    return std::move(block_);
+  }
+
+ private:
+  AlignedPtr block_;
+  uint64_t size_ = 0;
+};
+
 struct PackedWeight {
-  std::vector<uint8_t> bytes;  // the packed layout; 64-byte aligned when loaded
-  std::string format;          // names layout and storage dtype, e.g. "f32.panel16"
+  PackedBytes bytes;    // the packed layout
+  std::string format;   // names layout and storage dtype, e.g. "f32.panel16"
   int64_t k = 0, n = 0;
 };
 

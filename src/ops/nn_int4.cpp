@@ -122,7 +122,7 @@ PackedWeight pack_int4_weight(const graph::Node &node, const TensorView &q, cons
     p.k = d.k;
     p.n = d.n;
     p.format = kernels::gemm_format_name(layout);
-    p.bytes.resize(kernels::gemm_packed_bytes(d.k, d.n, layout));
+    p.bytes = PackedBytes(kernels::gemm_packed_bytes(d.k, d.n, layout));
     kernels::gemm_q4_pack_values(kernels::Q4Values{q.as<uint8_t>(), s16.data(), zero.as<uint8_t>(), d.block}, d.k,
                                  d.n, layout, p.bytes.data());
     return p;

@@ -256,7 +256,7 @@ TEST(LinearOps, PackedMatMulWithEpilogues) {
         T packed;
         packed.dtype = QEFF_DTYPE_U8;
         packed.shape = {static_cast<int64_t>(pw.bytes.size())};
-        packed.bytes = pw.bytes;
+        packed.bytes = pw.bytes.to_vector();
         packed.constant = true;
         T a = rand_t({2, 3, k}, 4), b = rand_t({n}, 5), r = rand_t({2, 3, n}, 6);
         graph::Node node = node_of(kCpuDomain, "PackedMatMul", 2 + bias + residual + (residual && !bias),
@@ -328,7 +328,7 @@ TEST(LinearOps, Errors) {
                                                            attr("format", std::string("f32.panel16"))});
   EXPECT_QEFF_ERROR(run_op(pm, {&a, &packed}, serial), QEFF_E_FORMAT, "\"test/PackedMatMul\"", "packed weight");
   packed.shape = {static_cast<int64_t>(pw.bytes.size())};
-  packed.bytes = pw.bytes;
+  packed.bytes = pw.bytes.to_vector();
   T wrong_k = rand_t({2, 7}, 12);
   EXPECT_QEFF_ERROR(run_op(pm, {&wrong_k, &packed}, serial), QEFF_E_FORMAT, "\"test/PackedMatMul\"",
                     "[2, 7] does not end in k = 8");

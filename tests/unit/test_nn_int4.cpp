@@ -123,7 +123,7 @@ TEST(NnInt4, PackKeepsTheValuesOrStoresTheDequantizedWeight) {
   std::vector<uint8_t> want(qeff::kernels::gemm_packed_bytes(96, 20, GemmStorage::q4));
   qeff::kernels::gemm_q4_pack_values({c.q.data(), s16.data(), c.zero.data(), 32}, 96, 20, GemmStorage::q4,
                                      want.data());
-  EXPECT_EQ(kept.bytes, want);
+  EXPECT_EQ(kept.bytes.to_vector(), want);
 
   {
     const Int4Case c128 = make_case(20, 256, 128, QEFF_DTYPE_BF16);
@@ -137,7 +137,7 @@ TEST(NnInt4, PackKeepsTheValuesOrStoresTheDequantizedWeight) {
     std::vector<uint8_t> want128(qeff::kernels::gemm_packed_bytes(256, 20, GemmStorage::q4g128));
     qeff::kernels::gemm_q4_pack_values({c128.q.data(), s16b.data(), c128.zero.data(), 128}, 256, 20,
                                        GemmStorage::q4g128, want128.data());
-    EXPECT_EQ(k128.bytes, want128);
+    EXPECT_EQ(k128.bytes.to_vector(), want128);
   }
 
   const std::vector<float> w = dequantized(c);
@@ -156,7 +156,7 @@ TEST(NnInt4, PackKeepsTheValuesOrStoresTheDequantizedWeight) {
     if (storage == QEFF_DTYPE_U4) {
       EXPECT_EQ(p.format, "q4.panel16x128h");
     }
-    EXPECT_EQ(p.bytes, ref.bytes);
+    EXPECT_EQ(p.bytes.to_vector(), ref.bytes.to_vector());
   }
 }
 
