@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <thread>
 #include <type_traits>
+#include <vector>
 
 #include "kernels/cpu.hpp"
 #include "kernels/gemm_internal.hpp"
@@ -78,6 +80,26 @@ Plan make_plan(int mr_max, int np_max, int64_t m, int64_t n, int64_t batch, int 
   p.pb = ceil_div(groups, nb) * np_max;
   p.nblocks = ceil_div(ceil_div(n, kGemmPanel), p.pb);
   return p;
+}
+
+void for_column_ranges(int64_t k, int64_t n, const std::function<void(int, int64_t, int64_t)> &fn) {
+  const int64_t panels = ceil_div(n, kGemmPanel);
+  int64_t threads = 1;
+  if (k * n >= kPackParallelWeights)
+    threads = std::min<int64_t>({std::max(1u, std::thread::hardware_concurrency()), kPackMaxThreads, panels});
+  auto range = [&](int64_t t) {  // whole panels: threads never share a panel's bytes
+    fn(static_cast<int>(t), std::min(n, panels * t / threads * kGemmPanel),
+       std::min(n, panels * (t + 1) / threads * kGemmPanel));
+  };
+  std::vector<std::thread> crew;
+  crew.reserve(static_cast<size_t>(threads - 1));
+  try {
+    for (int64_t t = 1; t < threads; ++t) crew.emplace_back(range, t);
+  } catch (...) {  // no thread to be had: the caller packs the ranges not started
+    for (int64_t t = static_cast<int64_t>(crew.size()) + 1; t < threads; ++t) range(t);
+  }
+  range(0);
+  for (std::thread &t : crew) t.join();
 }
 
 void apply_epilogue(const GemmEpilogue &ep, float *c, int64_t ldc, const float *residual, int64_t rows,
@@ -278,7 +300,9 @@ void gemm_pack(const float *b, int64_t ldb, bool transposed, int64_t k, int64_t 
   if (s == GemmStorage::q4 || s == GemmStorage::q4g128) return gemm_q4_pack(b, ldb, transposed, k, n, s, out);
   if (s == GemmStorage::mx6) return gemm_mx6_pack(b, ldb, transposed, k, n, out);
   const uint64_t used = static_cast<uint64_t>(ceil_div(n, kGemmPanel)) * k * kGemmPanel * storage_bytes(s);
-  for (int64_t p = 0; p < ceil_div(n, kGemmPanel); ++p) pack_panel_as(s, b, ldb, transposed, k, n, p, out);
+  gemm_detail::for_column_ranges(k, n, [&](int, int64_t c0, int64_t c1) {
+    for (int64_t p = c0 / kGemmPanel; p < ceil_div(c1, kGemmPanel); ++p) pack_panel_as(s, b, ldb, transposed, k, n, p, out);
+  });
   // Zero the tail so the bytes (which go into packages) are deterministic.
   const uint64_t total = gemm_packed_bytes(k, n, s);
   if (total > used) std::memset(static_cast<uint8_t *>(out) + used, 0, total - used);

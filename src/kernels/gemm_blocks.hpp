@@ -78,15 +78,17 @@ void pack_blocks(const float *b, int64_t ldb, bool transposed, int64_t k, int64_
   if (k <= 0 || n <= 0) return;  // no bytes (out may be null)
   std::memset(bytes, 0, block_packed_bytes<Format>(k, n));
   const int64_t panel_stride = ceil_div(k, 4 * kQ4Block) * Format::kSuperBytes;
-  for (int64_t j = 0; j < n; ++j) {
-    uint8_t *panel = bytes + j / kGemmPanel * panel_stride;
-    for (int64_t g = 0; g * Format::kGroup < k; ++g) {
-      const int64_t k0 = g * Format::kGroup;
-      const float *w = transposed ? b + j * ldb + k0 : b + k0 * ldb + j;
-      Format::pack_group(w, std::min(Format::kGroup, k - k0), transposed ? 1 : ldb, panel, g,
-                         static_cast<int>(j % kGemmPanel));
+  for_column_ranges(k, n, [&](int, int64_t c0, int64_t c1) {
+    for (int64_t j = c0; j < c1; ++j) {
+      uint8_t *panel = bytes + j / kGemmPanel * panel_stride;
+      for (int64_t g = 0; g * Format::kGroup < k; ++g) {
+        const int64_t k0 = g * Format::kGroup;
+        const float *w = transposed ? b + j * ldb + k0 : b + k0 * ldb + j;
+        Format::pack_group(w, std::min(Format::kGroup, k - k0), transposed ? 1 : ldb, panel, g,
+                           static_cast<int>(j % kGemmPanel));
+      }
     }
-  }
+  });
 }
 
 }  // namespace qeff::kernels::gemm_detail

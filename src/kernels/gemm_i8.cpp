@@ -82,21 +82,24 @@ void gemm_i8_pack(const float *b, int64_t ldb, bool transposed, int64_t k, int64
   auto *scale = reinterpret_cast<float *>(bytes);
   auto *colsum = reinterpret_cast<int32_t *>(bytes + panels * kGemmPanel * 4);
   auto *w = reinterpret_cast<int8_t *>(bytes + panels * kGemmPanel * 8);
-  std::vector<int8_t> col(static_cast<size_t>(k));
-  for (int64_t j = 0; j < n; ++j) {
-    float s = 0.0f;
-    const bool nonzero = transposed ? gemm_detail::quantize_i8_span(b + j * ldb, k, 1, col.data(), &s)
-                                    : gemm_detail::quantize_i8_span(b + j, k, ldb, col.data(), &s);
-    std::memcpy(scale + j, &s, 4);  // the scales may be unaligned
-    if (!nonzero) continue;
-    int8_t *panel = w + (j / kGemmPanel) * kq * 64 + (j % kGemmPanel) * 4;
-    int32_t sum = 0;
-    for (int64_t kk = 0; kk < k; ++kk) {
-      panel[(kk / 4) * 64 + kk % 4] = col[kk];
-      sum += col[kk];
+  std::vector<int8_t> cols(static_cast<size_t>(k) * static_cast<size_t>(gemm_detail::kPackMaxThreads));
+  gemm_detail::for_column_ranges(k, n, [&](int part, int64_t c0, int64_t c1) {
+    int8_t *col = cols.data() + part * k;  // this range's own
+    for (int64_t j = c0; j < c1; ++j) {
+      float s = 0.0f;
+      const bool nonzero = transposed ? gemm_detail::quantize_i8_span(b + j * ldb, k, 1, col, &s)
+                                      : gemm_detail::quantize_i8_span(b + j, k, ldb, col, &s);
+      std::memcpy(scale + j, &s, 4);  // the scales may be unaligned
+      if (!nonzero) continue;
+      int8_t *panel = w + (j / kGemmPanel) * kq * 64 + (j % kGemmPanel) * 4;
+      int32_t sum = 0;
+      for (int64_t kk = 0; kk < k; ++kk) {
+        panel[(kk / 4) * 64 + kk % 4] = col[kk];
+        sum += col[kk];
+      }
+      std::memcpy(colsum + j, &sum, 4);
     }
-    std::memcpy(colsum + j, &sum, 4);
-  }
+  });
 }
 
 }  // namespace qeff::kernels

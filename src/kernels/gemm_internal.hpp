@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <utility>
 
 #include "kernels/gemm.hpp"
@@ -184,6 +185,17 @@ inline bool span_scale(const float *lanes, int n, const float *x, int64_t i, int
   if (i8_scale(amax, non_finite, scale, inv)) return true;
   if (k > 0) __builtin_memset(q, 0, static_cast<size_t>(k));
   return false;
+}
+
+// x rounded to an integer, ties to even, for |x| < 2^22: adding 1.5 2^23
+// leaves no fraction bits, so the float adder rounds (in the default mode)
+// exactly as nearbyint would, without a library call on baseline x86-64
+// (packing calls it per weight). Beyond 2^22 the result keeps x's sign and
+// is at least 2^21 in magnitude, so a clamp to a smaller range after it
+// gives what it gives after nearbyint.
+inline float round_half_even(float x) {
+  volatile float big = 12582912.0f;  // volatile: the sum must be rounded to float, not folded
+  return (x + big) - big;
 }
 
 // The scalar quantization of one value, shared by every ISA's tail loop:
@@ -379,6 +391,16 @@ Plan make_plan(int mr_max, int np_max, int64_t m, int64_t n, int64_t batch, int 
 // the whole product); residual points at the residual of C's first row.
 void apply_epilogue(const GemmEpilogue &ep, float *c, int64_t ldc, const float *residual, int64_t rows,
                     int64_t col0, int64_t cols);
+
+// Packing (gemm_pack, compile time): fn(part, c0, c1) for ranges of whole
+// panels' columns [c0, c1) covering [0, n), part < kPackMaxThreads distinct
+// per range, on up to hardware_concurrency threads (at most kPackMaxThreads)
+// when the weight has at least kPackParallelWeights elements, else on the
+// caller. fn must write only its columns' bytes (and its part's scratch) and
+// must not throw. The bytes do not depend on the split.
+inline constexpr int64_t kPackParallelWeights = int64_t{1} << 20;
+inline constexpr int kPackMaxThreads = 16;
+void for_column_ranges(int64_t k, int64_t n, const std::function<void(int part, int64_t c0, int64_t c1)> &fn);
 
 // The quantized products (gemm_quant.cpp): a group sharing A, quantized once.
 void gemm_packed_quant(int64_t m, const float *a, int64_t lda, const GemmMember *members, int count,

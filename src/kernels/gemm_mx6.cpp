@@ -9,14 +9,6 @@ namespace qeff::kernels {
 namespace gemm_detail {
 namespace {
 
-// x rounded to an integer, ties to even, for 0 <= x < 2^22: adding 1.5 2^23
-// leaves no fraction bits, so the float adder rounds (in the default mode)
-// exactly as nearbyint would, without a library call on baseline x86-64.
-float round_half_even(float x) {
-  volatile float big = 12582912.0f;  // volatile: the sum must be rounded to float, not folded
-  return (x + big) - big;
-}
-
 // The E2M3 code nearest to y (ties to even, saturating at +-7.5); y finite.
 uint8_t encode_e2m3(float y) {
   const float t = std::min(std::fabs(y) * 8.0f, 64.0f);  // the magnitude in eighths: 0..15 step 1, 16..30 step 2, 32..60 step 4
