@@ -719,7 +719,9 @@ typedef struct qeff_program qeff_program;
  * another value or an embedding model). Encoders compile one specialization
  * per "compile.seq_len" entry (default 32, 128 and 512, those the position
  * table allows) at "compile.batch_size" (default 1). A sequence length beyond the position
- * table is QEFF_E_INVALID_ARGUMENT naming it and the limit.
+ * table is QEFF_E_INVALID_ARGUMENT naming it and the limit. Packing a large
+ * weight (2^20 elements or more) uses up to 16 threads (as many as the
+ * machine has), started and joined within the call.
  *
  * `out` receives a new program owned by the caller (qeff_program_free); the
  * model may be freed before it. Returns QEFF_OK, QEFF_E_INVALID_HANDLE,

@@ -4,6 +4,7 @@
 #include "kernels/gemm.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <thread>
 #include <type_traits>
@@ -82,10 +83,16 @@ Plan make_plan(int mr_max, int np_max, int64_t m, int64_t n, int64_t batch, int 
   return p;
 }
 
+namespace {
+std::atomic<int> g_pack_ranges{0};  // gemm_pack_ranges_for_tests
+}  // namespace
+
 void for_column_ranges(int64_t k, int64_t n, const std::function<void(int, int64_t, int64_t)> &fn) {
   const int64_t panels = ceil_div(n, kGemmPanel);
   int64_t threads = 1;
-  if (k * n >= kPackParallelWeights)
+  if (const int forced = g_pack_ranges.load(std::memory_order_relaxed); forced > 0)
+    threads = std::min<int64_t>({forced, kPackMaxThreads, std::max<int64_t>(panels, 1)});
+  else if (k * n >= kPackParallelWeights)
     threads = std::min<int64_t>({std::max(1u, std::thread::hardware_concurrency()), kPackMaxThreads, panels});
   auto range = [&](int64_t t) {  // whole panels: threads never share a panel's bytes
     fn(static_cast<int>(t), std::min(n, panels * t / threads * kGemmPanel),
@@ -307,6 +314,8 @@ void gemm_pack(const float *b, int64_t ldb, bool transposed, int64_t k, int64_t 
   const uint64_t total = gemm_packed_bytes(k, n, s);
   if (total > used) std::memset(static_cast<uint8_t *>(out) + used, 0, total - used);
 }
+
+void gemm_pack_ranges_for_tests(int ranges) { gemm_detail::g_pack_ranges.store(ranges, std::memory_order_relaxed); }
 
 uint64_t gemm_packed_workspace(int64_t m, const PackedB &b) {
   return gemm_detail::gemm_quant_workspace(m, b);

@@ -119,6 +119,11 @@ uint64_t gemm_packed_bytes(int64_t k, int64_t n, GemmStorage s);
 void gemm_pack(const float *b, int64_t ldb, bool transposed, int64_t k, int64_t n, GemmStorage s,
                void *out);
 
+// Tests only: gemm_pack cuts every weight, whatever its size, into `ranges`
+// ranges of panels packed on as many threads (0: the default, several threads
+// only for weights of 2^20 elements or more, docs/kernels.md "Packing").
+void gemm_pack_ranges_for_tests(int ranges);
+
 // A 4-bit weight quantized elsewhere (an AWQ / GPTQ / compressed-tensors
 // checkpoint), as the N x K matrix W = B^T of a Linear ([out, in]):
 //   W[n][k] = f16 scale[n][k / group] * (value[n][k] - zero[n][k / group])

@@ -165,6 +165,46 @@ TEST(Gemm, F16RoundsToNearestEven) {
     ASSERT_EQ(f32_to_f16(f16_to_f32(static_cast<uint16_t>(h))), h);
 }
 
+// gemm_pack cuts large weights into ranges of whole panels packed on several
+// threads: any number of ranges (more than the panels too) gives the bytes of
+// one range, for every storage, both orientations, with NaN, infinities and a
+// zero column in ragged last panels; and a weight above the size where the
+// default policy goes parallel packs as one range does.
+TEST(Gemm, PackingInRangesGivesTheSameBytes) {
+  struct Reset {
+    ~Reset() { gemm_pack_ranges_for_tests(0); }
+  } reset;
+  std::mt19937 rng(91);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  auto pack = [](const std::vector<float> &w, int64_t k, int64_t n, bool transposed, GemmStorage s, int ranges) {
+    gemm_pack_ranges_for_tests(ranges);
+    std::vector<uint8_t> out(gemm_packed_bytes(k, n, s));
+    gemm_pack(w.data(), transposed ? k : n, transposed, k, n, s, out.data());
+    return out;
+  };
+  const GemmStorage all[] = {GemmStorage::f32, GemmStorage::bf16, GemmStorage::f16, GemmStorage::i8,
+                             GemmStorage::q4,  GemmStorage::q4g128, GemmStorage::mx6};
+  const int64_t k = 300, n = 83;  // 6 panels, the last of 3 columns; k not a multiple of 32 or 128
+  std::vector<float> w(static_cast<size_t>(k * n));
+  for (float &v : w) v = normal(rng);
+  w[5] = std::nanf(""), w[700] = INFINITY, w[9000] = -INFINITY;
+  for (bool transposed : {false, true}) {
+    std::vector<float> z = w;
+    for (int64_t kk = 0; kk < k; ++kk) z[static_cast<size_t>(transposed ? 40 * k + kk : kk * n + 40)] = 0.0f;
+    for (GemmStorage s : all) {
+      const std::vector<uint8_t> one = pack(z, k, n, transposed, s, 1);
+      for (int ranges : {2, 3, 6, 16, 0})
+        EXPECT_EQ(pack(z, k, n, transposed, s, ranges), one)
+            << gemm_format_name(s) << (transposed ? " transposed" : "") << ", " << ranges << " ranges";
+    }
+  }
+  const int64_t bk = 1024, bn = 1040;  // 2^20 + 16 Ki elements: the default policy packs it in parallel
+  std::vector<float> big(static_cast<size_t>(bk * bn));
+  for (float &v : big) v = normal(rng);
+  for (GemmStorage s : {GemmStorage::i8, GemmStorage::q4g128, GemmStorage::bf16})
+    EXPECT_EQ(pack(big, bk, bn, true, s, 0), pack(big, bk, bn, true, s, 1)) << gemm_format_name(s);
+}
+
 TEST(Gemm, PackedLayoutIsPanelsOf16) {
   const int64_t k = 3, n = 20;
   std::vector<float> b(k * n);
