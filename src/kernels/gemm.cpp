@@ -127,6 +127,7 @@ namespace {
 using gemm_detail::ceil_div;
 using gemm_detail::KernelSet;
 using gemm_detail::kKc;
+using gemm_detail::kStreamRowTiles;
 using gemm_detail::F16Bits;
 using gemm_detail::kMaxMr;
 using gemm_detail::kMaxNp;
@@ -181,6 +182,7 @@ void run_block(const KernelSet &ks, const float *a, int64_t lda, const PackedB &
     g.ldc = ldc;
     g.nr = nr;
     g.accumulate = k0 > 0;
+    g.stream = m1 - m0 <= kStreamRowTiles * ks.mr_max;
     for (int64_t i = m0; i < m1; i += ks.mr_max) {
       const int mr = static_cast<int>(std::min<int64_t>(ks.mr_max, m1 - i));
       g.a = a + i * lda + k0;

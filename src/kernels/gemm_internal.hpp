@@ -28,7 +28,14 @@ struct MicroArgs {
   int64_t ldc = 0;
   int nr = 0;
   bool accumulate = false;  // add to C instead of overwriting it
+  // B is read from memory by this tile with little reuse after it (a row
+  // block of at most kStreamRowTiles row tiles): prefetch it ahead, as the
+  // single-row kernel always does.
+  bool stream = false;
 };
+
+// Row blocks of at most this many row tiles stream their B (MicroArgs::stream).
+inline constexpr int kStreamRowTiles = 4;
 
 using MicroKernel = void (*)(const MicroArgs &);
 
