@@ -89,8 +89,9 @@ Plan plan_for(const AttentionDims &d) {
   p.groups = d.q_heads / d.kv_heads;
   p.rows = p.groups * d.q_len;
   const int64_t heads = d.batch * d.kv_heads;
+  auto tasks_of = [&](int64_t rows_per_task) { return heads * ((p.rows + rows_per_task - 1) / rows_per_task); };
   p.rows_per_task = std::min(p.rows, kMaxRowsPerTask);
-  const int64_t row_tasks = heads * ((p.rows + p.rows_per_task - 1) / p.rows_per_task);
+  const int64_t row_tasks = tasks_of(p.rows_per_task);
   if (row_tasks < kTargetTasks) {
     const int64_t by_keys = d.kv_len / kMinChunk;
     if (by_keys >= 2)
@@ -108,10 +109,10 @@ Plan plan_for(const AttentionDims &d) {
   // when they still make kTargetTasks tasks.
   int64_t wide = std::min(p.rows, kRowsTransposed);
   if (const int64_t whole = std::min(p.rows, kMaxRowsTransposed);
-      p.chunks == 1 && wide_key_block(d, p) >= d.kv_len && heads * ((p.rows + whole - 1) / whole) >= kTargetTasks)
+      wide_key_block(d, p) >= d.kv_len && tasks_of(whole) >= kTargetTasks)
     wide = whole;
   if (d.q_len > 1 && (d.kv == KvDtype::f32 || d.kv == KvDtype::mxint8) && p.chunks == 1 &&
-      wide >= kMinRowsTransposed && heads * ((p.rows + wide - 1) / wide) >= kTargetTasks) {
+      wide >= kMinRowsTransposed && tasks_of(wide) >= kTargetTasks) {
     p.rows_per_task = wide;
     p.transposed = true;
   }
