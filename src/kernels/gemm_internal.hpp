@@ -194,17 +194,6 @@ inline bool span_scale(const float *lanes, int n, const float *x, int64_t i, int
   return false;
 }
 
-// x rounded to an integer, ties to even, for |x| < 2^22: adding 1.5 2^23
-// leaves no fraction bits, so the float adder rounds (in the default mode)
-// exactly as nearbyint would, without a library call on baseline x86-64
-// (packing calls it per weight). Beyond 2^22 the result keeps x's sign and
-// is at least 2^21 in magnitude, so a clamp to a smaller range after it
-// gives what it gives after nearbyint.
-inline float round_half_even(float x) {
-  volatile float big = 12582912.0f;  // volatile: the sum must be rounded to float, not folded
-  return (x + big) - big;
-}
-
 // The scalar quantization of one value, shared by every ISA's tail loop:
 // round half to even (the default rounding mode, as cvtps2dq), clamped.
 inline int8_t quantize_i8(float x, float inv) {

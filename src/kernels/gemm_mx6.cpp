@@ -9,18 +9,32 @@ namespace qeff::kernels {
 namespace gemm_detail {
 namespace {
 
+// x rounded to an integer, ties to even, for 0 <= x < 2^22: adding 1.5 2^23
+// leaves no fraction bits, so the float adder rounds (in the default mode)
+// exactly as nearbyint would, without a library call on baseline x86-64.
+float round_half_even(float x) {
+  volatile float big = 12582912.0f;  // volatile: the sum must be rounded to float, not folded
+  return (x + big) - big;
+}
+
 // The E2M3 code nearest to y (ties to even, saturating at +-7.5); y finite.
-// Branch-free (selects, not jumps: weights make the magnitude range of each
-// value unpredictable): the magnitude t in eighths is rounded in steps of
-// 2^e eighths (1 below 16, 2 below 32, 4 above), and the code's exponent field
-// follows from the rounded r (a carry can reach the next range).
 uint8_t encode_e2m3(float y) {
   const float t = std::min(std::fabs(y) * 8.0f, 64.0f);  // the magnitude in eighths: 0..15 step 1, 16..30 step 2, 32..60 step 4
-  const int e = (t >= 16.0f) + (t >= 32.0f);
-  const float down = e == 0 ? 1.0f : (e == 1 ? 0.5f : 0.25f);  // exact scalings
-  const int r = std::min(60, static_cast<int>(round_half_even(t * down)) << e);
-  const int f = (r >= 16) + (r >= 32);  // exponent field - 1 (0: exponent 0 or 1, whose low 4 bits are r)
-  const int code = (f == 0 ? r : ((8 + 8 * f) | ((r >> f) - 8))) | (r != 0 && std::signbit(y) ? 32 : 0);
+  int r;
+  if (t < 16.0f)
+    r = static_cast<int>(round_half_even(t));
+  else if (t < 32.0f)
+    r = 2 * static_cast<int>(round_half_even(t * 0.5f));
+  else
+    r = std::min(60, 4 * static_cast<int>(round_half_even(t * 0.25f)));
+  int code;
+  if (r < 16)
+    code = r;  // exponent 0 (subnormal, m = r) or 1 (m = r - 8): the low 4 bits are r itself
+  else if (r < 32)
+    code = 16 | (r / 2 - 8);  // exponent 2
+  else
+    code = 24 | (r / 4 - 8);  // exponent 3
+  if (r != 0 && std::signbit(y)) code |= 32;
   return static_cast<uint8_t>(code);
 }
 

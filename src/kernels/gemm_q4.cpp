@@ -60,10 +60,10 @@ struct Q4Format {
     if (!(s > 0.0f)) return;
     put_scale(panel, g, jj, scale);
     auto clamp15 = [](float v) { return v < 0.0f ? 0.0f : (v > 15.0f ? 15.0f : v); };
-    const float z = clamp15(round_half_even(-lo / s));  // = nearbyint here (gemm_internal.hpp)
+    const float z = clamp15(std::nearbyint(-lo / s));
     put_zero(panel, g, jj, static_cast<uint8_t>(z));
     for (int64_t i = 0; i < n; ++i)
-      put_value(panel, g * kGroup + i, jj, static_cast<uint8_t>(clamp15(round_half_even(w[i * stride] / s) + z)));
+      put_value(panel, g * kGroup + i, jj, static_cast<uint8_t>(clamp15(std::nearbyint(w[i * stride] / s) + z)));
   }
 
   // A checkpoint's values (gemm_q4_pack_values), group size v.group a
