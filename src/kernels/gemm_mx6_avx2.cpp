@@ -70,7 +70,6 @@ struct Avx2Mx6Kernel {
     for (int64_t b = 0; b < g.nb; ++b) {
       __m256i sum[MR][kVecs];
       zero_tile(sum);
-      prefetch_next_superblock<NP, kMx6SuperBytes, 7>(g.b, g.panel_stride, b);  // 4 x 7 lines cover 25
 #pragma GCC unroll 4
       for (int qq = 0; qq < 8; qq += 2) {
         __m256i pair[MR][kVecs];
@@ -85,6 +84,7 @@ struct Avx2Mx6Kernel {
 #pragma GCC unroll 4
           for (int p = 0; p < NP; ++p) {
             const uint8_t *nib = g.b + p * g.panel_stride + mx6_nibbles_at(b) + q * 32;
+            prefetch_next_superblock_line<NP, kMx6SuperBytes, 7>(g.b + p * g.panel_stride, g.panel_stride, b, q);
             w[p] = q == qq ? decode<0>(nib, high[p]) : decode<1>(nib, high[p]);
           }
 #pragma GCC unroll 16

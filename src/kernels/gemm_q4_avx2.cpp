@@ -41,7 +41,6 @@ struct Avx2Q4Kernel {
       __m256i part[MR][kVecs];
       zero_tile(part);
       const int64_t nib = Layout::nibbles_at(b);
-      prefetch_next_superblock<NP, Layout::kSuperBytes, 5>(g.b, g.panel_stride, b);  // 4 x 5 lines cover 19 (17)
 #pragma GCC unroll 8
       for (int q = 0; q < 8; ++q) {
         __m256i w[kVecs];
@@ -49,6 +48,7 @@ struct Avx2Q4Kernel {
         for (int p = 0; p < NP; ++p) {
           const __m256i x =
               _mm256_loadu_si256(reinterpret_cast<const __m256i *>(g.b + p * g.panel_stride + nib + q * 32));
+          prefetch_next_superblock_line<NP, Layout::kSuperBytes, 5>(g.b + p * g.panel_stride, g.panel_stride, b, q);
           w[p * 2] = _mm256_and_si256(x, low);
           w[p * 2 + 1] = _mm256_and_si256(_mm256_srli_epi16(x, 4), low);
         }

@@ -31,12 +31,14 @@ struct VnniQ4Kernel {
       __m512i part[MR][NP];
       zero_tile(part);
       const int64_t nib = Layout::nibbles_at(b);
-      prefetch_next_superblock<NP, Layout::kSuperBytes, 5>(g.b, g.panel_stride, b);
 #pragma GCC unroll 8
       for (int q = 0; q < 8; ++q) {
         __m512i w[NP];
 #pragma GCC unroll 8
-        for (int p = 0; p < NP; ++p) w[p] = quad_nibbles(g.b + p * g.panel_stride + nib + q * 32);
+        for (int p = 0; p < NP; ++p) {
+          w[p] = quad_nibbles(g.b + p * g.panel_stride + nib + q * 32);
+          prefetch_next_superblock_line<NP, Layout::kSuperBytes, 5>(g.b + p * g.panel_stride, g.panel_stride, b, q);
+        }
 #pragma GCC unroll 16
         for (int r = 0; r < MR; ++r) {
           const __m512i a = broadcast_quad(g.qa + r * g.lda + b * kQ4Block + q * 4);

@@ -7,9 +7,12 @@
 // attention, norms and the rest of a decode step. Not a test: run it by hand
 // on an idle machine.
 //
-//   build/tests/bench/bench_gemv [runs=5] [threads=2] [storages=bf16,i8,q4,mx6] [layers=22]
+//   build/tests/bench/bench_gemv [runs=5] [threads=2] [storages=bf16,i8,q4,mx6] [layers=22|hot]
 //
-// (f32 and f16 are accepted too; f32 needs 4.4 GB.)
+// (f32 and f16 are accepted too; f32 needs 4.4 GB.) `hot` instead of a layer
+// count runs one 1024 x 256 weight (at most 1 MiB packed, so it stays in L2)
+// 2000 times per run: the kernel's compute rate without the memory, which has
+// to exceed the read bandwidth for the streamed figure to reach it.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -58,7 +61,9 @@ int main(int argc, char **argv) {
   const int runs = argc > 1 ? std::atoi(argv[1]) : 5;
   const int threads = argc > 2 ? std::atoi(argv[2]) : 2;
   const std::string storages = argc > 3 ? argv[3] : "bf16,i8,q4,mx6";
-  const int layers = argc > 4 ? std::atoi(argv[4]) : 22;
+  const bool hot = argc > 4 && std::string(argv[4]) == "hot";
+  const int layers = hot ? 0 : argc > 4 ? std::atoi(argv[4]) : 22;
+  const int repeat = hot ? 2000 : 1;
   qeff::bench::Pool pool(threads);
   std::mt19937 rng(7);
   std::normal_distribution<float> normal(0.0f, 0.02f);
@@ -67,7 +72,11 @@ int main(int argc, char **argv) {
   // One random source, the largest matrix; every weight packs a prefix of it.
   std::vector<float> source(static_cast<size_t>(kHead.k * kHead.n));
   for (float &v : source) v = normal(rng);
-  std::printf("storage  weights(MB)  ms/token min  median  GB/s at min  (%d threads, %d layers)\n", threads, layers);
+  if (hot)
+    std::printf("storage  weights(MB)  ms/2000 min  median  GB/s at min  (%d threads, one 1024 x 256 weight from L2)\n",
+                threads);
+  else
+    std::printf("storage  weights(MB)  ms/token min  median  GB/s at min  (%d threads, %d layers)\n", threads, layers);
   size_t start = 0;
   while (start <= storages.size()) {
     size_t comma = storages.find(',', start);
@@ -84,7 +93,10 @@ int main(int argc, char **argv) {
     uint64_t bytes = 0;
     std::vector<Shape> shapes;
     for (int l = 0; l < layers; ++l) shapes.insert(shapes.end(), std::begin(kLayer), std::end(kLayer));
-    shapes.push_back(kHead);
+    if (hot)
+      shapes.push_back(Shape{1024, 256});
+    else
+      shapes.push_back(kHead);
     for (const Shape &s : shapes) {
       Weight pw{s, std::vector<uint8_t>(qeff::kernels::gemm_packed_bytes(s.k, s.n, st) + 64)};
       qeff::kernels::gemm_pack(source.data(), s.k, true, s.k, s.n, st, pw.data());
@@ -99,14 +111,15 @@ int main(int argc, char **argv) {
     std::vector<double> ms;
     for (int r = 0; r < runs + 1; ++r) {  // the first run warms up
       const auto t0 = std::chrono::steady_clock::now();
-      for (Weight &w : weights)
-        qeff::kernels::gemm_packed(1, x.data(), w.s.k, {w.data(), w.s.k, w.s.n, st}, y.data(), w.s.n, {}, pool, ws);
+      for (int i = 0; i < repeat; ++i)
+        for (Weight &w : weights)
+          qeff::kernels::gemm_packed(1, x.data(), w.s.k, {w.data(), w.s.k, w.s.n, st}, y.data(), w.s.n, {}, pool, ws);
       const double t = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       if (r > 0) ms.push_back(t);
     }
     std::sort(ms.begin(), ms.end());
     std::printf("%-7s  %11.1f  %12.2f  %6.2f  %11.2f\n", name.c_str(), bytes / 1e6, ms.front(), ms[ms.size() / 2],
-                bytes / 1e6 / ms.front());
+                bytes * repeat / 1e6 / ms.front());
   }
   return 0;
 }
