@@ -78,7 +78,37 @@ Isa detect() {
   return Isa::portable;
 }
 
+// AMD family 1Ah (Zen 5) and later: CPUID.0's vendor "AuthenticAMD" and
+// CPUID.1's family (base 0Fh plus the extended family).
+bool amd_zen5_or_later() {
+#if defined(__x86_64__) || defined(__i386__)
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (!__get_cpuid(0, &a, &b, &c, &d)) return false;
+  char vendor[12];
+  std::memcpy(vendor, &b, 4);
+  std::memcpy(vendor + 4, &d, 4);
+  std::memcpy(vendor + 8, &c, 4);
+  if (std::memcmp(vendor, "AuthenticAMD", 12) != 0 || !__get_cpuid(1, &a, &b, &c, &d)) return false;
+  unsigned family = (a >> 8) & 0xf;
+  if (family == 0xf) family += (a >> 20) & 0xff;
+  return family >= 0x1a;
+#else
+  return false;
+#endif
+}
+
+CpuTuning detect_tuning() {
+  CpuTuning t;
+  t.bf16_row_prefetch = !amd_zen5_or_later();
+  if (const char *v = std::getenv("QEFF_BF16_ROW_PREFETCH")) {
+    if (!std::strcmp(v, "0")) t.bf16_row_prefetch = false;
+    if (!std::strcmp(v, "1")) t.bf16_row_prefetch = true;
+  }
+  return t;
+}
+
 std::atomic<int> forced{-1};
+std::atomic<int> tuning_row_prefetch{-1};  // set_cpu_tuning(), or -1
 std::atomic<int> emulated{0};  // emulate_isa()
 
 }  // namespace
@@ -111,6 +141,19 @@ Isa active_isa() {
 
 void force_isa(Isa isa) { forced.store(static_cast<int>(isa), std::memory_order_relaxed); }
 void reset_isa() { forced.store(-1, std::memory_order_relaxed); }
+CpuTuning cpu_tuning() {
+  static const CpuTuning detected = detect_tuning();
+  CpuTuning t = detected;
+  const int row = tuning_row_prefetch.load(std::memory_order_relaxed);
+  if (row >= 0) t.bf16_row_prefetch = row != 0;
+  return t;
+}
+
+void set_cpu_tuning(const CpuTuning &t) {
+  tuning_row_prefetch.store(t.bf16_row_prefetch ? 1 : 0, std::memory_order_relaxed);
+}
+void reset_cpu_tuning() { tuning_row_prefetch.store(-1, std::memory_order_relaxed); }
+
 void emulate_isa(Isa isa) { emulated.store(static_cast<int>(isa), std::memory_order_relaxed); }
 
 }  // namespace qeff::kernels

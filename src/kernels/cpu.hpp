@@ -41,6 +41,26 @@ void force_isa(Isa isa);
 // Drops the force_isa() cap.
 void reset_isa();
 
+// Tuning by microarchitecture, apart from the ISA ladder: it changes speed,
+// never results (the tests run both ways).
+struct CpuTuning {
+  // The single-row bf16 GEMM kernel (gemm_simd.hpp, the pair loop) prefetches
+  // each panel kPrefetchBytes ahead. On the Xeons measured the hardware
+  // prefetcher alone left the 16-bit decode GEMVs at ~80% of the read
+  // bandwidth; on AMD Zen 5 (family 1Ah, 2 vCPUs) they cost instead: the
+  // TinyLlama decode GEMVs on 2 threads stream 12% slower with them (median
+  // of 12 alternations, 10 won without), on 1 thread about the same (-2%,
+  // within the noise), so there it is off.
+  bool bf16_row_prefetch = true;
+};
+// Detected once (CPUID vendor and family); QEFF_BF16_ROW_PREFETCH=0|1
+// overrides it, and so does set_cpu_tuning().
+CpuTuning cpu_tuning();
+// Replaces the tuning for the whole process (tests, benchmarks); not meant to
+// be called while kernels run. reset_cpu_tuning() goes back to the detected one.
+void set_cpu_tuning(const CpuTuning &t);
+void reset_cpu_tuning();
+
 // Tests only: detected_isa() reports at least `isa` from now on (Isa::portable
 // undoes it), for a test program that emulates the instructions this CPU
 // lacks (tests/support/amx_emulator.hpp traps AMX's). Never call it elsewhere:

@@ -167,6 +167,7 @@ void run_block(const KernelSet &ks, const float *a, int64_t lda, const PackedB &
                                               : b.storage == GemmStorage::f16 ? ks.f16
                                                                               : ks.f32;
   const bool gemv = m1 - m0 == 1;
+  const bool row_prefetch = cpu_tuning().bf16_row_prefetch;
   // One K block of one column strip (np panels from p): every row block's
   // tiles, then the epilogue after the last K block.
   auto strip = [&](int64_t k0, int64_t p, int np) {
@@ -183,6 +184,7 @@ void run_block(const KernelSet &ks, const float *a, int64_t lda, const PackedB &
     g.nr = nr;
     g.accumulate = k0 > 0;
     g.stream = m1 - m0 <= kStreamRowTiles * ks.mr_max;
+    g.row_prefetch = row_prefetch;
     for (int64_t i = m0; i < m1; i += ks.mr_max) {
       const int mr = static_cast<int>(std::min<int64_t>(ks.mr_max, m1 - i));
       g.a = a + i * lda + k0;

@@ -32,6 +32,8 @@ struct MicroArgs {
   // block of at most kStreamRowTiles row tiles): prefetch it ahead, as the
   // single-row kernel always does.
   bool stream = false;
+  // The single-row bf16 kernel prefetches its panels (CpuTuning).
+  bool row_prefetch = true;
 };
 
 // Row blocks of at most this many row tiles stream their B (MicroArgs::stream).

@@ -262,27 +262,47 @@ TEST(Gemm, PartitionsGiveIdenticalResults) { expect_partitions_identical(GemmSto
 // bf16 one reading two panel rows per load) gives the bits its row gets in a
 // product of several rows (the tiles) on every ISA: each ISA's kernels sum an
 // output over k in one order (the ISAs differ among themselves). K odd
-// and even, within and past one K block (256); N past two wide strips and ragged.
+// and even, within and past one K block (256); N past two wide strips and
+// ragged; with the bf16 row prefetch on and off (CpuTuning).
 TEST(Gemm, DecodeRowIsBitIdenticalToTileRows) {
   SerialParallel serial;
   for (GemmStorage st : {GemmStorage::f32, GemmStorage::bf16, GemmStorage::f16})
-    for (int64_t k : {1, 2, 3, 255, 256, 257, 300, 513}) {
-      const Problem rows{3, k, 261, true, true};
-      Operands o(rows, static_cast<uint32_t>(k) + 700);
-      for (Isa isa : kAllIsas) {
-        if (!isa_supported(isa)) continue;
-        IsaGuard g(isa);
-        SCOPED_TRACE(testing::Message() << isa_name(isa) << " " << gemm_format_name(st) << " k " << k);
-        const auto tiles = run_packed(rows, o.a, o.b, o.bias, o.res, st, serial);
-        for (int64_t r = 0; r < rows.m; ++r) {
-          const Problem one{1, k, rows.n, true, true};
-          const std::vector<float> a(o.a.begin() + r * k, o.a.begin() + (r + 1) * k);
-          const std::vector<float> res(o.res.begin() + r * rows.n, o.res.begin() + (r + 1) * rows.n);
-          const std::vector<float> want(tiles.begin() + r * rows.n, tiles.begin() + (r + 1) * rows.n);
-          expect_bitwise(run_packed(one, a, o.b, o.bias, res, st, serial), want, "decode row vs tile row");
+    for (int64_t k : {1, 2, 3, 255, 256, 257, 300, 513})
+      for (bool prefetch : {true, false}) {
+        const Problem rows{3, k, 261, true, true};
+        Operands o(rows, static_cast<uint32_t>(k) + 700);
+        CpuTuning tuning;
+        tuning.bf16_row_prefetch = prefetch;
+        set_cpu_tuning(tuning);
+        for (Isa isa : kAllIsas) {
+          if (!isa_supported(isa)) continue;
+          IsaGuard g(isa);
+          SCOPED_TRACE(testing::Message() << isa_name(isa) << " " << gemm_format_name(st) << " k " << k
+                                          << " row prefetch " << prefetch);
+          const auto tiles = run_packed(rows, o.a, o.b, o.bias, o.res, st, serial);
+          for (int64_t r = 0; r < rows.m; ++r) {
+            const Problem one{1, k, rows.n, true, true};
+            const std::vector<float> a(o.a.begin() + r * k, o.a.begin() + (r + 1) * k);
+            const std::vector<float> res(o.res.begin() + r * rows.n, o.res.begin() + (r + 1) * rows.n);
+            const std::vector<float> want(tiles.begin() + r * rows.n, tiles.begin() + (r + 1) * rows.n);
+            expect_bitwise(run_packed(one, a, o.b, o.bias, res, st, serial), want, "decode row vs tile row");
+          }
         }
+        reset_cpu_tuning();
       }
-    }
+}
+
+// set_cpu_tuning() replaces the detected tuning until reset_cpu_tuning().
+TEST(Gemm, CpuTuningCanBeSetAndReset) {
+  const CpuTuning detected = cpu_tuning();
+  for (bool prefetch : {false, true}) {
+    CpuTuning t;
+    t.bf16_row_prefetch = prefetch;
+    set_cpu_tuning(t);
+    EXPECT_EQ(cpu_tuning().bf16_row_prefetch, prefetch);
+  }
+  reset_cpu_tuning();
+  EXPECT_EQ(cpu_tuning().bf16_row_prefetch, detected.bf16_row_prefetch);
 }
 
 TEST(Gemm, DecodeRowUsesEveryThread) {
