@@ -30,7 +30,7 @@ struct MicroArgs {
   bool accumulate = false;  // add to C instead of overwriting it
   // B is read from memory by this tile with little reuse after it (a row
   // block of at most kStreamRowTiles row tiles): prefetch it ahead, as the
-  // single-row kernel always does.
+  // single-row kernels do (bf16: per CpuTuning).
   bool stream = false;
   // The single-row bf16 kernel prefetches its panels (CpuTuning).
   bool row_prefetch = true;

@@ -45,8 +45,8 @@ struct SimdKernel {
     // one 64-byte line, read by one load and split into two f32 vectors; the
     // sums keep the order below (k, then k + 1, into the same accumulator).
     // Half the instructions per line of the general loop, so the out-of-order
-    // window reaches further ahead of the stream.
-    // Prefetching each panel ahead or not (MicroArgs::row_prefetch, by CPU).
+    // window reaches further ahead of the stream. Each panel is prefetched
+    // ahead or not by MicroArgs::row_prefetch (CpuTuning: off on AMD Zen 5).
     if constexpr (MR == 1 && std::is_same_v<BT, uint16_t> && V::kBf16PairLoads) {
       static_assert(kPerPanel == 1);
       auto pairs = [&](auto prefetch) {
