@@ -139,6 +139,7 @@ inline const Problem kProblems[] = {
     {17, 37, 100, false, true, Activation::silu},
     {13, 4096, 20},                                  // large K
     {1, 2048, 150, true, true, Activation::gelu_tanh},  // decode GEMV, ragged N
+    {1, 300, 300, true, true},  // decode GEMV whose column blocks (10 panels serially) reach the 8-panel kernels
     {130, 64, 70, true, false, Activation::tanh},     // several row blocks
     {200, 96, 64},                                    // M past one row block
 };
