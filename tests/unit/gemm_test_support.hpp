@@ -159,6 +159,17 @@ class IsaGuard {
   ~IsaGuard() { reset_isa(); }
 };
 
+// The single-row bf16 prefetch (CpuTuning) on or off for its scope.
+class RowPrefetchGuard {
+ public:
+  explicit RowPrefetchGuard(bool prefetch) {
+    CpuTuning t;
+    t.bf16_row_prefetch = prefetch;
+    set_cpu_tuning(t);
+  }
+  ~RowPrefetchGuard() { reset_cpu_tuning(); }
+};
+
 // The documented int8 semantics (gemm.hpp), written out independently of the
 // kernels: symmetric scales, round half to even, exact integer sums.
 struct Quantized {

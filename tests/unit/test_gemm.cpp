@@ -267,13 +267,11 @@ TEST(Gemm, PartitionsGiveIdenticalResults) { expect_partitions_identical(GemmSto
 TEST(Gemm, DecodeRowIsBitIdenticalToTileRows) {
   SerialParallel serial;
   for (GemmStorage st : {GemmStorage::f32, GemmStorage::bf16, GemmStorage::f16})
-    for (int64_t k : {1, 2, 3, 255, 256, 257, 300, 513})
+    for (int64_t k : {1, 2, 3, 255, 256, 257, 300, 513}) {
+      const Problem rows{3, k, 261, true, true};
+      Operands o(rows, static_cast<uint32_t>(k) + 700);
       for (bool prefetch : {true, false}) {
-        const Problem rows{3, k, 261, true, true};
-        Operands o(rows, static_cast<uint32_t>(k) + 700);
-        CpuTuning tuning;
-        tuning.bf16_row_prefetch = prefetch;
-        set_cpu_tuning(tuning);
+        RowPrefetchGuard tuning(prefetch);
         for (Isa isa : kAllIsas) {
           if (!isa_supported(isa)) continue;
           IsaGuard g(isa);
@@ -288,20 +286,17 @@ TEST(Gemm, DecodeRowIsBitIdenticalToTileRows) {
             expect_bitwise(run_packed(one, a, o.b, o.bias, res, st, serial), want, "decode row vs tile row");
           }
         }
-        reset_cpu_tuning();
       }
+    }
 }
 
 // set_cpu_tuning() replaces the detected tuning until reset_cpu_tuning().
 TEST(Gemm, CpuTuningCanBeSetAndReset) {
   const CpuTuning detected = cpu_tuning();
   for (bool prefetch : {false, true}) {
-    CpuTuning t;
-    t.bf16_row_prefetch = prefetch;
-    set_cpu_tuning(t);
+    RowPrefetchGuard tuning(prefetch);
     EXPECT_EQ(cpu_tuning().bf16_row_prefetch, prefetch);
   }
-  reset_cpu_tuning();
   EXPECT_EQ(cpu_tuning().bf16_row_prefetch, detected.bf16_row_prefetch);
 }
 
