@@ -99,16 +99,16 @@ bool amd_zen5_or_later() {
 
 CpuTuning detect_tuning() {
   CpuTuning t;
-  t.bf16_row_prefetch = !amd_zen5_or_later();
-  if (const char *v = std::getenv("QEFF_BF16_ROW_PREFETCH")) {
-    if (!std::strcmp(v, "0")) t.bf16_row_prefetch = false;
-    if (!std::strcmp(v, "1")) t.bf16_row_prefetch = true;
+  t.narrow_gemv = amd_zen5_or_later();
+  if (const char *v = std::getenv("QEFF_NARROW_GEMV")) {
+    if (!std::strcmp(v, "0")) t.narrow_gemv = false;
+    if (!std::strcmp(v, "1")) t.narrow_gemv = true;
   }
   return t;
 }
 
 std::atomic<int> forced{-1};
-std::atomic<int> tuning_row_prefetch{-1};  // set_cpu_tuning(), or -1
+std::atomic<int> tuning_narrow_gemv{-1};  // set_cpu_tuning(), or -1
 std::atomic<int> emulated{0};  // emulate_isa()
 
 }  // namespace
@@ -144,15 +144,15 @@ void reset_isa() { forced.store(-1, std::memory_order_relaxed); }
 CpuTuning cpu_tuning() {
   static const CpuTuning detected = detect_tuning();
   CpuTuning t = detected;
-  const int row = tuning_row_prefetch.load(std::memory_order_relaxed);
-  if (row >= 0) t.bf16_row_prefetch = row != 0;
+  const int narrow = tuning_narrow_gemv.load(std::memory_order_relaxed);
+  if (narrow >= 0) t.narrow_gemv = narrow != 0;
   return t;
 }
 
 void set_cpu_tuning(const CpuTuning &t) {
-  tuning_row_prefetch.store(t.bf16_row_prefetch ? 1 : 0, std::memory_order_relaxed);
+  tuning_narrow_gemv.store(t.narrow_gemv ? 1 : 0, std::memory_order_relaxed);
 }
-void reset_cpu_tuning() { tuning_row_prefetch.store(-1, std::memory_order_relaxed); }
+void reset_cpu_tuning() { tuning_narrow_gemv.store(-1, std::memory_order_relaxed); }
 
 void emulate_isa(Isa isa) { emulated.store(static_cast<int>(isa), std::memory_order_relaxed); }
 

@@ -44,17 +44,19 @@ void reset_isa();
 // Tuning by microarchitecture, apart from the ISA ladder: it changes speed,
 // never results (the tests run both ways).
 struct CpuTuning {
-  // The single-row bf16 GEMM kernel (gemm_simd.hpp, the pair loop) prefetches
-  // each panel kPrefetchBytes ahead. On the Xeons measured the hardware
-  // prefetcher alone left the 16-bit decode GEMVs at ~80% of the read
-  // bandwidth; on AMD Zen 5 (family 1Ah, 2 vCPUs) they cost instead: the
-  // TinyLlama decode GEMVs on 2 threads stream 12% slower with them (median
-  // of 12 alternations, 10 won without), on 1 thread about the same (-2%,
-  // within the noise), so there it is off.
-  bool bf16_row_prefetch = true;
+  // The single-row (M = 1 decode) kernels of the sets that have a narrower
+  // one (AVX-512: f32/bf16/f16 and int8 VNNI, 4 panels instead of 8) run it:
+  // fewer concurrent read streams. On AMD Zen 5 one core reads 38 GB/s from
+  // 4 sequential streams but 31 from 8 (and 22 from 16); there the decode
+  // GEMVs on 1 thread stream 6-7% faster with 4 panels (bf16, int8), and
+  // the TinyLlama decode goes 14.2 -> 16.9 tok/s (bf16) and 31.9 -> 34.1
+  // (int8). The 4-bit and MXFP6 kernels, which compute more per byte,
+  // measured no gain (q4 9% slower) and keep their width. On the Xeons
+  // measured 4 panels gave no gain, so they keep 8.
+  bool narrow_gemv = false;
 };
-// Detected once (CPUID vendor and family); QEFF_BF16_ROW_PREFETCH=0|1
-// overrides it, and so does set_cpu_tuning().
+// Detected once (CPUID vendor and family: AMD family 1Ah and later);
+// QEFF_NARROW_GEMV=0|1 overrides it, and so does set_cpu_tuning().
 CpuTuning cpu_tuning();
 // Replaces the tuning for the whole process (tests, benchmarks); not meant to
 // be called while kernels run. reset_cpu_tuning() goes back to the detected one.

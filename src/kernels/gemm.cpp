@@ -133,6 +133,7 @@ using gemm_detail::kMaxMr;
 using gemm_detail::kMaxNp;
 using gemm_detail::MicroArgs;
 using gemm_detail::MicroKernel;
+using gemm_detail::RowKernels;
 using gemm_detail::apply_epilogue;
 using gemm_detail::make_plan;
 using gemm_detail::Plan;
@@ -160,19 +161,19 @@ void run_block(const KernelSet &ks, const float *a, int64_t lda, const PackedB &
   const auto *bytes = static_cast<const uint8_t *>(b.data);
   const size_t esz = storage_bytes(b.storage);
   const int64_t panel_stride = b.k * kGemmPanel;
-  const MicroKernel gemv_kernel = b.storage == GemmStorage::bf16  ? ks.gemv_bf16
-                          : b.storage == GemmStorage::f16 ? ks.gemv_f16
-                                                          : ks.gemv_f32;
+  const RowKernels &row = ks.row(cpu_tuning().narrow_gemv);
+  const MicroKernel gemv_kernel = b.storage == GemmStorage::bf16  ? row.bf16
+                                  : b.storage == GemmStorage::f16 ? row.f16
+                                                                  : row.f32;
   const MicroKernel(&tiles)[kMaxNp][kMaxMr] = b.storage == GemmStorage::bf16  ? ks.bf16
                                               : b.storage == GemmStorage::f16 ? ks.f16
                                                                               : ks.f32;
   const bool gemv = m1 - m0 == 1;
-  const bool row_prefetch = cpu_tuning().bf16_row_prefetch;
   // One K block of one column strip (np panels from p): every row block's
   // tiles, then the epilogue after the last K block.
   auto strip = [&](int64_t k0, int64_t p, int np) {
     const int64_t kc = std::min(kKc, b.k - k0);
-    const bool wide = gemv && p1 - p >= ks.gemv_np;  // then np == gemv_np
+    const bool wide = gemv && p1 - p >= row.np;  // then np == row.np
     const int64_t col0 = p * kGemmPanel;
     const int nr = static_cast<int>(std::min<int64_t>(np * kGemmPanel, b.n - col0));
     MicroArgs g;
@@ -184,7 +185,6 @@ void run_block(const KernelSet &ks, const float *a, int64_t lda, const PackedB &
     g.nr = nr;
     g.accumulate = k0 > 0;
     g.stream = m1 - m0 <= kStreamRowTiles * ks.mr_max;
-    g.row_prefetch = row_prefetch;
     for (int64_t i = m0; i < m1; i += ks.mr_max) {
       const int mr = static_cast<int>(std::min<int64_t>(ks.mr_max, m1 - i));
       g.a = a + i * lda + k0;
@@ -207,7 +207,7 @@ void run_block(const KernelSet &ks, const float *a, int64_t lda, const PackedB &
   // fn(p, np) for every column strip.
   auto each_strip = [&](auto &&fn) {
     for (int64_t p = p0; p < p1;) {
-      const int np = gemv && p1 - p >= ks.gemv_np ? ks.gemv_np : static_cast<int>(std::min<int64_t>(ks.np_max, p1 - p));
+      const int np = gemv && p1 - p >= row.np ? row.np : static_cast<int>(std::min<int64_t>(ks.np_max, p1 - p));
       fn(p, np);
       p += np;
     }

@@ -46,7 +46,7 @@ struct Avx512 {
 }  // namespace
 
 const KernelSet &kernels_avx512() {
-  static const KernelSet s = make_kernel_set<SimdKernels<Avx512>::type, 12, 2, 8>();
+  static const KernelSet s = make_kernel_set<SimdKernels<Avx512>::type, 12, 2, 8, 4>();
   return s;
 }
 

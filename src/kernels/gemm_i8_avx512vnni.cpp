@@ -132,7 +132,7 @@ bool quantize_i8_span_avx512(const float *x, int64_t k, int8_t *qr, float *scale
 }
 
 const I8KernelSet &i8_kernels_avx512vnni() {
-  static const I8KernelSet s = make_quant_kernel_set<I8KernelSet, VnniI8Kernel, 12, 2, 8>(quantize_rows_offset);
+  static const I8KernelSet s = make_quant_kernel_set<I8KernelSet, VnniI8Kernel, 12, 2, 8, 4>(quantize_rows_offset);
   return s;
 }
 

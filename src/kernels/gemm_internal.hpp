@@ -32,8 +32,6 @@ struct MicroArgs {
   // block of at most kStreamRowTiles row tiles): prefetch it ahead, as the
   // single-row kernels do (bf16: per CpuTuning).
   bool stream = false;
-  // The single-row bf16 kernel prefetches its panels (CpuTuning).
-  bool row_prefetch = true;
 };
 
 // Row blocks of at most this many row tiles stream their B (MicroArgs::stream).
@@ -52,19 +50,26 @@ inline constexpr int kMaxNp = 2;
 // for every mr in 1..mr_max and np in 1..np_max.
 //
 // A single row (M = 1 decode) would leave one FMA chain per vector waiting on
-// the FMA latency, so it gets a wide kernel of its own: 1 row x gemv_np
-// panels. Every kernel sums each output over k in the same order, so a row's
-// result does not depend on which kernel computed it.
+// the FMA latency, so it gets a wide kernel of its own: 1 row x np panels,
+// and a narrower one (fewer read streams) that CpuTuning::narrow_gemv picks.
+// Every kernel sums each output over k in the same order, so a row's result
+// does not depend on which kernel computed it.
+struct RowKernels {
+  int np = 0;
+  MicroKernel f32 = nullptr;
+  MicroKernel bf16 = nullptr;
+  MicroKernel f16 = nullptr;
+};
+
 struct KernelSet {
   int mr_max = 0;
   int np_max = 0;
   MicroKernel f32[kMaxNp][kMaxMr] = {};
   MicroKernel bf16[kMaxNp][kMaxMr] = {};
   MicroKernel f16[kMaxNp][kMaxMr] = {};
-  int gemv_np = 0;
-  MicroKernel gemv_f32 = nullptr;
-  MicroKernel gemv_bf16 = nullptr;
-  MicroKernel gemv_f16 = nullptr;
+  RowKernels gemv;
+  RowKernels gemv_narrow;  // np <= gemv.np
+  const RowKernels &row(bool narrow) const { return narrow ? gemv_narrow : gemv; }
 };
 
 // Built once per ISA; the AVX2/AVX-512 sets live in their own libraries and
@@ -82,16 +87,19 @@ void fill_kernels(KernelSet &s, std::integer_sequence<int, Ms...>) {
    ...);
 }
 
-template <template <int, int, class> class Kernel, int MR, int NP, int GEMV_NP>
+template <template <int, int, class> class Kernel, int NP>
+RowKernels row_kernels() {
+  return {NP, &Kernel<1, NP, float>::run, &Kernel<1, NP, uint16_t>::run, &Kernel<1, NP, F16Bits>::run};
+}
+
+template <template <int, int, class> class Kernel, int MR, int NP, int GEMV_NP, int NARROW_NP = GEMV_NP>
 KernelSet make_kernel_set() {
-  static_assert(MR >= 1 && MR <= kMaxMr && NP >= 1 && NP <= kMaxNp && GEMV_NP >= NP);
+  static_assert(MR >= 1 && MR <= kMaxMr && NP >= 1 && NP <= kMaxNp && GEMV_NP >= NARROW_NP && NARROW_NP >= NP);
   KernelSet s;
   s.mr_max = MR;
   s.np_max = NP;
-  s.gemv_np = GEMV_NP;
-  s.gemv_f32 = &Kernel<1, GEMV_NP, float>::run;
-  s.gemv_bf16 = &Kernel<1, GEMV_NP, uint16_t>::run;
-  s.gemv_f16 = &Kernel<1, GEMV_NP, F16Bits>::run;
+  s.gemv = row_kernels<Kernel, GEMV_NP>();
+  s.gemv_narrow = row_kernels<Kernel, NARROW_NP>();
   fill_kernels<Kernel, 1>(s, std::make_integer_sequence<int, MR>{});
   if constexpr (NP == 2) fill_kernels<Kernel, 2>(s, std::make_integer_sequence<int, MR>{});
   return s;
@@ -138,8 +146,13 @@ struct QuantKernelSet {
   int mr_max = 0;
   int np_max = 0;
   void (*tile[kMaxNp][kMaxMr])(const Args &) = {};
-  int gemv_np = 0;
-  void (*gemv)(const Args &) = nullptr;
+  struct Row {
+    int np = 0;
+    void (*run)(const Args &) = nullptr;
+  };
+  Row gemv;         // the single-row kernel
+  Row gemv_narrow;  // a narrower one (CpuTuning::narrow_gemv), np <= gemv.np
+  const Row &row(bool narrow) const { return narrow ? gemv_narrow : gemv; }
   void (*block)(const Args &, int64_t rows, int64_t panels) = nullptr;
   Quantize quantize = nullptr;
 };
@@ -354,14 +367,14 @@ void quantize_blocks(const float *a, int64_t lda, int64_t rows, int64_t k, int8_
 }
 
 // Fills a QuantKernelSet from a template Kernel<MR, NP> (run(const Args &)).
-template <class Set, template <int, int> class Kernel, int MR, int NP, int GEMV_NP>
+template <class Set, template <int, int> class Kernel, int MR, int NP, int GEMV_NP, int NARROW_NP = GEMV_NP>
 Set make_quant_kernel_set(typename Set::quantize_type quantize) {
-  static_assert(MR >= 1 && MR <= kMaxMr && NP >= 1 && NP <= kMaxNp && GEMV_NP >= NP);
+  static_assert(MR >= 1 && MR <= kMaxMr && NP >= 1 && NP <= kMaxNp && GEMV_NP >= NARROW_NP && NARROW_NP >= NP);
   Set s;
   s.mr_max = MR;
   s.np_max = NP;
-  s.gemv_np = GEMV_NP;
-  s.gemv = &Kernel<1, GEMV_NP>::run;
+  s.gemv = {GEMV_NP, &Kernel<1, GEMV_NP>::run};
+  s.gemv_narrow = {NARROW_NP, &Kernel<1, NARROW_NP>::run};
   s.quantize = quantize;
   [&]<int... Ms>(std::integer_sequence<int, Ms...>) {
     ((s.tile[0][Ms] = &Kernel<Ms + 1, 1>::run), ...);

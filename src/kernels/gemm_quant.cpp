@@ -164,9 +164,10 @@ void run_block(const typename S::Set &ks, typename S::Set::args_type g, const in
     ks.block(g, m1 - m0, p1 - p0);
   } else {
     const bool gemv = m1 - m0 == 1;
+    const auto &row = ks.row(cpu_tuning().narrow_gemv);
     for (int64_t p = p0; p < p1;) {
-      const bool wide = gemv && p1 - p >= ks.gemv_np;
-      const int np = wide ? ks.gemv_np : static_cast<int>(std::min<int64_t>(ks.np_max, p1 - p));
+      const bool wide = gemv && p1 - p >= row.np;
+      const int np = wide ? row.np : static_cast<int>(std::min<int64_t>(ks.np_max, p1 - p));
       const int64_t col0 = p * kGemmPanel;
       g.nr = static_cast<int>(std::min<int64_t>(np * kGemmPanel, b.n - col0));
       S::at_panel(g, b, p);
@@ -174,7 +175,7 @@ void run_block(const typename S::Set &ks, typename S::Set::args_type g, const in
         const int mr = static_cast<int>(std::min<int64_t>(ks.mr_max, m1 - i));
         S::at_row(g, qa, scale, sum, i);
         g.c = c + i * ldc + col0;
-        (wide ? ks.gemv : ks.tile[np - 1][mr - 1])(g);
+        (wide ? row.run : ks.tile[np - 1][mr - 1])(g);
       }
       p += np;
     }

@@ -46,31 +46,23 @@ struct SimdKernel {
     // sums keep the order below (k, then k + 1, into the same accumulator).
     // Half the instructions per line of the general loop, so the out-of-order
     // window reaches further ahead of the stream. Each panel is prefetched
-    // ahead or not by MicroArgs::row_prefetch (CpuTuning: off on AMD Zen 5).
+    // ahead, as in the general loop below.
     if constexpr (MR == 1 && std::is_same_v<BT, uint16_t> && V::kBf16PairLoads) {
       static_assert(kPerPanel == 1);
-      auto pairs = [&](auto prefetch) {
-        for (; k + 2 <= kc; k += 2) {
-          if constexpr (decltype(prefetch)::value) {
-            const uintptr_t at = reinterpret_cast<uintptr_t>(b + k * 16) + kPrefetchBytes;
+      for (; k + 2 <= kc; k += 2) {
+        const uintptr_t at = reinterpret_cast<uintptr_t>(b + k * 16) + kPrefetchBytes;
 #pragma GCC unroll 8
-            for (int q = 0; q < NP; ++q)
-              __builtin_prefetch(reinterpret_cast<const void *>(at + q * panel_stride * sizeof(BT)), 0, 3);
-          }
-          const vec a0 = V::broadcast(a + k), a1 = V::broadcast(a + k + 1);
+        for (int q = 0; q < NP; ++q)
+          __builtin_prefetch(reinterpret_cast<const void *>(at + q * panel_stride * sizeof(BT)), 0, 3);
+        const vec a0 = V::broadcast(a + k), a1 = V::broadcast(a + k + 1);
 #pragma GCC unroll 8
-          for (int q = 0; q < NP; ++q) {
-            vec lo, hi;
-            V::load_bf16_pair(b + q * panel_stride + k * 16, lo, hi);
-            acc[0][q] = V::fma(a0, lo, acc[0][q]);
-            acc[0][q] = V::fma(a1, hi, acc[0][q]);
-          }
+        for (int q = 0; q < NP; ++q) {
+          vec lo, hi;
+          V::load_bf16_pair(b + q * panel_stride + k * 16, lo, hi);
+          acc[0][q] = V::fma(a0, lo, acc[0][q]);
+          acc[0][q] = V::fma(a1, hi, acc[0][q]);
         }
-      };
-      if (g.row_prefetch)
-        pairs(std::true_type{});
-      else
-        pairs(std::false_type{});
+      }
     }
     const bool stream = MR == 1 || g.stream;
     for (; k < kc; ++k) {

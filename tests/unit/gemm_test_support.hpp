@@ -159,15 +159,16 @@ class IsaGuard {
   ~IsaGuard() { reset_isa(); }
 };
 
-// The single-row bf16 prefetch (CpuTuning) on or off for its scope.
-class RowPrefetchGuard {
+// The narrow single-row kernels (CpuTuning::narrow_gemv) on or off for its
+// scope (the detected tuning again after it).
+class NarrowGemvGuard {
  public:
-  explicit RowPrefetchGuard(bool prefetch) {
+  explicit NarrowGemvGuard(bool narrow) {
     CpuTuning t;
-    t.bf16_row_prefetch = prefetch;
+    t.narrow_gemv = narrow;
     set_cpu_tuning(t);
   }
-  ~RowPrefetchGuard() { reset_cpu_tuning(); }
+  ~NarrowGemvGuard() { reset_cpu_tuning(); }
 };
 
 // The documented int8 semantics (gemm.hpp), written out independently of the
@@ -405,12 +406,15 @@ void expect_every_isa_exact(GemmStorage st, uint32_t seed, Reference reference) 
     uint32_t s = seed;
     for (const Problem &p : kProblems) {
       Operands o(p, s += 10);
-      SCOPED_TRACE(testing::Message() << isa_name(isa) << " " << gemm_format_name(st) << " " << p.m << "x" << p.k
-                                      << "x" << p.n);
       const QuantExpected e = reference(p, o.a, o.b, o.bias, o.res);
-      const auto got = run_packed(p, o.a, o.b, o.bias, o.res, st, serial);
-      expect_bitwise(got, e.exact, "exact");
-      expect_close(got, e.vs_f32, "vs f32");
+      for (bool narrow : {false, true}) {  // the wide and the narrow single-row kernels
+        NarrowGemvGuard tuning(narrow);
+        SCOPED_TRACE(testing::Message() << isa_name(isa) << " " << gemm_format_name(st) << " " << p.m << "x" << p.k
+                                        << "x" << p.n << ", narrow gemv " << narrow);
+        const auto got = run_packed(p, o.a, o.b, o.bias, o.res, st, serial);
+        expect_bitwise(got, e.exact, "exact");
+        expect_close(got, e.vs_f32, "vs f32");
+      }
     }
   }
 }

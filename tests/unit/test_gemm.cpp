@@ -258,25 +258,26 @@ TEST(Gemm, TransposedPackingGivesTheSameProduct) {
 
 TEST(Gemm, PartitionsGiveIdenticalResults) { expect_partitions_identical(GemmStorage::f32, 500, false); }
 
-// A decode row (M = 1: the single-row kernels, 8 panels wide on AVX-512, the
-// bf16 one reading two panel rows per load) gives the bits its row gets in a
-// product of several rows (the tiles) on every ISA: each ISA's kernels sum an
-// output over k in one order (the ISAs differ among themselves). K odd
-// and even, within and past one K block (256); N past two wide strips and
-// ragged; with the bf16 row prefetch on and off (CpuTuning).
+// A decode row (M = 1: the single-row kernels, 8 panels wide on AVX-512 or 4
+// with CpuTuning::narrow_gemv, the bf16 one reading two panel rows per load)
+// gives the bits its row gets in a product of several rows (the tiles) on
+// every ISA: each ISA's kernels sum an output over k in one order (the ISAs
+// differ among themselves). K odd and even, within and past one K block
+// (256); N past two wide strips and ragged; with the wide and the narrow
+// single-row kernels.
 TEST(Gemm, DecodeRowIsBitIdenticalToTileRows) {
   SerialParallel serial;
   for (GemmStorage st : {GemmStorage::f32, GemmStorage::bf16, GemmStorage::f16})
     for (int64_t k : {1, 2, 3, 255, 256, 257, 300, 513}) {
       const Problem rows{3, k, 261, true, true};
       Operands o(rows, static_cast<uint32_t>(k) + 700);
-      for (bool prefetch : {true, false}) {
-        RowPrefetchGuard tuning(prefetch);
+      for (bool narrow : {false, true}) {
+        NarrowGemvGuard tuning(narrow);
         for (Isa isa : kAllIsas) {
           if (!isa_supported(isa)) continue;
           IsaGuard g(isa);
           SCOPED_TRACE(testing::Message() << isa_name(isa) << " " << gemm_format_name(st) << " k " << k
-                                          << " row prefetch " << prefetch);
+                                          << " narrow gemv " << narrow);
           const auto tiles = run_packed(rows, o.a, o.b, o.bias, o.res, st, serial);
           for (int64_t r = 0; r < rows.m; ++r) {
             const Problem one{1, k, rows.n, true, true};
@@ -293,11 +294,11 @@ TEST(Gemm, DecodeRowIsBitIdenticalToTileRows) {
 // set_cpu_tuning() replaces the detected tuning until reset_cpu_tuning().
 TEST(Gemm, CpuTuningCanBeSetAndReset) {
   const CpuTuning detected = cpu_tuning();
-  for (bool prefetch : {false, true}) {
-    RowPrefetchGuard tuning(prefetch);
-    EXPECT_EQ(cpu_tuning().bf16_row_prefetch, prefetch);
+  for (bool narrow : {false, true}) {
+    NarrowGemvGuard tuning(narrow);
+    EXPECT_EQ(cpu_tuning().narrow_gemv, narrow);
   }
-  EXPECT_EQ(cpu_tuning().bf16_row_prefetch, detected.bf16_row_prefetch);
+  EXPECT_EQ(cpu_tuning().narrow_gemv, detected.narrow_gemv);
 }
 
 TEST(Gemm, DecodeRowUsesEveryThread) {
