@@ -45,14 +45,14 @@ void reset_isa();
 // never results (the tests run both ways).
 struct CpuTuning {
   // The single-row (M = 1 decode) kernels of the sets that have a narrower
-  // one (AVX-512: f32/bf16/f16 and int8 VNNI, 4 panels instead of 8) run it:
-  // fewer concurrent read streams. On AMD Zen 5 one core reads 38 GB/s from
-  // 4 sequential streams but 31 from 8 (and 22 from 16); there the decode
-  // GEMVs on 1 thread stream 6-7% faster with 4 panels (bf16, int8), and
-  // the TinyLlama decode goes 14.2 -> 16.9 tok/s (bf16) and 31.9 -> 34.1
-  // (int8). The 4-bit and MXFP6 kernels, which compute more per byte,
-  // measured no gain (q4 9% slower) and keep their width. On the Xeons
-  // measured 4 panels gave no gain, so they keep 8.
+  // one (AVX-512: f32/bf16/f16, int8 VNNI and MXFP6 VBMI, 4 panels instead
+  // of 8) run it: fewer concurrent read streams. On AMD Zen 5 one core reads
+  // 38 GB/s from 4 sequential streams but 31 from 8 (and 22 from 16); there
+  // the TinyLlama decode GEMVs on 1 thread stream 6-13% faster with 4 panels
+  // (bf16, f16, f32, int8; MXFP6 2.5%), and the decode goes 14.2 -> 16.9
+  // tok/s (bf16), 31.9 -> 34.1 (int8). The 4-bit kernels measured no gain
+  // (q4 8% slower) and keep 8. On the Xeons measured 4 panels gave no gain,
+  // so they keep 8.
   bool narrow_gemv = false;
 };
 // Detected once (CPUID vendor and family: AMD family 1Ah and later);

@@ -11,7 +11,8 @@
 // most kGemmI8MaxK), so the wrapped result is exact, and so is every path's:
 // the scaling is the one the portable kernel does (bit-identical).
 // Tile: 12 rows x 2 panels (24 zmm accumulators, 2 weight vectors, the
-// broadcast quad of A); a single row runs 1 x 8 panels.
+// broadcast quad of A); a single row runs 1 x 8 panels (1 x 4 with
+// CpuTuning::narrow_gemv).
 #include "kernels/simd.hpp"  // <immintrin.h>, GCC 12's false -Wuninitialized silenced
 
 #include "kernels/gemm_avx2_tile.hpp"

@@ -17,7 +17,8 @@
 // operations and a vpdpbusd per quad and panel, none per row. Exact int32
 // block sums, the same scaling as every ISA: bit-identical to the portable
 // kernel. Tile 6 rows x 2 panels (12 int32 block sums, 12 f32 accumulators,
-// the table, 2 weight vectors, A), decode 1 x 8.
+// the table, 2 weight vectors, A), decode 1 x 8 (1 x 4 with
+// CpuTuning::narrow_gemv).
 #include <immintrin.h>
 
 #include "kernels/gemm_mx6_tile.hpp"
@@ -80,7 +81,7 @@ struct VbmiMx6Kernel {
 
 const Mx6KernelSet &mx6_kernels_avx512vbmi() {
   static const Mx6KernelSet s =
-      make_quant_kernel_set<Mx6KernelSet, VbmiMx6Kernel, 6, 2, 8>(quantize_blocks<quantize_i8_span_avx512>);
+      make_quant_kernel_set<Mx6KernelSet, VbmiMx6Kernel, 6, 2, 8, 4>(quantize_blocks<quantize_i8_span_avx512>);
   return s;
 }
 

@@ -7,12 +7,17 @@
 // attention, norms and the rest of a decode step. Not a test: run it by hand
 // on an idle machine.
 //
-//   build/tests/bench/bench_gemv [runs=5] [threads=2] [storages=bf16,i8,q4,mx6] [layers=22|hot]
+//   build/tests/bench/bench_gemv [runs=5] [threads=2] [storages=bf16,i8,q4,mx6] [layers=22|hot] [widths]
 //
 // (f32 and f16 are accepted too; f32 needs 4.4 GB.) `hot` instead of a layer
 // count runs one 1024 x 256 weight (at most 1 MiB packed, so it stays in L2)
 // 2000 times per run: the kernel's compute rate without the memory, which has
 // to exceed the read bandwidth for the streamed figure to reach it.
+// `widths` as a fifth argument alternates the wide and the narrow single-row
+// kernels (CpuTuning::narrow_gemv) run by run in one process and prints both
+// with the per-run ratios: on a VM whose bandwidth changes by the second (2
+// vCPUs placed on one or two paths to memory) an A/B of two processes
+// compares the placements, this compares the kernels under the same one.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -22,6 +27,7 @@
 #include <vector>
 
 #include "bench_pool.hpp"
+#include "kernels/cpu.hpp"
 #include "kernels/gemm.hpp"
 
 namespace {
@@ -64,6 +70,7 @@ int main(int argc, char **argv) {
   const bool hot = argc > 4 && std::string(argv[4]) == "hot";
   const int layers = hot ? 0 : argc > 4 ? std::atoi(argv[4]) : 22;
   const int repeat = hot ? 2000 : 1;
+  const bool widths = argc > 5 && std::string(argv[5]) == "widths";
   qeff::bench::Pool pool(threads);
   std::mt19937 rng(7);
   std::normal_distribution<float> normal(0.0f, 0.02f);
@@ -108,18 +115,48 @@ int main(int argc, char **argv) {
       ws_bytes = std::max(ws_bytes, qeff::kernels::gemm_packed_workspace(1, {w.data(), w.s.k, w.s.n, st}));
     std::vector<uint8_t> ws_raw(ws_bytes + 64);
     void *ws = ws_raw.data() + (64 - reinterpret_cast<uintptr_t>(ws_raw.data()) % 64) % 64;
-    std::vector<double> ms;
-    for (int r = 0; r < runs + 1; ++r) {  // the first run warms up
+    auto run_once = [&] {
       const auto t0 = std::chrono::steady_clock::now();
       for (int i = 0; i < repeat; ++i)
         for (Weight &w : weights)
           qeff::kernels::gemm_packed(1, x.data(), w.s.k, {w.data(), w.s.k, w.s.n, st}, y.data(), w.s.n, {}, pool, ws);
-      const double t = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-      if (r > 0) ms.push_back(t);
+      return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    };
+    auto report = [&](const std::string &label, std::vector<double> ms) {
+      std::sort(ms.begin(), ms.end());
+      std::printf("%-7s  %11.1f  %12.2f  %6.2f  %11.2f\n", label.c_str(), bytes / 1e6, ms.front(), ms[ms.size() / 2],
+                  bytes * repeat / 1e6 / ms.front());
+    };
+    if (!widths) {
+      std::vector<double> ms;
+      for (int r = 0; r < runs + 1; ++r) {  // the first run warms up
+        const double t = run_once();
+        if (r > 0) ms.push_back(t);
+      }
+      report(name, ms);
+      continue;
     }
-    std::sort(ms.begin(), ms.end());
-    std::printf("%-7s  %11.1f  %12.2f  %6.2f  %11.2f\n", name.c_str(), bytes / 1e6, ms.front(), ms[ms.size() / 2],
-                bytes * repeat / 1e6 / ms.front());
+    std::vector<double> ms[2];  // [narrow]
+    std::string ratios;
+    for (int r = 0; r < runs + 1; ++r) {
+      double t[2];
+      for (int narrow = 0; narrow < 2; ++narrow) {
+        qeff::kernels::CpuTuning tuning;
+        tuning.narrow_gemv = narrow != 0;
+        qeff::kernels::set_cpu_tuning(tuning);
+        t[narrow] = run_once();
+        if (r > 0) ms[narrow].push_back(t[narrow]);
+      }
+      if (r > 0) {
+        char buf[16];
+        std::snprintf(buf, sizeof buf, " %.2f", t[0] / t[1]);
+        ratios += buf;
+      }
+    }
+    qeff::kernels::reset_cpu_tuning();
+    report(name + "/w", ms[0]);
+    report(name + "/n", ms[1]);
+    std::printf("         narrow speed-up per run (wide ms / narrow ms):%s\n", ratios.c_str());
   }
   return 0;
 }
