@@ -37,7 +37,12 @@ nothing of qeff is built here. The script
      decode_bytes_per_token), the decode ceiling tok/s = GB/s / GB per token
      and the fraction of it reached (best / best, median / median).
      --bandwidth-only measures the bandwidth and prints the ceilings without
-     running any variant (no qeff build needed).
+     running any variant (no qeff build needed). --bandwidth-per-process also
+     measures it right before and right after every variant's process and
+     reports each process's decode against the ceiling of the bandwidth
+     around it: on a VM whose bandwidth changes between processes (2 vCPUs
+     placed on one or two paths to memory) a ceiling from the start and the
+     end of the benchmark says little about a process in between.
 
 qeff's figures are its own statistics (qeff_result_stat "prefill_ms",
 "prefill_tokens_per_s", "decode_ms", "decode_tokens_per_s" of one
@@ -270,20 +275,27 @@ def compile_bandwidth(cc, out):
     return None
 
 
-def measure_bandwidth(bw, exe, when, args, log_path):
-    """Run bandwidth.c once (--threads threads); appends its JSON (plus "when") to bw["runs"], or the error to
-    bw["errors"]."""
-    cmd = [exe, str(args.threads), "--mib", str(args.bandwidth_mib), "--rounds", str(args.bandwidth_rounds)]
+def probe_bandwidth(bw, exe, when, args, log_path, rounds):
+    """Run bandwidth.c once (--threads threads, `rounds` timed rounds); returns its JSON, or None after appending
+    the error to bw["errors"]."""
+    cmd = [exe, str(args.threads), "--mib", str(args.bandwidth_mib), "--rounds", str(rounds)]
     time.sleep(1.0)  # let the previous process's memory and threads go
     try:
         res = run_worker(f"bandwidth ({when})", cmd, None, log_path, 600)
     except (RuntimeError, subprocess.TimeoutExpired, ValueError, IndexError) as e:
         bw["errors"].append(f"{when}: {e}")
         log(f"bandwidth ({when}) FAILED: {e}")
-        return
-    res["when"] = when
-    bw["runs"].append(res)
+        return None
     log(f"bandwidth ({when}), {args.threads} threads: best {res['best']:.2f} / median {res['median']:.2f} GB/s")
+    return res
+
+
+def measure_bandwidth(bw, exe, when, args, log_path):
+    """Run bandwidth.c once (--bandwidth-rounds); appends its JSON (plus "when") to bw["runs"]."""
+    res = probe_bandwidth(bw, exe, when, args, log_path, args.bandwidth_rounds)
+    if res is not None:
+        res["when"] = when
+        bw["runs"].append(res)
 
 
 def model_config(model_dir):
@@ -344,13 +356,20 @@ def main():
     ap.add_argument("--bandwidth-only", action="store_true",
                     help="only measure the bandwidth and print every variant's decode ceiling (no variant runs; "
                          "BUILD_DIR needs no qeff build, it only holds bench-work/)")
+    ap.add_argument("--bandwidth-per-process", action="store_true",
+                    help="also measure the bandwidth right before and after every variant process (--bracket-rounds "
+                         "rounds) and report each process's decode against the ceiling of the bandwidth around it")
+    ap.add_argument("--bracket-rounds", type=int, default=3,
+                    help="bandwidth.c timed rounds per measurement around a process (default 3)")
     ap.add_argument("--bandwidth-mib", type=int, default=1024, help="bandwidth.c buffer in MiB (default 1024)")
     ap.add_argument("--bandwidth-rounds", type=int, default=10, help="bandwidth.c timed rounds per run (default 10)")
     args = ap.parse_args()
     if args.no_bandwidth and args.bandwidth_only:
         sys.exit("--no-bandwidth and --bandwidth-only exclude each other")
-    if args.bandwidth_mib < args.threads or args.bandwidth_rounds < 1 or args.threads < 1:
-        sys.exit("--threads and --bandwidth-rounds must be >= 1, --bandwidth-mib >= --threads")
+    if args.no_bandwidth and args.bandwidth_per_process:
+        sys.exit("--no-bandwidth and --bandwidth-per-process exclude each other")
+    if args.bandwidth_mib < args.threads or min(args.bandwidth_rounds, args.bracket_rounds, args.threads) < 1:
+        sys.exit("--threads, --bandwidth-rounds and --bracket-rounds must be >= 1, --bandwidth-mib >= --threads")
     if args.bandwidth_only:
         bandwidth_only(args)
         return
@@ -401,7 +420,7 @@ def main():
     # the bandwidth probe (bandwidth.c), measured before the first round and after the last
     bw = None
     if not args.no_bandwidth:
-        bw = {"runs": [], "errors": []}
+        bw = {"runs": [], "errors": [], "brackets": {}}  # brackets: variant -> [per process]
         bw_exe = os.path.join(work, "bandwidth")
         err = compile_bandwidth(args.cc, bw_exe)
         if err:
@@ -465,6 +484,9 @@ def main():
             if v in failures or (v == "torch-bf16" and r >= args.torch_bf16_rounds):
                 continue
             cmd, env = command(v)
+            bracket = args.bandwidth_per_process and bw is not None and bw["compiled"]
+            if bracket:
+                before = probe_bandwidth(bw, bw_exe, f"before {v}", args, worker_log, args.bracket_rounds)
             time.sleep(1.0)  # let the previous process's memory and threads go
             try:
                 res = run_worker(v, cmd, env, worker_log, args.worker_timeout)
@@ -472,6 +494,12 @@ def main():
                 failures[v] = str(e)
                 log(f"{v} FAILED: {e}")
                 continue
+            if bracket:
+                after = probe_bandwidth(bw, bw_exe, f"after {v}", args, worker_log, args.bracket_rounds)
+                if before is not None and after is not None:
+                    bw["brackets"].setdefault(v, []).append(
+                        {"before": before["median"], "after": after["median"],
+                         "decode_tok_s": statistics.median(res["decode_tok_s"])})
             for k in samples[v]:
                 samples[v][k] += res[k]
             tokens[v] = res.get("tokens", [])
@@ -585,6 +613,34 @@ def render_bandwidth(args, variants, samples, bw, cfg):
         frac_cell = "-" if c["fraction"] is None else f"{c['fraction'][0]:.0%} / {c['fraction'][1]:.0%}"
         L.append(f"| {' | '.join(display(v))} | {c['matrix_format']} | {c['gb_per_token']:.4f} | {ceil_cell} | "
                  f"{dec_cell} | {frac_cell} |")
+    L.append("")
+    if bw.get("brackets"):
+        L += render_brackets(variants, bw["brackets"], cfg, args.bracket_rounds)
+    return L
+
+
+def render_brackets(variants, brackets, cfg, rounds):
+    """--bandwidth-per-process: each process's decode against the ceiling of the bandwidth around it."""
+    L = ["### Per process: decode against the bandwidth measured around it\n",
+         f"- right before and right after each variant's process, `bandwidth.c` with the same threads ({rounds} "
+         "timed rounds, their median); the process's ceiling uses the mean of the two; of its ceiling = the "
+         "process's median decode tok/s / that ceiling. A process is stable when before and after are within 10% "
+         "of each other (the bandwidth did not visibly change around it)\n",
+         "| runtime | precision | bandwidth before -> after, GB/s (per process) | decode tok/s (per process) | "
+         "of its ceiling (per process) | median (all / stable) |",
+         "| --- | --- | --- | --- | --- | ---: |"]
+    for v in variants:
+        d = decode_bytes_per_token(cfg, v)
+        procs = brackets.get(v)
+        if d is None or not procs:
+            continue
+        gb = d["bytes"] / 1e9
+        fracs = [p["decode_tok_s"] / ((p["before"] + p["after"]) / 2 / gb) for p in procs]
+        stable = [f for f, p in zip(fracs, procs) if abs(p["before"] - p["after"]) <= 0.1 * max(p["before"], p["after"])]
+        L.append(f"| {' | '.join(display(v))} | " + ", ".join(f"{p['before']:.1f} -> {p['after']:.1f}" for p in procs)
+                 + " | " + ", ".join(f"{p['decode_tok_s']:.2f}" for p in procs) + " | "
+                 + ", ".join(f"{f:.0%}" for f in fracs) + f" | {statistics.median(fracs):.0%} / "
+                 + (f"{statistics.median(stable):.0%} ({len(stable)})" if stable else "- (0)") + " |")
     L.append("")
     return L
 
