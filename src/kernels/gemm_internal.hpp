@@ -30,7 +30,7 @@ struct MicroArgs {
   bool accumulate = false;  // add to C instead of overwriting it
   // B is read from memory by this tile with little reuse after it (a row
   // block of at most kStreamRowTiles row tiles): prefetch it ahead, as the
-  // single-row kernels do (bf16: per CpuTuning).
+  // single-row kernels do.
   bool stream = false;
 };
 
