@@ -156,6 +156,11 @@ def _blocks_of_k(block_k, block_bytes):
     return lambda k, n: -(-k // block_k) * block_bytes * n
 
 
+def _q4_strips(strip_bytes, panel_bytes):
+    """qeff 4-bit: per 128 k, strip_bytes per strip of 8 panels of 16 columns, panel_bytes per panel past them."""
+    return lambda k, n: -(-k // 128) * (-(-n // 16) // 8 * strip_bytes + -(-n // 16) % 8 * panel_bytes)
+
+
 WEIGHT_FORMATS = {  # name: (bytes per weight, as the report states it; bytes of a K x N matrix)
     "f32": ("4 B", _dense(4)),
     "bf16": ("2 B", _dense(2)),
@@ -163,13 +168,12 @@ WEIGHT_FORMATS = {  # name: (bytes per weight, as the report states it; bytes of
     # qeff int8: one byte per weight + an f32 scale per column (the int32 column sums of the layout are for VNNI
     # kernels; the AVX2 kernels do not read them)
     "i8.panel16x4": ("1 B + 4 B per column", lambda k, n: k * n + 4 * n),
-    # qeff int4: superblocks of 16 columns x 128 k in 1216 bytes (nibbles + f16 scales + u8 zero points per 32 k)
-    # = 4.75 bits; with groups of 128 k (compile.int4_block_size 128) 1088 bytes (one scale and zero point per column,
-    # 16 bytes of padding) = 4.25 bits
-    "q4.panel16x32h": ("4.75 bits (1216 B per 16 columns x 128 k)",
-                      lambda k, n: -(-k // 128) * -(-n // 16) * 1216),
-    "q4.panel16x128h": ("4.25 bits (1088 B per 16 columns x 128 k)",
-                        lambda k, n: -(-k // 128) * -(-n // 16) * 1088),
+    # qeff int4: strips of 8 panels (128 columns) x 128 k in 9728 bytes (nibbles + f16 scales + u8 zero points per
+    # 32 k) = 4.75 bits, the panels past the last strip 1280 bytes per 16 columns x 128 k (5 bits); with groups of
+    # 128 k (compile.int4_block_size 128) 8576 bytes per strip (one scale and zero point per column) = 4.1875 bits,
+    # 1088 bytes per panel past the strips
+    "q4.strip128x32h": ("4.75 bits (9728 B per 128 columns x 128 k)", _q4_strips(9728, 1280)),
+    "q4.strip128x128h": ("4.19 bits (8576 B per 128 columns x 128 k)", _q4_strips(8576, 1088)),
     # MXFP6 E2M3 (OCP MX): blocks of 32 six-bit values + an E8M0 scale = 6.25 bits; qeff's layout packs superblocks
     # of 16 columns x 128 k in 1600 bytes
     "mxfp6.panel16x32": ("6.25 bits (1600 B per 16 columns x 128 k)",
@@ -187,8 +191,8 @@ WEIGHT_FORMATS = {  # name: (bytes per weight, as the report states it; bytes of
 # included, in the file's type.
 VARIANT_WEIGHTS = {"qeff-fp32": ("f32", "f32"), "qeff-bf16": ("bf16", "f32"), "qeff-f16": ("f16", "f32"),
                    "qeff-int8": ("i8.panel16x4", "f32"),
-                   "qeff-mxfp6": ("mxfp6.panel16x32", "f32"), "qeff-int4": ("q4.panel16x32h", "f32"),
-                   "qeff-int4g128": ("q4.panel16x128h", "f32"),
+                   "qeff-mxfp6": ("mxfp6.panel16x32", "f32"), "qeff-int4": ("q4.strip128x32h", "f32"),
+                   "qeff-int4g128": ("q4.strip128x128h", "f32"),
                    "torch-fp32": ("f32", "f32"),
                    "torch-bf16": ("bf16", "bf16")}
 VARIANT_WEIGHTS.update({"llamacpp-" + t: (t.upper(), t.upper()) for t in GGUF_TYPES})

@@ -797,7 +797,7 @@ QEFF_API void qeff_program_free(qeff_program *program);
  * the float matmul weights, "F32", "BF16", "F16", "I8", "U4" or "F6_E2M3";
  * for "U4" also int4_block_size, 32 or 128 (compile.int4_block_size);
  * weight_formats: how many matmul weights each packed layout holds, e.g.
- * {"q4.panel16x32h": 14, "f32.panel16": 1} for an int4 checkpoint whose
+ * {"q4.strip128x32h": 14, "f32.panel16": 1} for an int4 checkpoint whose
  * lm_head is float; specializations
  * with their symbols, inputs and outputs with dtypes and symbolic shapes, retained-state
  * pairs with their dtype (a causal LM's KV cache: model.kv_cache_dtype), whether it came from the cache). `*out` is owned by the program and

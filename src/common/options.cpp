@@ -88,7 +88,7 @@ const std::vector<OptionSpec> kRegistry = {
      "activation quantization), int4 (groups of compile.int4_block_size with f16 scales and zero points) or mxfp6 (OCP "
      "MXFP6 blocks)"},
     {"compile.int4_block_size", QEFF_OPTION_INT, "32", 32, 128,
-     "k per scale and zero point of int4 weights quantized at compile time: 32 (4.75 bits per weight) or 128 (4.25 "
+     "k per scale and zero point of int4 weights quantized at compile time: 32 (4.75 bits per weight) or 128 (4.19 "
      "bits, the AWQ / GPTQ group size: faster decode, coarser)"},
     {"compile.quantized_checkpoint", QEFF_OPTION_STRING, "keep", 0, 0,
      "weights of a pre-quantized int4 checkpoint (AWQ, GPTQ, compressed-tensors): keep (their 4-bit values run as "

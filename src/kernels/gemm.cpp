@@ -266,8 +266,8 @@ const char *gemm_format_name(GemmStorage s) {
   switch (s) {
     case GemmStorage::bf16: return "bf16.panel16";
     case GemmStorage::i8: return "i8.panel16x4";
-    case GemmStorage::q4: return "q4.panel16x32h";
-    case GemmStorage::q4g128: return "q4.panel16x128h";
+    case GemmStorage::q4: return "q4.strip128x32h";
+    case GemmStorage::q4g128: return "q4.strip128x128h";
     case GemmStorage::mx6: return "mxfp6.panel16x32";
     case GemmStorage::f16: return "f16.panel16";
     case GemmStorage::f32: break;

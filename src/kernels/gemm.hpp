@@ -27,7 +27,7 @@
 // A row of A holding a NaN or an infinity gives NaN in every output of the row;
 // a row whose largest magnitude is below kGemmI8MinScale quantizes to zero.
 //
-// 4-bit ("q4.panel16x32h" and "q4.panel16x128h", W4A8): K is cut into
+// 4-bit ("q4.strip128x32h" and "q4.strip128x128h", W4A8): K is cut into
 // groups of G = 32 (q4) or 128 (q4g128); each (group g, column j) of the
 // weight is quantized asymmetrically at compile time over [lo, hi] =
 // [min(0, min w), max(0, max w)]: s = f16((hi - lo) / 15) (IEEE half, rounded
@@ -40,16 +40,24 @@
 // C[i][j] accumulates, block of 32 by block with an fma, float(sum_k qa qw -
 // z sum_k qa) * (s_w * s_a) (s_w, z: the block's group's): exact integer sums
 // and the same float operations on every ISA, so every path is bit-identical.
-// Layout: P panels of 16 columns, each ceil(K / 128) superblocks (128 k):
-// 4 x 256 bytes of nibbles (block b's quad q of k at b * 256 + q * 32; byte
-// 4 j + t, j < 8, holds k = 4 q + t of column j in its low nibble and of
-// column j + 8 in its high one), then f16 scale[128 / G][16] and u8
-// zero[128 / G][16], padded to 64 bytes: 1216 bytes (4.75 bits per weight)
-// for q4, 1088 (4.25) for q4g128. A column group holding a NaN or an infinity
-// has scale NaN (NaN in that column); a group with hi - lo below
-// kGemmI8MinScale, or whose scale rounds to f16 zero, has scale 0; padding is
-// zero. (Earlier builds stored bf16 scales under the name "q4.panel16x32",
-// which no longer loads.)
+// Layout: P = ceil(N / 16) panels of 16 columns; each quad of k of a panel
+// is 32 bytes (byte 4 j + t, j < 8, holds k = 4 q + t of column j in its low
+// nibble and of column j + 8 in its high one). The first 8 floor(P / 8)
+// panels form strips of W = 8 panels (128 columns), which interleave their
+// panels quad by quad; each later panel stands alone (W = 1). K is padded to
+// a multiple of 128; the W panels are a sequence of groups, each
+//   fields: per panel l (at 48 l) f16 scale[16] then u8 zero[16], the whole
+//           padded to a multiple of 64 bytes (384 bytes for W = 8, 64 for 1)
+//   nibbles: G / 4 quads of k, each W x 32 bytes (panel l's at 32 l)
+// so a single-row kernel reads a strip as one sequential stream, each group's
+// fields before its values. Strips first (strip s at s ceil(K / 128) times
+// 9728 bytes for q4, 8576 for q4g128: 4.75 and 4.1875 bits per weight), then
+// the panels past them (ceil(K / 128) times 1280 or 1088 bytes each). A
+// column group holding a NaN or an infinity has scale NaN (NaN in that
+// column); a group with hi - lo below kGemmI8MinScale, or whose scale rounds
+// to f16 zero, has scale 0; padding is zero. (Earlier builds' layouts, each
+// panel on its own, "q4.panel16x32h" and "q4.panel16x128h", and with bf16
+// scales "q4.panel16x32", no longer load.)
 //
 // MXFP6 ("mxfp6.panel16x32", W6A8, OCP Microscaling MXFP6 E2M3): each block
 // of 32 along K of each weight column shares an E8M0 scale X = 2^(floor(log2
@@ -97,8 +105,8 @@ inline constexpr float kF16Max = 65504.0f;
 inline constexpr float kGemmI8MinScale = 1e-30f;
 inline constexpr int64_t kGemmI8MaxK = 131072;
 
-// "f32.panel16", "bf16.panel16", "f16.panel16", "i8.panel16x4", "q4.panel16x32h",
-// "q4.panel16x128h", "mxfp6.panel16x32". A changed layout gets a new name, so a package (or a
+// "f32.panel16", "bf16.panel16", "f16.panel16", "i8.panel16x4", "q4.strip128x32h",
+// "q4.strip128x128h", "mxfp6.panel16x32". A changed layout gets a new name, so a package (or a
 // compile-cache entry, whose key holds every name) of an older build cannot
 // be read under the new layout.
 const char *gemm_format_name(GemmStorage s);

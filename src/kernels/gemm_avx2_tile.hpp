@@ -6,6 +6,8 @@
 
 #include <cstdint>
 
+#include "kernels/gemm_internal.hpp"
+
 namespace qeff::kernels::gemm_detail {
 
 // Zeroes a tile of accumulators (f32 or int32 vectors).
@@ -49,6 +51,29 @@ __attribute__((always_inline)) inline void prefetch_next_superblock_line(const u
   if (q >= Lines) return;
   const uintptr_t at = next_superblock<NP, SuperBytes>(panel, panel_stride, blk) + ((blk % 4) * Lines + q) * 64;
   _mm_prefetch(reinterpret_cast<const char *>(at), _MM_HINT_T0);
+}
+
+// The 4-bit kernels' prefetch for their panel p while block blk is computed:
+// a W = 1 layout's as above; in a strip, the line of p's quad q one
+// superblock on (past the strip's last superblock the next strip's first,
+// which follows it), for even p only (lanes 2 i and 2 i + 1 share a line),
+// and at a group's first block, in the odd p's slots, the lines of the
+// fields of the group one superblock on (lane l0's strip taken as lane 0's,
+// as in the single-row kernel).
+template <class Layout, int NP>
+__attribute__((always_inline)) inline void prefetch_q4_line(const BlockArgs &g, int p, int64_t blk, int q) {
+  if constexpr (Layout::kWidth == 1) {
+    prefetch_next_superblock_line<NP, Layout::kSuperBytes, 5>(g.b + p * g.panel_stride, g.panel_stride, blk, q);
+  } else {
+    const uintptr_t next = reinterpret_cast<uintptr_t>(g.b) + Layout::kSuperBytes;
+    if (p % 2 == 0) {
+      const uintptr_t at = next + p * 32 + Layout::nibbles_at(blk) + q * Layout::kQuadStep;
+      _mm_prefetch(reinterpret_cast<const char *>(at), _MM_HINT_T0);
+    } else if (blk % (Layout::kGroup / 32) == 0 && q * (NP / 2) + p / 2 < Layout::kFieldBytes / 64) {
+      const uintptr_t at = next + Layout::meta_at(blk) + (q * (NP / 2) + p / 2) * 64;
+      _mm_prefetch(reinterpret_cast<const char *>(at), _MM_HINT_T0);
+    }
+  }
 }
 
 // Stores an MR x V tile of f32 vectors (__m256, or __m512 in AVX-512 files)

@@ -1,16 +1,23 @@
-// What the block-quantized storages (q4.panel16x32h and q4.panel16x128h in
+// What the block-quantized storages (q4.strip128x32h and q4.strip128x128h in
 // gemm_q4.cpp, mxfp6.panel16x32 in gemm_mx6.cpp) share: the portable microkernel and the
 // packing loop, each a template over a Format type that knows one layout:
 //
-//   static constexpr int64_t kSuperBytes;  // bytes of 4 blocks of one panel
-//   static constexpr int64_t kGroup;       // k per weight scale: 32 or 128
+//   static constexpr int64_t kGroup;  // k per weight scale: 32 or 128
+//   // a kernel's panel p (BlockArgs) as the value readers take it
+//   static View view(const BlockArgs &g, int p);
 //   // the integer value of column j (0..15) at k = 32 b + 4 q + t
-//   static int value(const uint8_t *panel, int64_t b, int q, int j, int t);
-//   static int zero(const uint8_t *panel, int64_t b, int j);     // 0 without zero points
-//   static float scale(const uint8_t *panel, int64_t b, int j);  // the factor of the values
+//   static int value(const View &panel, int64_t b, int q, int j, int t);
+//   static int zero(const View &panel, int64_t b, int j);     // 0 without zero points
+//   static float scale(const View &panel, int64_t b, int j);  // the factor of the values
+//   // bytes of a K x N weight, and where its panel p lies in them
+//   static uint64_t packed_bytes(int64_t k, int64_t n);
+//   static Panel panel(uint8_t *bytes, int64_t k, int64_t n, int64_t p);
 //   // quantizes one group (n <= kGroup values, stride apart, k from
 //   // kGroup g on) of column jj into its place in the panel
-//   static void pack_group(const float *w, int64_t n, int64_t stride, uint8_t *panel, int64_t g, int jj);
+//   static void pack_group(const float *w, int64_t n, int64_t stride, const Panel &panel, int64_t g, int jj);
+//
+// ContiguousPanels is the Panel / View part of a layout whose panels lie one
+// after the other, SuperBytes per 128 k.
 #pragma once
 
 #include <algorithm>
@@ -21,6 +28,18 @@
 
 namespace qeff::kernels::gemm_detail {
 
+template <int64_t SuperBytes>
+struct ContiguousPanels {
+  using View = const uint8_t *;
+  using Panel = uint8_t *;
+  static View view(const BlockArgs &g, int p) { return g.b + p * g.panel_stride; }
+  static int64_t panel_stride(int64_t k) { return ceil_div(k, 4 * kQ4Block) * SuperBytes; }
+  static uint64_t packed_bytes(int64_t k, int64_t n) {
+    return static_cast<uint64_t>(ceil_div(n, kGemmPanel)) * static_cast<uint64_t>(panel_stride(k));
+  }
+  static Panel panel(uint8_t *bytes, int64_t k, int64_t, int64_t p) { return bytes + p * panel_stride(k); }
+};
+
 // The block product of gemm_internal.hpp (BlockArgs) in plain loops: the
 // reference the ISA kernels are bit-identical to.
 template <class Format, int MR, int NP>
@@ -29,7 +48,7 @@ struct PortableBlockKernel {
     float acc[MR][NP * 16] = {};
     for (int64_t b = 0; b < g.nb; ++b)
       for (int p = 0; p < NP; ++p) {
-        const uint8_t *panel = g.b + p * g.panel_stride;
+        const auto panel = Format::view(g, p);
         for (int r = 0; r < MR; ++r) {
           const int8_t *a = g.qa + r * g.lda + b * kQ4Block;
           const float sa = g.a_scale[r * g.lds + b];
@@ -64,23 +83,15 @@ const QuantKernelSet<BlockArgs, BlockQuantize> &portable_block_kernels() {
   return s;
 }
 
-// Bytes of a K x N weight: ceil(N / 16) panels of ceil(K / 128) superblocks.
-template <class Format>
-uint64_t block_packed_bytes(int64_t k, int64_t n) {
-  return static_cast<uint64_t>(ceil_div(n, kGemmPanel)) * static_cast<uint64_t>(ceil_div(k, 4 * kQ4Block)) *
-         Format::kSuperBytes;
-}
-
 // Packs B (gemm_pack's arguments) group by group of each column; padding is zero.
 template <class Format>
 void pack_blocks(const float *b, int64_t ldb, bool transposed, int64_t k, int64_t n, void *out) {
   auto *bytes = static_cast<uint8_t *>(out);
   if (k <= 0 || n <= 0) return;  // no bytes (out may be null)
-  std::memset(bytes, 0, block_packed_bytes<Format>(k, n));
-  const int64_t panel_stride = ceil_div(k, 4 * kQ4Block) * Format::kSuperBytes;
+  std::memset(bytes, 0, Format::packed_bytes(k, n));
   for_column_ranges(k, n, [&](int, int64_t c0, int64_t c1) {
     for (int64_t j = c0; j < c1; ++j) {
-      uint8_t *panel = bytes + j / kGemmPanel * panel_stride;
+      const auto panel = Format::panel(bytes, k, n, j / kGemmPanel);
       for (int64_t g = 0; g * Format::kGroup < k; ++g) {
         const int64_t k0 = g * Format::kGroup;
         const float *w = transposed ? b + j * ldb + k0 : b + k0 * ldb + j;

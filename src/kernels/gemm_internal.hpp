@@ -4,6 +4,7 @@
 // driver is written and tested once.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <utility>
@@ -217,32 +218,12 @@ inline int8_t quantize_i8(float x, float inv) {
   return static_cast<int8_t>(v);
 }
 
-// ---- 4-bit (q4.panel16x32h and q4.panel16x128h, see gemm.hpp)
+// ---- 4-bit (q4.strip128x32h and q4.strip128x128h, see gemm.hpp)
 
 inline constexpr int64_t kQ4Block = 32;  // k per block of A (and per integer sum in the kernels)
-
-// Where the fields of one 4-bit layout lie: Group k share one weight scale
-// and zero point (32 or 128). A superblock holds 128 k of one panel: 1024
-// bytes of nibbles (4 blocks of 32 k, 256 bytes each), then the f16 scales
-// and u8 zero points of its 128 / Group groups, padded to a multiple of 64.
-template <int64_t Group>
-struct Q4Layout {
-  static_assert(Group == 32 || Group == 128);
-  static constexpr int64_t kGroup = Group;
-  static constexpr int64_t kGroups = 128 / Group;                 // per superblock
-  static constexpr int64_t kScaleOffset = 1024;                   // f16 scale[kGroups][16]
-  static constexpr int64_t kZeroOffset = 1024 + kGroups * 32;     // u8 zero[kGroups][16]
-  static constexpr int64_t kSuperBytes = (kZeroOffset + kGroups * 16 + 63) / 64 * 64;  // 1216 or 1088
-
-  // Byte offsets within a panel of block b's (k = 32 b ..) nibbles, and of
-  // the scales and zero points of its group.
-  static int64_t nibbles_at(int64_t b) { return b / 4 * kSuperBytes + b % 4 * 256; }
-  static int64_t scales_at(int64_t b) { return b / 4 * kSuperBytes + kScaleOffset + b % 4 / (4 / kGroups) * 32; }
-  static int64_t zeros_at(int64_t b) { return b / 4 * kSuperBytes + kZeroOffset + b % 4 / (4 / kGroups) * 16; }
-};
-
-using Q4G32 = Q4Layout<32>;    // q4.panel16x32h
-using Q4G128 = Q4Layout<128>;  // q4.panel16x128h
+// Panels interleaved quad by quad in one strip (gemm.hpp): a single-row
+// kernel over a strip reads one sequential stream instead of 8.
+inline constexpr int kQ4Strip = 8;
 
 // One microtile of a block-quantized storage (q4, mx6): for r < mr, j < nr,
 // with blocks b < nb in order,
@@ -264,6 +245,7 @@ struct BlockArgs {
   int64_t lds = 0;
   const uint8_t *b = nullptr;
   int64_t panel_stride = 0;
+  int64_t meta_offset = 0;  // q4: from b to panel 0's scales and zero points
   float *c = nullptr;
   int64_t ldc = 0;
   int nr = 0;
@@ -277,7 +259,80 @@ using BlockQuantize = void (*)(const float *a, int64_t lda, int64_t rows, int64_
 
 using Q4KernelSet = QuantKernelSet<BlockArgs, BlockQuantize>;
 
-// The kernel sets of each layout (Layout: Q4G32 or Q4G128).
+// Where the fields of one 4-bit layout lie (gemm.hpp) for panels interleaved
+// W at a time: W = kQ4Strip in a strip, 1 for the panels past the last whole
+// strip. Group k share one weight scale and zero point (32 or 128). The W
+// panels are a sequence of groups, each the W lanes' 48-byte fields (f16
+// scale[16], u8 zero[16]; lane l's at 48 l), padded to 64 bytes, then its
+// Group / 4 quads of k, W x 32 bytes each (lane l's at 32 l): the order a
+// single-row kernel reads them. K is padded to a multiple of 128 (a
+// superblock). A kernel's panel p (lane l0 + p) has its nibbles at
+// b + p nibble_step and its fields at b + meta_offset + p meta_step
+// (BlockArgs); the offsets below are from those bases.
+template <int64_t Group, int W>
+struct Q4Layout {
+  static_assert((Group == 32 || Group == 128) && (W == 1 || W == kQ4Strip));
+  static constexpr int64_t kGroup = Group;
+  static constexpr int kWidth = W;
+  static constexpr int64_t kMetaBytes = 48;                        // per lane and group
+  static constexpr int64_t kFieldBytes = (W * kMetaBytes + 63) / 64 * 64;  // per group
+  static constexpr int64_t kQuadStep = W * 32;                     // between a lane's quads
+  static constexpr int64_t kGroupBytes = kFieldBytes + Group / 4 * kQuadStep;
+  static constexpr int64_t kSuperBytes = 128 / Group * kGroupBytes;  // 128 k
+
+  // Block b's (k = 32 b ..) nibbles and its group's fields.
+  static int64_t nibbles_at(int64_t b) {
+    return b / (Group / 32) * kGroupBytes + kFieldBytes + b % (Group / 32) * 8 * kQuadStep;
+  }
+  static int64_t meta_at(int64_t b) { return b / (Group / 32) * kGroupBytes; }
+  // Between adjacent panels of one kernel call: lanes of a strip, or whole
+  // panels (panel_stride apart) when W is 1.
+  static int64_t nibble_step(const BlockArgs &g) { return W == 1 ? g.panel_stride : 32; }
+  static int64_t meta_step(const BlockArgs &g) { return W == 1 ? g.panel_stride : kMetaBytes; }
+};
+
+template <int W>
+using Q4G32 = Q4Layout<32, W>;  // q4.strip128x32h
+template <int W>
+using Q4G128 = Q4Layout<128, W>;  // q4.strip128x128h
+
+// Where panel p of a K x N 4-bit weight lies: the panels of the whole strips
+// first (strip s at s * superblocks * Strip::kSuperBytes), then the others
+// one by one, superblocks * Tail::kSuperBytes apart.
+template <int64_t Group>
+struct Q4Panels {
+  using Strip = Q4Layout<Group, kQ4Strip>;
+  using Tail = Q4Layout<Group, 1>;
+  int64_t panels = 0, strips = 0, superblocks = 0;
+  Q4Panels(int64_t k, int64_t n)
+      : panels((n + kGemmPanel - 1) / kGemmPanel), strips(panels / kQ4Strip), superblocks((k + 127) / 128) {}
+  int64_t strip_panels() const { return strips * kQ4Strip; }
+  int64_t tail_stride() const { return superblocks * Tail::kSuperBytes; }
+  uint64_t bytes() const {
+    return static_cast<uint64_t>(strips * superblocks * Strip::kSuperBytes +
+                                 (panels - strip_panels()) * tail_stride());
+  }
+  // Panel p's nibble base and fields base (byte offsets), and its width W.
+  struct At {
+    int64_t nibbles = 0, meta = 0;
+    int width = 1;
+  };
+  At at(int64_t p) const {
+    if (p < strip_panels()) {
+      const int64_t base = p / kQ4Strip * superblocks * Strip::kSuperBytes, lane = p % kQ4Strip;
+      return {base + lane * 32, base + lane * Strip::kMetaBytes, kQ4Strip};
+    }
+    const int64_t base = strips * superblocks * Strip::kSuperBytes + (p - strip_panels()) * tail_stride();
+    return {base, base, 1};
+  }
+  // The end of the panels from p on that one kernel call may take together
+  // (they share a width): p's strip's end, or `end` past the strips.
+  int64_t run_end(int64_t p, int64_t end) const {
+    return p < strip_panels() ? std::min(end, (p / kQ4Strip + 1) * kQ4Strip) : end;
+  }
+};
+
+// The kernel sets of each layout (Layout: Q4G32<W> or Q4G128<W>).
 template <class Layout>
 const Q4KernelSet &q4_kernels_portable();
 template <class Layout>

@@ -38,8 +38,7 @@ uint8_t encode_e2m3(float y) {
   return static_cast<uint8_t>(code);
 }
 
-struct Mx6Format {
-  static constexpr int64_t kSuperBytes = kMx6SuperBytes;
+struct Mx6Format : ContiguousPanels<kMx6SuperBytes> {
   static constexpr int64_t kGroup = kQ4Block;
 
   // The E2M3 value x 8 of column j (0..15) for k = 4 q + t of block b.
@@ -88,7 +87,7 @@ const Mx6KernelSet &mx6_kernels_portable() { return portable_block_kernels<Mx6Fo
 }  // namespace gemm_detail
 
 uint64_t gemm_mx6_packed_bytes(int64_t k, int64_t n) {
-  return gemm_detail::block_packed_bytes<gemm_detail::Mx6Format>(k, n);
+  return gemm_detail::Mx6Format::packed_bytes(k, n);
 }
 
 void gemm_mx6_pack(const float *b, int64_t ldb, bool transposed, int64_t k, int64_t n, void *out) {

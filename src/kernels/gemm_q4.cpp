@@ -1,4 +1,4 @@
-// 4-bit GEMM (q4.panel16x32h and q4.panel16x128h, gemm.hpp): each layout as
+// 4-bit GEMM (q4.strip128x32h and q4.strip128x128h, gemm.hpp): each layout as
 // a block format (weight quantization with per-group scales and zero points,
 // where each value lives), over which gemm_blocks.hpp writes the packing loop
 // and the portable kernel. The driver is in gemm_quant.cpp; the AVX2 kernels in
@@ -12,36 +12,61 @@ namespace {
 
 template <class Layout>
 struct Q4Format {
-  static constexpr int64_t kSuperBytes = Layout::kSuperBytes;
   static constexpr int64_t kGroup = Layout::kGroup;
+  using Panels = Q4Panels<kGroup>;
 
+  // A kernel's panel p: its nibble and fields bases (Layout's W, BlockArgs).
+  struct View {
+    const uint8_t *nibbles, *meta;
+  };
+  static View view(const BlockArgs &g, int p) {
+    return {g.b + p * Layout::nibble_step(g), g.b + g.meta_offset + p * Layout::meta_step(g)};
+  }
   // The nibble of column j (0..15) for k = 4 q + t of block b.
-  static int value(const uint8_t *panel, int64_t b, int q, int j, int t) {
-    const uint8_t byte = panel[Layout::nibbles_at(b) + q * 32 + (j % 8) * 4 + t];
+  static int value(const View &v, int64_t b, int q, int j, int t) {
+    const uint8_t byte = v.nibbles[Layout::nibbles_at(b) + q * Layout::kQuadStep + (j % 8) * 4 + t];
     return j < 8 ? byte & 15 : byte >> 4;
   }
-  static int zero(const uint8_t *panel, int64_t b, int j) { return panel[Layout::zeros_at(b) + j]; }
-  static float scale(const uint8_t *panel, int64_t b, int j) {
+  static int zero(const View &v, int64_t b, int j) { return v.meta[Layout::meta_at(b) + 32 + j]; }
+  static float scale(const View &v, int64_t b, int j) {
     uint16_t h;
-    std::memcpy(&h, panel + Layout::scales_at(b) + j * 2, 2);
+    std::memcpy(&h, v.meta + Layout::meta_at(b) + j * 2, 2);
     return f16_to_f32(h);
   }
 
-  // The writers of column jj's (0..15) fields: the f16 scale and the zero
-  // point of group g, and value q at k = i (ORed into zeroed bytes).
-  static void put_scale(uint8_t *panel, int64_t g, int jj, uint16_t scale) {
-    std::memcpy(panel + Layout::scales_at(g * kGroup / kQ4Block) + jj * 2, &scale, 2);
+  // Packing, for panels of either width (Q4Panels says which).
+  struct Panel {
+    uint8_t *nibbles, *meta;
+    int width;
+  };
+  static uint64_t packed_bytes(int64_t k, int64_t n) { return Panels(k, n).bytes(); }
+  static Panel panel(uint8_t *bytes, int64_t k, int64_t n, int64_t p) {
+    const typename Panels::At at = Panels(k, n).at(p);
+    return {bytes + at.nibbles, bytes + at.meta, at.width};
   }
-  static void put_zero(uint8_t *panel, int64_t g, int jj, uint8_t zero) {
-    panel[Layout::zeros_at(g * kGroup / kQ4Block) + jj] = zero;
+  // Group g's fields (f16 scale, u8 zero point) of column jj (0..15), and
+  // its value at k = i (ORed into zeroed bytes).
+  template <class Fn>
+  static auto with_width(const Panel &panel, Fn fn) {
+    return panel.width == 1 ? fn(typename Panels::Tail{}) : fn(typename Panels::Strip{});
   }
-  static void put_value(uint8_t *panel, int64_t i, int jj, uint8_t q) {
-    panel[Layout::nibbles_at(i / kQ4Block) + i % kQ4Block / 4 * 32 + (jj % 8) * 4 + i % 4] |=
-        static_cast<uint8_t>(jj < 8 ? q : q << 4);
+  static uint8_t *fields(const Panel &panel, int64_t g) {
+    return panel.meta + with_width(panel, [&](auto l) { return decltype(l)::meta_at(g * kGroup / kQ4Block); });
+  }
+  static void put_scale(const Panel &panel, int64_t g, int jj, uint16_t scale) {
+    std::memcpy(fields(panel, g) + jj * 2, &scale, 2);
+  }
+  static void put_zero(const Panel &panel, int64_t g, int jj, uint8_t zero) { fields(panel, g)[32 + jj] = zero; }
+  static void put_value(const Panel &panel, int64_t i, int jj, uint8_t q) {
+    const int64_t at = with_width(panel, [&](auto l) {
+      using L = decltype(l);
+      return L::nibbles_at(i / kQ4Block) + i % kQ4Block / 4 * L::kQuadStep;
+    });
+    panel.nibbles[at + (jj % 8) * 4 + i % 4] |= static_cast<uint8_t>(jj < 8 ? q : q << 4);
   }
 
   // Scale, zero point and values of one group of a weight column (gemm.hpp).
-  static void pack_group(const float *w, int64_t n, int64_t stride, uint8_t *panel, int64_t g, int jj) {
+  static void pack_group(const float *w, int64_t n, int64_t stride, const Panel &panel, int64_t g, int jj) {
     float lo = 0.0f, hi = 0.0f;
     bool non_finite = false;
     for (int64_t i = 0; i < n; ++i) {
@@ -69,10 +94,9 @@ struct Q4Format {
   // A checkpoint's values (gemm_q4_pack_values), group size v.group a
   // multiple of kGroup or at least K.
   static void pack_values(const Q4Values &v, int64_t k, int64_t n, uint8_t *bytes) {
-    const int64_t panel_stride = ceil_div(k, 4 * kQ4Block) * kSuperBytes;
     const int64_t groups = ceil_div(k, v.group), row_bytes = ceil_div(k, int64_t{2});
     for (int64_t j = 0; j < n; ++j) {
-      uint8_t *panel = bytes + j / kGemmPanel * panel_stride;
+      const Panel panel = Q4Format::panel(bytes, k, n, j / kGemmPanel);
       const int jj = static_cast<int>(j % kGemmPanel);
       const uint8_t *row = v.nibbles + j * row_bytes;
       for (int64_t g = 0; g * kGroup < k; ++g) {
@@ -92,8 +116,10 @@ template <class Layout>
 const Q4KernelSet &q4_kernels_portable() {
   return portable_block_kernels<Q4Format<Layout>>();
 }
-template const Q4KernelSet &q4_kernels_portable<Q4G32>();
-template const Q4KernelSet &q4_kernels_portable<Q4G128>();
+template const Q4KernelSet &q4_kernels_portable<Q4G32<1>>();
+template const Q4KernelSet &q4_kernels_portable<Q4G32<kQ4Strip>>();
+template const Q4KernelSet &q4_kernels_portable<Q4G128<1>>();
+template const Q4KernelSet &q4_kernels_portable<Q4G128<kQ4Strip>>();
 
 }  // namespace gemm_detail
 
@@ -102,14 +128,14 @@ namespace {
 template <class Fn>
 auto with_q4_format(GemmStorage s, Fn fn) {
   using namespace gemm_detail;
-  if (s == GemmStorage::q4g128) return fn(Q4Format<Q4G128>{});
-  return fn(Q4Format<Q4G32>{});
+  if (s == GemmStorage::q4g128) return fn(Q4Format<Q4G128<kQ4Strip>>{});  // packing: either width
+  return fn(Q4Format<Q4G32<kQ4Strip>>{});
 }
 
 }  // namespace
 
 uint64_t gemm_q4_packed_bytes(int64_t k, int64_t n, GemmStorage s) {
-  return with_q4_format(s, [&](auto f) { return gemm_detail::block_packed_bytes<decltype(f)>(k, n); });
+  return with_q4_format(s, [&](auto f) { return decltype(f)::packed_bytes(k, n); });
 }
 
 void gemm_q4_pack(const float *b, int64_t ldb, bool transposed, int64_t k, int64_t n, GemmStorage s, void *out) {

@@ -1,6 +1,6 @@
-// AVX2 4-bit GEMM microkernels (q4.panel16x32h and q4.panel16x128h,
-// gemm.hpp); A's blocks are quantized by quantize_blocks over the AVX2 span
-// quantizer.
+// AVX2 4-bit GEMM microkernels (q4.strip128x32h and q4.strip128x128h,
+// gemm.hpp), for the panels of strips and the ones past them (Q4Layout's W);
+// A's blocks are quantized by quantize_blocks over the AVX2 span quantizer.
 //
 // The weights are unsigned nibbles (0..15) and A is int8, which is exactly
 // what vpmaddubsw multiplies (unsigned x signed, pairs summed into int16): a
@@ -37,6 +37,8 @@ struct Avx2Q4Kernel {
     __m256 acc[MR][kVecs];
     zero_tile(acc);
     const __m256i low = _mm256_set1_epi8(0x0f), ones = _mm256_set1_epi16(1);
+    const int64_t nstep = Layout::nibble_step(g), mstep = Layout::meta_step(g);
+    const uint8_t *meta = g.b + g.meta_offset;
     for (int64_t b = 0; b < g.nb; ++b) {
       __m256i part[MR][kVecs];
       zero_tile(part);
@@ -47,8 +49,8 @@ struct Avx2Q4Kernel {
 #pragma GCC unroll 4
         for (int p = 0; p < NP; ++p) {
           const __m256i x =
-              _mm256_loadu_si256(reinterpret_cast<const __m256i *>(g.b + p * g.panel_stride + nib + q * 32));
-          prefetch_next_superblock_line<NP, Layout::kSuperBytes, 5>(g.b + p * g.panel_stride, g.panel_stride, b, q);
+              _mm256_loadu_si256(reinterpret_cast<const __m256i *>(g.b + p * nstep + nib + q * Layout::kQuadStep));
+          prefetch_q4_line<Layout, NP>(g, p, b, q);
           w[p * 2] = _mm256_and_si256(x, low);
           w[p * 2 + 1] = _mm256_and_si256(_mm256_srli_epi16(x, 4), low);
         }
@@ -67,9 +69,9 @@ struct Avx2Q4Kernel {
       for (int p = 0; p < NP; ++p)
 #pragma GCC unroll 2
         for (int h = 0; h < 2; ++h) {
-          const uint8_t *panel = g.b + p * g.panel_stride;
-          scale[p * 2 + h] = load_f16x8(panel + Layout::scales_at(b) + h * 16);
-          zero[p * 2 + h] = load_u8x8(panel + Layout::zeros_at(b) + h * 8);
+          const uint8_t *fields = meta + p * mstep + Layout::meta_at(b);
+          scale[p * 2 + h] = load_f16x8(fields + h * 16);
+          zero[p * 2 + h] = load_u8x8(fields + 32 + h * 8);
         }
 #pragma GCC unroll 16
       for (int r = 0; r < MR; ++r) {
@@ -100,7 +102,9 @@ const Q4KernelSet &q4_kernels_avx2() {
       quantize_blocks<quantize_i8_span_avx2>);
   return s;
 }
-template const Q4KernelSet &q4_kernels_avx2<Q4G32>();
-template const Q4KernelSet &q4_kernels_avx2<Q4G128>();
+template const Q4KernelSet &q4_kernels_avx2<Q4G32<1>>();
+template const Q4KernelSet &q4_kernels_avx2<Q4G32<kQ4Strip>>();
+template const Q4KernelSet &q4_kernels_avx2<Q4G128<1>>();
+template const Q4KernelSet &q4_kernels_avx2<Q4G128<kQ4Strip>>();
 
 }  // namespace qeff::kernels::gemm_detail

@@ -1,6 +1,6 @@
-// AVX-512 VNNI 4-bit GEMM microkernels (q4.panel16x32h and q4.panel16x128h,
-// gemm.hpp); A's
-// blocks are quantized by quantize_blocks over the AVX-512 span quantizer.
+// AVX-512 VNNI 4-bit GEMM microkernels (q4.strip128x32h and q4.strip128x128h,
+// gemm.hpp), for the panels of strips and the ones past them (Q4Layout's W);
+// A's blocks are quantized by quantize_blocks over the AVX-512 span quantizer.
 //
 // The weights are unsigned nibbles and A is int8: vpdpbusd's operands as they
 // are. One quad of k of a panel is 32 bytes (columns 0..7 in the low nibbles,
@@ -12,7 +12,7 @@
 // one FMA per panel, in the order gemm_internal.hpp fixes for every ISA
 // (bit-identical to the portable kernel). Tile 6 rows x 2 panels (12 int32
 // block sums, 12 f32 accumulators, 2 weight vectors, A, constants); a single
-// row runs 1 x 8 panels.
+// row runs 1 x 8 panels: a whole strip, one sequential stream.
 #include <immintrin.h>
 
 #include "kernels/gemm_avx2_tile.hpp"
@@ -27,6 +27,8 @@ struct VnniQ4Kernel {
   static void run(const BlockArgs &g) {
     __m512 acc[MR][NP];
     zero_tile(acc);
+    const int64_t nstep = Layout::nibble_step(g), mstep = Layout::meta_step(g);
+    const uint8_t *meta = g.b + g.meta_offset;
     for (int64_t b = 0; b < g.nb; ++b) {
       __m512i part[MR][NP];
       zero_tile(part);
@@ -36,8 +38,8 @@ struct VnniQ4Kernel {
         __m512i w[NP];
 #pragma GCC unroll 8
         for (int p = 0; p < NP; ++p) {
-          w[p] = quad_nibbles(g.b + p * g.panel_stride + nib + q * 32);
-          prefetch_next_superblock_line<NP, Layout::kSuperBytes, 5>(g.b + p * g.panel_stride, g.panel_stride, b, q);
+          w[p] = quad_nibbles(g.b + p * nstep + nib + q * Layout::kQuadStep);
+          prefetch_q4_line<Layout, NP>(g, p, b, q);
         }
 #pragma GCC unroll 16
         for (int r = 0; r < MR; ++r) {
@@ -50,9 +52,9 @@ struct VnniQ4Kernel {
       __m512i zero[NP];
 #pragma GCC unroll 8
       for (int p = 0; p < NP; ++p) {
-        const uint8_t *panel = g.b + p * g.panel_stride;
-        scale[p] = _mm512_maskz_cvtph_ps(kAll, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(panel + Layout::scales_at(b))));
-        zero[p] = _mm512_maskz_cvtepu8_epi32(kAll, _mm_loadu_si128(reinterpret_cast<const __m128i *>(panel + Layout::zeros_at(b))));
+        const uint8_t *fields = meta + p * mstep + Layout::meta_at(b);
+        scale[p] = _mm512_maskz_cvtph_ps(kAll, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(fields)));
+        zero[p] = _mm512_maskz_cvtepu8_epi32(kAll, _mm_loadu_si128(reinterpret_cast<const __m128i *>(fields + 32)));
       }
       // The zero points: c = sum - zero * sum(a), exact in int32.
 #pragma GCC unroll 16
@@ -81,7 +83,9 @@ const Q4KernelSet &q4_kernels_avx512vnni() {
       quantize_blocks<quantize_i8_span_avx512>);
   return s;
 }
-template const Q4KernelSet &q4_kernels_avx512vnni<Q4G32>();
-template const Q4KernelSet &q4_kernels_avx512vnni<Q4G128>();
+template const Q4KernelSet &q4_kernels_avx512vnni<Q4G32<1>>();
+template const Q4KernelSet &q4_kernels_avx512vnni<Q4G32<kQ4Strip>>();
+template const Q4KernelSet &q4_kernels_avx512vnni<Q4G128<1>>();
+template const Q4KernelSet &q4_kernels_avx512vnni<Q4G128<kQ4Strip>>();
 
 }  // namespace qeff::kernels::gemm_detail

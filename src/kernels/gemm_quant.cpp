@@ -1,5 +1,5 @@
-// The driver of the quantized products (i8.panel16x4, q4.panel16x32h,
-// q4.panel16x128h and mxfp6.panel16x32, gemm.hpp): quantize the rows of A into the workspace, then run the
+// The driver of the quantized products (i8.panel16x4, q4.strip128x32h,
+// q4.strip128x128h and mxfp6.panel16x32, gemm.hpp): quantize the rows of A into the workspace, then run the
 // storage's tiles over the same partitioning and epilogues as the f32 driver
 // (gemm.cpp). One template over a Storage traits type, so every format is
 // driven one way.
@@ -40,10 +40,19 @@ const Set &for_active_isa(const Set &(*portable)(), const Set &(*avx2)(), const 
   return isa == Isa::portable ? portable() : avx2();
 }
 
+// The panels of a weight in one layout: every kernel call may take any of
+// them, the plan cuts column blocks in whole tile widths.
+template <class Set>
+struct UniformPanels {
+  static const Set &set_at(const Set &ks, const PackedB &, int64_t) { return ks; }
+  static int64_t run_end(const PackedB &, int64_t, int64_t end) { return end; }
+  static int plan_np(const Set &ks) { return ks.np_max; }
+};
+
 // int8: one scale per row; the tiles read A in quads. At Isa::amx products
 // of kAmxMinRows rows or more run the AMX set (fewer would leave its 16-row
 // tiles mostly empty).
-struct I8Storage {
+struct I8Storage : UniformPanels<I8KernelSet> {
   using Set = I8KernelSet;
 
   static const Set &active(int64_t m) {
@@ -88,15 +97,11 @@ struct I8Storage {
   }
 };
 
-// 4-bit: one scale and one sum per block of 32 k of each row (Layout: Q4G32
-// or Q4G128).
-template <class Layout>
-struct Q4Storage {
-  using Set = Q4KernelSet;
 
-  static const Set &active(int64_t) {
-    return for_active_isa(&q4_kernels_portable<Layout>, &q4_kernels_avx2<Layout>, &q4_kernels_avx512vnni<Layout>);
-  }
+// The block formats (4-bit, MXFP6): one scale and one sum per block of 32 k
+// of each row of A.
+struct BlockStorage {
+  using Set = Q4KernelSet;
 
   static Workspace workspace(int64_t m, int64_t k) {
     Workspace w;
@@ -115,17 +120,12 @@ struct Q4Storage {
     ks.quantize(a, lda, rows, k, q, w.ldq, scale, sum, w.blocks);
   }
 
-  static BlockArgs args(const PackedB &b, const Workspace &w) {
+  static BlockArgs args(const Workspace &w) {
     BlockArgs g;
     g.nb = w.blocks;
     g.lda = w.ldq;
     g.lds = w.blocks;
-    g.panel_stride = ceil_div(b.k, 4 * kQ4Block) * Layout::kSuperBytes;
     return g;
-  }
-
-  static void at_panel(BlockArgs &g, const PackedB &b, int64_t p) {
-    g.b = static_cast<const uint8_t *>(b.data) + p * g.panel_stride;
   }
 
   static void at_row(BlockArgs &g, const int8_t *qa, const float *scale, const int32_t *sum, int64_t i) {
@@ -135,18 +135,53 @@ struct Q4Storage {
   }
 };
 
-// MXFP6: A is quantized as for 4-bit (the VBMI kernels use the sums); its own tiles
-// and superblocks.
-struct Mx6Storage : Q4Storage<Q4G32> {
+// 4-bit (Group: 32 or 128 k per weight scale): the panels of whole strips
+// run the strip kernels, the others the W = 1 ones; no kernel call crosses a
+// strip's end, and the plan cuts column blocks in whole strips.
+template <int64_t Group>
+struct Q4Storage : BlockStorage {
+  using Strip = Q4Layout<Group, kQ4Strip>;
+  using Tail = Q4Layout<Group, 1>;
+
+  static const Set &active(int64_t) {
+    return for_active_isa(&q4_kernels_portable<Strip>, &q4_kernels_avx2<Strip>, &q4_kernels_avx512vnni<Strip>);
+  }
+  static const Set &set_at(const Set &strip, const PackedB &b, int64_t p) {
+    if (p < Q4Panels<Group>(b.k, b.n).strip_panels()) return strip;
+    return for_active_isa(&q4_kernels_portable<Tail>, &q4_kernels_avx2<Tail>, &q4_kernels_avx512vnni<Tail>);
+  }
+  static int64_t run_end(const PackedB &b, int64_t p, int64_t end) { return Q4Panels<Group>(b.k, b.n).run_end(p, end); }
+  static int plan_np(const Set &) { return kQ4Strip; }
+
+  static BlockArgs args(const PackedB &b, const Workspace &w) {
+    BlockArgs g = BlockStorage::args(w);
+    g.panel_stride = Q4Panels<Group>(b.k, b.n).tail_stride();
+    return g;
+  }
+
+  static void at_panel(BlockArgs &g, const PackedB &b, int64_t p) {
+    const typename Q4Panels<Group>::At at = Q4Panels<Group>(b.k, b.n).at(p);
+    g.b = static_cast<const uint8_t *>(b.data) + at.nibbles;
+    g.meta_offset = at.meta - at.nibbles;
+  }
+};
+
+// MXFP6: A is quantized as for 4-bit (the VBMI kernels use the sums); its own
+// tiles and superblocks, panels one after the other.
+struct Mx6Storage : BlockStorage, UniformPanels<Mx6KernelSet> {
   static const Set &active(int64_t) {
     return for_active_isa(&mx6_kernels_portable, &mx6_kernels_avx2, &mx6_kernels_avx512vnni,
                           &mx6_kernels_avx512vbmi);
   }
 
   static BlockArgs args(const PackedB &b, const Workspace &w) {
-    BlockArgs g = Q4Storage<Q4G32>::args(b, w);
+    BlockArgs g = BlockStorage::args(w);
     g.panel_stride = ceil_div(b.k, 4 * kQ4Block) * kMx6SuperBytes;
     return g;
+  }
+
+  static void at_panel(BlockArgs &g, const PackedB &b, int64_t p) {
+    g.b = static_cast<const uint8_t *>(b.data) + p * g.panel_stride;
   }
 };
 
@@ -163,11 +198,13 @@ void run_block(const typename S::Set &ks, typename S::Set::args_type g, const in
     g.nr = static_cast<int>(std::min(p1 * kGemmPanel, b.n) - p0 * kGemmPanel);
     ks.block(g, m1 - m0, p1 - p0);
   } else {
-    const bool gemv = m1 - m0 == 1;
-    const auto &row = ks.row(cpu_tuning().narrow_gemv);
+    const bool gemv = m1 - m0 == 1, narrow = cpu_tuning().narrow_gemv;
     for (int64_t p = p0; p < p1;) {
-      const bool wide = gemv && p1 - p >= row.np;
-      const int np = wide ? row.np : static_cast<int>(std::min<int64_t>(ks.np_max, p1 - p));
+      const typename S::Set &set = S::set_at(ks, b, p);
+      const auto &row = set.row(narrow);
+      const int64_t end = S::run_end(b, p, p1);  // one call's panels share a layout
+      const bool wide = gemv && end - p >= row.np;
+      const int np = wide ? row.np : static_cast<int>(std::min<int64_t>(set.np_max, end - p));
       const int64_t col0 = p * kGemmPanel;
       g.nr = static_cast<int>(std::min<int64_t>(np * kGemmPanel, b.n - col0));
       S::at_panel(g, b, p);
@@ -175,7 +212,7 @@ void run_block(const typename S::Set &ks, typename S::Set::args_type g, const in
         const int mr = static_cast<int>(std::min<int64_t>(ks.mr_max, m1 - i));
         S::at_row(g, qa, scale, sum, i);
         g.c = c + i * ldc + col0;
-        (wide ? row.run : ks.tile[np - 1][mr - 1])(g);
+        (wide ? row.run : set.tile[np - 1][mr - 1])(g);
       }
       p += np;
     }
@@ -217,7 +254,7 @@ void run(int64_t m, const float *a, int64_t lda, const GemmMember *members, int 
   for (int i = 0; i < count; ++i) first[i + 1] = first[i] + ceil_div(std::max<int64_t>(members[i].b.n, 0), kGemmPanel);
   const int64_t panels = first[count];
   if (panels == 0) return;
-  const Plan plan = make_plan(ks.mr_max, ks.np_max, m, panels * kGemmPanel, 1, par.num_threads());
+  const Plan plan = make_plan(ks.mr_max, S::plan_np(ks), m, panels * kGemmPanel, 1, par.num_threads());
   par.parallel_for(plan.tasks(), [&](int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; ++t) {
       const int64_t m0 = t / plan.nblocks * plan.mc, m1 = std::min(m, m0 + plan.mc);
@@ -238,7 +275,7 @@ uint64_t gemm_quant_workspace(int64_t m, const PackedB &b) {
   if (m <= 0) return 0;
   if (b.storage == GemmStorage::i8) return I8Storage::workspace(m, b.k).total;
   if (b.storage == GemmStorage::q4 || b.storage == GemmStorage::q4g128 || b.storage == GemmStorage::mx6)
-    return Q4Storage<Q4G32>::workspace(m, b.k).total;
+    return BlockStorage::workspace(m, b.k).total;
   return 0;
 }
 
@@ -246,9 +283,9 @@ void gemm_packed_quant(int64_t m, const float *a, int64_t lda, const GemmMember 
                        Parallel &par, void *workspace) {
   const GemmStorage s = members[0].b.storage;
   if (s == GemmStorage::q4)
-    run<Q4Storage<Q4G32>>(m, a, lda, members, count, par, workspace);
+    run<Q4Storage<32>>(m, a, lda, members, count, par, workspace);
   else if (s == GemmStorage::q4g128)
-    run<Q4Storage<Q4G128>>(m, a, lda, members, count, par, workspace);
+    run<Q4Storage<128>>(m, a, lda, members, count, par, workspace);
   else if (s == GemmStorage::mx6)
     run<Mx6Storage>(m, a, lda, members, count, par, workspace);
   else

@@ -12,8 +12,8 @@ namespace qeff::ops {
 // zero_point))) for the Int4Dequantize node `node` with these constant inputs.
 // keep: the checkpoint's 4-bit values, zero points and scales (as f16) go
 // unchanged into a 4-bit layout (gemm_q4_pack_values) whose groups its groups
-// fit: q4.panel16x128h for groups that are multiples of 128 k (or the whole
-// K), else q4.panel16x32h for multiples of 32 (the same products either way;
+// fit: q4.strip128x128h for groups that are multiples of 128 k (or the whole
+// K), else q4.strip128x32h for multiples of 32 (the same products either way;
 // the larger groups store fewer scales). Otherwise (not keep, or groups that
 // fit neither, e.g. 16 k per scale) the weight is dequantized exactly and
 // packed as `storage` (pack_matmul_weight with int4_group; F32 when keep).

@@ -323,8 +323,8 @@ TEST_P(Int4Checkpoint, KeptWeightsRunAsInt4) {
     // groups of 64 span the whole K = 64 of all but down_proj (K = 128), so
     // those go into the layout of groups of 128 (fewer scales, same values).
     const std::string kept = name == "llama-tiny-gptq"
-                                 ? R"("weight_formats": {"f32.panel16": 1, "q4.panel16x128h": 12, "q4.panel16x32h": 2})"
-                                 : R"("weight_formats": {"f32.panel16": 1, "q4.panel16x32h": 14})";
+                                 ? R"("weight_formats": {"f32.panel16": 1, "q4.strip128x128h": 12, "q4.strip128x32h": 2})"
+                                 : R"("weight_formats": {"f32.panel16": 1, "q4.strip128x32h": 14})";
     const std::string want = extra.empty() ? kept : R"("weight_formats": {"f32.panel16": 15})";
     EXPECT_NE(std::string(info).find(want), std::string::npos) << info;
   }

@@ -205,7 +205,7 @@ TEST(Program, SessionRunErrors) {
 }
 
 // Every weight storage (the packed formats f32.panel16, bf16.panel16,
-// f16.panel16, i8.panel16x4, q4.panel16x32h, q4.panel16x128h,
+// f16.panel16, i8.panel16x4, q4.strip128x32h, q4.strip128x128h,
 // mxfp6.panel16x32) round-trips through a package.
 TEST(Program, PackageLoadsInANewProcessWithTheSameOutputs) {
   const std::pair<const char *, const char *> storages[] = {{"f32", "F32"},       {"bf16", "BF16"}, {"f16", "F16"},
@@ -227,7 +227,7 @@ TEST(Program, PackageLoadsInANewProcessWithTheSameOutputs) {
       const bool g128 = std::string(dtype) == "int4g128";
       EXPECT_NE(std::string(info).find(g128 ? "\"int4_block_size\": 128" : "\"int4_block_size\": 32"), std::string::npos)
           << info;
-      EXPECT_NE(std::string(info).find(g128 ? "q4.panel16x128h" : "q4.panel16x32h"), std::string::npos) << info;
+      EXPECT_NE(std::string(info).find(g128 ? "q4.strip128x128h" : "q4.strip128x32h"), std::string::npos) << info;
     }
     Session s;
     ASSERT_QEFF_OK(qeff_session_create(p.p, nullptr, &s.s));

@@ -142,6 +142,7 @@ inline const Problem kProblems[] = {
     {1, 300, 300, true, true},  // decode GEMV whose column blocks (10 panels serially) reach the 8- (and 4-) panel kernels
     {130, 64, 70, true, false, Activation::tanh},     // several row blocks
     {200, 96, 64},                                    // M past one row block
+    {9, 200, 290, true, true, Activation::silu},  // 19 panels: 4-bit strips (8 panels) and 3 panels past them
 };
 
 struct Operands {

@@ -1,4 +1,4 @@
-// Unit tests: 4-bit weights (q4.panel16x32h and q4.panel16x128h,
+// Unit tests: 4-bit weights (q4.strip128x32h and q4.strip128x128h,
 // src/kernels/gemm_q4*.cpp). Every ISA path is compared bit for bit with the
 // documented quantization written out here in plain C++ (gemm.hpp: asymmetric
 // weight groups of 32 or 128 with f16 scales and u8 zero points, int8
@@ -143,67 +143,68 @@ TEST(GemmQ4, NonFiniteAndZeroRowsStayInTheirRow) {
     }
 }
 
-TEST(GemmQ4, PackedLayoutIsSuperblocksOfNibblesScalesAndZeros) {
-  const int64_t k = 150, n = 18;  // 2 panels; 5 blocks (2 superblocks), the last partial
+// The packed bytes, written out here from gemm.hpp's description: 10
+// panels, the first 8 a strip (lanes interleaved quad by quad), panels 8 and
+// 9 (2 columns) one by one; 150 k = 2 superblocks, the last partial. Every
+// byte is compared, padding included.
+TEST(GemmQ4, PackedLayoutIsStripsOfFieldsAndNibbles) {
+  const int64_t k = 150, n = 146, panels = 10;
   std::vector<float> b(k * n);
   for (int64_t kk = 0; kk < k; ++kk)
     for (int64_t j = 0; j < n; ++j) b[kk * n + j] = float((kk * 7 + j * 3) % 16) * 0.5f - 2.0f;  // 16 levels
   b[0 * n + 17] = std::nanf("");  // column 17, block 0: not finite
   for (GemmStorage st : kStorages) {
-    // q4: 4 groups of 32 per superblock (scales at 1024, zeros at 1152, 1216
-    // bytes); q4g128: one group (scales at 1024, zeros at 1056, 1088 bytes).
-    const bool g128 = st == GemmStorage::q4g128;
-    const int64_t super_bytes = g128 ? 1088 : 1216, zero_at = g128 ? 1056 : 1152, per_group = g128 ? 4 : 1;
+    SCOPED_TRACE(gemm_format_name(st));
+    const int64_t group = group_of(st), nb = 5;
+    // A group of W panels: fields (48 bytes per panel, padded to 64), then
+    // group / 4 quads of W x 32 bytes; 128 / group groups per superblock.
+    auto field_bytes = [](int64_t w) { return (w * 48 + 63) / 64 * 64; };
+    auto group_bytes = [&](int64_t w) { return field_bytes(w) + group / 4 * w * 32; };
+    auto super_bytes = [&](int64_t w) { return 128 / group * group_bytes(w); };
     const uint64_t bytes = gemm_packed_bytes(k, n, st);
-    EXPECT_EQ(bytes, 2u * 2 * super_bytes);
-    std::vector<uint8_t> packed(bytes, 0xcd);
+    ASSERT_EQ(bytes, uint64_t(2 * super_bytes(8) + 2 * 2 * super_bytes(1)));
+    std::vector<uint8_t> packed(bytes, 0xcd), want(bytes, 0);
     gemm_pack(b.data(), n, false, k, n, st, packed.data());
     const WeightBlocks w = quantize_weights_ref(b, k, n, st);
-    for (int64_t j = 0; j < 32; ++j)
-      for (int64_t blk = 0; blk < 8; ++blk) {
-        SCOPED_TRACE(testing::Message() << gemm_format_name(st) << " column " << j << " block " << blk);
-        const uint8_t *super = packed.data() + (j / 16) * 2 * super_bytes + (blk / 4) * super_bytes;
-        const int64_t slot = blk % 4 / per_group;
-        uint16_t scale;
-        std::memcpy(&scale, super + 1024 + slot * 32 + (j % 16) * 2, 2);
-        const uint8_t zero = super[zero_at + slot * 16 + j % 16];
-        // A group is real when its first block is (the partial group of
-        // q4g128 lends its scale to the padded blocks 5-7).
-        const bool real = j < n && blk / per_group * per_group < 5, nan = j == 17 && blk / per_group == 0;
-        if (!real) {
-          EXPECT_EQ(scale, 0);
-          EXPECT_EQ(zero, 0);
-        } else if (nan) {
-          EXPECT_TRUE(std::isnan(f16_to_f32(scale)));
-        } else {
-          EXPECT_EQ(f16_to_f32(scale), w.scale[j * 5 + std::min<int64_t>(blk, 4)]);
-          EXPECT_EQ(zero, w.zero[j * 5 + std::min<int64_t>(blk, 4)]);
+    for (int64_t j = 0; j < n; ++j) {
+      const int64_t panel = j / 16, jj = j % 16;
+      const int64_t width = panel < 8 ? 8 : 1, lane = panel < 8 ? panel : 0;
+      const int64_t base = panel < 8 ? 0 : 2 * super_bytes(8) + (panel - 8) * 2 * super_bytes(1);
+      for (int64_t g = 0; g * group < k; ++g) {
+        const int64_t blk = g * group / kBlock;
+        uint8_t *fields = want.data() + base + g * group_bytes(width) + lane * 48;
+        const bool nan = j == 17 && blk == 0;
+        const uint16_t scale = f32_to_f16(nan ? std::nanf("") : w.scale[j * nb + blk]);
+        std::memcpy(fields + jj * 2, &scale, 2);
+        fields[32 + jj] = nan ? 0 : static_cast<uint8_t>(w.zero[j * nb + blk]);
+        if (!nan) {
           // 16 levels 0.5 apart from -2: scale exactly 0.5, zero point 4.
           EXPECT_EQ(f16_to_f32(scale), 0.5f);
-          EXPECT_EQ(zero, 4);
-        }
-        for (int64_t i = 0; i < 32; ++i) {
-          const int64_t kk = blk * 32 + i;
-          const uint8_t byte = super[(blk % 4) * 256 + (i / 4) * 32 + (j % 8) * 4 + i % 4];
-          const int got = (j % 16) < 8 ? byte & 15 : byte >> 4;
-          const int want = real && kk < k && !nan ? w.q[j * k + kk] : 0;
-          ASSERT_EQ(got, want) << "k " << kk;
+          EXPECT_EQ(w.zero[j * nb + blk], 4);
         }
       }
-    // The padding after the zero points is zero.
-    if (g128) {
-      for (int64_t i = 1072; i < 1088; ++i) ASSERT_EQ(packed[i], 0) << i;
+      for (int64_t kk = 0; kk < k; ++kk) {
+        const int64_t g = kk / group, quad = kk % group / 4;
+        uint8_t &byte = want[base + g * group_bytes(width) + field_bytes(width) + quad * width * 32 + lane * 32 +
+                             (jj % 8) * 4 + kk % 4];
+        const int q = j == 17 && kk < 32 ? 0 : w.q[j * k + kk];
+        byte |= static_cast<uint8_t>(jj < 8 ? q : q << 4);
+      }
     }
+    for (uint64_t i = 0; i < bytes; ++i) ASSERT_EQ(packed[i], want[i]) << "byte " << i;
   }
   GemmStorage s;
-  EXPECT_TRUE(parse_gemm_format("q4.panel16x32h", &s));
+  EXPECT_TRUE(parse_gemm_format("q4.strip128x32h", &s));
   EXPECT_EQ(s, GemmStorage::q4);
-  EXPECT_STREQ(gemm_format_name(GemmStorage::q4), "q4.panel16x32h");
-  EXPECT_FALSE(parse_gemm_format("q4.panel16x32", &s));  // the bf16-scale layout of earlier builds
-  EXPECT_NE(gemm_format_list().find("q4.panel16x32h"), std::string::npos);
-  EXPECT_TRUE(parse_gemm_format("q4.panel16x128h", &s));
+  EXPECT_STREQ(gemm_format_name(GemmStorage::q4), "q4.strip128x32h");
+  EXPECT_NE(gemm_format_list().find("q4.strip128x32h"), std::string::npos);
+  EXPECT_TRUE(parse_gemm_format("q4.strip128x128h", &s));
   EXPECT_EQ(s, GemmStorage::q4g128);
-  EXPECT_NE(gemm_format_list().find("q4.panel16x128h"), std::string::npos);
+  EXPECT_NE(gemm_format_list().find("q4.strip128x128h"), std::string::npos);
+  // The layouts of earlier builds (panels one after the other) no longer load.
+  EXPECT_FALSE(parse_gemm_format("q4.panel16x32", &s));
+  EXPECT_FALSE(parse_gemm_format("q4.panel16x32h", &s));
+  EXPECT_FALSE(parse_gemm_format("q4.panel16x128h", &s));
   // 5 rows of A, 2 blocks of 32 bytes each (rows 64-aligned), then 5 x 2 scales and sums (64 bytes each).
   EXPECT_EQ(gemm_packed_workspace(5, PackedB{nullptr, 50, 8, GemmStorage::q4}), 5u * 64 + 64 + 64);
   EXPECT_EQ(gemm_packed_workspace(5, PackedB{nullptr, 50, 8, GemmStorage::q4g128}), 5u * 64 + 64 + 64);
@@ -226,14 +227,14 @@ TEST(GemmQ4, ScalesOutsideTheF16RangeSaturateOrVanish) {
     SCOPED_TRACE(gemm_format_name(st));
     std::vector<uint8_t> packed(gemm_packed_bytes(k, n, st));
     gemm_pack(b.data(), n, false, k, n, st, packed.data());
-    uint16_t s0, s1;
-    std::memcpy(&s0, packed.data() + 1024, 2);
-    std::memcpy(&s1, packed.data() + 1024 + 2, 2);
+    uint16_t s0, s1;  // one panel: the group's fields first, then its nibbles
+    std::memcpy(&s0, packed.data(), 2);
+    std::memcpy(&s1, packed.data() + 2, 2);
     EXPECT_EQ(s0, 0);
     EXPECT_EQ(f16_to_f32(s1), kF16Max);
     for (int i = 0; i < 256; ++i) {
       if (i % 32 < 4) {
-        ASSERT_EQ(packed[i] & 15, 0) << i;  // column 0's nibbles (bytes 0-3 of each quad)
+        ASSERT_EQ(packed[64 + i] & 15, 0) << i;  // column 0's nibbles (bytes 0-3 of each quad)
       }
     }
   }

@@ -348,7 +348,7 @@ TEST(LinearOps, Errors) {
   EXPECT_QEFF_ERROR(pack_matmul_weight(TensorView{QEFF_DTYPE_F32, w.shape, w.f.data()}, false, QEFF_DTYPE_U4, 64),
                     QEFF_E_UNSUPPORTED, "int4 group size 64", "32 or 128");
   EXPECT_EQ(pack_matmul_weight(TensorView{QEFF_DTYPE_F32, w.shape, w.f.data()}, false, QEFF_DTYPE_U4, 128).format,
-            "q4.panel16x128h");
+            "q4.strip128x128h");
   EXPECT_QEFF_ERROR(pack_matmul_weight(TensorView{QEFF_DTYPE_F32, {24}, w.f.data()}, false, QEFF_DTYPE_F32),
                     QEFF_E_FORMAT, "rank 2");
 }

@@ -103,8 +103,8 @@ TEST(NnInt4, MismatchedShapesAreRefused) {
                     QEFF_E_UNSUPPORTED, "input scale has element type I32");
 }
 
-// keep: the values go unchanged into q4.panel16x32h (groups of 32) or
-// q4.panel16x128h (groups of 128), the same bytes as gemm_q4_pack_values;
+// keep: the values go unchanged into q4.strip128x32h (groups of 32) or
+// q4.strip128x128h (groups of 128), the same bytes as gemm_q4_pack_values;
 // groups of 16 cannot, so they are dequantized and stored f32; without keep
 // the exact dequantized weight is stored as asked (int4 in the asked groups).
 TEST(NnInt4, PackKeepsTheValuesOrStoresTheDequantizedWeight) {
@@ -115,7 +115,7 @@ TEST(NnInt4, PackKeepsTheValuesOrStoresTheDequantizedWeight) {
                z = tensor<uint8_t>({20, 3}, c.zero);
   const qeff::ops::PackedWeight kept =
       qeff::ops::pack_int4_weight(node, q.view(), s.view(), z.view(), true, QEFF_DTYPE_F32, 32);
-  EXPECT_EQ(kept.format, "q4.panel16x32h");
+  EXPECT_EQ(kept.format, "q4.strip128x32h");
   EXPECT_EQ(kept.k, 96);
   EXPECT_EQ(kept.n, 20);
   std::vector<uint16_t> s16;
@@ -131,7 +131,7 @@ TEST(NnInt4, PackKeepsTheValuesOrStoresTheDequantizedWeight) {
                  z128 = tensor<uint8_t>({20, 2}, c128.zero);
     const qeff::ops::PackedWeight k128 = qeff::ops::pack_int4_weight(int4_node(256, 128), q128.view(), s128.view(),
                                                                      z128.view(), true, QEFF_DTYPE_F32, 32);
-    EXPECT_EQ(k128.format, "q4.panel16x128h");
+    EXPECT_EQ(k128.format, "q4.strip128x128h");
     std::vector<uint16_t> s16b;
     for (float v : c128.scale) s16b.push_back(f32_to_f16(v));
     std::vector<uint8_t> want128(qeff::kernels::gemm_packed_bytes(256, 20, GemmStorage::q4g128));
@@ -154,7 +154,7 @@ TEST(NnInt4, PackKeepsTheValuesOrStoresTheDequantizedWeight) {
         qeff::ops::pack_matmul_weight(qeff::ops::TensorView{QEFF_DTYPE_F32, {20, 96}, wb.data()}, true, stored, 128);
     EXPECT_EQ(p.format, ref.format);
     if (storage == QEFF_DTYPE_U4) {
-      EXPECT_EQ(p.format, "q4.panel16x128h");
+      EXPECT_EQ(p.format, "q4.strip128x128h");
     }
     EXPECT_EQ(p.bytes.to_vector(), ref.bytes.to_vector());
   }

@@ -533,9 +533,9 @@ func TestInt4Checkpoints(t *testing.T) {
 		if d := must(m.WeightDType()); d != DTypeU4 {
 			t.Errorf("%s: weight dtype %s", name, d)
 		}
-		kept := `"weight_formats": {"f32.panel16": 1, "q4.panel16x32h": 14}`
+		kept := `"weight_formats": {"f32.panel16": 1, "q4.strip128x32h": 14}`
 		if name == "llama-tiny-gptq" { // groups of 64 spanning K = 64: stored in groups of 128
-			kept = `"weight_formats": {"f32.panel16": 1, "q4.panel16x128h": 12, "q4.panel16x32h": 2}`
+			kept = `"weight_formats": {"f32.panel16": 1, "q4.strip128x128h": 12, "q4.strip128x32h": 2}`
 		}
 		for mode, want := range map[string]string{
 			"keep":       kept,

@@ -427,7 +427,7 @@ def test_kv_cache_dtype_and_weight_dtypes():
         with m.compile(**{"compile.weight_dtype": "int4", "compile.int4_block_size": 128,
                           "compile.prefill_seq_len": 4, "compile.ctx_len": 16, "cache.enabled": False}) as p:
             assert p.info["int4_block_size"] == 128
-            assert set(p.info["weight_formats"]) == {"q4.panel16x128h"}
+            assert set(p.info["weight_formats"]) == {"q4.strip128x128h"}
         with pytest.raises(qeff.InvalidArgumentError, match="int4_block_size = 64"):
             m.compile(**{"compile.weight_dtype": "int4", "compile.int4_block_size": 64})
         with pytest.raises(qeff.InvalidArgumentError, match="kv_cache_dtype"):
@@ -452,8 +452,8 @@ def test_int4_checkpoints(name):
         assert lm.model.weight_dtype == "U4"
         lm.compile(prefill_seq_len=8, ctx_len=64, cache=False)
         # GPTQ's groups of 64 span K = 64 but for down_proj: stored in groups of 128
-        kept = ({"f32.panel16": 1, "q4.panel16x128h": 12, "q4.panel16x32h": 2} if name == "llama-tiny-gptq"
-                else {"f32.panel16": 1, "q4.panel16x32h": 14})
+        kept = ({"f32.panel16": 1, "q4.strip128x128h": 12, "q4.strip128x32h": 2} if name == "llama-tiny-gptq"
+                else {"f32.panel16": 1, "q4.strip128x32h": 14})
         assert lm.program.info["weight_formats"] == kept
         assert len(lm.generate([single["input_ids"]], max_new_tokens=4, ignore_eos=True).generated_ids[0]) == 4
         lm.compile(prefill_seq_len=8, ctx_len=64, quantized_checkpoint="dequantize", cache=False)

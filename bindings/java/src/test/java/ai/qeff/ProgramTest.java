@@ -118,8 +118,8 @@ class ProgramTest {
         assertEquals(DType.U4, m.weightDtype(), name);
         // GPTQ's groups of 64 span K = 64: those weights are stored in groups of 128.
         String kept = name.equals("llama-tiny-gptq")
-            ? "\"weight_formats\": {\"f32.panel16\": 1, \"q4.panel16x128h\": 12, \"q4.panel16x32h\": 2}"
-            : "\"weight_formats\": {\"f32.panel16\": 1, \"q4.panel16x32h\": 14}";
+            ? "\"weight_formats\": {\"f32.panel16\": 1, \"q4.strip128x128h\": 12, \"q4.strip128x32h\": 2}"
+            : "\"weight_formats\": {\"f32.panel16\": 1, \"q4.strip128x32h\": 14}";
         for (String[] mode : new String[][] {
                 {"keep", kept},
                 {"dequantize", "\"weight_formats\": {\"f32.panel16\": 15}"}}) {
