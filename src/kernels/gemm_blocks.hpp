@@ -17,7 +17,8 @@
 //   static void pack_group(const float *w, int64_t n, int64_t stride, const Panel &panel, int64_t g, int jj);
 //
 // ContiguousPanels is the Panel / View part of a layout whose panels lie one
-// after the other, SuperBytes per 128 k.
+// after the other, SuperBytes per 128 k (MXFP6); the 4-bit strips have their
+// own (gemm_q4.cpp).
 #pragma once
 
 #include <algorithm>

@@ -97,7 +97,6 @@ struct I8Storage : UniformPanels<I8KernelSet> {
   }
 };
 
-
 // The block formats (4-bit, MXFP6): one scale and one sum per block of 32 k
 // of each row of A.
 struct BlockStorage {
