@@ -1,11 +1,13 @@
 /* qeff worker of the causal-LM benchmark (driven by run_lm.py).
  *
  *   lm_qeff_worker MODEL_DIR CACHE_DIR|none THREADS WEIGHT_DTYPE PROMPT_LEN CTX_LEN NEW_TOKENS REPS IDS_FILE
+ *                  [KV_CACHE_DTYPE]
  *
  * qeff_model_load + qeff_compile (compile.prefill_seq_len PROMPT_LEN,
  * compile.ctx_len CTX_LEN, compile.batch_size 1, compile.weight_dtype
  * WEIGHT_DTYPE (or int4 and compile.int4_block_size 128 for "int4g128"),
- * runtime.threads THREADS; cache.dir CACHE_DIR, or
+ * runtime.threads THREADS; model.kv_cache_dtype KV_CACHE_DTYPE when given,
+ * else the library's default f32; cache.dir CACHE_DIR, or
  * cache.enabled false for "none"); the model is freed after the compile. One
  * request holds one row of PROMPT_LEN int32 token ids read from IDS_FILE.
  * Then 1 warm-up call (generate.max_new_tokens 2) and REPS measured calls of
@@ -66,9 +68,9 @@ static void print_list(const char *name, const double *v, int n) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 10) {
+  if (argc != 10 && argc != 11) {
     fprintf(stderr, "usage: lm_qeff_worker MODEL_DIR CACHE_DIR|none THREADS WEIGHT_DTYPE PROMPT_LEN CTX_LEN "
-                    "NEW_TOKENS REPS IDS_FILE\n");
+                    "NEW_TOKENS REPS IDS_FILE [KV_CACHE_DTYPE]\n");
     return 2;
   }
   const char *model_dir = argv[1], *cache_dir = argv[2], *threads = argv[3], *weight_dtype = argv[4];
@@ -103,6 +105,7 @@ int main(int argc, char **argv) {
     set(o, "compile.weight_dtype", weight_dtype);
   }
   set(o, "runtime.threads", threads);
+  if (argc == 11) set(o, "model.kv_cache_dtype", argv[10]);
   if (strcmp(cache_dir, "none") == 0) set(o, "cache.enabled", "false");
   else set(o, "cache.dir", cache_dir);
   set(o, "generate.ignore_eos", "true");

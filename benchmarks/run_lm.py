@@ -353,6 +353,9 @@ def main():
     ap.add_argument("--gguf-dir", default=None, help="GGUF files of the model (default BUILD_DIR/gguf; make_gguf.py)")
     ap.add_argument("--node", default=shutil.which("node") or "node", help="node binary")
     ap.add_argument("--worker-timeout", type=int, default=3600, help="seconds one worker process may take (3600)")
+    ap.add_argument("--qeff-kv-cache-dtype", default=None, choices=["f32", "f16", "bf16", "mxint8"],
+                    help="model.kv_cache_dtype of the qeff variants (default: the library's, f32; llama.cpp's "
+                         "default KV cache is f16)")
     ap.add_argument("--cc", default=os.environ.get("CC", "cc"), help="C compiler for lm_qeff_worker.c and bandwidth.c")
     ap.add_argument("--out", default=None, help="also write the markdown report to this file")
     ap.add_argument("--no-bandwidth", action="store_true",
@@ -462,8 +465,9 @@ def main():
             dtype = {"qeff-fp32": "f32", "qeff-bf16": "bf16", "qeff-f16": "f16", "qeff-int8": "int8",
                      "qeff-mxfp6": "mxfp6",
                      "qeff-int4": "int4", "qeff-int4g128": "int4g128"}[v]
+            kv = [args.qeff_kv_cache_dtype] if args.qeff_kv_cache_dtype else []
             return [qeff_worker, model_dir, cache, str(args.threads), dtype, str(args.prompt_len), str(args.ctx_len),
-                    str(args.new_tokens), str(args.calls), ids_file], None
+                    str(args.new_tokens), str(args.calls), ids_file] + kv, None
         mode = v.split("-")[1]
         if v in LLAMA_VARIANTS:
             return llama_cpp_command(node_llama, os.path.join(gguf_dir, f"tinyllama-shape-{mode}.gguf"), args.threads,
@@ -687,7 +691,8 @@ def render(args, variants, samples, details, tokens, failures, versions, load_st
              "fp32 = torch_dtype float32, bf16 = torch_dtype bfloat16 (bf16 weights and compute). qeff: "
              f"runtime.threads {args.threads}; fp32 = compile.weight_dtype f32, bf16 = compile.weight_dtype bf16 "
              "(matmul weights stored as bf16, computed in f32), int8 = compile.weight_dtype int8 (int8 weights with per-column "
-             "scales, activations quantized per token at run time, int32 sums)")
+             "scales, activations quantized per token at run time, int32 sums); KV cache "
+             f"{args.qeff_kv_cache_dtype or 'f32 (the default)'} (model.kv_cache_dtype)")
     if llama:
         L.append(f"- llama.cpp (llama_cpp_worker.mjs, node-llama-cpp's prebuilt CPU binaries): GGUF files of the same "
                  f"weights (make_gguf.py; norms F32, every matrix in the file's type), context {args.ctx_len} "
