@@ -275,6 +275,7 @@ struct Q4Layout {
   static constexpr int64_t kGroup = Group;
   static constexpr int kWidth = W;
   static constexpr int64_t kMetaBytes = 48;                        // per lane and group
+  static constexpr int64_t kZeroOffset = 32;                       // zero[16] after scale[16] in them
   static constexpr int64_t kFieldBytes = (W * kMetaBytes + 63) / 64 * 64;  // per group
   static constexpr int64_t kQuadStep = W * 32;                     // between a lane's quads
   static constexpr int64_t kGroupBytes = kFieldBytes + Group / 4 * kQuadStep;

@@ -27,7 +27,7 @@ struct Q4Format {
     const uint8_t byte = v.nibbles[Layout::nibbles_at(b) + q * Layout::kQuadStep + (j % 8) * 4 + t];
     return j < 8 ? byte & 15 : byte >> 4;
   }
-  static int zero(const View &v, int64_t b, int j) { return v.meta[Layout::meta_at(b) + 32 + j]; }
+  static int zero(const View &v, int64_t b, int j) { return v.meta[Layout::meta_at(b) + Layout::kZeroOffset + j]; }
   static float scale(const View &v, int64_t b, int j) {
     uint16_t h;
     std::memcpy(&h, v.meta + Layout::meta_at(b) + j * 2, 2);
@@ -56,7 +56,7 @@ struct Q4Format {
   static void put_scale(const Panel &panel, int64_t g, int jj, uint16_t scale) {
     std::memcpy(fields(panel, g) + jj * 2, &scale, 2);
   }
-  static void put_zero(const Panel &panel, int64_t g, int jj, uint8_t zero) { fields(panel, g)[32 + jj] = zero; }
+  static void put_zero(const Panel &panel, int64_t g, int jj, uint8_t zero) { fields(panel, g)[Layout::kZeroOffset + jj] = zero; }
   static void put_value(const Panel &panel, int64_t i, int jj, uint8_t q) {
     const int64_t at = with_width(panel, [&](auto l) {
       using L = decltype(l);

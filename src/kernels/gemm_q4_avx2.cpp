@@ -71,7 +71,7 @@ struct Avx2Q4Kernel {
         for (int h = 0; h < 2; ++h) {
           const uint8_t *fields = meta + p * mstep + Layout::meta_at(b);
           scale[p * 2 + h] = load_f16x8(fields + h * 16);
-          zero[p * 2 + h] = load_u8x8(fields + 32 + h * 8);
+          zero[p * 2 + h] = load_u8x8(fields + Layout::kZeroOffset + h * 8);
         }
 #pragma GCC unroll 16
       for (int r = 0; r < MR; ++r) {

@@ -54,7 +54,7 @@ struct VnniQ4Kernel {
       for (int p = 0; p < NP; ++p) {
         const uint8_t *fields = meta + p * mstep + Layout::meta_at(b);
         scale[p] = _mm512_maskz_cvtph_ps(kAll, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(fields)));
-        zero[p] = _mm512_maskz_cvtepu8_epi32(kAll, _mm_loadu_si128(reinterpret_cast<const __m128i *>(fields + 32)));
+        zero[p] = _mm512_maskz_cvtepu8_epi32(kAll, _mm_loadu_si128(reinterpret_cast<const __m128i *>(fields + Layout::kZeroOffset)));
       }
       // The zero points: c = sum - zero * sum(a), exact in int32.
 #pragma GCC unroll 16
