@@ -166,15 +166,20 @@ func TestStreamCancel(t *testing.T) {
 	if _, err := s2.Output(); !errors.Is(err, ErrState) {
 		t.Errorf("Output before the end: %v", err)
 	}
-	started := make(chan struct{})
+	// The model runs only inside Next, and this tiny one generates its 240
+	// tokens in a few ms: this goroutine waits for the cancel after the
+	// first event, or the stream could end before the cancel lands.
+	started, cancelled := make(chan struct{}), make(chan struct{})
 	go func() {
 		<-started
 		noErr(t, s2.Cancel())
+		close(cancelled)
 	}()
 	n := 0
 	for s2.Next() {
 		if n++; n == 1 {
 			close(started)
+			<-cancelled
 		}
 	}
 	if !errors.Is(s2.Err(), ErrCancelled) || errors.Is(s2.Err(), context.Canceled) {
