@@ -34,7 +34,7 @@ struct ContiguousPanels {
   using View = const uint8_t *;
   using Panel = uint8_t *;
   static View view(const BlockArgs &g, int p) { return g.b + p * g.panel_stride; }
-  static int64_t panel_stride(int64_t k) { return ceil_div(k, 4 * kQ4Block) * SuperBytes; }
+  static int64_t panel_stride(int64_t k) { return contiguous_panel_stride(k, SuperBytes); }
   static uint64_t packed_bytes(int64_t k, int64_t n) {
     return static_cast<uint64_t>(ceil_div(n, kGemmPanel)) * static_cast<uint64_t>(panel_stride(k));
   }

@@ -444,6 +444,13 @@ Set make_quant_kernel_set(typename Set::quantize_type quantize) {
 inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 inline int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 
+// The bytes of one panel of a layout whose panels lie one after the other,
+// super_bytes per 128 k (MXFP6: the packer's ContiguousPanels, the driver's
+// panel stride).
+inline int64_t contiguous_panel_stride(int64_t k, int64_t super_bytes) {
+  return ceil_div(k, 4 * kQ4Block) * super_bytes;
+}
+
 // How one matrix product is cut into tasks: row blocks of mc rows times
 // column blocks of `pb` panels, task t = (t / nblocks, t % nblocks) so that a
 // thread's contiguous range of tasks shares row blocks (A stays in cache).

@@ -175,7 +175,7 @@ struct Mx6Storage : BlockStorage, UniformPanels<Mx6KernelSet> {
 
   static BlockArgs args(const PackedB &b, const Workspace &w) {
     BlockArgs g = BlockStorage::args(w);
-    g.panel_stride = ceil_div(b.k, 4 * kQ4Block) * kMx6SuperBytes;
+    g.panel_stride = contiguous_panel_stride(b.k, kMx6SuperBytes);
     return g;
   }
 
