@@ -54,18 +54,19 @@ __attribute__((always_inline)) inline void prefetch_next_superblock_line(const u
 }
 
 // The 4-bit kernels' prefetch for their panel p while block blk is computed:
-// a W = 1 layout's as above; in a strip, the line of p's quad q one
-// superblock on (past the strip's last superblock the next strip's first,
-// which follows it), for even p only (lanes 2 i and 2 i + 1 share a line),
-// and at a group's first block, in the odd p's slots, the lines of the
-// fields of the group one superblock on (lane l0's strip taken as lane 0's,
-// as in the single-row kernel).
+// a W = 1 layout's as above; in a strip, the line of p's quad q
+// Layout::kPrefetchBytes on (the same place 3 groups on with groups of 32,
+// one with 128; past the strip's end into the next strip, which follows
+// it), for even p only (lanes 2 i and 2 i + 1 share a line), and at a
+// group's first block, in the odd p's slots, the lines of the fields of the
+// group as far on (lane l0's strip taken as lane 0's, as in the single-row
+// kernel).
 template <class Layout, int NP>
 __attribute__((always_inline)) inline void prefetch_q4_line(const BlockArgs &g, int p, int64_t blk, int q) {
   if constexpr (Layout::kWidth == 1) {
     prefetch_next_superblock_line<NP, Layout::kSuperBytes, 5>(g.b + p * g.panel_stride, g.panel_stride, blk, q);
   } else {
-    const uintptr_t next = reinterpret_cast<uintptr_t>(g.b) + Layout::kSuperBytes;
+    const uintptr_t next = reinterpret_cast<uintptr_t>(g.b) + Layout::kPrefetchBytes;
     if (p % 2 == 0) {
       const uintptr_t at = next + p * 32 + Layout::nibbles_at(blk) + q * Layout::kQuadStep;
       _mm_prefetch(reinterpret_cast<const char *>(at), _MM_HINT_T0);

@@ -280,6 +280,10 @@ struct Q4Layout {
   static constexpr int64_t kQuadStep = W * 32;                     // between a lane's quads
   static constexpr int64_t kGroupBytes = kFieldBytes + Group / 4 * kQuadStep;
   static constexpr int64_t kSuperBytes = 128 / Group * kGroupBytes;  // 128 k
+  // How far ahead of a strip's reads its kernel prefetches (the same place in
+  // a later group): 3 groups (7296 bytes) with groups of 32, one group (8576)
+  // with groups of 128 (docs/kernels.md, "Strips").
+  static constexpr int64_t kPrefetchBytes = (Group == 32 ? 3 : 1) * kGroupBytes;
 
   // Block b's (k = 32 b ..) nibbles and its group's fields.
   static int64_t nibbles_at(int64_t b) {
