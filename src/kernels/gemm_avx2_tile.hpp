@@ -34,6 +34,15 @@ __attribute__((always_inline)) inline uintptr_t next_superblock(const uint8_t *p
   return reinterpret_cast<uintptr_t>(panel) + at;
 }
 
+// The hint of a quantized kernel's software prefetch: NTA for a single row
+// (decode), whose weights pass once, T0 for tiles of several rows, which
+// re-read their panels from L2 for the next row tile. On the Zen 5 NTA
+// streamed faster (docs/kernels.md, "Prefetch hints"), likely because a line
+// so fetched does not take L2 room, nor go on to the L3, a victim cache of
+// the L2s, as it ages out.
+template <int MR>
+inline constexpr _mm_hint kStreamHint = MR == 1 ? _MM_HINT_NTA : _MM_HINT_T0;
+
 // While block `blk` of NP panels is computed, prefetches the cache lines of
 // block blk % 4's share of each panel's next superblock (Lines of them; 4 x
 // Lines lines cover SuperBytes), one line per quad q < Lines, for the panel at
@@ -44,13 +53,14 @@ __attribute__((always_inline)) inline uintptr_t next_superblock(const uint8_t *p
 // decode GEMVs streamed 4% faster so (the 4-bit ones the same), on the Zen 5
 // the 4-bit ones 15% faster with one thread (bench_gemv 3 1 q4g128: 27-28 ->
 // 31-32 GB/s; the same with two; the AVX2 kernels, compute-bound, the same).
-template <int NP, int64_t SuperBytes, int Lines>
+// (hint: kStreamHint<MR>).
+template <int MR, int NP, int64_t SuperBytes, int Lines>
 __attribute__((always_inline)) inline void prefetch_next_superblock_line(const uint8_t *panel, int64_t panel_stride,
                                                                         int64_t blk, int q) {
   static_assert(4 * Lines * 64 >= SuperBytes && Lines <= 8);
   if (q >= Lines) return;
   const uintptr_t at = next_superblock<NP, SuperBytes>(panel, panel_stride, blk) + ((blk % 4) * Lines + q) * 64;
-  _mm_prefetch(reinterpret_cast<const char *>(at), _MM_HINT_T0);
+  _mm_prefetch(reinterpret_cast<const char *>(at), kStreamHint<MR>);
 }
 
 // The 4-bit kernels' prefetch for their panel p while block blk is computed:
@@ -60,19 +70,19 @@ __attribute__((always_inline)) inline void prefetch_next_superblock_line(const u
 // it), for even p only (lanes 2 i and 2 i + 1 share a line), and at a
 // group's first block, in the odd p's slots, the lines of the fields of the
 // group as far on (lane l0's strip taken as lane 0's, as in the single-row
-// kernel).
-template <class Layout, int NP>
+// kernel). Hint kStreamHint<MR>.
+template <class Layout, int MR, int NP>
 __attribute__((always_inline)) inline void prefetch_q4_line(const BlockArgs &g, int p, int64_t blk, int q) {
   if constexpr (Layout::kWidth == 1) {
-    prefetch_next_superblock_line<NP, Layout::kSuperBytes, 5>(g.b + p * g.panel_stride, g.panel_stride, blk, q);
+    prefetch_next_superblock_line<MR, NP, Layout::kSuperBytes, 5>(g.b + p * g.panel_stride, g.panel_stride, blk, q);
   } else {
     const uintptr_t next = reinterpret_cast<uintptr_t>(g.b) + Layout::kPrefetchBytes;
     if (p % 2 == 0) {
       const uintptr_t at = next + p * 32 + Layout::nibbles_at(blk) + q * Layout::kQuadStep;
-      _mm_prefetch(reinterpret_cast<const char *>(at), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char *>(at), kStreamHint<MR>);
     } else if (blk % (Layout::kGroup / 32) == 0 && q * (NP / 2) + p / 2 < Layout::kFieldBytes / 64) {
       const uintptr_t at = next + Layout::meta_at(blk) + (q * (NP / 2) + p / 2) * 64;
-      _mm_prefetch(reinterpret_cast<const char *>(at), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char *>(at), kStreamHint<MR>);
     }
   }
 }

@@ -84,7 +84,7 @@ struct Avx2Mx6Kernel {
 #pragma GCC unroll 4
           for (int p = 0; p < NP; ++p) {
             const uint8_t *nib = g.b + p * g.panel_stride + mx6_nibbles_at(b) + q * 32;
-            prefetch_next_superblock_line<NP, kMx6SuperBytes, 7>(g.b + p * g.panel_stride, g.panel_stride, b, q);
+            prefetch_next_superblock_line<MR, NP, kMx6SuperBytes, 7>(g.b + p * g.panel_stride, g.panel_stride, b, q);
             w[p] = q == qq ? decode<0>(nib, high[p]) : decode<1>(nib, high[p]);
           }
 #pragma GCC unroll 16

@@ -38,7 +38,7 @@ __attribute__((always_inline)) inline void mx6_tile(const BlockArgs &g, const De
 #pragma GCC unroll 8
       for (int p = 0; p < NP; ++p) {
         const uint8_t *panel = g.b + p * g.panel_stride;
-        prefetch_next_superblock_line<NP, kMx6SuperBytes, 7>(panel, g.panel_stride, b, q);
+        prefetch_next_superblock_line<MR, NP, kMx6SuperBytes, 7>(panel, g.panel_stride, b, q);
         const uint8_t *nib = panel + mx6_nibbles_at(b) + q * 32, *high = panel + mx6_high_at(b) + q / 2 * 32;
         w[p] = q % 2 == 0 ? d.template decode<0>(nib, high) : d.template decode<1>(nib, high);
       }

@@ -50,7 +50,7 @@ struct Avx2Q4Kernel {
         for (int p = 0; p < NP; ++p) {
           const __m256i x =
               _mm256_loadu_si256(reinterpret_cast<const __m256i *>(g.b + p * nstep + nib + q * Layout::kQuadStep));
-          prefetch_q4_line<Layout, NP>(g, p, b, q);
+          prefetch_q4_line<Layout, MR, NP>(g, p, b, q);
           w[p * 2] = _mm256_and_si256(x, low);
           w[p * 2 + 1] = _mm256_and_si256(_mm256_srli_epi16(x, 4), low);
         }

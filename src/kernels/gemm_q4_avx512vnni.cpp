@@ -39,7 +39,7 @@ struct VnniQ4Kernel {
 #pragma GCC unroll 8
         for (int p = 0; p < NP; ++p) {
           w[p] = quad_nibbles(g.b + p * nstep + nib + q * Layout::kQuadStep);
-          prefetch_q4_line<Layout, NP>(g, p, b, q);
+          prefetch_q4_line<Layout, MR, NP>(g, p, b, q);
         }
 #pragma GCC unroll 16
         for (int r = 0; r < MR; ++r) {
