@@ -39,7 +39,7 @@ __attribute__((always_inline)) inline uintptr_t next_superblock(const uint8_t *p
 // re-read their panels from L2 for the next row tile. On the Zen 5 NTA
 // streamed faster (docs/kernels.md, "Prefetch hints"), likely because a line
 // so fetched does not take L2 room, nor go on to the L3, a victim cache of
-// the L2s, as it ages out.
+// the L2s, as it ages out. Measured on the Zen 5 only (AVX-512 kernels).
 template <int MR>
 inline constexpr _mm_hint kStreamHint = MR == 1 ? _MM_HINT_NTA : _MM_HINT_T0;
 
@@ -53,7 +53,7 @@ inline constexpr _mm_hint kStreamHint = MR == 1 ? _MM_HINT_NTA : _MM_HINT_T0;
 // decode GEMVs streamed 4% faster so (the 4-bit ones the same), on the Zen 5
 // the 4-bit ones 15% faster with one thread (bench_gemv 3 1 q4g128: 27-28 ->
 // 31-32 GB/s; the same with two; the AVX2 kernels, compute-bound, the same).
-// (hint: kStreamHint<MR>).
+// The hint is kStreamHint<MR>, MR the kernel's rows.
 template <int MR, int NP, int64_t SuperBytes, int Lines>
 __attribute__((always_inline)) inline void prefetch_next_superblock_line(const uint8_t *panel, int64_t panel_stride,
                                                                         int64_t blk, int q) {
