@@ -40,8 +40,17 @@ __attribute__((always_inline)) inline uintptr_t next_superblock(const uint8_t *p
 // streamed faster (docs/kernels.md, "Prefetch hints"), likely because a line
 // so fetched does not take L2 room, nor go on to the L3, a victim cache of
 // the L2s, as it ages out. Measured on the Zen 5 only (AVX-512 kernels).
+// As __builtin_prefetch's locality (0: NTA, 3: T0; GCC's _mm_prefetch takes
+// an enum that clang does not have).
 template <int MR>
-inline constexpr _mm_hint kStreamHint = MR == 1 ? _MM_HINT_NTA : _MM_HINT_T0;
+inline constexpr int kStreamHint = MR == 1 ? 0 : 3;
+
+// Prefetches the line at `at` (an address held as an integer: it may lie
+// past the weights) for reading, with kStreamHint<MR>.
+template <int MR>
+__attribute__((always_inline)) inline void prefetch_stream_line(uintptr_t at) {
+  __builtin_prefetch(reinterpret_cast<const void *>(at), 0, kStreamHint<MR>);
+}
 
 // While block `blk` of NP panels is computed, prefetches the cache lines of
 // block blk % 4's share of each panel's next superblock (Lines of them; 4 x
@@ -60,7 +69,7 @@ __attribute__((always_inline)) inline void prefetch_next_superblock_line(const u
   static_assert(4 * Lines * 64 >= SuperBytes && Lines <= 8);
   if (q >= Lines) return;
   const uintptr_t at = next_superblock<NP, SuperBytes>(panel, panel_stride, blk) + ((blk % 4) * Lines + q) * 64;
-  _mm_prefetch(reinterpret_cast<const char *>(at), kStreamHint<MR>);
+  prefetch_stream_line<MR>(at);
 }
 
 // The 4-bit kernels' prefetch for their panel p while block blk is computed:
@@ -79,10 +88,10 @@ __attribute__((always_inline)) inline void prefetch_q4_line(const BlockArgs &g, 
     const uintptr_t next = reinterpret_cast<uintptr_t>(g.b) + Layout::kPrefetchBytes;
     if (p % 2 == 0) {
       const uintptr_t at = next + p * 32 + Layout::nibbles_at(blk) + q * Layout::kQuadStep;
-      _mm_prefetch(reinterpret_cast<const char *>(at), kStreamHint<MR>);
+      prefetch_stream_line<MR>(at);
     } else if (blk % (Layout::kGroup / 32) == 0 && q * (NP / 2) + p / 2 < Layout::kFieldBytes / 64) {
       const uintptr_t at = next + Layout::meta_at(blk) + (q * (NP / 2) + p / 2) * 64;
-      _mm_prefetch(reinterpret_cast<const char *>(at), kStreamHint<MR>);
+      prefetch_stream_line<MR>(at);
     }
   }
 }
