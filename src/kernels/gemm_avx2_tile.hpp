@@ -79,20 +79,23 @@ __attribute__((always_inline)) inline void prefetch_next_superblock_line(const u
 // it), for even p only (lanes 2 i and 2 i + 1 share a line), and at a
 // group's first block, in the odd p's slots, the lines of the fields of the
 // group as far on (lane l0's strip taken as lane 0's, as in the single-row
-// kernel). Hint kStreamHint<MR>.
+// kernel). Hint kStreamHint<MR>; a single row with g.far_prefetch also
+// prefetches each of those lines that much further on into L2 (T2).
 template <class Layout, int MR, int NP>
 __attribute__((always_inline)) inline void prefetch_q4_line(const BlockArgs &g, int p, int64_t blk, int q) {
   if constexpr (Layout::kWidth == 1) {
     prefetch_next_superblock_line<MR, NP, Layout::kSuperBytes, 5>(g.b + p * g.panel_stride, g.panel_stride, blk, q);
   } else {
     const uintptr_t next = reinterpret_cast<uintptr_t>(g.b) + Layout::kPrefetchBytes;
-    if (p % 2 == 0) {
-      const uintptr_t at = next + p * 32 + Layout::nibbles_at(blk) + q * Layout::kQuadStep;
-      prefetch_stream_line<MR>(at);
-    } else if (blk % (Layout::kGroup / 32) == 0 && q * (NP / 2) + p / 2 < Layout::kFieldBytes / 64) {
-      const uintptr_t at = next + Layout::meta_at(blk) + (q * (NP / 2) + p / 2) * 64;
-      prefetch_stream_line<MR>(at);
-    }
+    uintptr_t at = 0;
+    if (p % 2 == 0)
+      at = next + p * 32 + Layout::nibbles_at(blk) + q * Layout::kQuadStep;
+    else if (blk % (Layout::kGroup / 32) == 0 && q * (NP / 2) + p / 2 < Layout::kFieldBytes / 64)
+      at = next + Layout::meta_at(blk) + (q * (NP / 2) + p / 2) * 64;
+    else
+      return;
+    prefetch_stream_line<MR>(at);
+    if (MR == 1 && g.far_prefetch != 0) __builtin_prefetch(reinterpret_cast<const void *>(at + g.far_prefetch), 0, 1);
   }
 }
 

@@ -246,6 +246,7 @@ struct BlockArgs {
   const uint8_t *b = nullptr;
   int64_t panel_stride = 0;
   int64_t meta_offset = 0;  // q4: from b to panel 0's scales and zero points
+  int64_t far_prefetch = 0;  // q4 strips, single row: a second prefetch this far past the first (0: none)
   float *c = nullptr;
   int64_t ldc = 0;
   int nr = 0;
@@ -282,7 +283,11 @@ struct Q4Layout {
   static constexpr int64_t kSuperBytes = 128 / Group * kGroupBytes;  // 128 k
   // How far ahead of a strip's reads its kernel prefetches (the same place in
   // a later group): 3 groups (7296 bytes) with groups of 32, one group (8576)
-  // with groups of 128 (docs/kernels.md, "Strips").
+  // with groups of 128 (docs/kernels.md, "Strips"). Decode GEMVs may also
+  // prefetch each line twice as far into L2 (BlockArgs::far_prefetch =
+  // kPrefetchBytes past the near one), which helps where memory answers
+  // slowly and costs where it does not; the driver times both ways and takes
+  // the faster (stream_tuner.hpp).
   static constexpr int64_t kPrefetchBytes = (Group == 32 ? 3 : 1) * kGroupBytes;
 
   // Block b's (k = 32 b ..) nibbles and its group's fields.

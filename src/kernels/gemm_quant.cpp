@@ -4,9 +4,11 @@
 // (gemm.cpp). One template over a Storage traits type, so every format is
 // driven one way.
 #include <algorithm>
+#include <chrono>
 
 #include "kernels/cpu.hpp"
 #include "kernels/gemm_internal.hpp"
+#include "kernels/stream_tuner.hpp"
 
 namespace qeff::kernels::gemm_detail {
 namespace {
@@ -158,6 +160,14 @@ struct Q4Storage : BlockStorage {
     return g;
   }
 
+  // Single-row products (decode GEMVs) time the strips' prefetch with and
+  // without the far one (option 1: with) and take the faster.
+  static StreamTuner &tuner() {
+    static StreamTuner t;
+    return t;
+  }
+  static void tune(BlockArgs &g, int option) { g.far_prefetch = option == 1 ? Strip::kPrefetchBytes : 0; }
+
   static void at_panel(BlockArgs &g, const PackedB &b, int64_t p) {
     const typename Q4Panels<Group>::At at = Q4Panels<Group>(b.k, b.n).at(p);
     g.b = static_cast<const uint8_t *>(b.data) + at.nibbles;
@@ -254,6 +264,14 @@ void run(int64_t m, const float *a, int64_t lda, const GemmMember *members, int 
   const int64_t panels = first[count];
   if (panels == 0) return;
   const Plan plan = make_plan(ks.mr_max, S::plan_np(ks), m, panels * kGemmPanel, 1, par.num_threads());
+  // A storage with a tuner (StreamTuner) times its single-row products per
+  // shape (the key: K, the panels, the members) with the option it chose.
+  constexpr bool kTuned = requires(typename S::Set::args_type &g) { S::tune(g, 0); };
+  const uint64_t key = static_cast<uint64_t>(k) << 40 ^ static_cast<uint64_t>(panels) << 8 ^
+                       static_cast<uint64_t>(count) ^ uint64_t{1} << 63;
+  int option = 0;
+  if constexpr (kTuned) option = m == 1 ? S::tuner().choose(key) : 0;
+  const auto start = std::chrono::steady_clock::now();
   par.parallel_for(plan.tasks(), [&](int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; ++t) {
       const int64_t m0 = t / plan.nblocks * plan.mc, m1 = std::min(m, m0 + plan.mc);
@@ -262,10 +280,16 @@ void run(int64_t m, const float *a, int64_t lda, const GemmMember *members, int 
         const int64_t lo = std::max(p0, first[i]), hi = std::min(p1, first[i + 1]);
         if (lo >= hi) continue;
         const GemmMember &g = members[i];
-        run_block<S>(ks, S::args(g.b, w), qa, scale, sum, g.b, g.c, g.ldc, g.ep, m0, m1, lo - first[i], hi - first[i]);
+        typename S::Set::args_type args = S::args(g.b, w);
+        if constexpr (kTuned) S::tune(args, option);
+        run_block<S>(ks, args, qa, scale, sum, g.b, g.c, g.ldc, g.ep, m0, m1, lo - first[i], hi - first[i]);
       }
     }
   });
+  if constexpr (kTuned) {
+    if (m == 1)
+      S::tuner().record(key, option, std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count());
+  }
 }
 
 }  // namespace

@@ -106,6 +106,26 @@ TEST(GemmQ4, OffsetWeightsUseTheZeroPoint) {
   }
 }
 
+// A single row's product is timed with and without the strips' far prefetch
+// (StreamTuner, gemm_quant.cpp): repeated, it runs both ways, on every ISA,
+// and always gives the documented values.
+TEST(GemmQ4, DecodeGemvsGiveTheSameValuesWithEitherPrefetch) {
+  SerialParallel serial;
+  const Problem p{1, 512, 290, true, true};  // 2 strips, 2 panels past them
+  Operands o(p, 91);
+  for (GemmStorage st : kStorages) {
+    const QuantExpected e = reference_q4(st, p, o.a, o.b, o.bias, o.res);
+    for (Isa isa : kAllIsas) {
+      if (!isa_supported(isa)) continue;
+      IsaGuard g(isa);
+      // The first two calls of a shape take one option each, later ones
+      // explore the other every eighth call: 10 calls run both.
+      for (int call = 0; call < 10; ++call)
+        expect_bitwise(run_packed(p, o.a, o.b, o.bias, o.res, st, serial), e.exact, isa_name(isa));
+    }
+  }
+}
+
 TEST(GemmQ4, PartitionsAndTransposedPackingGiveIdenticalResults) {
   for (GemmStorage st : kStorages) expect_partitions_identical(st, 1900, true);
 }
@@ -148,7 +168,7 @@ TEST(GemmQ4, NonFiniteAndZeroRowsStayInTheirRow) {
 // 9 (2 columns) one by one; 150 k = 2 superblocks, the last partial. Every
 // byte is compared, padding included.
 TEST(GemmQ4, PackedLayoutIsStripsOfFieldsAndNibbles) {
-  const int64_t k = 150, n = 146, panels = 10;
+  const int64_t k = 150, n = 146;  // 10 panels
   std::vector<float> b(k * n);
   for (int64_t kk = 0; kk < k; ++kk)
     for (int64_t j = 0; j < n; ++j) b[kk * n + j] = float((kk * 7 + j * 3) % 16) * 0.5f - 2.0f;  // 16 levels
