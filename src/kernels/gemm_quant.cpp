@@ -287,8 +287,8 @@ void run(int64_t m, const float *a, int64_t lda, const GemmMember *members, int 
     }
   });
   if constexpr (kTuned) {
-    if (m == 1)
-      S::tuner().record(key, option, std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count());
+    const std::chrono::duration<double, std::nano> took = std::chrono::steady_clock::now() - start;
+    if (m == 1) S::tuner().record(key, option, took.count());
   }
 }
 
