@@ -266,12 +266,19 @@ void run(int64_t m, const float *a, int64_t lda, const GemmMember *members, int 
   const Plan plan = make_plan(ks.mr_max, S::plan_np(ks), m, panels * kGemmPanel, 1, par.num_threads());
   // A storage with a tuner (StreamTuner) times its single-row products per
   // shape (the key: K, the panels, the members) with the option it chose.
+  // Other products (and other storages) run option 0, untimed.
   constexpr bool kTuned = requires(typename S::Set::args_type &g) { S::tune(g, 0); };
+  const bool timed = kTuned && m == 1;
   const uint64_t key = static_cast<uint64_t>(k) << 40 ^ static_cast<uint64_t>(panels) << 8 ^
                        static_cast<uint64_t>(count) ^ uint64_t{1} << 63;
   int option = 0;
-  if constexpr (kTuned) option = m == 1 ? S::tuner().choose(key) : 0;
-  const auto start = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point start;
+  if constexpr (kTuned) {
+    if (timed) {
+      option = S::tuner().choose(key);
+      start = std::chrono::steady_clock::now();
+    }
+  }
   par.parallel_for(plan.tasks(), [&](int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; ++t) {
       const int64_t m0 = t / plan.nblocks * plan.mc, m1 = std::min(m, m0 + plan.mc);
@@ -287,8 +294,10 @@ void run(int64_t m, const float *a, int64_t lda, const GemmMember *members, int 
     }
   });
   if constexpr (kTuned) {
-    const std::chrono::duration<double, std::nano> took = std::chrono::steady_clock::now() - start;
-    if (m == 1) S::tuner().record(key, option, took.count());
+    if (timed) {
+      const std::chrono::duration<double, std::nano> took = std::chrono::steady_clock::now() - start;
+      S::tuner().record(key, option, took.count());
+    }
   }
 }
 

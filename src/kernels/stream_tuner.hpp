@@ -1,8 +1,9 @@
-// A run-time choice between two ways of streaming a weight (two prefetch
-// distances of the 4-bit strips' decode GEMVs, gemm_quant.cpp), made by
-// timing the calls themselves: which one is faster depends on the memory
-// system's latency at the moment, which on a shared VM changes within seconds
-// (docs/kernels.md, "Prefetch distance chosen at run time").
+// A run-time choice between two ways of streaming a weight (the 4-bit
+// strips' decode GEMVs with or without a second, far prefetch,
+// gemm_quant.cpp), made by timing the calls themselves: which one is faster
+// depends on the memory system's latency at the moment, which on a shared VM
+// changes within seconds (docs/kernels.md, "Far prefetch chosen at run
+// time").
 //
 // Calls are told apart by a key (the caller's shape: only calls of one key
 // are compared). Per key the tuner keeps an estimate of each option's time
