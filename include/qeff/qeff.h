@@ -336,13 +336,13 @@ typedef enum qeff_dtype {
   QEFF_DTYPE_F8_E5M2 = 15,
   QEFF_DTYPE_F8_E8M0 = 16,
   /** Also the storage named by compile.weight_dtype "mxfp6" (OCP MXFP6:
-   * E2M3 elements with an E8M0 scale per block of 32; docs/kernels.md). */
+   * E2M3 elements with an E8M0 scale per block of 32; docs/kernels-quant.md). */
   QEFF_DTYPE_F6_E2M3 = 17,
   QEFF_DTYPE_F6_E3M2 = 18,
   QEFF_DTYPE_F4 = 19,
   QEFF_DTYPE_C64 = 20,
   /** 4-bit unsigned integers: never a tensor in a model file; the storage
-   * named by compile.weight_dtype "int4" (docs/kernels.md "4-bit weights"). */
+   * named by compile.weight_dtype "int4" (docs/kernels-quant.md "4-bit weights"). */
   QEFF_DTYPE_U4 = 21
 } qeff_dtype;
 

@@ -37,7 +37,7 @@ __attribute__((always_inline)) inline uintptr_t next_superblock(const uint8_t *p
 // The hint of a quantized kernel's software prefetch: NTA for a single row
 // (decode), whose weights pass once, T0 for tiles of several rows, which
 // re-read their panels from L2 for the next row tile. On the Zen 5 NTA
-// streamed faster (docs/kernels.md, "Prefetch hints"), likely because a line
+// streamed faster (docs/kernels-quant.md, "Prefetch hints"), likely because a line
 // so fetched does not take L2 room, nor go on to the L3, a victim cache of
 // the L2s, as it ages out. Measured on the Zen 5 only (AVX-512 kernels).
 // As __builtin_prefetch's locality (0: NTA, 3: T0; GCC's _mm_prefetch takes

@@ -283,7 +283,7 @@ struct Q4Layout {
   static constexpr int64_t kSuperBytes = 128 / Group * kGroupBytes;  // 128 k
   // How far ahead of a strip's reads its kernel prefetches (the same place in
   // a later group): 3 groups (7296 bytes) with groups of 32, one group (8576)
-  // with groups of 128 (docs/kernels.md, "Strips"). Decode GEMVs may also
+  // with groups of 128 (docs/kernels-quant.md, "Strips"). Decode GEMVs may also
   // prefetch each line twice as far into L2 (BlockArgs::far_prefetch =
   // kPrefetchBytes past the near one), which helps where memory answers
   // slowly and costs where it does not; the driver times both ways and takes

@@ -2,7 +2,7 @@
 // strips' decode GEMVs with or without a second, far prefetch,
 // gemm_quant.cpp), made by timing the calls themselves: which one is faster
 // depends on the memory system's latency at the moment, which on a shared VM
-// changes within seconds (docs/kernels.md, "Far prefetch chosen at run
+// changes within seconds (docs/kernels-quant.md, "Far prefetch chosen at run
 // time").
 //
 // Calls are told apart by a key (the caller's shape: only calls of one key

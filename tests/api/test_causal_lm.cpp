@@ -122,7 +122,7 @@ namespace {
 // quantization (logits within 1e-5 of the largest at all but one position,
 // within 1e-2 there: see below), and its distance from
 // fp32 is then what the quantization costs (printed, and tabled in
-// docs/kernels.md; random-weight fixtures have nearly flat logits, so 4-bit
+// docs/kernels-quant.md; random-weight fixtures have nearly flat logits, so 4-bit
 // flips many close calls).
 struct PrecisionRun {
   std::vector<std::vector<float>> logits;  // per position
@@ -295,7 +295,7 @@ TEST(CausalLmKvCache, BadValuesAndEncodersAreRefused) {
 // compile time (compile.quantized_checkpoint = dequantize) the program is that
 // fp32 model: the same 1e-4 bound and the same greedy tokens as every
 // fixture. Kept as int4 (the default) the checkpoint's own 4-bit values run
-// as W4A8 (docs/kernels.md): every Linear of the layers is a q4 weight, and
+// as W4A8 (docs/kernels-quant.md): every Linear of the layers is a q4 weight, and
 // the program computes the PyTorch model with those weights and int8
 // activation blocks (reference/quantized/<name>.json, mode w4a8).
 class Int4Checkpoint : public ::testing::TestWithParam<std::string> {};

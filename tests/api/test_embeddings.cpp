@@ -83,7 +83,7 @@ TEST_P(EveryEmbedder, DefaultPoolingFromSentenceTransformersFiles) {
 
 // Reduced-precision weights: the smallest cosine of the mean-pooled
 // embeddings to the fp32 reference (observed minimum printed; docs/kernels.md
-// has the table).
+// and docs/kernels-quant.md have the tables).
 void expect_embeddings_close(const std::string &name, const char *dtype, double min_cos) {
   Reference ref(name);
   Model m = load_model(name);
