@@ -26,6 +26,11 @@
 // "wall_prefill_ms": [...], "wall_decode_ms": [...], "tokens": [...],
 // "threads", "flash_attention", "batch_size", "context_size", "versions"};
 // llama.cpp's log on stderr.
+// With LM_BANDWIDTH_PROBE set in the environment (a command line, run_lm.py
+// --bandwidth-per-call), runs it (through the shell) before each measured
+// generation and after the last and adds "bandwidth_gbs": [the "median" of
+// each one's JSON line], REPS + 1 of them, as lm_qeff_worker.c does.
+import {execSync} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {pathToFileURL} from 'node:url';
@@ -102,12 +107,23 @@ if (logitsOut) {
   fs.writeFileSync(logitsOut, Buffer.from(logits.buffer));
 }
 
+// The LM_BANDWIDTH_PROBE command's median GB/s.
+function probeBandwidth(cmd) {
+  const out = execSync(cmd, {encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit']}).trim().split('\n');
+  const gbs = JSON.parse(out[out.length - 1]).median;
+  if (!(gbs > 0)) throw new Error(`LM_BANDWIDTH_PROBE (${cmd}) printed no median: ${out[out.length - 1]}`);
+  return gbs;
+}
+const probe = process.env.LM_BANDWIDTH_PROBE || '';
+
 t0 = now();
 await generate(1);
 console.error(`llama_cpp_worker: warm-up ${((now() - t0) / 1e3).toFixed(2)} s`);
 const res = {load_s: loadS, context_s: contextS, prefill_ms: [], prefill_tok_s: [], decode_ms: [], decode_tok_s: [],
              wall_prefill_ms: [], wall_decode_ms: []};
+if (probe) res.bandwidth_gbs = [];
 for (let r = 0; r < reps; ++r) {
+  if (probe) res.bandwidth_gbs.push(probeBandwidth(probe));
   const g = await generate(newTokens);
   res.prefill_ms.push(g.prefill);
   res.prefill_tok_s.push(promptLen * 1e3 / g.prefill);
@@ -120,6 +136,7 @@ for (let r = 0; r < reps; ++r) {
                 `decode ${g.decode.toFixed(1)} ms (wall ${g.wallDecode.toFixed(1)}), ` +
                 `${(newTokens * 1e3 / g.decode).toFixed(2)} tok/s`);
 }
+if (probe) res.bandwidth_gbs.push(probeBandwidth(probe));
 const version = (p) => JSON.parse(fs.readFileSync(path.join(p, 'package.json'))).version;
 Object.assign(res, {
   threads: context.currentThreads, flash_attention: context.flashAttention, batch_size: context.batchSize,

@@ -23,6 +23,13 @@
  *    "decode_ms": [...], "decode_tok_s": [...], "wall_ms": [...], "tokens": [...]}
  * ("tokens": the generated ids of the last call), progress on stderr.
  *
+ * With LM_BANDWIDTH_PROBE set in the environment (a command line, run_lm.py
+ * --bandwidth-per-call: bandwidth.c with the same threads), the worker runs
+ * that command before each measured call and after the last (REPS + 1
+ * times, through the shell) and adds "bandwidth_gbs": [the median GB/s of
+ * each, in order] to the JSON line, so that each call's decode can be set
+ * against the bandwidth right around it.
+ *
  * Built by run_lm.py: cc -O2 lm_qeff_worker.c -I include -L BUILD/src -lqeff.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -59,6 +66,27 @@ static double stat(const qeff_result *res, const char *name) {
   snprintf(what, sizeof what, "qeff_result_stat(%s)", name);
   check(qeff_result_stat(res, name, &v), what);
   return v;
+}
+
+/* Runs the LM_BANDWIDTH_PROBE command; returns the "median" of its JSON line (GB/s). Exits on failure. */
+static double probe_bandwidth(const char *cmd) {
+  FILE *p = popen(cmd, "r");
+  if (!p) {
+    perror("lm_qeff_worker: popen(LM_BANDWIDTH_PROBE)");
+    exit(1);
+  }
+  char line[4096] = "", last[4096] = "";
+  while (fgets(line, sizeof line, p)) memcpy(last, line, sizeof last);
+  const int rc = pclose(p);
+  const char *m = strstr(last, "\"median\": ");
+  char *end = NULL;
+  const double gbs = m ? strtod(m + 10, &end) : 0.0;
+  if (rc != 0 || !m || end == m + 10 || !(gbs > 0)) {
+    fprintf(stderr, "lm_qeff_worker: LM_BANDWIDTH_PROBE (%s) failed (status %d) or printed no median: %s\n", cmd, rc,
+            last);
+    exit(1);
+  }
+  return gbs;
 }
 
 static void print_list(const char *name, const double *v, int n) {
@@ -133,11 +161,14 @@ int main(int argc, char **argv) {
   set(o, "generate.max_new_tokens", buf);
   double *pm = calloc((size_t)reps, sizeof *pm), *pt = calloc((size_t)reps, sizeof *pt),
          *dm = calloc((size_t)reps, sizeof *dm), *dt = calloc((size_t)reps, sizeof *dt),
-         *wm = calloc((size_t)reps, sizeof *wm);
-  if (!pm || !pt || !dm || !dt || !wm) return 1;
+         *wm = calloc((size_t)reps, sizeof *wm), *bw = calloc((size_t)reps + 1, sizeof *bw);
+  if (!pm || !pt || !dm || !dt || !wm || !bw) return 1;
+  const char *probe = getenv("LM_BANDWIDTH_PROBE");
+  if (probe && !*probe) probe = NULL;
   int32_t *last = NULL;
   size_t nlast = 0;
   for (int r = 0; r < reps; ++r) {
+    if (probe) bw[r] = probe_bandwidth(probe);
     res = NULL;
     double a = now_ms();
     qeff_status s = qeff_generate(program, req, o, &res);
@@ -164,19 +195,21 @@ int main(int argc, char **argv) {
             weight_dtype, r + 1, pm[r], pt[r], dm[r], dt[r]);
     qeff_result_free(res);
   }
+  if (probe) bw[reps] = probe_bandwidth(probe);
   printf("{\"load_s\": %.3f, \"compile_s\": %.3f", load_s, compile_s);
   print_list("prefill_ms", pm, reps);
   print_list("prefill_tok_s", pt, reps);
   print_list("decode_ms", dm, reps);
   print_list("decode_tok_s", dt, reps);
   print_list("wall_ms", wm, reps);
+  if (probe) print_list("bandwidth_gbs", bw, reps + 1);
   printf(", \"tokens\": [");
   for (size_t i = 0; i < nlast; ++i) printf("%s%d", i ? ", " : "", (int)last[i]);
   printf("]}\n");
   fflush(stdout);
 
   free(last);
-  free(pm), free(pt), free(dm), free(dt), free(wm);
+  free(pm), free(pt), free(dm), free(dt), free(wm), free(bw);
   qeff_request_free(req);
   qeff_program_free(program);
   qeff_options_free(o);
