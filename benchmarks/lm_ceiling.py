@@ -245,6 +245,18 @@ def against_ceiling(items, gb, within=0.1):
              abs(p["before"] - p["after"]) <= within * max(p["before"], p["after"])) for p in items]
 
 
+def marked_variants(variants, table, cfg):
+    """Per variant with measurements in table (variant -> [items as against_ceiling takes them]) and a known weight
+    format: (variant, items, [(fraction, stable)], [the stable fractions])."""
+    for v in variants:
+        d = decode_bytes_per_token(cfg, v)
+        items = table.get(v)
+        if d is None or not items:
+            continue
+        marked = against_ceiling(items, d["bytes"] / 1e9)
+        yield v, items, marked, [f for f, ok in marked if ok]
+
+
 def render_brackets(variants, brackets, cfg, rounds):
     """--bandwidth-per-process: each process's decode against the ceiling of the bandwidth around it."""
     L = ["### Per process: decode against the bandwidth measured around it\n",
@@ -255,14 +267,8 @@ def render_brackets(variants, brackets, cfg, rounds):
          "| runtime | precision | bandwidth before -> after, GB/s (per process) | decode tok/s (per process) | "
          "of its ceiling (per process) | median (all / stable) |",
          "| --- | --- | --- | --- | --- | ---: |"]
-    for v in variants:
-        d = decode_bytes_per_token(cfg, v)
-        procs = brackets.get(v)
-        if d is None or not procs:
-            continue
-        marked = against_ceiling(procs, d["bytes"] / 1e9)
+    for v, procs, marked, stable in marked_variants(variants, brackets, cfg):
         fracs = [f for f, _ in marked]
-        stable = [f for f, ok in marked if ok]
         L.append(f"| {' | '.join(display(v))} | " + ", ".join(f"{p['before']:.1f} -> {p['after']:.1f}" for p in procs)
                  + " | " + ", ".join(f"{p['decode_tok_s']:.2f}" for p in procs) + " | "
                  + ", ".join(f"{f:.0%}" for f in fracs) + f" | {statistics.median(fracs):.0%} / "
@@ -283,13 +289,7 @@ def render_calls(variants, calls, cfg, rounds):
          "| runtime | precision | generations (stable) | of its ceiling, median: all / stable | stable: lowest / "
          "best | per generation |",
          "| --- | --- | ---: | ---: | ---: | --- |"]
-    for v in variants:
-        d = decode_bytes_per_token(cfg, v)
-        items = calls.get(v)
-        if d is None or not items:
-            continue
-        marked = against_ceiling(items, d["bytes"] / 1e9)
-        stable = [f for f, ok in marked if ok]
+    for v, _, marked, stable in marked_variants(variants, calls, cfg):
         L.append(f"| {' | '.join(display(v))} | {len(marked)} ({len(stable)}) | "
                  f"{statistics.median([f for f, _ in marked]):.0%} / "
                  + (f"{statistics.median(stable):.0%} | {min(stable):.0%} / {max(stable):.0%}" if stable else "- | -")
